@@ -1,0 +1,215 @@
+#include "sim/plan.h"
+
+#include <limits>
+
+#include "sim/error.h"
+#include "sim/gpu_spec.h"
+#include "sim/json_util.h"
+#include "sim/workload.h"
+
+namespace cotenant {
+namespace {
+
+using nlohmann::json;
+
+constexpr const char* kPlanSchema = "cotenant.plan/1";
+constexpr int64_t kMaxConnections = 32;  ///< CUDA_DEVICE_MAX_CONNECTIONS upper limit
+constexpr int64_t kMaxBatchSplit = 64;
+constexpr int64_t kInt32Max = std::numeric_limits<int32_t>::max();
+constexpr int64_t kInt32Min = std::numeric_limits<int32_t>::min();
+constexpr int64_t kInt64Max = std::numeric_limits<int64_t>::max();
+
+std::string Index(const std::string& path, size_t i) {
+  return path + "[" + std::to_string(i) + "]";
+}
+
+std::vector<std::vector<std::string>> ReadGroups(const JsonFields& f) {
+  const json& groups = f.Get("groups");
+  const char* what = "an array of arrays of tenant names";
+  if (!groups.is_array()) f.Expected("groups", what);
+  std::vector<std::vector<std::string>> out;
+  std::map<std::string, std::string> seen;  // tenant -> where it appeared first
+  for (size_t g = 0; g < groups.size(); ++g) {
+    const std::string gpath = Index("groups", g);
+    const json& group = groups[g];
+    if (!group.is_array()) {
+      FailAt(f.file(), gpath, "expected an array of tenant names, found " + DescribeJson(group));
+    }
+    if (group.empty()) FailAt(f.file(), gpath, "expected at least one tenant, found none");
+    out.emplace_back();
+    for (size_t t = 0; t < group.size(); ++t) {
+      const std::string tpath = Index(gpath, t);
+      if (!group[t].is_string() || group[t].get_ref<const std::string&>().empty()) {
+        FailAt(f.file(), tpath, "expected a tenant name, found " + DescribeJson(group[t]));
+      }
+      const std::string& name = group[t].get_ref<const std::string&>();
+      const auto first = seen.emplace(name, tpath);
+      if (!first.second) {
+        FailAt(f.file(), tpath,
+               "tenant \"" + name + "\" appears twice (also " + first.first->second + ")");
+      }
+      out.back().push_back(name);
+    }
+  }
+  return out;
+}
+
+TenantPlan ReadTenantPlan(const json& j, const std::string& file, const std::string& path) {
+  const JsonFields f(j, file, path, {"priority", "sm_count", "batch_split", "offset_ns"});
+  TenantPlan t;
+  t.priority = static_cast<int32_t>(f.IntIn("priority", kInt32Min, kInt32Max, 0));
+  if (f.Has("sm_count") && !f.Get("sm_count").is_null()) {
+    t.sm_count = static_cast<int32_t>(f.IntIn("sm_count", 1, kInt32Max));
+  }
+  t.batch_split = static_cast<int32_t>(f.IntIn("batch_split", 1, kInt32Max, 1));
+  t.offset_ns = f.NonNegInt("offset_ns", 0);
+  return t;
+}
+
+std::vector<int64_t> ReadCuts(const json& j, const std::string& file, const std::string& path) {
+  if (!j.is_array()) {
+    FailAt(file, path,
+           "expected an array of increasing operator indices, found " + DescribeJson(j));
+  }
+  std::vector<int64_t> cuts;
+  for (size_t i = 0; i < j.size(); ++i) {
+    const std::optional<int64_t> c = JsonToInt(j[i]);
+    const int64_t lo = cuts.empty() ? 0 : cuts.back() + 1;
+    if (!c || *c < lo) {
+      const std::string what =
+          cuts.empty() ? IntRangeName(0, kInt64Max)
+                       : "an integer >= " + std::to_string(lo) + " (cut points must increase)";
+      FailAt(file, Index(path, i), "expected " + what + ", found " + DescribeJson(j[i]));
+    }
+    cuts.push_back(*c);
+  }
+  return cuts;
+}
+
+}  // namespace
+
+TenantPlan Plan::For(const std::string& tenant) const {
+  const auto it = tenants.find(tenant);
+  return it == tenants.end() ? TenantPlan{} : it->second;
+}
+
+Plan PlanFromJson(const json& j, const std::string& file) {
+  CheckSchema(j, file, kPlanSchema);
+  const JsonFields f(j, file, "", {"schema", "max_connections", "groups", "tenants", "stages"});
+  Plan plan;
+  plan.file = file;
+  plan.max_connections =
+      static_cast<int32_t>(f.IntIn("max_connections", 1, kMaxConnections, plan.max_connections));
+  if (f.Has("groups")) plan.groups = ReadGroups(f);
+  if (f.Has("tenants")) {
+    const json& tenants = f.Get("tenants");
+    if (!tenants.is_object()) f.Expected("tenants", "an object of tenant name: knobs");
+    for (auto it = tenants.begin(); it != tenants.end(); ++it) {
+      const std::string path = "tenants." + it.key();
+      if (it.key().empty()) FailAt(file, path, "expected a tenant name as the key, found \"\"");
+      plan.tenants[it.key()] = ReadTenantPlan(it.value(), file, path);
+    }
+  }
+  if (f.Has("stages")) {
+    const json& stages = f.Get("stages");
+    if (!stages.is_object()) f.Expected("stages", "an object of tenant name: cut points");
+    for (auto it = stages.begin(); it != stages.end(); ++it) {
+      const std::string path = "stages." + it.key();
+      if (it.key().empty()) FailAt(file, path, "expected a tenant name as the key, found \"\"");
+      plan.stages[it.key()] = ReadCuts(it.value(), file, path);
+    }
+  }
+  return plan;
+}
+
+Plan ReadPlan(const std::string& path) { return PlanFromJson(ReadJsonFile(path), path); }
+
+json PlanToJson(const Plan& plan) {
+  json j = {{"schema", kPlanSchema}, {"max_connections", plan.max_connections}};
+  if (!plan.groups.empty()) j["groups"] = plan.groups;
+  if (!plan.tenants.empty()) {
+    json tenants = json::object();
+    for (const auto& [name, t] : plan.tenants) {
+      tenants[name] = {{"priority", t.priority},
+                       {"sm_count", t.sm_count < 0 ? json(nullptr) : json(t.sm_count)},
+                       {"batch_split", t.batch_split},
+                       {"offset_ns", t.offset_ns}};
+    }
+    j["tenants"] = std::move(tenants);
+  }
+  if (!plan.stages.empty()) j["stages"] = plan.stages;
+  return j;
+}
+
+void CheckPlanAgainst(const Plan& plan, const Workload& workload, const GpuSpec& spec) {
+  const std::string& file = plan.file;
+  std::vector<std::string> names;
+  for (const TenantSpec& t : workload.tenants) names.push_back(t.name);
+  const auto known = [&](const std::string& path, const std::string& name) {
+    if (workload.FindTenant(name) < 0) {
+      FailAt(file, path, "unknown tenant \"" + name + "\"" + DidYouMean(name, names));
+    }
+  };
+
+  if (plan.max_connections > spec.hw_queues) {
+    FailAt(file, "max_connections",
+           "expected at most " + std::to_string(spec.hw_queues) + " (the hardware queues of " +
+               spec.key + "), found " + std::to_string(plan.max_connections));
+  }
+  for (size_t g = 0; g < plan.groups.size(); ++g) {
+    for (size_t t = 0; t < plan.groups[g].size(); ++t) {
+      known(Index(Index("groups", g), t), plan.groups[g][t]);
+    }
+  }
+  if (!plan.groups.empty()) {
+    for (const std::string& name : names) {
+      bool found = false;
+      for (const auto& group : plan.groups) {
+        for (const std::string& member : group) found = found || member == name;
+      }
+      if (!found) {
+        FailAt(file, "groups",
+               "tenant \"" + name + "\" is in no group (groups must hold every tenant once)");
+      }
+    }
+  }
+  int64_t partitioned = 0;
+  for (const auto& [name, t] : plan.tenants) {
+    const std::string path = "tenants." + name;
+    known(path, name);
+    if (t.batch_split > kMaxBatchSplit) {
+      FailAt(file, path + ".batch_split",
+             "expected " + IntRangeName(1, kMaxBatchSplit) + ", found " +
+                 std::to_string(t.batch_split));
+    }
+    if (t.sm_count < 0) continue;
+    const std::string at = path + ".sm_count";
+    const std::string found = ", found " + std::to_string(t.sm_count);
+    const int32_t g = spec.sm_partition_granularity;
+    if (g == 0) FailAt(file, at, "expected null (" + spec.key + " has no SM partitioning)" + found);
+    if (t.sm_count < spec.sm_partition_min) {
+      FailAt(file, at,
+             "expected at least " + std::to_string(spec.sm_partition_min) +
+                 " SMs (the smallest partition of " + spec.key + ")" + found);
+    }
+    if (t.sm_count % g != 0) {
+      FailAt(file, at,
+             "expected a multiple of " + std::to_string(g) + " SMs (the partition granularity of " +
+                 spec.key + ")" + found);
+    }
+    if (t.sm_count > spec.sm_count) {
+      FailAt(file, at,
+             "expected at most " + std::to_string(spec.sm_count) + " SMs (" + spec.key + " has " +
+                 std::to_string(spec.sm_count) + ")" + found);
+    }
+    partitioned += t.sm_count;
+  }
+  if (partitioned > spec.sm_count) {
+    FailAt(file, "tenants",
+           "SM partitions add up to " + std::to_string(partitioned) + " SMs, more than the " +
+               std::to_string(spec.sm_count) + " of " + spec.key);
+  }
+  for (const auto& [name, cuts] : plan.stages) known("stages." + name, name);
+}
+
+}  // namespace cotenant

@@ -1,0 +1,53 @@
+// The scheduling IR (`cotenant.plan/1`).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "sim/units.h"
+
+namespace cotenant {
+
+struct Workload;
+
+/// Per-tenant knobs. Absent fields keep the native multi-stream default.
+struct TenantPlan {
+  int32_t priority = 0;         ///< stream priority; lower = higher, as CUDA
+  int32_t sm_count = -1;        ///< green-context SM partition; -1 = share all SMs
+  int32_t batch_split = 1;      ///< run each request as this many sub-batches
+  TimeNs offset_ns = 0;         ///< start delay of the tenant's first request
+};
+
+struct Plan {
+  std::string file;
+  int32_t max_connections = 8;  ///< hardware queues used (CUDA_DEVICE_MAX_CONNECTIONS)
+  /// Concurrency groups: tenants in one group run concurrently; groups run one
+  /// after another. Empty = one group holding every tenant.
+  std::vector<std::vector<std::string>> groups;
+  std::map<std::string, TenantPlan> tenants;  ///< by tenant name
+  /// Temporal interleaving: per tenant, increasing operator indices where a
+  /// stage ends; stage i of every tenant in a group ends before stage i+1.
+  std::map<std::string, std::vector<int64_t>> stages;
+
+  /// The knobs of `tenant`, or the defaults.
+  TenantPlan For(const std::string& tenant) const;
+};
+
+/// Reads and validates a plan (syntax only; see CheckPlanAgainst).
+Plan ReadPlan(const std::string& path);
+Plan PlanFromJson(const nlohmann::json& j, const std::string& file);
+nlohmann::json PlanToJson(const Plan& plan);
+
+/// Checks a plan against a workload and GPU: every tenant it names exists,
+/// groups partition the tenants, SM partitions fit the GPU and its
+/// granularity, max_connections is within the hardware queues. Throws
+/// InputError naming the plan file and field.
+struct GpuSpec;
+void CheckPlanAgainst(const Plan& plan, const Workload& workload, const GpuSpec& spec);
+
+}  // namespace cotenant

@@ -1,0 +1,754 @@
+#include "sim/trace.h"
+
+#include <charconv>
+#include <cstring>
+#include <limits>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+
+#include "sim/error.h"
+#include "sim/json_util.h"
+
+namespace cotenant {
+namespace {
+
+using nlohmann::json;
+
+constexpr const char* kTraceSchema = "cotenant.trace/1";
+
+const std::vector<std::string>& KindNames() {
+  static const std::vector<std::string> names = {"launch", "kernel",       "memcpy",      "memset",
+                                                 "cpu",    "event_record", "stream_wait", "sync"};
+  return names;
+}
+
+/// Names of SyncScope values other than kNone, in enum order after it.
+const std::vector<std::string>& ScopeNames() {
+  static const std::vector<std::string> names = {"stream", "device", "event"};
+  return names;
+}
+
+/// Names of CopyDir values other than kNone, in enum order after it.
+const std::vector<std::string>& DirNames() {
+  static const std::vector<std::string> names = {"h2d", "d2h", "d2d", "h2h", "p2p"};
+  return names;
+}
+
+/// The keys of a task object, in the order the writer emits them.
+enum class Field : uint8_t {
+  kId,
+  kKind,
+  kName,
+  kThread,
+  kStream,
+  kStartNs,
+  kDurNs,
+  kCorrelation,
+  kGrid,
+  kBlock,
+  kRegs,
+  kSmem,
+  kOp,
+  kDramBytes,
+  kMemBound,
+  kDir,
+  kBytes,
+  kEvent,
+  kScope,
+  kPriority,
+  kSmCount,
+  kCount
+};
+
+constexpr std::string_view kFieldNames[] = {
+    "id",          "kind", "name",  "thread", "stream", "start_ns", "dur_ns",
+    "correlation", "grid", "block", "regs",   "smem",   "op",       "dram_bytes",
+    "mem_bound",   "dir",  "bytes", "event",  "scope",  "priority", "sm_count"};
+static_assert(sizeof(kFieldNames) / sizeof(kFieldNames[0]) == static_cast<size_t>(Field::kCount),
+              "one name per field");
+
+constexpr int kMaxThreadsPerBlock = 1024;
+constexpr int64_t kInt64Max = std::numeric_limits<int64_t>::max();
+constexpr int64_t kInt32Max = std::numeric_limits<int32_t>::max();
+constexpr int64_t kInt32Min = std::numeric_limits<int32_t>::min();
+
+std::string FieldName(Field f) { return std::string(kFieldNames[static_cast<int>(f)]); }
+
+std::string TaskPath(size_t index) { return "tasks[" + std::to_string(index) + "]"; }
+
+/// Field by key, or kCount when the key is unknown.
+Field FindField(const std::string& key) {
+  for (size_t i = 0; i < static_cast<size_t>(Field::kCount); ++i) {
+    if (key == kFieldNames[i]) return static_cast<Field>(i);
+  }
+  return Field::kCount;
+}
+
+/// Validates the fields of one task object and fills a Task. Both readers (the
+/// DOM one behind TraceFromJson and the SAX one behind ParseTrace) feed it, so
+/// they accept the same files and give the same messages.
+class TaskReader {
+ public:
+  TaskReader(Trace& trace, const std::string& file) : trace_(trace), file_(file) {}
+
+  /// Starts the task at `index` of the tasks array.
+  void Begin(size_t index) {
+    index_ = index;
+    task_ = Task{};
+    seen_ = 0;
+  }
+
+  /// One key and its value.
+  void Add(const std::string& key, const json& v) {
+    const Field f = FindField(key);
+    if (f == Field::kCount) {
+      const std::vector<std::string> names(std::begin(kFieldNames), std::end(kFieldNames));
+      Fail(key, "unknown key" + DidYouMean(key, names));
+    }
+    const uint32_t bit = 1u << static_cast<unsigned>(f);
+    if (seen_ & bit) Fail(key, "duplicate key");
+    seen_ |= bit;
+    switch (f) {
+      case Field::kId:
+        task_.id = IntIn(f, v, 0, kInt64Max);
+        break;
+      case Field::kKind:
+        task_.kind = static_cast<TaskKind>(Choice(f, v, KindNames()));
+        break;
+      case Field::kName:
+        task_.name = trace_.Intern(String(f, v));
+        break;
+      case Field::kOp:
+        task_.op = trace_.Intern(String(f, v));
+        break;
+      case Field::kThread:
+        task_.thread = IntIn(f, v, 0, kInt64Max);
+        break;
+      case Field::kStream:
+        task_.stream = IntIn(f, v, 0, kInt64Max);
+        break;
+      case Field::kStartNs:
+        task_.start_ns = IntIn(f, v, 0, kInt64Max);
+        break;
+      case Field::kDurNs:
+        task_.dur_ns = IntIn(f, v, 0, kInt64Max);
+        break;
+      case Field::kCorrelation:
+        task_.correlation = IntIn(f, v, 0, kInt64Max);
+        break;
+      case Field::kEvent:
+        task_.event = IntIn(f, v, 0, kInt64Max);
+        break;
+      case Field::kBytes:
+        task_.bytes = IntIn(f, v, 0, kInt64Max);
+        break;
+      case Field::kDramBytes:
+        task_.dram_bytes = IntIn(f, v, 0, kInt64Max);
+        break;
+      case Field::kGrid:
+        task_.grid = Shape(f, v);
+        break;
+      case Field::kBlock:
+        task_.block = Shape(f, v);
+        break;
+      case Field::kRegs:
+        task_.regs = static_cast<int32_t>(IntIn(f, v, 1, 255));
+        break;
+      case Field::kSmem:
+        task_.smem = static_cast<int32_t>(IntIn(f, v, 0, kInt32Max));
+        break;
+      case Field::kPriority:
+        task_.priority = static_cast<int32_t>(IntIn(f, v, kInt32Min, kInt32Max));
+        break;
+      case Field::kSmCount:
+        task_.sm_count = static_cast<int32_t>(IntIn(f, v, 1, kInt32Max));
+        break;
+      case Field::kMemBound:
+        if (!v.is_number() || v.get<double>() < 0.0 || v.get<double>() > 1.0) {
+          Expected(f, v, "a number in [0, 1]");
+        }
+        task_.mem_bound = v.get<double>();
+        break;
+      case Field::kDir:
+        task_.dir = static_cast<CopyDir>(1 + Choice(f, v, DirNames()));
+        break;
+      case Field::kScope:
+        task_.scope = static_cast<SyncScope>(1 + Choice(f, v, ScopeNames()));
+        break;
+      case Field::kCount:
+        break;
+    }
+  }
+
+  /// Checks what depends on several fields and appends the task to the trace.
+  void End() {
+    Require(Field::kId, "");
+    Require(Field::kKind, "");
+    Require(Field::kStartNs, "");
+    Require(Field::kDurNs, "");
+    const std::string why = std::string(" (a \"") + TaskKindName(task_.kind) + "\" task needs it)";
+    switch (task_.kind) {
+      case TaskKind::kKernel:
+      case TaskKind::kMemset:
+        Require(Field::kStream, why);
+        break;
+      case TaskKind::kMemcpy:
+        Require(Field::kStream, why);
+        Require(Field::kDir, why);
+        break;
+      case TaskKind::kLaunch:
+      case TaskKind::kCpu:
+        Require(Field::kThread, why);
+        break;
+      case TaskKind::kEventRecord:
+      case TaskKind::kStreamWait:
+        Require(Field::kEvent, why);
+        Require(Field::kStream, why);
+        break;
+      case TaskKind::kSync: {
+        Require(Field::kThread, why);
+        Require(Field::kScope, why);
+        const std::string scoped =
+            std::string(" (a sync of scope \"") + SyncScopeName(task_.scope) + "\" needs it)";
+        if (task_.scope == SyncScope::kStream) Require(Field::kStream, scoped);
+        if (task_.scope == SyncScope::kEvent) Require(Field::kEvent, scoped);
+        break;
+      }
+    }
+    const bool has_grid = Seen(Field::kGrid);
+    if (has_grid != Seen(Field::kBlock)) {
+      Fail(FieldName(has_grid ? Field::kBlock : Field::kGrid),
+           "missing required field (grid and block must appear together)");
+    }
+    if (has_grid && task_.ThreadsPerBlock() > kMaxThreadsPerBlock) {
+      Fail("block", "expected at most " + std::to_string(kMaxThreadsPerBlock) +
+                        " threads per block, found " + std::to_string(task_.ThreadsPerBlock()));
+    }
+    trace_.tasks.push_back(task_);
+  }
+
+ private:
+  bool Seen(Field f) const { return (seen_ >> static_cast<unsigned>(f)) & 1u; }
+
+  void Require(Field f, const std::string& why) const {
+    if (!Seen(f)) Fail(FieldName(f), "missing required field" + why);
+  }
+
+  [[noreturn]] void Fail(const std::string& key, const std::string& message) const {
+    FailAt(file_, TaskPath(index_) + "." + key, message);
+  }
+
+  [[noreturn]] void Expected(Field f, const json& v, const std::string& what) const {
+    Fail(FieldName(f), "expected " + what + ", found " + DescribeJson(v));
+  }
+
+  int64_t IntIn(Field f, const json& v, int64_t lo, int64_t hi) const {
+    const std::optional<int64_t> i = JsonToInt(v);
+    if (!i || *i < lo || *i > hi) Expected(f, v, IntRangeName(lo, hi));
+    return *i;
+  }
+
+  const std::string& String(Field f, const json& v) const {
+    if (!v.is_string()) Expected(f, v, "a string");
+    return v.get_ref<const std::string&>();
+  }
+
+  int Choice(Field f, const json& v, const std::vector<std::string>& names) const {
+    const int i = IndexOf(v, names);
+    if (i < 0) Fail(FieldName(f), ExpectedOneOf(v, names));
+    return i;
+  }
+
+  /// A launch shape: 1 to 3 positive integers, padded with 1.
+  std::array<int32_t, 3> Shape(Field f, const json& v) const {
+    const char* what = "an array of 1 to 3 positive integers";
+    if (!v.is_array()) Expected(f, v, what);
+    if (v.empty() || v.size() > 3) {
+      Fail(FieldName(f),
+           std::string("expected ") + what + ", found " + std::to_string(v.size()) + " elements");
+    }
+    std::array<int32_t, 3> shape{1, 1, 1};
+    for (size_t i = 0; i < v.size(); ++i) {
+      const std::optional<int64_t> n = JsonToInt(v[i]);
+      if (!n || *n < 1 || *n > kInt32Max) {
+        Fail(FieldName(f) + "[" + std::to_string(i) + "]",
+             "expected " + IntRangeName(1, kInt32Max) + ", found " + DescribeJson(v[i]));
+      }
+      shape[i] = static_cast<int32_t>(*n);
+    }
+    return shape;
+  }
+
+  Trace& trace_;
+  const std::string& file_;
+  size_t index_ = 0;
+  Task task_;
+  uint32_t seen_ = 0;  ///< bit per Field present in the current task
+};
+
+/// Reads the top-level fields other than the tasks: tenant, device, meta.
+/// `root` holds every top-level key of the file ("tasks" may be a placeholder).
+void ReadHeader(const json& root, const std::string& file, Trace& trace) {
+  CheckSchema(root, file, kTraceSchema);
+  const JsonFields f(root, file, "", {"schema", "tenant", "device", "meta", "tasks"});
+  f.Get("tasks");
+  trace.tenant = f.String("tenant", "");
+  if (f.Has("device")) {
+    const JsonFields d(f.Get("device"), file, "device", {"name", "gpu"});
+    trace.device_name = d.String("name", "");
+    trace.device_gpu = d.String("gpu", "");
+  }
+  if (f.Has("meta")) {
+    if (!f.Get("meta").is_object()) f.Expected("meta", "an object");
+    trace.meta = f.Get("meta");
+  }
+}
+
+/// The checks that span tasks: unique ids, one launch per correlation, and
+/// every waited-on event recorded by an event_record that starts earlier.
+void CheckReferences(const Trace& trace) {
+  const std::string& file = trace.file;
+  std::unordered_map<int64_t, size_t> ids;
+  std::unordered_map<int64_t, size_t> launches;
+  std::unordered_map<int64_t, size_t> first_record;  // event -> earliest event_record
+  ids.reserve(trace.tasks.size());
+  for (size_t i = 0; i < trace.tasks.size(); ++i) {
+    const Task& t = trace.tasks[i];
+    const auto id = ids.emplace(t.id, i);
+    if (!id.second) {
+      FailAt(file, TaskPath(i) + ".id",
+             "duplicate id " + std::to_string(t.id) + " (also " + TaskPath(id.first->second) + ")");
+    }
+    if (t.kind == TaskKind::kLaunch && t.correlation != kAbsent) {
+      const auto l = launches.emplace(t.correlation, i);
+      if (!l.second) {
+        FailAt(file, TaskPath(i) + ".correlation",
+               "duplicate launch correlation " + std::to_string(t.correlation) + " (also " +
+                   TaskPath(l.first->second) + ")");
+      }
+    }
+    if (t.kind == TaskKind::kEventRecord) {
+      const auto r = first_record.emplace(t.event, i);
+      if (!r.second && t.start_ns < trace.tasks[r.first->second].start_ns) r.first->second = i;
+    }
+  }
+  for (size_t i = 0; i < trace.tasks.size(); ++i) {
+    const Task& t = trace.tasks[i];
+    const bool waits = t.kind == TaskKind::kStreamWait ||
+                       (t.kind == TaskKind::kSync && t.scope == SyncScope::kEvent);
+    if (!waits) continue;
+    const auto r = first_record.find(t.event);
+    const bool before =
+        r != first_record.end() &&
+        std::make_pair(trace.tasks[r->second].start_ns, r->second) < std::make_pair(t.start_ns, i);
+    if (!before) {
+      FailAt(file, TaskPath(i) + ".event",
+             "dangling event " + std::to_string(t.event) +
+                 ": no event_record of it starts before this task");
+    }
+  }
+}
+
+/// Builds a JSON value from SAX events, for the parts of a trace kept whole
+/// (meta, device, ...) and for the value of each task field.
+class JsonCapture {
+ public:
+  /// True while a container is open.
+  bool open() const { return !stack_.empty(); }
+  json& value() { return value_; }
+
+  /// Adds a scalar; true when it completes the value.
+  bool Add(json&& v) {
+    if (stack_.empty()) {
+      value_ = std::move(v);
+      return true;
+    }
+    Insert(std::move(v));
+    return false;
+  }
+  /// Opens an array or object (`empty` is json::array() or json::object()).
+  void Open(json&& empty) {
+    if (stack_.empty()) {
+      value_ = std::move(empty);
+      stack_.push_back(&value_);
+    } else {
+      stack_.push_back(Insert(std::move(empty)));
+    }
+  }
+  void Key(const std::string& key) { key_ = key; }
+  /// Closes the innermost container; true when that completes the value.
+  bool Close() {
+    stack_.pop_back();
+    return stack_.empty();
+  }
+
+ private:
+  json* Insert(json&& v) {
+    json& top = *stack_.back();
+    if (top.is_array()) {
+      top.push_back(std::move(v));
+      return &top.back();
+    }
+    json& slot = top[key_];
+    slot = std::move(v);
+    return &slot;
+  }
+
+  json value_;
+  std::vector<json*> stack_;  ///< open containers, innermost last
+  std::string key_;           ///< pending key of the innermost object
+};
+
+/// nlohmann SAX handler for a whole trace: task objects go straight into a
+/// TaskReader (no DOM for the task array), other top-level values are
+/// captured whole and read by ReadHeader.
+class TraceSax {
+ public:
+  TraceSax(const std::string& text, const std::string& file, Trace& trace)
+      : text_(text), file_(file), reader_(trace, file) {}
+
+  /// Top-level fields other than "tasks" (with a placeholder for it).
+  json root = json::object();
+  bool saw_tasks = false;
+
+  bool null() { return Value(json(nullptr)); }
+  bool boolean(bool v) { return Value(json(v)); }
+  bool number_integer(json::number_integer_t v) { return Value(json(v)); }
+  bool number_unsigned(json::number_unsigned_t v) { return Value(json(v)); }
+  bool number_float(json::number_float_t v, const std::string&) { return Value(json(v)); }
+  bool string(std::string& v) {
+    // Reuse one string value's buffer instead of allocating per string.
+    string_.get_ref<std::string&>() = v;
+    return Value(string_);
+  }
+  bool binary(json::binary_t&) { return true; }  // JSON text has no binary values
+
+  bool start_object(std::size_t) {
+    switch (state_) {
+      case State::kStart:
+        state_ = State::kRoot;
+        return true;
+      case State::kTasks:
+        reader_.Begin(index_);
+        state_ = State::kTask;
+        return true;
+      case State::kRootValue:
+      case State::kTaskValue:
+        capture_.Open(json::object());
+        return true;
+      default:
+        return Unexpected(json::object());
+    }
+  }
+
+  bool key(std::string& k) {
+    switch (state_) {
+      case State::kRoot:
+        if (k == "tasks" ? saw_tasks : root.contains(k)) FailAt(file_, k, "duplicate key");
+        key_ = k;
+        state_ = k == "tasks" ? State::kTasksKey : State::kRootValue;
+        return true;
+      case State::kTask:
+        key_ = k;
+        state_ = State::kTaskValue;
+        return true;
+      case State::kRootValue:
+      case State::kTaskValue:
+        capture_.Key(k);
+        return true;
+      default:
+        COTENANT_CHECK_MSG(false, "key outside an object");
+        return false;
+    }
+  }
+
+  bool end_object() {
+    switch (state_) {
+      case State::kRoot:
+        state_ = State::kDone;
+        return true;
+      case State::kTask:
+        reader_.End();
+        ++index_;
+        state_ = State::kTasks;
+        return true;
+      case State::kRootValue:
+      case State::kTaskValue:
+        if (capture_.Close()) Captured();
+        return true;
+      default:
+        COTENANT_CHECK_MSG(false, "unbalanced object");
+        return false;
+    }
+  }
+
+  bool start_array(std::size_t) {
+    switch (state_) {
+      case State::kTasksKey:
+        saw_tasks = true;
+        root["tasks"] = json::array();
+        state_ = State::kTasks;
+        return true;
+      case State::kRootValue:
+      case State::kTaskValue:
+        capture_.Open(json::array());
+        return true;
+      default:
+        return Unexpected(json::array());
+    }
+  }
+
+  bool end_array() {
+    switch (state_) {
+      case State::kTasks:
+        state_ = State::kRoot;
+        return true;
+      case State::kRootValue:
+      case State::kTaskValue:
+        if (capture_.Close()) Captured();
+        return true;
+      default:
+        COTENANT_CHECK_MSG(false, "unbalanced array");
+        return false;
+    }
+  }
+
+  bool parse_error(std::size_t position, const std::string&, const nlohmann::detail::exception& e) {
+    throw InputError(MalformedJsonMessage(text_, file_, position, e.what()));
+  }
+
+ private:
+  enum class State {
+    kStart,      ///< before the document
+    kRoot,       ///< in the top-level object, between fields
+    kRootValue,  ///< in the value of a top-level field other than tasks
+    kTasksKey,   ///< after the "tasks" key
+    kTasks,      ///< in the tasks array, between tasks
+    kTask,       ///< in a task object, between fields
+    kTaskValue,  ///< in the value of a task field
+    kDone,       ///< after the document
+  };
+
+  bool Value(const json& v) {
+    switch (state_) {
+      case State::kTaskValue:
+        if (!capture_.open()) {  // the common case: a scalar task field
+          reader_.Add(key_, v);
+          state_ = State::kTask;
+          return true;
+        }
+        capture_.Add(json(v));
+        return true;
+      case State::kRootValue:
+        if (capture_.Add(json(v))) Captured();
+        return true;
+      default:
+        return Unexpected(v);
+    }
+  }
+
+  /// A value where the trace layout does not allow one.
+  bool Unexpected(const json& v) {
+    switch (state_) {
+      case State::kStart:
+        FailAt(file_, "", "expected a JSON object, found " + DescribeJson(v));
+      case State::kTasksKey:
+        FailAt(file_, "tasks", "expected an array, found " + DescribeJson(v));
+      case State::kTasks:
+        FailAt(file_, TaskPath(index_), "expected an object, found " + DescribeJson(v));
+      default:
+        COTENANT_CHECK_MSG(false, "value outside the trace layout");
+        return false;
+    }
+  }
+
+  /// The captured value of the current field is complete.
+  void Captured() {
+    if (state_ == State::kTaskValue) {
+      reader_.Add(key_, capture_.value());
+      state_ = State::kTask;
+      return;
+    }
+    root[key_] = std::move(capture_.value());
+    if (key_ == "schema") CheckSchema(root, file_, kTraceSchema);
+    state_ = State::kRoot;
+  }
+
+  const std::string& text_;
+  const std::string& file_;
+  TaskReader reader_;
+  JsonCapture capture_;
+  State state_ = State::kStart;
+  std::string key_;                 ///< key of the field being read (top level or task)
+  json string_ = json::string_t();  ///< scratch value for string()
+  size_t index_ = 0;                ///< index of the current task
+};
+
+void AppendInt(std::string& out, int64_t v) {
+  char buf[24];
+  const auto r = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, r.ptr);
+}
+
+}  // namespace
+
+const char* TaskKindName(TaskKind kind) { return KindNames()[static_cast<size_t>(kind)].c_str(); }
+
+const char* SyncScopeName(SyncScope s) {
+  return s == SyncScope::kNone ? "none" : ScopeNames()[static_cast<size_t>(s) - 1].c_str();
+}
+
+const char* CopyDirName(CopyDir d) {
+  return d == CopyDir::kNone ? "none" : DirNames()[static_cast<size_t>(d) - 1].c_str();
+}
+
+int32_t Trace::Intern(const std::string& s) {
+  if (intern_indexed_ > strings.size()) {  // `strings` was shrunk: start over
+    intern_index_.clear();
+    intern_indexed_ = 0;
+  }
+  for (; intern_indexed_ < strings.size(); ++intern_indexed_) {
+    intern_index_.emplace(strings[intern_indexed_], static_cast<int32_t>(intern_indexed_));
+  }
+  const auto it = intern_index_.find(s);
+  if (it != intern_index_.end()) return it->second;
+  COTENANT_CHECK(strings.size() < static_cast<size_t>(std::numeric_limits<int32_t>::max()));
+  const auto index = static_cast<int32_t>(strings.size());
+  strings.push_back(s);
+  intern_index_.emplace(s, index);
+  intern_indexed_ = strings.size();
+  return index;
+}
+
+const std::string& Trace::Name(const Task& t) const {
+  static const std::string kNone;
+  return t.name >= 0 && static_cast<size_t>(t.name) < strings.size() ? strings[t.name] : kNone;
+}
+
+const std::string& Trace::Op(const Task& t) const {
+  static const std::string kNone;
+  return t.op >= 0 && static_cast<size_t>(t.op) < strings.size() ? strings[t.op] : kNone;
+}
+
+Trace TraceFromJson(const json& j, const std::string& file) {
+  Trace trace;
+  trace.file = file;
+  ReadHeader(j, file, trace);
+  const json& tasks = j.at("tasks");  // ReadHeader made sure it is there
+  if (!tasks.is_array()) FailAt(file, "tasks", "expected an array, found " + DescribeJson(tasks));
+  trace.tasks.reserve(tasks.size());
+  TaskReader reader(trace, file);
+  for (size_t i = 0; i < tasks.size(); ++i) {
+    const json& t = tasks[i];
+    if (!t.is_object()) FailAt(file, TaskPath(i), "expected an object, found " + DescribeJson(t));
+    reader.Begin(i);
+    for (auto it = t.begin(); it != t.end(); ++it) reader.Add(it.key(), it.value());
+    reader.End();
+  }
+  CheckReferences(trace);
+  return trace;
+}
+
+Trace ParseTrace(const std::string& text, const std::string& file) {
+  Trace trace;
+  trace.file = file;
+  TraceSax sax(text, file, trace);
+  json::sax_parse(text, &sax);
+  ReadHeader(sax.root, file, trace);
+  CheckReferences(trace);
+  return trace;
+}
+
+Trace ReadTrace(const std::string& path) { return ParseTrace(ReadFileText(path), path); }
+
+std::string TraceToJsonText(const Trace& trace) {
+  std::vector<std::string> strings;  // JSON text of each interned string
+  strings.reserve(trace.strings.size());
+  for (const std::string& s : trace.strings) strings.push_back(JsonText(json(s)));
+
+  std::string out;
+  out.reserve(64 + trace.tasks.size() * 200);
+  out += "{\"schema\":\"";
+  out += kTraceSchema;
+  out += '"';
+  if (!trace.tenant.empty()) out += ",\"tenant\":" + JsonText(json(trace.tenant));
+  if (!trace.device_name.empty() || !trace.device_gpu.empty()) {
+    json device = json::object();
+    if (!trace.device_name.empty()) device["name"] = trace.device_name;
+    if (!trace.device_gpu.empty()) device["gpu"] = trace.device_gpu;
+    out += ",\"device\":" + JsonText(device);
+  }
+  if (!trace.meta.empty()) {
+    out += ",\"meta\":" + JsonText(trace.meta);
+  }
+  out += ",\"tasks\":[";
+
+  const auto key = [&out](Field f) {
+    out += ",\"";
+    out += kFieldNames[static_cast<int>(f)];
+    out += "\":";
+  };
+  const auto integer = [&](Field f, int64_t v) {
+    key(f);
+    AppendInt(out, v);
+  };
+  const auto word = [&](Field f, const char* w) {
+    key(f);
+    out += '"';
+    out += w;
+    out += '"';
+  };
+  const auto interned = [&](Field f, int32_t index) {
+    COTENANT_CHECK(static_cast<size_t>(index) < strings.size());
+    key(f);
+    out += strings[index];
+  };
+  const auto shape = [&](Field f, const std::array<int32_t, 3>& s) {
+    key(f);
+    for (size_t d = 0; d < 3; ++d) {
+      out += d == 0 ? '[' : ',';
+      AppendInt(out, s[d]);
+    }
+    out += ']';
+  };
+  for (size_t i = 0; i < trace.tasks.size(); ++i) {
+    const Task& t = trace.tasks[i];
+    out += i == 0 ? "\n{\"id\":" : ",\n{\"id\":";
+    AppendInt(out, t.id);
+    word(Field::kKind, TaskKindName(t.kind));
+    if (t.name >= 0) interned(Field::kName, t.name);
+    if (t.thread != kAbsent) integer(Field::kThread, t.thread);
+    if (t.stream != kAbsent) integer(Field::kStream, t.stream);
+    integer(Field::kStartNs, t.start_ns);
+    integer(Field::kDurNs, t.dur_ns);
+    if (t.correlation != kAbsent) integer(Field::kCorrelation, t.correlation);
+    if (t.HasShape()) {
+      shape(Field::kGrid, t.grid);
+      shape(Field::kBlock, t.block);
+    }
+    if (t.HasShape() || t.regs != 32) integer(Field::kRegs, t.regs);
+    if (t.HasShape() || t.smem != 0) integer(Field::kSmem, t.smem);
+    if (t.op >= 0) interned(Field::kOp, t.op);
+    if (t.dram_bytes != kAbsent) integer(Field::kDramBytes, t.dram_bytes);
+    if (t.mem_bound >= 0.0) {
+      key(Field::kMemBound);
+      out += json(t.mem_bound).dump();
+    }
+    if (t.dir != CopyDir::kNone) word(Field::kDir, CopyDirName(t.dir));
+    if (t.bytes != kAbsent) integer(Field::kBytes, t.bytes);
+    if (t.event != kAbsent) integer(Field::kEvent, t.event);
+    if (t.scope != SyncScope::kNone) word(Field::kScope, SyncScopeName(t.scope));
+    if (t.priority != std::numeric_limits<int32_t>::min()) integer(Field::kPriority, t.priority);
+    if (t.sm_count != -1) integer(Field::kSmCount, t.sm_count);
+    out += '}';
+  }
+  out += "\n]}\n";
+  return out;
+}
+
+void WriteTrace(const Trace& trace, const std::string& path) {
+  WriteFileAtomic(path, TraceToJsonText(trace));
+}
+
+}  // namespace cotenant

@@ -1,0 +1,73 @@
+// A multi-tenant workload (`cotenant.workload/1`).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "sim/trace.h"
+#include "sim/units.h"
+
+namespace cotenant {
+
+/// How a tenant's requests arrive.
+enum class ArrivalKind : uint8_t {
+  kClosed,    ///< the next request starts when the previous one completes
+  kPoisson,   ///< exponential inter-arrival times, rate_hz, seed
+  kPeriodic,  ///< one every period_ns
+  kTrace,     ///< explicit arrival times
+};
+const char* ArrivalKindName(ArrivalKind k);
+
+struct Arrival {
+  ArrivalKind kind = ArrivalKind::kClosed;
+  double rate_hz = 0.0;            ///< poisson
+  uint64_t seed = 1;               ///< poisson
+  TimeNs period_ns = 0;            ///< periodic
+  std::vector<TimeNs> times_ns;    ///< trace (non-decreasing, >= 0)
+};
+
+/// The arrival time of each of `requests` requests for an open arrival
+/// process, starting at 0 (closed: all 0, gated at run time). Deterministic.
+std::vector<TimeNs> ArrivalTimes(const Arrival& arrival, int64_t requests);
+
+enum class Objective : uint8_t { kMakespan, kThroughput, kMeanLatency, kP99Latency, kSlo };
+const char* ObjectiveName(Objective o);
+
+struct TenantSpec {
+  std::string name;
+  std::string trace_path;                          ///< resolved against the workload's folder
+  std::map<int64_t, std::string> traces_by_batch;  ///< batch -> resolved path
+  int64_t requests = 1;
+  Arrival arrival;
+  TimeNs slo_ns = 0;                               ///< 0 = no SLO
+  double weight = 1.0;
+};
+
+struct Workload {
+  std::string file;
+  std::string gpu = "h100-sxm";   ///< GPU spec key, or a path (resolved like trace paths)
+  std::vector<TenantSpec> tenants;
+  Objective objective = Objective::kMakespan;
+
+  /// Index of the tenant called `name`, or -1.
+  int FindTenant(const std::string& name) const;
+};
+
+/// Reads and validates a workload file; trace paths (and a GPU given as a
+/// path) are resolved relative to the workload's folder (the traces
+/// themselves are not read).
+Workload ReadWorkload(const std::string& path);
+Workload WorkloadFromJson(const nlohmann::json& j, const std::string& file,
+                          const std::string& base_dir);
+nlohmann::json WorkloadToJson(const Workload& w);
+
+/// A workload with one tenant per trace file (closed arrivals, 1 request),
+/// tenants named after the traces (Trace::tenant, else the file name without
+/// .json/.gz; made unique with "-2", "-3", ...). An empty `gpu` keeps the default.
+Workload WorkloadFromTraces(const std::vector<std::string>& trace_paths,
+                            const std::vector<Trace>& traces, const std::string& gpu);
+
+}  // namespace cotenant
