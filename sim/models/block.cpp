@@ -181,9 +181,10 @@ void BlockModel::Start(const KernelLaunch& launch, TimeNs now) {
   COTENANT_CHECK_MSG(allowed >= 1, "kernel's SM partition is empty");
   const SmLimits& lim = spec_.sm;
   if (launch.blocks <= 0) {
-    // No launch shape: one whole-SM block per allowed SM, one wave of dur_ns.
+    // No launch shape: it fills the whole GPU, one whole-SM block per SM
+    // (one wave of dur_ns); within a partition those blocks take several rounds.
     k.whole_sm = true;
-    k.total_blocks = allowed;
+    k.total_blocks = spec_.sm_count;
   } else {
     const Occupancy occ =
         ComputeOccupancy(spec_, launch.threads_per_block, launch.regs, launch.smem);

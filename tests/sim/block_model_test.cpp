@@ -328,14 +328,15 @@ TEST_CASE("block: an SM cap of half the GPU doubles a compute-bound GPU-filling 
   o = Run(gpu, halves, {{0, WithPartition(Kern(1, 8, 999), 0)}});
   CHECK(o.end_ns.at(1) == 1998);
 
-  // Without launch shape a kernel fills the SMs it may use: one whole-SM
-  // block on each of its 2 SMs, one wave of 700 ns (as in fluid). It runs
-  // alongside a kernel in the other partition.
+  // Without launch shape a kernel fills the whole GPU: one whole-SM block per
+  // SM of the GPU (4), one wave of 700 ns. In a 2-SM partition those 4 blocks
+  // take two rounds: 1400 ns (as in fluid). It runs alongside a kernel in the
+  // other partition.
   KernelLaunch n = WithPartition(Kern(2, 0, 700), 1);
   o = Run(gpu, halves, {{0, WithPartition(Kern(1, 8, 1000), 0)}, {0, n}});
   CHECK(o.end_ns.at(1) == 2000);
-  CHECK(o.end_ns.at(2) == 700);
-  CHECK(o.stats.sm_ns == Approx(2.0 * 2000 + 2.0 * 700));
+  CHECK(o.end_ns.at(2) == 1400);
+  CHECK(o.stats.sm_ns == Approx(2.0 * 2000 + 2.0 * 1400));
 
   // 2.5 whole-GPU waves (333, 333, 334 ns) on half the GPU: 5 rounds of 4
   // blocks: 333, 333, 333, 333 (blocks 12-15 are still wave 1), 334 = 1666.

@@ -1,0 +1,286 @@
+#include "sim/engine.h"
+
+#include <algorithm>
+
+#include "sim/error.h"
+
+namespace cotenant {
+namespace {
+
+bool IsGpu(NodeKind k) {
+  return k == NodeKind::kKernel || k == NodeKind::kCopy || k == NodeKind::kFixed ||
+         k == NodeKind::kMarker;
+}
+
+}  // namespace
+
+Engine::Engine(const TaskGraph& graph, const GpuSpec& spec, ContentionModel* model)
+    : g_(graph), spec_(spec), model_(model) {
+  const size_t n = g_.nodes.size();
+  ready_.assign(n, 0);
+  start_.assign(n, -1);
+  end_.assign(n, -1);
+  pending_.assign(n, 0);
+  pending_wait_.assign(n, 0);
+  issued_.assign(n, 0);
+  running_.assign(n, 0);
+  sync_left_.assign(n, 0);
+  for (uint32_t v = 0; v < n; ++v) {
+    for (auto e : boost::make_iterator_range(boost::out_edges(v, g_.graph))) {
+      const uint32_t w = boost::target(e, g_.graph);
+      const EdgeKind kind = g_.graph[e].kind;
+      if (kind == EdgeKind::kStream) continue;  // enforced by the queues
+      if (kind == EdgeKind::kWait && IsGpu(g_.nodes[w].kind)) {
+        ++pending_wait_[w];
+      } else {
+        ++pending_[w];
+      }
+    }
+  }
+  next_enqueue_.assign(g_.stream_nodes.size(), 0);
+  last_enqueued_.assign(g_.stream_nodes.size(), -1);
+  queue_.resize(g_.queue_count);
+  queue_head_.assign(g_.queue_count, 0);
+  queue_poke_.assign(g_.queue_count, kNever);
+  model_->set_dispatch_log(&start_);
+}
+
+void Engine::Push(TimeNs t, EventType type, int32_t target) {
+  COTENANT_CHECK(t >= now_);
+  heap_.push(Event{t, seq_++, target, type});
+}
+
+void Engine::Run() {
+  const int32_t n = static_cast<int32_t>(g_.nodes.size());
+  for (int32_t v = 0; v < n; ++v) {
+    if (pending_[v] == 0) Activate(v);
+  }
+  while (true) {
+    const TimeNs t_model = model_->NextEventTime();
+    const TimeNs t_heap = heap_.empty() ? kNever : heap_.top().time;
+    const TimeNs t = std::min(t_model, t_heap);
+    if (t == kNever) break;
+    COTENANT_CHECK_MSG(t >= now_, "engine: the clock went backwards");
+    now_ = t;
+    model_done_.clear();
+    model_->AdvanceTo(t, &model_done_);
+    for (int32_t v : model_done_) {
+      ++events_;
+      Complete(v);
+    }
+    while (!heap_.empty() && heap_.top().time == t) {
+      const Event e = heap_.top();
+      heap_.pop();
+      ++events_;
+      Handle(e);
+    }
+  }
+  if (done_count_ != n) ReportDeadlock();
+}
+
+void Engine::Handle(const Event& e) {
+  switch (e.type) {
+    case EventType::kNodeDone:
+      Complete(e.target);
+      break;
+    case EventType::kHostStart:
+      StartSync(e.target);
+      break;
+    case EventType::kGateOpen:
+      start_[e.target] = now_;
+      Complete(e.target);
+      break;
+    case EventType::kQueuePoke:
+      queue_poke_[e.target] = kNever;
+      TryStartQueue(e.target);
+      break;
+  }
+}
+
+void Engine::Activate(int32_t v) {
+  const Node& node = g_.nodes[v];
+  const TimeNs at = std::max(ready_[v], now_);
+  switch (node.kind) {
+    case NodeKind::kHost:
+      start_[v] = at;
+      Push(at + g_.Tmpl(node).dur_ns, EventType::kNodeDone, v);
+      break;
+    case NodeKind::kSync:
+      Push(at, EventType::kHostStart, v);
+      break;
+    case NodeKind::kStartGate:
+      Push(std::max(at, g_.release_ns[v]), EventType::kGateOpen, v);
+      break;
+    case NodeKind::kEndGate:
+    case NodeKind::kBarrier:
+      start_[v] = at;
+      Push(at, EventType::kNodeDone, v);
+      break;
+    case NodeKind::kKernel:
+    case NodeKind::kCopy:
+    case NodeKind::kFixed:
+    case NodeKind::kMarker:
+      Issue(v);
+      break;
+  }
+}
+
+void Engine::Issue(int32_t v) {
+  issued_[v] = 1;
+  const int32_t s = g_.nodes[v].stream;
+  const std::vector<int32_t>& order = g_.stream_nodes[s];
+  const int32_t q = g_.streams[s].queue;
+  bool grew = false;
+  while (next_enqueue_[s] < order.size() && issued_[order[next_enqueue_[s]]]) {
+    const int32_t w = order[next_enqueue_[s]++];
+    queue_[q].push_back(w);
+    last_enqueued_[s] = w;
+    grew = true;
+  }
+  if (grew) TryStartQueue(q);
+}
+
+void Engine::TryStartQueue(int32_t q) {
+  // A task starts only when every earlier task in its hardware queue has ended.
+  if (queue_head_[q] >= queue_[q].size()) return;
+  const int32_t v = queue_[q][queue_head_[q]];
+  if (running_[v] || pending_wait_[v] > 0) return;
+  if (ready_[v] > now_) {
+    if (queue_poke_[q] > ready_[v]) {
+      queue_poke_[q] = ready_[v];
+      Push(ready_[v], EventType::kQueuePoke, q);
+    }
+    return;
+  }
+  running_[v] = 1;
+  start_[v] = now_;
+  const Node& node = g_.nodes[v];
+  const TemplateNode& tn = g_.Tmpl(node);
+  switch (node.kind) {
+    case NodeKind::kKernel: {
+      KernelLaunch k = g_.templates[node.tenant].kernels[tn.kernel];
+      k.task = v;
+      model_->Start(k, now_);
+      break;
+    }
+    case NodeKind::kCopy: {
+      // One copy engine per direction: copies of one direction run one at a time.
+      TimeNs& free_at = copy_free_[tn.copy_dir == static_cast<uint8_t>(CopyDir::kH2D) ? 0 : 1];
+      start_[v] = std::max(now_, free_at);
+      free_at = start_[v] + tn.dur_ns;
+      Push(free_at, EventType::kNodeDone, v);
+      break;
+    }
+    case NodeKind::kFixed:
+      Push(now_ + tn.dur_ns, EventType::kNodeDone, v);
+      break;
+    case NodeKind::kMarker:
+      Push(now_, EventType::kNodeDone, v);
+      break;
+    default:
+      COTENANT_CHECK_MSG(false, "non-GPU node in a hardware queue");
+  }
+}
+
+void Engine::StartSync(int32_t v) {
+  start_[v] = now_;
+  const Node& node = g_.nodes[v];
+  const TemplateNode& tn = g_.Tmpl(node);
+  // A sync waits for the last GPU task issued before it on its scope: decided
+  // now, since the schedule decides which task that is.
+  auto wait_for = [&](int32_t target) {
+    if (target < 0 || end_[target] >= 0) return;
+    sync_waiters_[target].push_back(v);
+    ++sync_left_[v];
+  };
+  switch (static_cast<SyncScope>(tn.sync_scope)) {
+    case SyncScope::kStream:
+      wait_for(last_enqueued_[node.stream]);
+      break;
+    case SyncScope::kDevice: {
+      // The tenant's context: every stream of the tenant.
+      const int32_t first = g_.tenant_first_stream[node.tenant];
+      for (int32_t s = first; s < first + g_.tenant_stream_count[node.tenant]; ++s)
+        wait_for(last_enqueued_[s]);
+      break;
+    }
+    case SyncScope::kEvent:
+      wait_for(v - node.tmpl + tn.target);
+      break;
+    case SyncScope::kNone:
+      break;
+  }
+  if (sync_left_[v] == 0) FinishSync(v, now_);
+}
+
+void Engine::FinishSync(int32_t v, TimeNs done_at) {
+  const TemplateNode& tn = g_.Tmpl(g_.nodes[v]);
+  // The call returns sync_latency after the GPU work ends (never more than it took in the trace).
+  const TimeNs cost = std::min(tn.dur_ns, spec_.model.sync_latency_ns);
+  Push(std::max(done_at, now_) + cost, EventType::kNodeDone, v);
+}
+
+void Engine::Complete(int32_t v) {
+  end_[v] = now_;
+  ++done_count_;
+  const Node& node = g_.nodes[v];
+  if (IsGpu(node.kind)) {
+    const int32_t q = g_.streams[node.stream].queue;
+    COTENANT_CHECK(queue_[q][queue_head_[q]] == v);
+    running_[v] = 0;
+    ++queue_head_[q];
+    if (!sync_waiters_.empty()) {
+      auto it = sync_waiters_.find(v);
+      if (it != sync_waiters_.end()) {
+        for (int32_t s : it->second)
+          if (--sync_left_[s] == 0) FinishSync(s, now_);
+        sync_waiters_.erase(it);
+      }
+    }
+  }
+  for (auto e : boost::make_iterator_range(boost::out_edges(static_cast<uint32_t>(v), g_.graph))) {
+    const int32_t w = static_cast<int32_t>(boost::target(e, g_.graph));
+    const EdgeKind kind = g_.graph[e].kind;
+    if (kind == EdgeKind::kStream) continue;
+    TimeNs delay = 0;
+    if (kind == EdgeKind::kThread) {
+      delay = g_.Tmpl(g_.nodes[w]).gap_ns;
+    } else if (kind == EdgeKind::kLaunch) {
+      delay = spec_.model.launch_latency_ns;
+    }
+    ready_[w] = std::max(ready_[w], now_ + delay);
+    if (kind == EdgeKind::kWait && IsGpu(g_.nodes[w].kind)) {
+      if (--pending_wait_[w] == 0 && issued_[w]) TryStartQueue(g_.streams[g_.nodes[w].stream].queue);
+    } else if (--pending_[w] == 0) {
+      Activate(w);
+    }
+  }
+  if (IsGpu(node.kind)) TryStartQueue(g_.streams[node.stream].queue);
+}
+
+void Engine::ReportDeadlock() const {
+  std::string where;
+  int stuck = 0;
+  for (size_t q = 0; q < queue_.size() && stuck < 3; ++q) {
+    if (queue_head_[q] >= queue_[q].size()) continue;
+    const int32_t v = queue_[q][queue_head_[q]];
+    where += (stuck ? "; " : "") + g_.Describe(v) + " waits at the head of hardware queue " +
+             std::to_string(q);
+    ++stuck;
+  }
+  if (stuck == 0) {
+    for (size_t v = 0; v < g_.nodes.size(); ++v) {
+      if (end_[v] < 0 && g_.nodes[v].kind == NodeKind::kSync && start_[v] >= 0) {
+        where = g_.Describe(static_cast<int32_t>(v)) + " waits for GPU work that never ends";
+        break;
+      }
+    }
+  }
+  const int64_t left = static_cast<int64_t>(g_.nodes.size()) - done_count_;
+  throw InputError("workload deadlocks: " + std::to_string(left) + " tasks never run" +
+                   (where.empty() ? "" : " (" + where + ")") +
+                   "; streams sharing a hardware queue may wait on each other: try a larger "
+                   "max_connections");
+}
+
+}  // namespace cotenant

@@ -1,0 +1,76 @@
+// The discrete-event engine: runs a TaskGraph with a contention model.
+// Events are ordered by (time, sequence), so equal input gives equal output.
+#pragma once
+
+#include <cstdint>
+#include <queue>
+#include <unordered_map>
+#include <vector>
+
+#include "sim/graph.h"
+#include "sim/models/contention_model.h"
+#include "sim/units.h"
+
+namespace cotenant {
+
+class Engine {
+ public:
+  /// `graph`, `spec` and `model` must outlive the engine.
+  Engine(const TaskGraph& graph, const GpuSpec& spec, ContentionModel* model);
+
+  /// Runs to completion. Throws InputError when tasks can never run
+  /// (a deadlock), naming where the work is stuck.
+  void Run();
+
+  TimeNs start_ns(int32_t node) const { return start_[node]; }
+  TimeNs end_ns(int32_t node) const { return end_[node]; }
+  int64_t events() const { return events_; }
+
+ private:
+  enum class EventType : uint8_t { kNodeDone, kHostStart, kGateOpen, kQueuePoke };
+  struct Event {
+    TimeNs time;
+    uint64_t seq;
+    int32_t target;  ///< node, or queue for kQueuePoke
+    EventType type;
+    bool operator>(const Event& o) const { return time != o.time ? time > o.time : seq > o.seq; }
+  };
+
+  void Push(TimeNs t, EventType type, int32_t target);
+  void Handle(const Event& e);
+  /// A node's static predecessors are all done: start it (host/gate) or issue it (GPU).
+  void Activate(int32_t v);
+  void Complete(int32_t v);       ///< v ends at now_: release its successors
+  void Issue(int32_t v);          ///< GPU node enters its stream (and queue, in stream order)
+  void TryStartQueue(int32_t q);  ///< start the head of a hardware queue if it can
+  void StartSync(int32_t v);
+  void FinishSync(int32_t v, TimeNs done_at);
+  [[noreturn]] void ReportDeadlock() const;
+
+  const TaskGraph& g_;
+  const GpuSpec& spec_;
+  ContentionModel* model_;
+  std::priority_queue<Event, std::vector<Event>, std::greater<Event>> heap_;
+  uint64_t seq_ = 0;
+  TimeNs now_ = 0;
+  int64_t events_ = 0;
+  int64_t done_count_ = 0;
+
+  std::vector<TimeNs> ready_;     ///< earliest start from finished predecessors
+  std::vector<TimeNs> start_, end_;
+  std::vector<int32_t> pending_;       ///< unfinished predecessors that gate starting/issuing
+  std::vector<int32_t> pending_wait_;  ///< GPU nodes: unfinished GPU-side waits
+  std::vector<uint8_t> issued_;
+  std::vector<size_t> next_enqueue_;   ///< per stream: next node to enter its queue
+  std::vector<int32_t> last_enqueued_; ///< per stream: last node that entered its queue
+  std::vector<std::vector<int32_t>> queue_;  ///< per hardware queue: FIFO of nodes
+  std::vector<size_t> queue_head_;
+  std::vector<TimeNs> queue_poke_;     ///< pending poke time per queue
+  std::vector<uint8_t> running_;
+  TimeNs copy_free_[2] = {0, 0};       ///< copy engines: h2d, d2h
+  std::unordered_map<int32_t, std::vector<int32_t>> sync_waiters_;  ///< GPU node -> syncs
+  std::vector<int32_t> sync_left_;     ///< per node: GPU nodes a sync still waits for
+  std::vector<int32_t> model_done_;
+};
+
+}  // namespace cotenant

@@ -1,0 +1,268 @@
+#include "sim/simulate.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cinttypes>
+#include <cstdio>
+#include <cmath>
+#include <map>
+#include <set>
+
+#include "sim/engine.h"
+#include "sim/error.h"
+#include "sim/graph.h"
+#include "sim/json_util.h"
+#include "sim/models/fluid.h"
+
+namespace cotenant {
+namespace {
+
+double SecondsSince(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+/// Nearest-rank percentile of sorted values (q in (0,1]).
+TimeNs Percentile(const std::vector<TimeNs>& sorted, double q) {
+  if (sorted.empty()) return 0;
+  size_t rank = static_cast<size_t>(std::ceil(q * static_cast<double>(sorted.size())));
+  rank = std::min(std::max<size_t>(rank, 1), sorted.size());
+  return sorted[rank - 1];
+}
+
+/// Earliest finish of every tenant with no contention at all (isolated
+/// durations, no queue sharing, syncs free): a lower bound for any schedule.
+TimeNs CriticalPath(const TaskGraph& g, const GpuSpec& spec) {
+  std::vector<TimeNs> ready(g.nodes.size(), 0);
+  TimeNs longest = 0;
+  for (int32_t v : g.topo) {
+    const Node& n = g.nodes[v];
+    TimeNs start = std::max(ready[v], g.release_ns[v]);
+    TimeNs dur = 0;
+    if (n.tmpl >= 0 && n.kind != NodeKind::kSync) dur = g.Tmpl(n).dur_ns;
+    const TimeNs end = start + dur;
+    longest = std::max(longest, end);
+    for (auto e : boost::make_iterator_range(boost::out_edges(static_cast<uint32_t>(v), g.graph))) {
+      const uint32_t w = boost::target(e, g.graph);
+      TimeNs delay = 0;
+      if (g.graph[e].kind == EdgeKind::kThread) delay = g.Tmpl(g.nodes[w]).gap_ns;
+      if (g.graph[e].kind == EdgeKind::kLaunch) delay = spec.model.launch_latency_ns;
+      ready[w] = std::max(ready[w], end + delay);
+    }
+  }
+  return longest;
+}
+
+}  // namespace
+
+LoadedWorkload LoadWorkload(const std::string& path, const std::string& gpu_override) {
+  LoadedWorkload lw;
+  lw.workload = ReadWorkload(path);
+  lw.gpu = LoadGpuSpec(gpu_override.empty() ? lw.workload.gpu : gpu_override);
+  for (const TenantSpec& t : lw.workload.tenants) {
+    lw.traces.push_back(ReadTrace(t.trace_path));
+    lw.by_batch.emplace_back();
+    for (const auto& [batch, p] : t.traces_by_batch) lw.by_batch.back().emplace(batch, ReadTrace(p));
+  }
+  return lw;
+}
+
+LoadedWorkload LoadTraces(const std::vector<std::string>& trace_paths, const std::string& gpu) {
+  LoadedWorkload lw;
+  for (const std::string& p : trace_paths) lw.traces.push_back(ReadTrace(p));
+  std::string key = gpu;
+  if (key.empty()) {
+    for (const Trace& t : lw.traces) {
+      if (!t.device_gpu.empty()) {
+        key = t.device_gpu;
+        break;
+      }
+    }
+  }
+  if (key.empty()) key = "h100-sxm";
+  lw.workload = WorkloadFromTraces(trace_paths, lw.traces, key);
+  lw.gpu = LoadGpuSpec(key);
+  lw.by_batch.resize(lw.traces.size());
+  return lw;
+}
+
+SimResult Simulate(const LoadedWorkload& lw, const Plan& plan, const SimOptions& options) {
+  SimResult result;
+  result.model = options.model;
+  const auto t_build = std::chrono::steady_clock::now();
+  const TaskGraph g = BuildTaskGraph(lw, plan);
+  std::unique_ptr<ContentionModel> model =
+      MakeContentionModel(options.model, lw.gpu, g.partitions);
+  result.stats.build_seconds = SecondsSince(t_build);
+
+  const auto t_run = std::chrono::steady_clock::now();
+  Engine engine(g, lw.gpu, model.get());
+  engine.Run();
+  result.stats.run_seconds = SecondsSince(t_run);
+
+  result.stats.tasks = static_cast<int64_t>(g.nodes.size());
+  result.stats.kernels = g.kernel_count;
+  result.stats.edges = static_cast<int64_t>(boost::num_edges(g.graph));
+  result.stats.events = engine.events();
+  const ModelStats ms = model->Stats();
+  result.stats.model_recomputes = ms.recomputes;
+
+  // Per-tenant latencies and the makespan.
+  const Workload& w = lw.workload;
+  for (size_t ti = 0; ti < w.tenants.size(); ++ti) {
+    TenantResult tr;
+    tr.name = w.tenants[ti].name;
+    tr.requests = w.tenants[ti].requests;
+    for (size_t r = 0; r < g.end_gate[ti].size(); ++r) {
+      // Closed loop: request 0 arrives at its release, later ones when the
+      // previous one completes (a group or stage wait counts as latency).
+      const TimeNs arrival = !g.closed[ti] ? g.arrival_ns[ti][r]
+                             : r == 0      ? g.release_ns[g.start_gate[ti][0]]
+                                           : engine.end_ns(g.end_gate[ti][r - 1]);
+      const TimeNs done = engine.end_ns(g.end_gate[ti][r]);
+      tr.latencies_ns.push_back(done - arrival);
+      tr.finish_ns = std::max(tr.finish_ns, done);
+      if (w.tenants[ti].slo_ns > 0 && done - arrival > w.tenants[ti].slo_ns) ++tr.slo_violations;
+    }
+    std::vector<TimeNs> sorted = tr.latencies_ns;
+    std::sort(sorted.begin(), sorted.end());
+    if (!sorted.empty()) {
+      __int128 sum = 0;
+      for (TimeNs x : sorted) sum += x;
+      tr.latency.mean = static_cast<TimeNs>((sum + static_cast<__int128>(sorted.size() / 2)) /
+                                            static_cast<__int128>(sorted.size()));
+      tr.latency.p50 = Percentile(sorted, 0.50);
+      tr.latency.p99 = Percentile(sorted, 0.99);
+      tr.latency.max = sorted.back();
+    }
+    tr.throughput_rps = tr.finish_ns > 0 ? static_cast<double>(tr.requests) * 1e9 /
+                                               static_cast<double>(tr.finish_ns)
+                                         : 0.0;
+    result.makespan_ns = std::max(result.makespan_ns, tr.finish_ns);
+    result.tenants.push_back(std::move(tr));
+  }
+  for (size_t v = 0; v < g.nodes.size(); ++v)
+    result.makespan_ns = std::max(result.makespan_ns, engine.end_ns(static_cast<int32_t>(v)));
+
+  if (result.makespan_ns > 0) {
+    const double span = static_cast<double>(result.makespan_ns);
+    result.gpu.sm_busy_fraction = static_cast<double>(ms.busy_ns) / span;
+    result.gpu.mean_sm_occupancy = ms.sm_ns / (span * lw.gpu.sm_count);
+    result.gpu.dram_busy_fraction = ms.dram_ns / span;
+  }
+
+  // Lower bound: max(total SM-work / SMs, longest critical path).
+  double sm_work = 0.0;
+  for (const Node& n : g.nodes) {
+    if (n.kind == NodeKind::kKernel)
+      sm_work += KernelSmWork(lw.gpu, g.templates[n.tenant].kernels[g.Tmpl(n).kernel]);
+  }
+  result.lower_bound_ns = std::max(static_cast<TimeNs>(std::ceil(sm_work / lw.gpu.sm_count)),
+                                   CriticalPath(g, lw.gpu));
+
+  if (options.record_timeline) {
+    std::vector<int32_t> offset;
+    for (const TenantTemplate& t : g.templates) {
+      offset.push_back(static_cast<int32_t>(result.strings.size()));
+      result.strings.insert(result.strings.end(), t.trace->strings.begin(), t.trace->strings.end());
+    }
+    for (size_t v = 0; v < g.nodes.size(); ++v) {
+      const Node& n = g.nodes[v];
+      if (n.tmpl < 0 || n.kind == NodeKind::kMarker) continue;
+      const TenantTemplate& t = g.templates[n.tenant];
+      const TemplateNode& tn = t.nodes[n.tmpl];
+      const Task& task = t.trace->tasks[tn.task];
+      TimelineEntry e;
+      e.tenant = n.tenant;
+      e.request = n.request;
+      e.sub_batch = n.sub_batch;
+      e.task = tn.task;
+      e.name = task.name >= 0 ? offset[n.tenant] + task.name : -1;
+      e.op = task.op >= 0 ? offset[n.tenant] + task.op : -1;
+      e.kind = static_cast<uint8_t>(task.kind);
+      e.gpu = n.kind == NodeKind::kKernel || n.kind == NodeKind::kCopy || n.kind == NodeKind::kFixed;
+      e.track = e.gpu ? task.stream : task.thread;
+      e.start_ns = engine.start_ns(static_cast<int32_t>(v));
+      e.end_ns = engine.end_ns(static_cast<int32_t>(v));
+      result.timeline.push_back(e);
+    }
+  }
+  return result;
+}
+
+nlohmann::json ResultToJson(const SimResult& r) {
+  nlohmann::json j;
+  j["schema"] = "cotenant.result/1";
+  j["model"] = r.model;
+  j["makespan_ns"] = r.makespan_ns;
+  j["lower_bound_ns"] = r.lower_bound_ns;
+  nlohmann::json tenants = nlohmann::json::object();
+  for (const TenantResult& t : r.tenants) {
+    tenants[t.name] = {
+        {"requests", t.requests},
+        {"finish_ns", t.finish_ns},
+        {"latency_ns",
+         {{"mean", t.latency.mean}, {"p50", t.latency.p50}, {"p99", t.latency.p99},
+          {"max", t.latency.max}}},
+        {"slo_violations", t.slo_violations},
+        {"throughput_rps", t.throughput_rps},
+    };
+  }
+  j["tenants"] = tenants;
+  j["gpu"] = {{"sm_busy_fraction", r.gpu.sm_busy_fraction},
+              {"mean_sm_occupancy", r.gpu.mean_sm_occupancy},
+              {"dram_busy_fraction", r.gpu.dram_busy_fraction}};
+  return j;
+}
+
+std::string TimelineToJsonText(const SimResult& r, const LoadedWorkload& lw) {
+  std::string out;
+  out.reserve(r.timeline.size() * 160 + 1024);
+  out += "{\"displayTimeUnit\":\"ns\",\"otherData\":{\"generator\":\"cotenant " COTENANT_VERSION
+         "\",\"model\":";
+  out += nlohmann::json(r.model).dump();
+  out += "},\"traceEvents\":[\n";
+  // Tracks: per tenant, host threads first, then streams, numbered from 1.
+  std::vector<std::map<std::pair<bool, int64_t>, int>> tid(r.tenants.size());
+  for (const TimelineEntry& e : r.timeline) tid[e.tenant][{e.gpu, e.track}] = 0;
+  char buf[256];
+  bool first = true;
+  auto sep = [&] {
+    if (!first) out += ",\n";
+    first = false;
+  };
+  for (size_t ti = 0; ti < r.tenants.size(); ++ti) {
+    sep();
+    out += "{\"name\":\"process_name\",\"ph\":\"M\",\"pid\":" + std::to_string(ti + 1) +
+           ",\"args\":{\"name\":" + nlohmann::json("tenant " + r.tenants[ti].name).dump() + "}}";
+    int next = 1;
+    for (auto& [key, id] : tid[ti]) {
+      id = next++;
+      sep();
+      std::snprintf(buf, sizeof(buf),
+                    "{\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":%zu,\"tid\":%d,\"args\":{"
+                    "\"name\":\"%s %" PRId64 "\"}}",
+                    ti + 1, id, key.first ? "stream" : "host thread", key.second);
+      out += buf;
+    }
+  }
+  for (const TimelineEntry& e : r.timeline) {
+    sep();
+    const std::string name =
+        e.name >= 0 ? r.strings[e.name] : std::string(TaskKindName(static_cast<TaskKind>(e.kind)));
+    out += "{\"name\":" + nlohmann::json(name).dump();
+    std::snprintf(buf, sizeof(buf),
+                  ",\"cat\":\"%s\",\"ph\":\"X\",\"pid\":%d,\"tid\":%d,\"ts\":%.3f,\"dur\":%.3f,"
+                  "\"args\":{\"request\":%d,\"sub_batch\":%d,\"task\":%d",
+                  TaskKindName(static_cast<TaskKind>(e.kind)), e.tenant + 1,
+                  tid[e.tenant][{e.gpu, e.track}], NsToUs(e.start_ns),
+                  NsToUs(e.end_ns - e.start_ns), e.request, e.sub_batch, e.task);
+    out += buf;
+    if (e.op >= 0) out += ",\"op\":" + nlohmann::json(r.strings[e.op]).dump();
+    out += "}}";
+  }
+  out += "\n]}\n";
+  (void)lw;
+  return out;
+}
+
+}  // namespace cotenant

@@ -1,0 +1,103 @@
+// Simulating a workload under a plan: the library entry point used by the
+// CLI (simulate, whatif) and, later, by search.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "sim/gpu_spec.h"
+#include "sim/plan.h"
+#include "sim/trace.h"
+#include "sim/units.h"
+#include "sim/workload.h"
+
+namespace cotenant {
+
+/// A workload with its traces read and its GPU spec resolved.
+struct LoadedWorkload {
+  Workload workload;
+  std::vector<Trace> traces;                        ///< one per tenant, same order
+  std::vector<std::map<int64_t, Trace>> by_batch;   ///< per tenant: batch -> trace
+  GpuSpec gpu;
+};
+
+/// Reads a workload file and every trace it names. `gpu_override` (a key or
+/// a path; empty = the workload's) replaces the workload's GPU.
+LoadedWorkload LoadWorkload(const std::string& path, const std::string& gpu_override = "");
+
+/// One tenant per trace file (closed arrivals, 1 request) on `gpu`.
+LoadedWorkload LoadTraces(const std::vector<std::string>& trace_paths, const std::string& gpu);
+
+struct SimOptions {
+  std::string model = "fluid";  ///< contention model name
+  bool record_timeline = false; ///< keep every task's start/end for a timeline
+};
+
+/// Latency statistics of one tenant's requests, ns.
+struct LatencyStats {
+  TimeNs mean = 0, p50 = 0, p99 = 0, max = 0;
+};
+
+struct TenantResult {
+  std::string name;
+  int64_t requests = 0;
+  TimeNs finish_ns = 0;           ///< when its last request completed
+  LatencyStats latency;
+  int64_t slo_violations = 0;
+  double throughput_rps = 0.0;    ///< requests / finish time
+  std::vector<TimeNs> latencies_ns;  ///< per request, arrival -> completion
+};
+
+struct GpuUsage {
+  double sm_busy_fraction = 0.0;   ///< time with >= 1 kernel running / makespan
+  double mean_sm_occupancy = 0.0;  ///< time-average of SMs held / SM count
+  double dram_busy_fraction = 0.0; ///< time-average of min(1, DRAM demand / peak)
+};
+
+/// One executed task, for timelines.
+struct TimelineEntry {
+  int32_t tenant = 0;
+  int32_t request = 0;
+  int32_t sub_batch = 0;
+  int32_t task = 0;               ///< index into the tenant's (transformed) trace tasks
+  int32_t name = -1;              ///< index into SimResult::strings, -1 = none
+  int32_t op = -1;                ///< operator label, index into SimResult::strings
+  uint8_t kind = 0;               ///< TaskKind of the task
+  int64_t track = 0;              ///< trace stream id (GPU) or thread id (host)
+  bool gpu = false;
+  TimeNs start_ns = 0, end_ns = 0;
+};
+
+/// Counts and phase times, for --stats.
+struct SimStats {
+  int64_t tasks = 0, kernels = 0, edges = 0, events = 0, model_recomputes = 0;
+  double build_seconds = 0.0, run_seconds = 0.0;
+};
+
+struct SimResult {
+  std::string model;
+  TimeNs makespan_ns = 0;
+  TimeNs lower_bound_ns = 0;       ///< max(total SM-work / SMs, longest tenant critical path)
+  std::vector<TenantResult> tenants;
+  GpuUsage gpu;
+  SimStats stats;
+  std::vector<TimelineEntry> timeline;  ///< when SimOptions::record_timeline
+  std::vector<std::string> strings;     ///< names and labels the timeline refers to
+};
+
+/// Runs the simulation. Throws InputError when the plan does not fit the
+/// workload or the workload deadlocks (naming the waiting tasks).
+SimResult Simulate(const LoadedWorkload& lw, const Plan& plan, const SimOptions& options);
+
+/// `cotenant.result/1` JSON of a result.
+nlohmann::json ResultToJson(const SimResult& result);
+
+/// Chrome/Perfetto trace-event JSON of a result's timeline: one process per
+/// tenant, one track per stream and host thread, µs with displayTimeUnit.
+std::string TimelineToJsonText(const SimResult& result, const LoadedWorkload& lw);
+
+}  // namespace cotenant
