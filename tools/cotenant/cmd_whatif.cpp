@@ -1,0 +1,331 @@
+// cotenant whatif: apply what-if changes (sim/whatif.h) to a workload's
+// traces, simulate the baseline and the changed workload under the same plan
+// and print them side by side.
+//
+// Changes apply in this fixed order:
+//   1. --swap-gpu   every tenant (the GPU is shared), selector not used;
+//   2. --scale      the selected tasks;
+//   3. --move-*     the selected tasks;
+//   4. --split      the selected tasks (kernels only);
+//   5. --remove     the selected tasks (not combined with 2-4);
+//   6. --insert-*   one kernel, after a task id of one tenant.
+// The selection is made once, on each trace after step 1 (steps 2-3 keep
+// task indices). Selector-based changes also apply to a tenant's
+// traces_by_batch; an insert applies to its main trace only.
+#include <array>
+#include <cstdio>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "sim/error.h"
+#include "sim/json_util.h"
+#include "sim/simulate.h"
+#include "sim/whatif.h"
+#include "tools/cotenant/commands.h"
+#include "tools/cotenant/common.h"
+#include "tools/cotenant/table.h"
+
+namespace cotenant::cli {
+namespace {
+
+constexpr const char* kDefaultSelector = "kind=kernel";
+
+struct Change {
+  std::string tenant;     ///< "" = every tenant
+  std::string primitive;  ///< "scale", "remove", ...
+  std::string description;
+};
+
+std::array<int32_t, 3> Shape(const std::vector<int32_t>& v, const char* flag) {
+  if (v.empty() || v.size() > 3) {
+    throw InputError(std::string(flag) + ": expected 1 to 3 positive integers X[,Y[,Z]], found " +
+                     std::to_string(v.size()) + " values");
+  }
+  std::array<int32_t, 3> shape{1, 1, 1};
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (v[i] < 1) {
+      throw InputError(std::string(flag) + ": expected positive integers, found " +
+                       std::to_string(v[i]));
+    }
+    shape[i] = v[i];
+  }
+  return shape;
+}
+
+/// One row of the comparison table: a time metric.
+void TimeRow(Table& t, const std::string& metric, TimeNs before, TimeNs after) {
+  t.AddRow({metric, FormatNs(before), FormatNs(after), FormatSignedNs(after - before),
+            FormatChange(static_cast<double>(before), static_cast<double>(after))});
+}
+
+/// One row of the comparison table: a fraction, its change in points.
+void FractionRow(Table& t, const std::string& metric, double before, double after) {
+  char pts[64];
+  std::snprintf(pts, sizeof(pts), "%+.1f pts", (after - before) * 100.0);
+  t.AddRow({metric, FormatPercent(before), FormatPercent(after), pts, FormatChange(before, after)});
+}
+
+}  // namespace
+
+RunFn AddWhatif(CLI::App* sub) {
+  struct Options {
+    std::string workload, plan, gpu, model = "fluid", json, timeline, select, swap_gpu;
+    std::vector<std::string> traces;
+    double scale = 1.0;
+    bool remove = false, keep_launch = false, split_parallel = false;
+    int32_t split = 0;
+    int64_t move_stream = 0;
+    int32_t move_priority = 0, move_sm_count = 0;
+    int64_t insert_after = 0, insert_dur = 0, insert_stream = 0;
+    std::vector<int32_t> insert_grid, insert_block;
+    std::string insert_name = "whatif_inserted_kernel";
+    int32_t insert_regs = 32, insert_smem = 0;
+  };
+  auto o = std::make_shared<Options>();
+  sub->add_option("traces", o->traces, "Trace files, one tenant each (instead of --workload)");
+  sub->add_option("-w,--workload", o->workload, "Workload file (cotenant.workload/1)");
+  sub->add_option("-p,--plan", o->plan,
+                  "Plan file (cotenant.plan/1) for both runs; default: native multi-stream");
+  sub->add_option("-g,--gpu", o->gpu,
+                  "GPU spec key or file of the baseline; overrides the workload's");
+  sub->add_option("-m,--model", o->model, "Contention model: fluid (default) or block");
+  sub->add_option("-s,--select", o->select,
+                  "Tasks to change: key=value[,key=value...] with keys tenant (exact), name and op "
+                  "(ECMAScript regexes, searched; prefix (?i) to ignore case) and kind (launch, "
+                  "kernel, memcpy, memset, cpu, event_record, stream_wait, sync). Default: "
+                  "kind=kernel of every tenant");
+  CLI::Option* scale =
+      sub->add_option("--scale", o->scale, "Multiply the selected tasks' durations");
+  sub->add_flag("--remove", o->remove,
+                "Remove the selected tasks (with the launches left without GPU work and the waits "
+                "on removed event records)");
+  CLI::Option* keep =
+      sub->add_flag("--keep-launch", o->keep_launch,
+                    "With --remove: keep the CPU cost of removed GPU tasks' launches");
+  CLI::Option* split =
+      sub->add_option("--split", o->split, "Split each selected kernel into K pieces");
+  CLI::Option* split_parallel =
+      sub->add_flag("--split-parallel", o->split_parallel,
+                    "With --split: run the pieces on K new streams, forked and joined with events");
+  CLI::Option* move_stream =
+      sub->add_option("--move-stream", o->move_stream, "Move the selected GPU tasks to stream S");
+  CLI::Option* move_priority = sub->add_option("--move-priority", o->move_priority,
+                                               "Give the selected GPU tasks stream priority P");
+  CLI::Option* move_sm = sub->add_option("--move-sm-count", o->move_sm_count,
+                                         "Cap the selected GPU tasks to N SMs (a partition)");
+  CLI::Option* swap = sub->add_option(
+      "--swap-gpu", o->swap_gpu,
+      "Rescale every tenant's GPU work from the baseline GPU to this one (roofline) and "
+      "simulate the change on it");
+  CLI::Option* insert_after = sub->add_option("--insert-after", o->insert_after,
+                                              "Insert a kernel after the task with this id");
+  CLI::Option* insert_dur = sub->add_option("--insert-dur", o->insert_dur,
+                                            "Isolated duration of the inserted kernel, ns");
+  CLI::Option* insert_grid = sub->add_option("--insert-grid", o->insert_grid,
+                                             "Grid of the inserted kernel, X[,Y[,Z]] (default: "
+                                             "no launch shape, fills the GPU)")
+                                 ->delimiter(',');
+  CLI::Option* insert_block =
+      sub->add_option("--insert-block", o->insert_block, "Block of the inserted kernel, X[,Y[,Z]]")
+          ->delimiter(',');
+  CLI::Option* insert_stream = sub->add_option(
+      "--insert-stream", o->insert_stream,
+      "Stream of the inserted kernel (default: the stream of --insert-after's task)");
+  CLI::Option* insert_name =
+      sub->add_option("--insert-name", o->insert_name, "Name of the inserted kernel");
+  CLI::Option* insert_regs = sub->add_option("--insert-regs", o->insert_regs,
+                                             "Registers per thread of the inserted kernel");
+  CLI::Option* insert_smem = sub->add_option(
+      "--insert-smem", o->insert_smem, "Shared memory per block of the inserted kernel, bytes");
+  sub->add_option("--json", o->json,
+                  "Write {baseline, whatif, changes} (cotenant.whatif/1) to this file, - = stdout");
+  sub->add_option("--timeline", o->timeline,
+                  "Write the what-if run's Perfetto/Chrome trace-event timeline");
+  sub->footer(
+      "Changes apply in this order: --swap-gpu (all tenants), --scale, --move-*, --split,\n"
+      "--remove, --insert-*. --select picks the tasks of the per-task changes.\n"
+      "Examples:\n"
+      "  cotenant whatif --workload W.json --select name=gemm --scale 0.5\n"
+      "  cotenant whatif T1.json T2.json --select tenant=bert,op=attention --split 4 "
+      "--split-parallel\n"
+      "  cotenant whatif --workload W.json --swap-gpu a100-sxm4-80g --json out.json");
+
+  return [=]() {
+    const bool moving = move_stream->count() || move_priority->count() || move_sm->count();
+    const bool inserting = insert_after->count() > 0;
+    const bool per_task = scale->count() || o->remove || split->count() || moving;
+    if (o->remove && (scale->count() || split->count() || moving)) {
+      throw InputError("--remove cannot be combined with --scale, --split or --move-*");
+    }
+    if (keep->count() && !o->remove) throw InputError("--keep-launch needs --remove");
+    if (split_parallel->count() && !split->count())
+      throw InputError("--split-parallel needs --split");
+    for (const CLI::Option* opt : {insert_dur, insert_grid, insert_block, insert_stream,
+                                   insert_name, insert_regs, insert_smem}) {
+      if (opt->count() && !inserting) {
+        throw InputError(opt->get_name() + " needs --insert-after");
+      }
+    }
+    if (inserting && !insert_dur->count()) throw InputError("--insert-after needs --insert-dur");
+    if (insert_grid->count() != insert_block->count()) {
+      throw InputError("--insert-grid and --insert-block go together");
+    }
+    if (!per_task && !inserting && !swap->count()) {
+      throw InputError(
+          "nothing to change: give --scale, --remove, --split, --move-stream, --move-priority, "
+          "--move-sm-count, --swap-gpu or --insert-after");
+    }
+
+    const LoadedWorkload base = LoadInputs(o->workload, o->traces, o->gpu);
+    const Plan plan = LoadPlanOrNative(o->plan);
+    const Selector sel =
+        ParseSelector(o->select.empty() ? kDefaultSelector : o->select, "--select");
+    std::vector<std::string> names;
+    for (const TenantSpec& t : base.workload.tenants) names.push_back(t.name);
+    if (!sel.tenant.empty() && base.workload.FindTenant(sel.tenant) < 0) {
+      throw InputError("--select: tenant: no tenant \"" + sel.tenant +
+                       "\" (tenants: " + QuotedList(names) + ")" + DidYouMean(sel.tenant, names));
+    }
+
+    LoadedWorkload changed = base;
+    std::vector<Change> changes;
+
+    // 1. The GPU, for every tenant.
+    if (swap->count()) {
+      const GpuSpec to = LoadGpuSpec(o->swap_gpu);
+      for (size_t i = 0; i < changed.traces.size(); ++i) {
+        changes.push_back({names[i], "swap-gpu", SwapGpu(changed.traces[i], base.gpu, to)});
+        for (auto& [batch, tr] : changed.by_batch[i]) SwapGpu(tr, base.gpu, to);
+      }
+      changed.gpu = to;
+      changed.workload.gpu = o->swap_gpu;
+    }
+
+    // 2-5. The selected tasks of the selected tenants.
+    if (per_task) {
+      int64_t selected = 0;
+      for (size_t i = 0; i < changed.traces.size(); ++i) {
+        if (!sel.MatchesTenant(names[i])) continue;
+        std::vector<Trace*> traces = {&changed.traces[i]};
+        for (auto& [batch, tr] : changed.by_batch[i]) traces.push_back(&tr);
+        for (size_t j = 0; j < traces.size(); ++j) {
+          Trace& tr = *traces[j];
+          const std::vector<int32_t> idx = Select(tr, sel, names[i]);
+          if (j == 0) selected += static_cast<int64_t>(idx.size());
+          if (idx.empty()) continue;
+          auto record = [&](const char* primitive, const std::string& d) {
+            if (j == 0) changes.push_back({names[i], primitive, d});
+          };
+          if (scale->count()) record("scale", ScaleTasks(tr, idx, o->scale));
+          if (moving) {
+            MoveTo to;
+            if (move_stream->count()) to.stream = o->move_stream;
+            if (move_priority->count()) to.priority = o->move_priority;
+            if (move_sm->count()) to.sm_count = o->move_sm_count;
+            record("move", MoveTasks(tr, idx, to));
+          }
+          if (split->count()) record("split", SplitKernels(tr, idx, o->split, o->split_parallel));
+          if (o->remove) {
+            RemoveOptions ro;
+            ro.keep_launch = o->keep_launch;
+            record("remove", RemoveTasks(tr, idx, ro));
+          }
+        }
+      }
+      if (selected == 0) {
+        throw InputError("--select " + sel.ToString() + ": matches no task" +
+                         (o->select.empty() ? " (default selector)" : "") + " in tenants " +
+                         QuotedList(names));
+      }
+    }
+
+    // 6. One inserted kernel.
+    if (inserting) {
+      int ti = 0;
+      if (!sel.tenant.empty()) {
+        ti = base.workload.FindTenant(sel.tenant);
+      } else if (names.size() != 1) {
+        throw InputError("--insert-after: the workload has " + std::to_string(names.size()) +
+                         " tenants; name one with --select tenant=NAME");
+      }
+      Trace& tr = changed.traces[ti];
+      if (o->insert_dur < 0) {
+        throw InputError("--insert-dur: expected a duration >= 0 ns, found " +
+                         std::to_string(o->insert_dur));
+      }
+      Task k;
+      k.name = tr.Intern(o->insert_name);
+      k.dur_ns = o->insert_dur;
+      k.regs = o->insert_regs;
+      k.smem = o->insert_smem;
+      if (insert_grid->count()) {
+        k.grid = Shape(o->insert_grid, "--insert-grid");
+        k.block = Shape(o->insert_block, "--insert-block");
+      }
+      InsertSpec spec;
+      spec.after_id = o->insert_after;
+      if (insert_stream->count()) spec.stream = o->insert_stream;
+      std::string d = InsertKernel(tr, spec, k);
+      if (!changed.by_batch[ti].empty()) d += " (not in its traces_by_batch)";
+      changes.push_back({names[ti], "insert", d});
+    }
+
+    SimOptions options;
+    options.model = o->model;
+    const SimResult before = Simulate(base, plan, options);
+    options.record_timeline = !o->timeline.empty();
+    const SimResult after = Simulate(changed, plan, options);
+
+    if (o->json != "-") {
+      std::printf("changes:\n");
+      for (const Change& c : changes) {
+        std::printf("  %s: %s\n", c.tenant.c_str(), c.description.c_str());
+      }
+      std::printf("\n");
+      Table t({{"metric"},
+               {"baseline", Align::kRight},
+               {"what-if", Align::kRight},
+               {"change", Align::kRight},
+               {"%", Align::kRight}});
+      TimeRow(t, "makespan", before.makespan_ns, after.makespan_ns);
+      for (size_t i = 0; i < before.tenants.size() && i < after.tenants.size(); ++i) {
+        const TenantResult& b = before.tenants[i];
+        const TenantResult& a = after.tenants[i];
+        TimeRow(t, b.name + " mean latency", b.latency.mean, a.latency.mean);
+        TimeRow(t, b.name + " p99 latency", b.latency.p99, a.latency.p99);
+      }
+      FractionRow(t, "GPU SM busy", before.gpu.sm_busy_fraction, after.gpu.sm_busy_fraction);
+      FractionRow(t, "mean SM occupancy", before.gpu.mean_sm_occupancy,
+                  after.gpu.mean_sm_occupancy);
+      t.Print(stdout);
+      std::printf("model %s; baseline on %s, what-if on %s\n", before.model.c_str(),
+                  base.gpu.key.c_str(), changed.gpu.key.c_str());
+    }
+    if (!o->json.empty()) {
+      nlohmann::json j;
+      j["schema"] = "cotenant.whatif/1";
+      j["baseline"] = ResultToJson(before);
+      j["whatif"] = ResultToJson(after);
+      j["changes"] = nlohmann::json::array();
+      for (const Change& c : changes) {
+        j["changes"].push_back(
+            {{"tenant", c.tenant}, {"primitive", c.primitive}, {"description", c.description}});
+      }
+      j["select"] = sel.ToString();
+      j["gpu"] = {{"baseline", base.gpu.key}, {"whatif", changed.gpu.key}};
+      WriteOutput(o->json, j.dump(2) + "\n");
+    }
+    if (!o->timeline.empty()) {
+      WriteOutput(o->timeline, TimelineToJsonText(after, changed));
+      if (o->json != "-") {
+        std::printf("timeline: %s (what-if run; open in https://ui.perfetto.dev)\n",
+                    o->timeline.c_str());
+      }
+    }
+    return 0;
+  };
+}
+
+}  // namespace cotenant::cli

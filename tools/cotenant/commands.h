@@ -1,0 +1,33 @@
+// The table of cotenant subcommands. Each lives in its own cmd_<name>.cpp;
+// main() only dispatches.
+#pragma once
+
+#include <functional>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+namespace cotenant::cli {
+
+/// Runs a parsed subcommand; returns the process exit status.
+using RunFn = std::function<int()>;
+
+/// Declares a subcommand's options on `sub` and returns the function that runs
+/// it once the command line has been parsed.
+using AddFn = RunFn (*)(CLI::App* sub);
+
+struct Command {
+  const char* name;
+  const char* summary;
+  AddFn add;
+};
+
+RunFn AddInspect(CLI::App* sub);
+RunFn AddSimulate(CLI::App* sub);
+RunFn AddWhatif(CLI::App* sub);
+RunFn AddSynth(CLI::App* sub);
+
+/// Every subcommand, in the order `cotenant --help` lists them.
+const std::vector<Command>& Commands();
+
+}  // namespace cotenant::cli

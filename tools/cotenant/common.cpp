@@ -1,0 +1,75 @@
+#include "tools/cotenant/common.h"
+
+#include <cstdio>
+
+#include "sim/error.h"
+#include "sim/json_util.h"
+#include "tools/cotenant/table.h"
+
+namespace cotenant::cli {
+
+LoadedWorkload LoadInputs(const std::string& workload, const std::vector<std::string>& traces,
+                          const std::string& gpu) {
+  if (!workload.empty() && !traces.empty())
+    throw InputError("give either --workload or trace files, not both");
+  if (!workload.empty()) return LoadWorkload(workload, gpu);
+  if (traces.empty()) throw InputError("nothing to simulate: give --workload W.json or trace files");
+  return LoadTraces(traces, gpu);
+}
+
+Plan LoadPlanOrNative(const std::string& path) {
+  if (path.empty()) return Plan{};
+  return ReadPlan(path);
+}
+
+void WriteOutput(const std::string& path, const std::string& text) {
+  if (path == "-") {
+    std::fwrite(text.data(), 1, text.size(), stdout);
+    return;
+  }
+  WriteFileAtomic(path, text);
+}
+
+void PrintResult(const SimResult& r, const LoadedWorkload& lw, std::FILE* out) {
+  Table t({{"tenant"},
+           {"requests", Align::kRight},
+           {"finish", Align::kRight},
+           {"mean lat", Align::kRight},
+           {"p50", Align::kRight},
+           {"p99", Align::kRight},
+           {"max", Align::kRight},
+           {"SLO miss", Align::kRight},
+           {"req/s", Align::kRight}});
+  for (size_t i = 0; i < r.tenants.size(); ++i) {
+    const TenantResult& tr = r.tenants[i];
+    const bool has_slo = lw.workload.tenants[i].slo_ns > 0;
+    t.AddRow({tr.name, FormatCount(tr.requests), FormatNs(tr.finish_ns), FormatNs(tr.latency.mean),
+              FormatNs(tr.latency.p50), FormatNs(tr.latency.p99), FormatNs(tr.latency.max),
+              has_slo ? FormatCount(tr.slo_violations) : "-", FormatFixed(tr.throughput_rps, 1)});
+  }
+  t.Print(out);
+  const double gap = r.lower_bound_ns > 0 ? static_cast<double>(r.makespan_ns) /
+                                                    static_cast<double>(r.lower_bound_ns) -
+                                                1.0
+                                          : 0.0;
+  std::fprintf(out, "makespan %s (lower bound %s, gap %s) | SMs busy %s, mean SM occupancy %s, "
+               "DRAM busy %s | model %s on %s\n",
+               FormatNs(r.makespan_ns).c_str(), FormatNs(r.lower_bound_ns).c_str(),
+               FormatPercent(gap).c_str(), FormatPercent(r.gpu.sm_busy_fraction).c_str(),
+               FormatPercent(r.gpu.mean_sm_occupancy).c_str(),
+               FormatPercent(r.gpu.dram_busy_fraction).c_str(), r.model.c_str(),
+               lw.gpu.key.c_str());
+}
+
+void PrintStats(const SimResult& r, std::FILE* out) {
+  const SimStats& s = r.stats;
+  const double kps = s.run_seconds > 0 ? static_cast<double>(s.kernels) / s.run_seconds : 0.0;
+  std::fprintf(out,
+               "stats: build %.3f s, run %.3f s | %s tasks, %s kernels, %s edges, %s events, %s "
+               "model recomputes | %.2f M kernels/s\n",
+               s.build_seconds, s.run_seconds, FormatCount(s.tasks).c_str(),
+               FormatCount(s.kernels).c_str(), FormatCount(s.edges).c_str(),
+               FormatCount(s.events).c_str(), FormatCount(s.model_recomputes).c_str(), kps / 1e6);
+}
+
+}  // namespace cotenant::cli
