@@ -32,19 +32,15 @@ double PositiveNumber(const JsonFields& f, const char* key) {
   return v;
 }
 
-/// "9.0" -> 90.
+/// "9.0" -> 90: a major version of one or two digits, a dot, one digit.
 int32_t ComputeCapability(const JsonFields& f) {
   const char* key = "compute_capability";
   const std::string s = f.String(key);
+  const auto digit = [&s](size_t i) { return i < s.size() && s[i] >= '0' && s[i] <= '9'; };
   const size_t dot = s.find('.');
-  const auto digits = [](const std::string& d) {
-    return !d.empty() && d.size() <= 2 &&
-           std::all_of(d.begin(), d.end(), [](char c) { return c >= '0' && c <= '9'; });
-  };
-  if (dot == std::string::npos || !digits(s.substr(0, dot)) || !digits(s.substr(dot + 1)) ||
-      s.size() - dot - 1 != 1) {
-    f.Fail(key, "expected a version like \"9.0\", found \"" + s + "\"");
-  }
+  const bool ok =
+      (dot == 1 || dot == 2) && digit(0) && digit(dot - 1) && digit(dot + 1) && s.size() == dot + 2;
+  if (!ok) f.Fail(key, "expected a version like \"9.0\", found " + JsonText(json(s)));
   return static_cast<int32_t>(std::stoi(s.substr(0, dot)) * 10 + (s[dot + 1] - '0'));
 }
 

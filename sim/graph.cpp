@@ -75,6 +75,55 @@ std::vector<int32_t> TopologicalOrder(const TaskGraph& g) {
                    std::to_string(n - order.size()) + " tasks can never run");
 }
 
+/// Throws InputError naming the trace's tasks on a cycle of the template's
+/// edges (possible only when `after` lists contradict thread/stream order).
+void CheckAcyclic(const TenantTemplate& t, const Trace& trace) {
+  const size_t n = t.nodes.size();
+  std::vector<std::vector<int32_t>> out(n);
+  std::vector<int32_t> indegree(n, 0);
+  for (const TemplateEdge& e : t.edges) {
+    out[e.from].push_back(e.to);
+    ++indegree[e.to];
+  }
+  std::vector<int32_t> ready;
+  for (size_t v = 0; v < n; ++v)
+    if (indegree[v] == 0) ready.push_back(static_cast<int32_t>(v));
+  size_t seen = 0;
+  while (!ready.empty()) {
+    const int32_t v = ready.back();
+    ready.pop_back();
+    ++seen;
+    for (int32_t w : out[v])
+      if (--indegree[w] == 0) ready.push_back(w);
+  }
+  if (seen == n) return;
+  int32_t v = 0;
+  while (indegree[v] == 0) ++v;
+  std::vector<int32_t> pos(n, -1), path;
+  while (pos[v] < 0) {
+    pos[v] = static_cast<int32_t>(path.size());
+    path.push_back(v);
+    for (int32_t w : out[v]) {
+      if (indegree[w] > 0) {
+        v = w;
+        break;
+      }
+    }
+  }
+  std::string cycle;
+  int64_t last_id = -1;
+  for (size_t i = static_cast<size_t>(pos[v]); i < path.size(); ++i) {
+    const int64_t id = trace.tasks[t.nodes[path[i]].task].id;
+    if (id == last_id) continue;  // host call and its marker are one task
+    cycle += "task " + std::to_string(id) + " -> ";
+    last_id = id;
+  }
+  cycle += "task " + std::to_string(trace.tasks[t.nodes[v].task].id);
+  FailAt(trace.file, "tasks", "dependency cycle: " + cycle +
+                                  " (explicit `after` dependencies contradict thread or stream "
+                                  "order)");
+}
+
 }  // namespace
 
 TenantTemplate BuildTemplate(const Trace& trace, const GpuSpec& spec,
@@ -268,6 +317,29 @@ TenantTemplate BuildTemplate(const Trace& trace, const GpuSpec& spec,
     return a < b;  // template order = (start_ns, file index)
   };
 
+  // Explicit dependencies (`after`): the task waits for the listed tasks to end.
+  {
+    std::unordered_map<int64_t, int32_t> index_of_id;
+    for (int32_t i = 0; i < static_cast<int32_t>(trace.tasks.size()); ++i)
+      index_of_id.emplace(trace.tasks[i].id, i);
+    for (int32_t i = 0; i < static_cast<int32_t>(trace.tasks.size()); ++i) {
+      for (size_t d = 0; d < trace.tasks[i].after.size(); ++d) {
+        auto it = index_of_id.find(trace.tasks[i].after[d]);
+        if (it == index_of_id.end()) {
+          FailAt(trace.file, "tasks[" + std::to_string(i) + "].after[" + std::to_string(d) + "]",
+                 "dangling task id " + std::to_string(trace.tasks[i].after[d]));
+        }
+        const int32_t j = it->second;
+        const int32_t from = gpu_of[j] >= 0 ? gpu_of[j] : host_of[j];
+        if (host_of[i] >= 0) {
+          t.edges.push_back({from, host_of[i], EdgeKind::kGate});
+        } else {
+          t.edges.push_back({from, gpu_of[i], EdgeKind::kWait});
+        }
+      }
+    }
+  }
+
   // Operators (consecutive kernels with one label, in issue order) and stages.
   std::vector<int32_t> kernels_in_issue_order;
   for (int32_t v = 0; v < static_cast<int32_t>(t.nodes.size()); ++v) {
@@ -332,6 +404,7 @@ TenantTemplate BuildTemplate(const Trace& trace, const GpuSpec& spec,
   for (int32_t v = 0; v < static_cast<int32_t>(t.nodes.size()); ++v) {
     if (IsGpuNode(t.nodes[v].kind) && !issued[v]) t.unlaunched.push_back(v);
   }
+  CheckAcyclic(t, trace);
   std::vector<bool> has_out(t.nodes.size(), false);
   for (const TemplateEdge& e : t.edges) has_out[e.from] = true;
   for (int32_t v = 0; v < static_cast<int32_t>(t.nodes.size()); ++v) {

@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 
@@ -24,7 +25,7 @@ constexpr int64_t kMaxInt = std::numeric_limits<int64_t>::max();
 }
 
 std::string TooLarge(const std::string& path) {
-  return path + ": file too large: over " + std::to_string(kMaxInputBytes) + " bytes";
+  return path + ": file too large: over " + std::to_string(MaxInputBytes()) + " bytes";
 }
 
 /// Reads the raw bytes of a file, refusing directories and files over the limit.
@@ -41,7 +42,8 @@ std::string ReadRawFile(const std::string& path) {
     std::fclose(f);
     FailFile(path, "cannot open", EISDIR);
   }
-  if (st.st_size > kMaxInputBytes) {
+  const int64_t limit = MaxInputBytes();
+  if (st.st_size > limit) {
     std::fclose(f);
     throw InputError(TooLarge(path));
   }
@@ -53,7 +55,7 @@ std::string ReadRawFile(const std::string& path) {
   while (got == data.size()) {
     const size_t n = std::fread(buf, 1, sizeof buf, f);
     if (n == 0) break;
-    if (static_cast<int64_t>(data.size() + n) > kMaxInputBytes) {
+    if (static_cast<int64_t>(data.size() + n) > limit) {
       std::fclose(f);
       throw InputError(TooLarge(path));
     }
@@ -79,16 +81,16 @@ std::string Gunzip(const std::string& path, const std::string& packed) {
   zs.avail_in =
       static_cast<uInt>(std::min<size_t>(packed.size(), std::numeric_limits<uInt>::max()));
   size_t fed = zs.avail_in;
-  out.resize(std::max<size_t>(packed.size() * 4, 1 << 16));
+  const auto limit = static_cast<size_t>(MaxInputBytes());
+  // One byte of room over the limit tells "exactly at the limit" from "over it".
+  out.resize(std::min(std::max<size_t>(packed.size() * 4, 1 << 16), limit + 1));
   size_t used = 0;
   for (;;) {
-    if (used == out.size()) {
-      if (static_cast<int64_t>(out.size()) >= kMaxInputBytes) {
-        inflateEnd(&zs);
-        throw InputError(TooLarge(path));
-      }
-      out.resize(std::min<size_t>(out.size() * 2, static_cast<size_t>(kMaxInputBytes)));
+    if (used > limit) {
+      inflateEnd(&zs);
+      throw InputError(TooLarge(path));
     }
+    if (used == out.size()) out.resize(std::min(out.size() * 2, limit + 1));
     const size_t room = std::min<size_t>(out.size() - used, std::numeric_limits<uInt>::max());
     zs.next_out = reinterpret_cast<Bytef*>(&out[used]);
     zs.avail_out = static_cast<uInt>(room);
@@ -116,6 +118,7 @@ std::string Gunzip(const std::string& path, const std::string& packed) {
     throw InputError(path + ": corrupt gzip data: " + msg);
   }
   inflateEnd(&zs);
+  if (used > limit) throw InputError(TooLarge(path));
   out.resize(used);
   return out;
 }
@@ -170,6 +173,14 @@ std::string Located(const std::string& file, const std::string& path, const std:
 }
 
 }  // namespace
+
+int64_t MaxInputBytes() {
+  const char* env = std::getenv("COTENANT_MAX_INPUT_BYTES");
+  if (env == nullptr || *env == '\0') return kMaxInputBytes;
+  char* end = nullptr;
+  const long long v = std::strtoll(env, &end, 10);
+  return *end == '\0' && v > 0 && v < kMaxInputBytes ? v : kMaxInputBytes;
+}
 
 bool EndsWith(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() &&

@@ -17,6 +17,10 @@ namespace cotenant {
 /// Largest input file accepted (after decompression), bytes.
 constexpr int64_t kMaxInputBytes = int64_t{4} << 30;
 
+/// The input size limit in force: kMaxInputBytes, or $COTENANT_MAX_INPUT_BYTES
+/// when that is set to a smaller positive integer (used by tests).
+int64_t MaxInputBytes();
+
 /// True when `s` ends with `suffix` (".gz", ".json").
 bool EndsWith(const std::string& s, const std::string& suffix);
 

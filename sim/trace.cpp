@@ -58,13 +58,14 @@ enum class Field : uint8_t {
   kScope,
   kPriority,
   kSmCount,
+  kAfter,
   kCount
 };
 
 constexpr std::string_view kFieldNames[] = {
-    "id",          "kind", "name",  "thread", "stream", "start_ns", "dur_ns",
-    "correlation", "grid", "block", "regs",   "smem",   "op",       "dram_bytes",
-    "mem_bound",   "dir",  "bytes", "event",  "scope",  "priority", "sm_count"};
+    "id",    "kind",  "name",  "thread",   "stream",   "start_ns",   "dur_ns",    "correlation",
+    "grid",  "block", "regs",  "smem",     "op",       "dram_bytes", "mem_bound", "dir",
+    "bytes", "event", "scope", "priority", "sm_count", "after"};
 static_assert(sizeof(kFieldNames) / sizeof(kFieldNames[0]) == static_cast<size_t>(Field::kCount),
               "one name per field");
 
@@ -176,6 +177,9 @@ class TaskReader {
       case Field::kScope:
         task_.scope = static_cast<SyncScope>(1 + Choice(f, v, ScopeNames()));
         break;
+      case Field::kAfter:
+        task_.after = Ids(f, v);
+        break;
       case Field::kCount:
         break;
     }
@@ -260,6 +264,22 @@ class TaskReader {
     return i;
   }
 
+  /// Task ids: an array of non-negative integers (checked to exist later).
+  std::vector<int64_t> Ids(Field f, const json& v) const {
+    if (!v.is_array()) Expected(f, v, "an array of task ids");
+    std::vector<int64_t> ids;
+    ids.reserve(v.size());
+    for (size_t i = 0; i < v.size(); ++i) {
+      const std::optional<int64_t> id = JsonToInt(v[i]);
+      if (!id || *id < 0) {
+        Fail(FieldName(f) + "[" + std::to_string(i) + "]",
+             "expected " + IntRangeName(0, kInt64Max) + ", found " + DescribeJson(v[i]));
+      }
+      ids.push_back(*id);
+    }
+    return ids;
+  }
+
   /// A launch shape: 1 to 3 positive integers, padded with 1.
   std::array<int32_t, 3> Shape(Field f, const json& v) const {
     const char* what = "an array of 1 to 3 positive integers";
@@ -305,8 +325,46 @@ void ReadHeader(const json& root, const std::string& file, Trace& trace) {
   }
 }
 
-/// The checks that span tasks: unique ids, one launch per correlation, and
-/// every waited-on event recorded by an event_record that starts earlier.
+/// Fails when the `after` lists form a cycle, naming the tasks on the first
+/// cycle found (searching from tasks in file order, following `after`).
+/// `index` maps ids to task indices; every `after` id is in it.
+void CheckAfterCycles(const Trace& trace, const std::unordered_map<int64_t, size_t>& index) {
+  enum : uint8_t { kNew, kOpen, kDone };
+  std::vector<uint8_t> state(trace.tasks.size(), kNew);
+  std::vector<std::pair<size_t, size_t>> stack;  // (task, next entry of its `after`)
+  for (size_t root = 0; root < trace.tasks.size(); ++root) {
+    if (state[root] != kNew || trace.tasks[root].after.empty()) continue;
+    stack.emplace_back(root, 0);
+    state[root] = kOpen;
+    while (!stack.empty()) {
+      auto& [v, next] = stack.back();
+      const std::vector<int64_t>& after = trace.tasks[v].after;
+      if (next == after.size()) {
+        state[v] = kDone;
+        stack.pop_back();
+        continue;
+      }
+      const size_t w = index.at(after[next++]);
+      if (state[w] == kNew) {
+        state[w] = kOpen;
+        stack.emplace_back(w, 0);
+      } else if (state[w] == kOpen) {
+        std::string cycle;
+        size_t from = 0;
+        while (stack[from].first != w) ++from;
+        for (size_t k = from; k < stack.size(); ++k) {
+          cycle += "task " + std::to_string(trace.tasks[stack[k].first].id) + " -> ";
+        }
+        FailAt(trace.file, "",
+               "dependency cycle: " + cycle + "task " + std::to_string(trace.tasks[w].id));
+      }
+    }
+  }
+}
+
+/// The checks that span tasks: unique ids, one launch per correlation, every
+/// `after` id present and no cycle through `after`, and every waited-on
+/// event recorded by an event_record that starts earlier.
 void CheckReferences(const Trace& trace) {
   const std::string& file = trace.file;
   std::unordered_map<int64_t, size_t> ids;
@@ -333,6 +391,16 @@ void CheckReferences(const Trace& trace) {
       if (!r.second && t.start_ns < trace.tasks[r.first->second].start_ns) r.first->second = i;
     }
   }
+  for (size_t i = 0; i < trace.tasks.size(); ++i) {
+    const Task& t = trace.tasks[i];
+    for (size_t k = 0; k < t.after.size(); ++k) {
+      if (ids.count(t.after[k]) == 0) {
+        FailAt(file, TaskPath(i) + ".after[" + std::to_string(k) + "]",
+               "dangling task id " + std::to_string(t.after[k]));
+      }
+    }
+  }
+  CheckAfterCycles(trace, ids);
   for (size_t i = 0; i < trace.tasks.size(); ++i) {
     const Task& t = trace.tasks[i];
     const bool waits = t.kind == TaskKind::kStreamWait ||
@@ -741,6 +809,14 @@ std::string TraceToJsonText(const Trace& trace) {
     if (t.scope != SyncScope::kNone) word(Field::kScope, SyncScopeName(t.scope));
     if (t.priority != std::numeric_limits<int32_t>::min()) integer(Field::kPriority, t.priority);
     if (t.sm_count != -1) integer(Field::kSmCount, t.sm_count);
+    if (!t.after.empty()) {
+      key(Field::kAfter);
+      for (size_t k = 0; k < t.after.size(); ++k) {
+        out += k == 0 ? '[' : ',';
+        AppendInt(out, t.after[k]);
+      }
+      out += ']';
+    }
     out += '}';
   }
   out += "\n]}\n";

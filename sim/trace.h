@@ -67,6 +67,10 @@ struct Task {
   // Extensions used by what-if (optional in the file):
   int32_t priority = INT32_MIN;   ///< per-task stream priority override; INT32_MIN = tenant's
   int32_t sm_count = -1;          ///< per-task SM cap override; -1 = tenant's partition
+  /// Explicit dependencies (optional in the file): ids of tasks of the same
+  /// trace that must finish before this one may start, on top of the edge
+  /// rules. Every id must exist in the trace.
+  std::vector<int64_t> after;
 
   bool HasShape() const { return grid[0] > 0 && block[0] > 0; }
   int64_t Blocks() const { return int64_t{grid[0]} * grid[1] * grid[2]; }
@@ -96,7 +100,8 @@ struct Trace {
 };
 
 /// Reads a trace (`.json` or `.json.gz`). Validates every field, reference
-/// (correlation, event) and ordering rule; throws InputError on bad input.
+/// (correlation, event, after) and ordering rule, and rejects cycles through
+/// `after`; throws InputError on bad input.
 Trace ReadTrace(const std::string& path);
 
 /// Parses trace text already in memory; `file` names it in messages.

@@ -51,6 +51,8 @@ Trace MakeTrace(const std::string& tenant, std::vector<Task> tasks) {
 }
 
 struct Tenant {
+  Tenant(Trace t, int64_t r = 1, Arrival a = Arrival{})
+      : trace(std::move(t)), requests(r), arrival(std::move(a)) {}
   Trace trace;
   int64_t requests = 1;
   Arrival arrival;
@@ -278,8 +280,23 @@ TEST_CASE("edge rules: event record -> stream wait across streams", "[engine][gr
   REQUIRE(Span(r, 0, 3) == std::make_pair<TimeNs, TimeNs>(1000, 1500));
 }
 
+TEST_CASE("edge rules: explicit `after` dependencies", "[engine][graph]") {
+  // k2 on stream 9 could start at 0; `after: [1]` makes it wait for k1 (0..1000).
+  Task k2 = Kernel(2, 9, 0, 500, 2);
+  k2.after = {1};
+  SimResult r = Run(Make({{MakeTrace("a", {Kernel(1, 7, 0, 1000, 2), k2})}}));
+  REQUIRE(Span(r, 0, 1) == std::make_pair<TimeNs, TimeNs>(1000, 1500));
+  // k1 after k2 while k2 follows k1 on the same stream: a cycle, named by task ids.
+  Task k1 = Kernel(1, 7, 0, 1000, 2);
+  k1.after = {2};
+  Trace cyclic = MakeTrace("a", {k1, Kernel(2, 7, 1000, 500, 2)});
+  cyclic.file = "c.json";
+  REQUIRE_THROWS_WITH(Run(Make({{cyclic}})),
+                      Catch::Contains("c.json: tasks: dependency cycle: task 1 -> task 2 -> task 1"));
+}
+
 TEST_CASE("requests: closed loop and periodic arrivals", "[engine][graph]") {
-  Tenant closed{MakeTrace("a", {Kernel(1, 7, 0, 1000, 8)}), 3, {}};
+  Tenant closed{MakeTrace("a", {Kernel(1, 7, 0, 1000, 8)}), 3};
   SimResult r = Run(Make({closed}));
   REQUIRE(r.makespan_ns == 3000);
   REQUIRE(r.tenants[0].latencies_ns == std::vector<TimeNs>{1000, 1000, 1000});
@@ -389,7 +406,7 @@ LoadedWorkload RandomWorkload(uint64_t seed, Plan* plan) {
       }
       tasks.push_back(task);
     }
-    Tenant tenant{MakeTrace("t" + std::to_string(t), tasks), next(1, 2), {}};
+    Tenant tenant{MakeTrace("t" + std::to_string(t), tasks), next(1, 2)};
     if (next(0, 3) == 0) plan->tenants[tenant.trace.tenant].priority = -1;
     tenants.push_back(tenant);
   }

@@ -86,6 +86,7 @@ void CheckSameTask(const Trace& a, const Task& x, const Trace& b, const Task& y)
   CHECK(x.mem_bound == y.mem_bound);
   CHECK(x.priority == y.priority);
   CHECK(x.sm_count == y.sm_count);
+  CHECK(x.after == y.after);
 }
 
 void CheckSameTrace(const Trace& a, const Trace& b) {
@@ -156,6 +157,8 @@ TEST_CASE("trace: good file is read field by field", "[formats]") {
   CHECK(relu.dram_bytes == kAbsent);
   CHECK(relu.priority == -1);
   CHECK(relu.sm_count == 64);
+  CHECK(relu.after == std::vector<int64_t>{4, 8});
+  CHECK(gemm.after.empty());
   CHECK(t.Name(t.tasks[12]) == "cudaDeviceSynchronize");
 }
 
@@ -213,13 +216,15 @@ TEST_CASE("trace: writer layout is compact, one task per line, set fields only",
   k.grid = {2, 1, 1};
   k.block = {64, 2, 1};
   k.mem_bound = 0.25;
+  k.after = {1};
   t.tasks.push_back(k);
   CHECK(TraceToJsonText(t) ==
         "{\"schema\":\"cotenant.trace/1\",\"tenant\":\"x\",\"tasks\":[\n"
         "{\"id\":1,\"kind\":\"cpu\",\"name\":\"say \\\"hi\\\"\",\"thread\":4,\"start_ns\":10,"
         "\"dur_ns\":5},\n"
         "{\"id\":2,\"kind\":\"kernel\",\"stream\":7,\"start_ns\":0,\"dur_ns\":100,"
-        "\"grid\":[2,1,1],\"block\":[64,2,1],\"regs\":32,\"smem\":0,\"mem_bound\":0.25}\n"
+        "\"grid\":[2,1,1],\"block\":[64,2,1],\"regs\":32,\"smem\":0,\"mem_bound\":0.25,"
+        "\"after\":[1]}\n"
         "]}\n");
   CHECK(TraceToJsonText(Trace{}) == "{\"schema\":\"cotenant.trace/1\",\"tasks\":[\n]}\n");
   CHECK(ParseTrace(TraceToJsonText(Trace{}), "e.json").tasks.empty());
@@ -276,6 +281,10 @@ TEST_CASE("trace: bad files give exact messages", "[formats]") {
         bad +
             "dangling_event.json: tasks[0].event: dangling event 3: no event_record of it "
             "starts before this task");
+  CHECK(ErrorOf([&] { ReadTrace(bad + "dangling_after.json"); }) ==
+        bad + "dangling_after.json: tasks[1].after[0]: dangling task id 42");
+  CHECK(ErrorOf([&] { ReadTrace(bad + "cyclic.json"); }) ==
+        bad + "cyclic.json: dependency cycle: task 2 -> task 3 -> task 2");
   CHECK(ErrorOf([&] { ReadTrace(bad + "duplicate_correlation.json"); }) ==
         bad +
             "duplicate_correlation.json: tasks[1].correlation: duplicate launch correlation 10 "
@@ -437,6 +446,41 @@ TEST_CASE("trace: kind-specific required fields", "[formats]") {
 }
 
 TEST_CASE("trace: reference errors", "[formats]") {
+  // Explicit dependencies must name tasks of the trace.
+  const std::string k1 =
+      R"({"id": 1, "kind": "kernel", "stream": 7, "start_ns": 0, "dur_ns": 100})";
+  CHECK(
+      TraceError(TraceText(
+          k1 +
+          R"(, {"id": 2, "kind": "kernel", "stream": 7, "start_ns": 100, "dur_ns": 100, "after": [1, 42]})")) ==
+      "t.json: tasks[1].after[1]: dangling task id 42");
+  CHECK(
+      TraceError(TraceText(
+          k1 +
+          R"(, {"id": 2, "kind": "kernel", "stream": 7, "start_ns": 100, "dur_ns": 100, "after": 1})")) ==
+      "t.json: tasks[1].after: expected an array of task ids, found 1");
+  CHECK(
+      TraceError(TraceText(
+          k1 +
+          R"(, {"id": 2, "kind": "kernel", "stream": 7, "start_ns": 100, "dur_ns": 100, "after": [-1]})")) ==
+      "t.json: tasks[1].after[0]: expected a non-negative integer, found -1");
+  // A later task may be named, but the `after` lists must not form a cycle.
+  const std::string a = R"({"id": 1, "kind": "kernel", "stream": 7, "start_ns": 0, "dur_ns": 1)";
+  const std::string b = R"({"id": 2, "kind": "kernel", "stream": 9, "start_ns": 0, "dur_ns": 1)";
+  const std::string c = R"({"id": 3, "kind": "kernel", "stream": 11, "start_ns": 0, "dur_ns": 1)";
+  CHECK(ParseTrace(TraceText(a + R"(, "after": [2]}, )" + b + "}"), "t.json").tasks[0].after ==
+        std::vector<int64_t>{2});
+  CHECK(TraceError(TraceText(a + "}, " + b + R"(, "after": [3]}, )" + c + R"(, "after": [2]})")) ==
+        "t.json: dependency cycle: task 2 -> task 3 -> task 2");
+  CHECK(TraceError(TraceText(a + R"(, "after": [3]}, )" + b + R"(, "after": [1]}, )" + c +
+                             R"(, "after": [2]})")) ==
+        "t.json: dependency cycle: task 1 -> task 3 -> task 2 -> task 1");
+  CHECK(TraceError(TraceText(a + R"(, "after": [1]})")) ==
+        "t.json: dependency cycle: task 1 -> task 1");
+  // A diamond is not a cycle.
+  CHECK(ParseTrace(TraceText(a + "}, " + b + R"(, "after": [1]}, )" + c + R"(, "after": [1, 2]})"),
+                   "t.json")
+            .tasks.size() == 3);
   const std::string record =
       R"({"id": 1, "kind": "event_record", "thread": 1, "stream": 7, "event": 3, "start_ns": 10, "dur_ns": 1})";
   // The event_record starts later.

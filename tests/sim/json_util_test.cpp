@@ -2,6 +2,7 @@
 // writes and strict field access with exact messages.
 #include "sim/json_util.h"
 
+#include <stdlib.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
@@ -74,6 +75,24 @@ TEST_CASE("ReadFileText: plain, gzip and errors", "[formats]") {
   CHECK(ReadFileText(tmp / "two.json.gz") == gz + gz);
   WriteRaw(tmp / "empty.json", "");
   CHECK(ReadFileText(tmp / "empty.json").empty());
+}
+
+TEST_CASE("ReadFileText: the size limit can be lowered for tests", "[formats]") {
+  const std::string plain = kData + "/formats/trace_good.json";
+  const std::string gz = kData + "/formats/trace_good.json.gz";
+  const size_t size = ReadFileText(plain).size();
+  CHECK(MaxInputBytes() == kMaxInputBytes);
+  setenv("COTENANT_MAX_INPUT_BYTES", std::to_string(size).c_str(), 1);
+  CHECK(MaxInputBytes() == static_cast<int64_t>(size));
+  CHECK(ReadFileText(plain).size() == size);  // exactly at the limit
+  CHECK(ReadFileText(gz).size() == size);
+  setenv("COTENANT_MAX_INPUT_BYTES", std::to_string(size - 1).c_str(), 1);
+  const std::string over = ": file too large: over " + std::to_string(size - 1) + " bytes";
+  CHECK(ErrorOf([&] { ReadFileText(plain); }) == plain + over);
+  CHECK(ErrorOf([&] { ReadFileText(gz); }) == gz + over);
+  setenv("COTENANT_MAX_INPUT_BYTES", "junk", 1);
+  CHECK(MaxInputBytes() == kMaxInputBytes);
+  unsetenv("COTENANT_MAX_INPUT_BYTES");
 }
 
 TEST_CASE("ParseJsonText: syntax errors name line and column", "[formats]") {
