@@ -223,6 +223,8 @@ void Engine::FinishSync(int32_t v, TimeNs done_at) {
 void Engine::Complete(int32_t v) {
   end_[v] = now_;
   ++done_count_;
+  if ((done_count_ & 0xFFFF) == 0 && progress_)
+    progress_(done_count_, static_cast<int64_t>(g_.nodes.size()));
   const Node& node = g_.nodes[v];
   if (IsGpu(node.kind)) {
     const int32_t q = g_.streams[node.stream].queue;

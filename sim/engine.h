@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <queue>
 #include <unordered_map>
 #include <vector>
@@ -21,6 +22,9 @@ class Engine {
   /// Runs to completion. Throws InputError when tasks can never run
   /// (a deadlock), naming where the work is stuck.
   void Run();
+
+  /// Called now and then with (tasks done, tasks in all), for progress bars.
+  void set_progress(std::function<void(int64_t, int64_t)> f) { progress_ = std::move(f); }
 
   TimeNs start_ns(int32_t node) const { return start_[node]; }
   TimeNs end_ns(int32_t node) const { return end_[node]; }
@@ -71,6 +75,7 @@ class Engine {
   std::unordered_map<int32_t, std::vector<int32_t>> sync_waiters_;  ///< GPU node -> syncs
   std::vector<int32_t> sync_left_;     ///< per node: GPU nodes a sync still waits for
   std::vector<int32_t> model_done_;
+  std::function<void(int64_t, int64_t)> progress_;
 };
 
 }  // namespace cotenant

@@ -79,12 +79,19 @@ std::vector<int32_t> TopologicalOrder(const TaskGraph& g) {
 /// edges (possible only when `after` lists contradict thread/stream order).
 void CheckAcyclic(const TenantTemplate& t, const Trace& trace) {
   const size_t n = t.nodes.size();
-  std::vector<std::vector<int32_t>> out(n);
-  std::vector<int32_t> indegree(n, 0);
+  std::vector<int32_t> first(n + 1, 0), targets(t.edges.size()), indegree(n, 0);
   for (const TemplateEdge& e : t.edges) {
-    out[e.from].push_back(e.to);
+    ++first[e.from + 1];
     ++indegree[e.to];
   }
+  for (size_t v = 0; v < n; ++v) first[v + 1] += first[v];
+  {
+    std::vector<int32_t> fill(first.begin(), first.end() - 1);
+    for (const TemplateEdge& e : t.edges) targets[fill[e.from]++] = e.to;
+  }
+  auto out = [&](int32_t v) {
+    return std::make_pair(targets.begin() + first[v], targets.begin() + first[v + 1]);
+  };
   std::vector<int32_t> ready;
   for (size_t v = 0; v < n; ++v)
     if (indegree[v] == 0) ready.push_back(static_cast<int32_t>(v));
@@ -93,8 +100,8 @@ void CheckAcyclic(const TenantTemplate& t, const Trace& trace) {
     const int32_t v = ready.back();
     ready.pop_back();
     ++seen;
-    for (int32_t w : out[v])
-      if (--indegree[w] == 0) ready.push_back(w);
+    for (auto [it, end] = out(v); it != end; ++it)
+      if (--indegree[*it] == 0) ready.push_back(*it);
   }
   if (seen == n) return;
   int32_t v = 0;
@@ -103,9 +110,9 @@ void CheckAcyclic(const TenantTemplate& t, const Trace& trace) {
   while (pos[v] < 0) {
     pos[v] = static_cast<int32_t>(path.size());
     path.push_back(v);
-    for (int32_t w : out[v]) {
-      if (indegree[w] > 0) {
-        v = w;
+    for (auto [it, end] = out(v); it != end; ++it) {
+      if (indegree[*it] > 0) {
+        v = *it;
         break;
       }
     }
@@ -134,10 +141,13 @@ TenantTemplate BuildTemplate(const Trace& trace, const GpuSpec& spec,
   t.trace = &trace;
   const std::vector<int32_t> order = TimeOrder(trace);
 
-  for (const Task& task : trace.tasks) {
-    if (task.thread != kAbsent) t.thread_ids.push_back(task.thread);
-    if (task.stream != kAbsent && task.kind != TaskKind::kSync) t.stream_ids.push_back(task.stream);
-    if (task.kind == TaskKind::kSync && task.stream != kAbsent) t.stream_ids.push_back(task.stream);
+  bool has_after = false;
+  for (const Task& task : trace.tasks) {  // (skip runs of one id: few distinct ids)
+    if (task.thread != kAbsent && (t.thread_ids.empty() || t.thread_ids.back() != task.thread))
+      t.thread_ids.push_back(task.thread);
+    if (task.stream != kAbsent && (t.stream_ids.empty() || t.stream_ids.back() != task.stream))
+      t.stream_ids.push_back(task.stream);
+    has_after = has_after || !task.after.empty();
   }
   for (auto* ids : {&t.thread_ids, &t.stream_ids}) {
     std::sort(ids->begin(), ids->end());
@@ -253,6 +263,7 @@ TenantTemplate BuildTemplate(const Trace& trace, const GpuSpec& spec,
 
   // Launch -> GPU task by correlation; host part -> marker of record/wait.
   std::unordered_map<int64_t, int32_t> launch_by_corr;
+  launch_by_corr.reserve(trace.tasks.size() / 2 + 1);
   for (int32_t i = 0; i < static_cast<int32_t>(trace.tasks.size()); ++i) {
     const Task& task = trace.tasks[i];
     if (task.kind == TaskKind::kLaunch && task.correlation != kAbsent)
@@ -318,7 +329,7 @@ TenantTemplate BuildTemplate(const Trace& trace, const GpuSpec& spec,
   };
 
   // Explicit dependencies (`after`): the task waits for the listed tasks to end.
-  {
+  if (has_after) {
     std::unordered_map<int64_t, int32_t> index_of_id;
     for (int32_t i = 0; i < static_cast<int32_t>(trace.tasks.size()); ++i)
       index_of_id.emplace(trace.tasks[i].id, i);
@@ -404,7 +415,8 @@ TenantTemplate BuildTemplate(const Trace& trace, const GpuSpec& spec,
   for (int32_t v = 0; v < static_cast<int32_t>(t.nodes.size()); ++v) {
     if (IsGpuNode(t.nodes[v].kind) && !issued[v]) t.unlaunched.push_back(v);
   }
-  CheckAcyclic(t, trace);
+  // Without `after`, every edge goes forward in issue time: no cycle is possible.
+  if (has_after) CheckAcyclic(t, trace);
   std::vector<bool> has_out(t.nodes.size(), false);
   for (const TemplateEdge& e : t.edges) has_out[e.from] = true;
   for (int32_t v = 0; v < static_cast<int32_t>(t.nodes.size()); ++v) {

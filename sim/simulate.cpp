@@ -96,6 +96,7 @@ SimResult Simulate(const LoadedWorkload& lw, const Plan& plan, const SimOptions&
 
   const auto t_run = std::chrono::steady_clock::now();
   Engine engine(g, lw.gpu, model.get());
+  if (options.progress) engine.set_progress(options.progress);
   engine.Run();
   result.stats.run_seconds = SecondsSince(t_run);
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -35,6 +36,8 @@ LoadedWorkload LoadTraces(const std::vector<std::string>& trace_paths, const std
 struct SimOptions {
   std::string model = "fluid";  ///< contention model name
   bool record_timeline = false; ///< keep every task's start/end for a timeline
+  /// Called now and then during the run with (tasks done, tasks in all).
+  std::function<void(int64_t, int64_t)> progress;
 };
 
 /// Latency statistics of one tenant's requests, ns.

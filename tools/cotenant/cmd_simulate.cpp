@@ -8,6 +8,7 @@
 #include "sim/simulate.h"
 #include "tools/cotenant/commands.h"
 #include "tools/cotenant/common.h"
+#include "tools/cotenant/progress.h"
 #include "tools/cotenant/table.h"
 
 namespace cotenant::cli {
@@ -104,7 +105,12 @@ RunFn AddSimulate(CLI::App* sub) {
       SimOptions options;
       options.model = o->model;
       options.record_timeline = !o->timeline.empty();
+      ProgressBar bar("simulate " + PlanLabel(path));
+      options.progress = [&bar](int64_t done, int64_t all) {
+        bar.Update(static_cast<double>(done) / static_cast<double>(all));
+      };
       SimResult r = Simulate(lw, plan, options);
+      bar.Finish();
       const std::string label = PlanLabel(path);
       if (!o->json.empty())
         WriteOutput(many ? PerPlanPath(o->json, label) : o->json, ResultToJson(r).dump(2) + "\n");
