@@ -17,23 +17,17 @@ bool IsGpu(NodeKind k) {
 Engine::Engine(const TaskGraph& graph, const GpuSpec& spec, ContentionModel* model)
     : g_(graph), spec_(spec), model_(model) {
   const size_t n = g_.nodes.size();
-  ready_.assign(n, 0);
+  st_.assign(n, NodeState{});
   start_.assign(n, -1);
-  end_.assign(n, -1);
-  pending_.assign(n, 0);
-  pending_wait_.assign(n, 0);
-  issued_.assign(n, 0);
-  running_.assign(n, 0);
-  sync_left_.assign(n, 0);
   for (uint32_t v = 0; v < n; ++v) {
     for (auto e : boost::make_iterator_range(boost::out_edges(v, g_.graph))) {
       const uint32_t w = boost::target(e, g_.graph);
       const EdgeKind kind = g_.graph[e].kind;
       if (kind == EdgeKind::kStream) continue;  // enforced by the queues
       if (kind == EdgeKind::kWait && IsGpu(g_.nodes[w].kind)) {
-        ++pending_wait_[w];
+        ++st_[w].pending_wait;
       } else {
-        ++pending_[w];
+        ++st_[w].pending;
       }
     }
   }
@@ -53,7 +47,7 @@ void Engine::Push(TimeNs t, EventType type, int32_t target) {
 void Engine::Run() {
   const int32_t n = static_cast<int32_t>(g_.nodes.size());
   for (int32_t v = 0; v < n; ++v) {
-    if (pending_[v] == 0) Activate(v);
+    if (st_[v].pending == 0) Activate(v);
   }
   while (true) {
     const TimeNs t_model = model_->NextEventTime();
@@ -99,7 +93,7 @@ void Engine::Handle(const Event& e) {
 
 void Engine::Activate(int32_t v) {
   const Node& node = g_.nodes[v];
-  const TimeNs at = std::max(ready_[v], now_);
+  const TimeNs at = std::max(st_[v].ready, now_);
   switch (node.kind) {
     case NodeKind::kHost:
       start_[v] = at;
@@ -126,12 +120,12 @@ void Engine::Activate(int32_t v) {
 }
 
 void Engine::Issue(int32_t v) {
-  issued_[v] = 1;
+  st_[v].issued = 1;
   const int32_t s = g_.nodes[v].stream;
   const std::vector<int32_t>& order = g_.stream_nodes[s];
   const int32_t q = g_.streams[s].queue;
   bool grew = false;
-  while (next_enqueue_[s] < order.size() && issued_[order[next_enqueue_[s]]]) {
+  while (next_enqueue_[s] < order.size() && st_[order[next_enqueue_[s]]].issued) {
     const int32_t w = order[next_enqueue_[s]++];
     queue_[q].push_back(w);
     last_enqueued_[s] = w;
@@ -144,15 +138,15 @@ void Engine::TryStartQueue(int32_t q) {
   // A task starts only when every earlier task in its hardware queue has ended.
   if (queue_head_[q] >= queue_[q].size()) return;
   const int32_t v = queue_[q][queue_head_[q]];
-  if (running_[v] || pending_wait_[v] > 0) return;
-  if (ready_[v] > now_) {
-    if (queue_poke_[q] > ready_[v]) {
-      queue_poke_[q] = ready_[v];
-      Push(ready_[v], EventType::kQueuePoke, q);
+  if (st_[v].running || st_[v].pending_wait > 0) return;
+  if (st_[v].ready > now_) {
+    if (queue_poke_[q] > st_[v].ready) {
+      queue_poke_[q] = st_[v].ready;
+      Push(st_[v].ready, EventType::kQueuePoke, q);
     }
     return;
   }
-  running_[v] = 1;
+  st_[v].running = 1;
   start_[v] = now_;
   const Node& node = g_.nodes[v];
   const TemplateNode& tn = g_.Tmpl(node);
@@ -189,9 +183,9 @@ void Engine::StartSync(int32_t v) {
   // A sync waits for the last GPU task issued before it on its scope: decided
   // now, since the schedule decides which task that is.
   auto wait_for = [&](int32_t target) {
-    if (target < 0 || end_[target] >= 0) return;
+    if (target < 0 || st_[target].end >= 0) return;
     sync_waiters_[target].push_back(v);
-    ++sync_left_[v];
+    ++st_[v].sync_left;
   };
   switch (static_cast<SyncScope>(tn.sync_scope)) {
     case SyncScope::kStream:
@@ -210,7 +204,7 @@ void Engine::StartSync(int32_t v) {
     case SyncScope::kNone:
       break;
   }
-  if (sync_left_[v] == 0) FinishSync(v, now_);
+  if (st_[v].sync_left == 0) FinishSync(v, now_);
 }
 
 void Engine::FinishSync(int32_t v, TimeNs done_at) {
@@ -221,7 +215,7 @@ void Engine::FinishSync(int32_t v, TimeNs done_at) {
 }
 
 void Engine::Complete(int32_t v) {
-  end_[v] = now_;
+  st_[v].end = now_;
   ++done_count_;
   if ((done_count_ & 0xFFFF) == 0 && progress_)
     progress_(done_count_, static_cast<int64_t>(g_.nodes.size()));
@@ -229,13 +223,13 @@ void Engine::Complete(int32_t v) {
   if (IsGpu(node.kind)) {
     const int32_t q = g_.streams[node.stream].queue;
     COTENANT_CHECK(queue_[q][queue_head_[q]] == v);
-    running_[v] = 0;
+    st_[v].running = 0;
     ++queue_head_[q];
     if (!sync_waiters_.empty()) {
       auto it = sync_waiters_.find(v);
       if (it != sync_waiters_.end()) {
         for (int32_t s : it->second)
-          if (--sync_left_[s] == 0) FinishSync(s, now_);
+          if (--st_[s].sync_left == 0) FinishSync(s, now_);
         sync_waiters_.erase(it);
       }
     }
@@ -250,10 +244,10 @@ void Engine::Complete(int32_t v) {
     } else if (kind == EdgeKind::kLaunch) {
       delay = spec_.model.launch_latency_ns;
     }
-    ready_[w] = std::max(ready_[w], now_ + delay);
+    st_[w].ready = std::max(st_[w].ready, now_ + delay);
     if (kind == EdgeKind::kWait && IsGpu(g_.nodes[w].kind)) {
-      if (--pending_wait_[w] == 0 && issued_[w]) TryStartQueue(g_.streams[g_.nodes[w].stream].queue);
-    } else if (--pending_[w] == 0) {
+      if (--st_[w].pending_wait == 0 && st_[w].issued) TryStartQueue(g_.streams[g_.nodes[w].stream].queue);
+    } else if (--st_[w].pending == 0) {
       Activate(w);
     }
   }
@@ -272,7 +266,7 @@ void Engine::ReportDeadlock() const {
   }
   if (stuck == 0) {
     for (size_t v = 0; v < g_.nodes.size(); ++v) {
-      if (end_[v] < 0 && g_.nodes[v].kind == NodeKind::kSync && start_[v] >= 0) {
+      if (st_[v].end < 0 && g_.nodes[v].kind == NodeKind::kSync && start_[v] >= 0) {
         where = g_.Describe(static_cast<int32_t>(v)) + " waits for GPU work that never ends";
         break;
       }

@@ -27,7 +27,7 @@ class Engine {
   void set_progress(std::function<void(int64_t, int64_t)> f) { progress_ = std::move(f); }
 
   TimeNs start_ns(int32_t node) const { return start_[node]; }
-  TimeNs end_ns(int32_t node) const { return end_[node]; }
+  TimeNs end_ns(int32_t node) const { return st_[node].end; }
   int64_t events() const { return events_; }
 
  private:
@@ -60,20 +60,25 @@ class Engine {
   int64_t events_ = 0;
   int64_t done_count_ = 0;
 
-  std::vector<TimeNs> ready_;     ///< earliest start from finished predecessors
-  std::vector<TimeNs> start_, end_;
-  std::vector<int32_t> pending_;       ///< unfinished predecessors that gate starting/issuing
-  std::vector<int32_t> pending_wait_;  ///< GPU nodes: unfinished GPU-side waits
-  std::vector<uint8_t> issued_;
+  /// Per-node state, kept together so that handling a node touches one cache line.
+  struct NodeState {
+    TimeNs ready = 0;         ///< earliest start from finished predecessors
+    TimeNs end = -1;          ///< when it ended, -1 = not yet
+    int32_t pending = 0;      ///< unfinished predecessors that gate starting/issuing
+    int32_t pending_wait = 0; ///< GPU nodes: unfinished GPU-side waits
+    int32_t sync_left = 0;    ///< syncs: GPU tasks still waited for
+    uint8_t issued = 0;
+    uint8_t running = 0;
+  };
+  std::vector<NodeState> st_;
+  std::vector<TimeNs> start_;  ///< separate: the contention model writes kernels' starts
   std::vector<size_t> next_enqueue_;   ///< per stream: next node to enter its queue
   std::vector<int32_t> last_enqueued_; ///< per stream: last node that entered its queue
   std::vector<std::vector<int32_t>> queue_;  ///< per hardware queue: FIFO of nodes
   std::vector<size_t> queue_head_;
   std::vector<TimeNs> queue_poke_;     ///< pending poke time per queue
-  std::vector<uint8_t> running_;
   TimeNs copy_free_[2] = {0, 0};       ///< copy engines: h2d, d2h
   std::unordered_map<int32_t, std::vector<int32_t>> sync_waiters_;  ///< GPU node -> syncs
-  std::vector<int32_t> sync_left_;     ///< per node: GPU nodes a sync still waits for
   std::vector<int32_t> model_done_;
   std::function<void(int64_t, int64_t)> progress_;
 };

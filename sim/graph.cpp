@@ -509,6 +509,7 @@ TaskGraph BuildTaskGraph(const LoadedWorkload& lw, const Plan& plan) {
     }
   }
 
+  int32_t next_key = 0;
   for (int32_t ti = 0; ti < tenants; ++ti) {
     const TenantSpec& ts = w.tenants[ti];
     const TenantPlan tp = plan.For(ts.name);
@@ -545,6 +546,7 @@ TaskGraph BuildTaskGraph(const LoadedWorkload& lw, const Plan& plan) {
     // Per-task SM caps (what-if) become green contexts of their own.
     std::map<int32_t, int32_t> task_partition;
     for (KernelLaunch& k : t.kernels) {
+      k.key = next_key++;
       const Task& task = t.trace->tasks[t.nodes[k.task].task];
       k.priority = task.priority != INT32_MIN ? task.priority : tp.priority;
       k.partition = g.tenant_partition[ti];

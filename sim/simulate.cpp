@@ -153,9 +153,11 @@ SimResult Simulate(const LoadedWorkload& lw, const Plan& plan, const SimOptions&
 
   // Lower bound: max(total SM-work / SMs, longest critical path).
   double sm_work = 0.0;
-  for (const Node& n : g.nodes) {
-    if (n.kind == NodeKind::kKernel)
-      sm_work += KernelSmWork(lw.gpu, g.templates[n.tenant].kernels[g.Tmpl(n).kernel]);
+  for (size_t ti = 0; ti < g.templates.size(); ++ti) {
+    const TenantTemplate& t = g.templates[ti];
+    double per_instance = 0.0;
+    for (const KernelLaunch& k : t.kernels) per_instance += KernelSmWork(lw.gpu, k);
+    sm_work += per_instance * static_cast<double>(w.tenants[ti].requests * t.batch_split);
   }
   result.lower_bound_ns = std::max(static_cast<TimeNs>(std::ceil(sm_work / lw.gpu.sm_count)),
                                    CriticalPath(g, lw.gpu));

@@ -25,6 +25,8 @@ struct KernelLaunch {
   double dram_bytes_per_ns = 0.0;  ///< isolated DRAM traffic rate while running alone
   int32_t priority = 0;         ///< lower is dispatched first (CUDA convention)
   int32_t partition = -1;       ///< index into the model's partitions; -1 = all SMs
+  int32_t key = -1;             ///< same key = same kernel (shape, partition): models may
+                                ///< cache per key; -1 = no key
 };
 
 /// Disjoint SM partitions (green contexts); partition i holds sm_counts[i] SMs.

@@ -84,7 +84,7 @@ class FluidModel final : public ContentionModel {
     const int32_t cap = k.partition >= 0 ? static_cast<int32_t>(capacity_[k.partition + 1])
                                          : spec_.sm_count;
     COTENANT_CHECK(cap > 0);
-    r.shape = ComputeFluidShape(spec_, k, cap);
+    r.shape = Shape(k, cap);
     r.remaining = r.shape.total_ns;
     r.at_ns = now;
     r.phase = r.remaining <= r.shape.wave_ns + kEps ? 2 : 1;
@@ -166,6 +166,24 @@ class FluidModel final : public ContentionModel {
     bool waiting = false;     ///< in waiting_
     double Demand() const { return phase == 1 ? shape.full_sms : shape.last_sms; }
   };
+  /// The kernel's shape, cached per KernelLaunch::key.
+  const FluidShape& Shape(const KernelLaunch& k, int32_t cap) {
+    if (k.key < 0) {
+      scratch_shape_ = ComputeFluidShape(spec_, k, cap);
+      return scratch_shape_;
+    }
+    const size_t i = static_cast<size_t>(k.key);
+    if (i >= shapes_.size()) {
+      shapes_.resize(i + 1);
+      shape_known_.resize(i + 1, 0);
+    }
+    if (!shape_known_[i]) {
+      shapes_[i] = ComputeFluidShape(spec_, k, cap);
+      shape_known_[i] = 1;
+    }
+    return shapes_[i];
+  }
+
   /// Dispatch order: priority, then start order.
   bool Before(int32_t a, int32_t b) const {
     const Active& x = pool_[a];
@@ -439,6 +457,9 @@ class FluidModel final : public ContentionModel {
   std::vector<int32_t> due_;
   std::map<int32_t, int32_t> priority_count_;  ///< running kernels per priority
   std::vector<TimeNs> wake_;      ///< per slot: min(event_ns, boundary_ns), for the scans
+  std::vector<FluidShape> shapes_;   ///< by KernelLaunch::key
+  std::vector<uint8_t> shape_known_;
+  FluidShape scratch_shape_;
   TimeNs next_event_ = kNever;
   int64_t next_seq_ = 0;
   TimeNs now_ = 0;
