@@ -18,7 +18,15 @@ Engine::Engine(const TaskGraph& graph, const GpuSpec& spec, ContentionModel* mod
     : g_(graph), spec_(spec), model_(model) {
   const size_t n = g_.nodes.size();
   st_.assign(n, NodeState{});
-  start_.assign(n, -1);
+  for (size_t v = 0; v < n; ++v) {
+    const Node& node = g_.nodes[v];
+    NodeState& s = st_[v];
+    s.tenant = node.tenant;
+    s.tmpl = node.tmpl;
+    s.stream = node.stream;
+    s.kind = node.kind;
+    if (node.stream >= 0) s.queue = g_.streams[node.stream].queue;
+  }
   for (uint32_t v = 0; v < n; ++v) {
     for (auto e : boost::make_iterator_range(boost::out_edges(v, g_.graph))) {
       const uint32_t w = boost::target(e, g_.graph);
@@ -36,7 +44,7 @@ Engine::Engine(const TaskGraph& graph, const GpuSpec& spec, ContentionModel* mod
   queue_.resize(g_.queue_count);
   queue_head_.assign(g_.queue_count, 0);
   queue_poke_.assign(g_.queue_count, kNever);
-  model_->set_dispatch_log(&start_);
+  model_->set_dispatch_listener(this);
 }
 
 void Engine::Push(TimeNs t, EventType type, int32_t target) {
@@ -81,7 +89,7 @@ void Engine::Handle(const Event& e) {
       StartSync(e.target);
       break;
     case EventType::kGateOpen:
-      start_[e.target] = now_;
+      st_[e.target].start = now_;
       Complete(e.target);
       break;
     case EventType::kQueuePoke:
@@ -92,12 +100,12 @@ void Engine::Handle(const Event& e) {
 }
 
 void Engine::Activate(int32_t v) {
-  const Node& node = g_.nodes[v];
+  const NodeState& node = st_[v];
   const TimeNs at = std::max(st_[v].ready, now_);
   switch (node.kind) {
     case NodeKind::kHost:
-      start_[v] = at;
-      Push(at + g_.Tmpl(node).dur_ns, EventType::kNodeDone, v);
+      st_[v].start = at;
+      Push(at + Tmpl(node).dur_ns, EventType::kNodeDone, v);
       break;
     case NodeKind::kSync:
       Push(at, EventType::kHostStart, v);
@@ -107,7 +115,7 @@ void Engine::Activate(int32_t v) {
       break;
     case NodeKind::kEndGate:
     case NodeKind::kBarrier:
-      start_[v] = at;
+      st_[v].start = at;
       Push(at, EventType::kNodeDone, v);
       break;
     case NodeKind::kKernel:
@@ -121,9 +129,9 @@ void Engine::Activate(int32_t v) {
 
 void Engine::Issue(int32_t v) {
   st_[v].issued = 1;
-  const int32_t s = g_.nodes[v].stream;
+  const int32_t s = st_[v].stream;
   const std::vector<int32_t>& order = g_.stream_nodes[s];
-  const int32_t q = g_.streams[s].queue;
+  const int32_t q = st_[v].queue;
   bool grew = false;
   while (next_enqueue_[s] < order.size() && st_[order[next_enqueue_[s]]].issued) {
     const int32_t w = order[next_enqueue_[s]++];
@@ -147,9 +155,9 @@ void Engine::TryStartQueue(int32_t q) {
     return;
   }
   st_[v].running = 1;
-  start_[v] = now_;
-  const Node& node = g_.nodes[v];
-  const TemplateNode& tn = g_.Tmpl(node);
+  st_[v].start = now_;
+  const NodeState& node = st_[v];
+  const TemplateNode& tn = Tmpl(node);
   switch (node.kind) {
     case NodeKind::kKernel: {
       KernelLaunch k = g_.templates[node.tenant].kernels[tn.kernel];
@@ -160,8 +168,8 @@ void Engine::TryStartQueue(int32_t q) {
     case NodeKind::kCopy: {
       // One copy engine per direction: copies of one direction run one at a time.
       TimeNs& free_at = copy_free_[tn.copy_dir == static_cast<uint8_t>(CopyDir::kH2D) ? 0 : 1];
-      start_[v] = std::max(now_, free_at);
-      free_at = start_[v] + tn.dur_ns;
+      st_[v].start = std::max(now_, free_at);
+      free_at = st_[v].start + tn.dur_ns;
       Push(free_at, EventType::kNodeDone, v);
       break;
     }
@@ -177,9 +185,9 @@ void Engine::TryStartQueue(int32_t q) {
 }
 
 void Engine::StartSync(int32_t v) {
-  start_[v] = now_;
-  const Node& node = g_.nodes[v];
-  const TemplateNode& tn = g_.Tmpl(node);
+  st_[v].start = now_;
+  const NodeState& node = st_[v];
+  const TemplateNode& tn = Tmpl(node);
   // A sync waits for the last GPU task issued before it on its scope: decided
   // now, since the schedule decides which task that is.
   auto wait_for = [&](int32_t target) {
@@ -208,7 +216,7 @@ void Engine::StartSync(int32_t v) {
 }
 
 void Engine::FinishSync(int32_t v, TimeNs done_at) {
-  const TemplateNode& tn = g_.Tmpl(g_.nodes[v]);
+  const TemplateNode& tn = Tmpl(st_[v]);
   // The call returns sync_latency after the GPU work ends (never more than it took in the trace).
   const TimeNs cost = std::min(tn.dur_ns, spec_.model.sync_latency_ns);
   Push(std::max(done_at, now_) + cost, EventType::kNodeDone, v);
@@ -219,9 +227,9 @@ void Engine::Complete(int32_t v) {
   ++done_count_;
   if ((done_count_ & 0xFFFF) == 0 && progress_)
     progress_(done_count_, static_cast<int64_t>(g_.nodes.size()));
-  const Node& node = g_.nodes[v];
+  const NodeState& node = st_[v];
   if (IsGpu(node.kind)) {
-    const int32_t q = g_.streams[node.stream].queue;
+    const int32_t q = node.queue;
     COTENANT_CHECK(queue_[q][queue_head_[q]] == v);
     st_[v].running = 0;
     ++queue_head_[q];
@@ -240,18 +248,18 @@ void Engine::Complete(int32_t v) {
     if (kind == EdgeKind::kStream) continue;
     TimeNs delay = 0;
     if (kind == EdgeKind::kThread) {
-      delay = g_.Tmpl(g_.nodes[w]).gap_ns;
+      delay = Tmpl(st_[w]).gap_ns;
     } else if (kind == EdgeKind::kLaunch) {
       delay = spec_.model.launch_latency_ns;
     }
     st_[w].ready = std::max(st_[w].ready, now_ + delay);
-    if (kind == EdgeKind::kWait && IsGpu(g_.nodes[w].kind)) {
-      if (--st_[w].pending_wait == 0 && st_[w].issued) TryStartQueue(g_.streams[g_.nodes[w].stream].queue);
+    if (kind == EdgeKind::kWait && IsGpu(st_[w].kind)) {
+      if (--st_[w].pending_wait == 0 && st_[w].issued) TryStartQueue(st_[w].queue);
     } else if (--st_[w].pending == 0) {
       Activate(w);
     }
   }
-  if (IsGpu(node.kind)) TryStartQueue(g_.streams[node.stream].queue);
+  if (IsGpu(node.kind)) TryStartQueue(node.queue);
 }
 
 void Engine::ReportDeadlock() const {
@@ -266,7 +274,7 @@ void Engine::ReportDeadlock() const {
   }
   if (stuck == 0) {
     for (size_t v = 0; v < g_.nodes.size(); ++v) {
-      if (st_[v].end < 0 && g_.nodes[v].kind == NodeKind::kSync && start_[v] >= 0) {
+      if (st_[v].end < 0 && st_[v].kind == NodeKind::kSync && st_[v].start >= 0) {
         where = g_.Describe(static_cast<int32_t>(v)) + " waits for GPU work that never ends";
         break;
       }

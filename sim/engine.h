@@ -14,7 +14,7 @@
 
 namespace cotenant {
 
-class Engine {
+class Engine : private DispatchListener {
  public:
   /// `graph`, `spec` and `model` must outlive the engine.
   Engine(const TaskGraph& graph, const GpuSpec& spec, ContentionModel* model);
@@ -26,7 +26,7 @@ class Engine {
   /// Called now and then with (tasks done, tasks in all), for progress bars.
   void set_progress(std::function<void(int64_t, int64_t)> f) { progress_ = std::move(f); }
 
-  TimeNs start_ns(int32_t node) const { return start_[node]; }
+  TimeNs start_ns(int32_t node) const { return st_[node].start; }
   TimeNs end_ns(int32_t node) const { return st_[node].end; }
   int64_t events() const { return events_; }
 
@@ -60,18 +60,29 @@ class Engine {
   int64_t events_ = 0;
   int64_t done_count_ = 0;
 
-  /// Per-node state, kept together so that handling a node touches one cache line.
+  /// Per-node state and the node's graph fields the engine needs, in one
+  /// cache line, so that handling a node touches one line.
   struct NodeState {
     TimeNs ready = 0;         ///< earliest start from finished predecessors
+    TimeNs start = -1;        ///< when it started (a kernel: when it first got SMs)
     TimeNs end = -1;          ///< when it ended, -1 = not yet
     int32_t pending = 0;      ///< unfinished predecessors that gate starting/issuing
     int32_t pending_wait = 0; ///< GPU nodes: unfinished GPU-side waits
     int32_t sync_left = 0;    ///< syncs: GPU tasks still waited for
+    int32_t tenant = -1;      ///< copies of the Node fields
+    int32_t tmpl = -1;
+    int32_t stream = -1;
+    int32_t queue = -1;       ///< hardware queue of a GPU node
+    NodeKind kind = NodeKind::kHost;
     uint8_t issued = 0;
     uint8_t running = 0;
   };
+  void OnDispatch(int32_t task, TimeNs now) override { st_[task].start = now; }
+  const TemplateNode& Tmpl(const NodeState& s) const {
+    return g_.templates[s.tenant].nodes[s.tmpl];
+  }
+
   std::vector<NodeState> st_;
-  std::vector<TimeNs> start_;  ///< separate: the contention model writes kernels' starts
   std::vector<size_t> next_enqueue_;   ///< per stream: next node to enter its queue
   std::vector<int32_t> last_enqueued_; ///< per stream: last node that entered its queue
   std::vector<std::vector<int32_t>> queue_;  ///< per hardware queue: FIFO of nodes

@@ -43,6 +43,13 @@ struct ModelStats {
   int64_t recomputes = 0;       ///< share recomputations (fluid) or dispatch rounds (block)
 };
 
+/// Receives the time a kernel first gets SMs.
+class DispatchListener {
+ public:
+  virtual ~DispatchListener() = default;
+  virtual void OnDispatch(int32_t task, TimeNs now) = 0;
+};
+
 class ContentionModel {
  public:
   virtual ~ContentionModel() = default;
@@ -61,19 +68,18 @@ class ContentionModel {
   /// Number of kernels started and not yet finished.
   virtual int64_t Running() const = 0;
 
-  /// Where the model writes, indexed by task, the time each kernel first got
-  /// SMs (its real start, after waiting for slots). Entries of kernels not yet
-  /// dispatched are left alone. Optional; null = not recorded.
-  void set_dispatch_log(std::vector<TimeNs>* log) { dispatch_log_ = log; }
+  /// Told the time each kernel first gets SMs (its real start, after
+  /// waiting for slots). Optional; null = nobody listens.
+  void set_dispatch_listener(DispatchListener* listener) { listener_ = listener; }
 
  protected:
   /// Records that kernel `task` first got SMs at `now`.
   void LogDispatch(int32_t task, TimeNs now) {
-    if (dispatch_log_ != nullptr) (*dispatch_log_)[task] = now;
+    if (listener_ != nullptr) listener_->OnDispatch(task, now);
   }
 
  private:
-  std::vector<TimeNs>* dispatch_log_ = nullptr;
+  DispatchListener* listener_ = nullptr;
 };
 
 /// Names of the models, the default first ("fluid", "block").

@@ -262,10 +262,14 @@ TEST_CASE("block: a later kernel fills the slots of an earlier kernel's last wav
   CHECK(o.end_ns.at(2) == 1500);
   CHECK(o.events == std::vector<TimeNs>{500, 1000, 1500});
 
-  // The dispatch log records when each kernel first got SMs.
+  // The dispatch listener hears when each kernel first got SMs.
+  struct Log : DispatchListener {
+    std::vector<TimeNs> first_sm_ns = std::vector<TimeNs>(3, -1);
+    void OnDispatch(int32_t task, TimeNs now) override { first_sm_ns[task] = now; }
+  } log;
   auto model = MakeBlockModel(gpu, SmPartitions{});
-  std::vector<TimeNs> first_sm_ns(3, -1);
-  model->set_dispatch_log(&first_sm_ns);
+  std::vector<TimeNs>& first_sm_ns = log.first_sm_ns;
+  model->set_dispatch_listener(&log);
   std::vector<int32_t> done;
   model->Start(Kern(1, 12, 1000), 0);
   model->Start(Kern(2, 4, 1000), 0);
