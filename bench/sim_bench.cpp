@@ -48,8 +48,9 @@ int main(int argc, char** argv) {
   }
   if (sizes.empty()) sizes = {10000, 100000, 1000000};
   const cotenant::GpuSpec spec = cotenant::LoadGpuSpec("h100-sxm");
-  std::printf("%-6s %10s %10s %9s %9s %14s %12s %12s %10s\n", "model", "kernels", "tasks",
-              "build s", "run s", "kernels/s run", "peak B/task", "peak B/kern", "events/k");
+  std::printf("%-6s %9s %9s %8s %8s %8s %13s %13s %11s %11s %8s\n", "model", "kernels", "tasks",
+              "build s", "run s", "run cpu", "kern/s wall", "kern/s cpu", "peak B/task",
+              "peak B/kern", "recomp/k");
   for (long long n : sizes) {
     cotenant::LoadedWorkload lw;
     lw.gpu = spec;
@@ -72,13 +73,13 @@ int main(int argc, char** argv) {
     const cotenant::SimResult r = cotenant::Simulate(lw, cotenant::Plan{}, o);
     const long peak_kb = ProcStatusKb("VmHWM:");
     const double grow = static_cast<double>(peak_kb - base_kb) * 1024.0;
-    std::printf("%-6s %10lld %10lld %9.3f %9.3f %14.0f %12.0f %12.0f %10.2f\n", model.c_str(),
-                static_cast<long long>(r.stats.kernels), static_cast<long long>(r.stats.tasks),
-                r.stats.build_seconds, r.stats.run_seconds,
-                static_cast<double>(r.stats.kernels) / r.stats.run_seconds,
-                grow / static_cast<double>(r.stats.tasks),
-                grow / static_cast<double>(r.stats.kernels),
-                static_cast<double>(r.stats.model_recomputes) / static_cast<double>(r.stats.kernels));
+    const double kernels = static_cast<double>(r.stats.kernels);
+    std::printf("%-6s %9lld %9lld %8.3f %8.3f %8.3f %13.0f %13.0f %11.0f %11.0f %8.2f\n",
+                model.c_str(), static_cast<long long>(r.stats.kernels),
+                static_cast<long long>(r.stats.tasks), r.stats.build_seconds, r.stats.run_seconds,
+                r.stats.run_cpu_seconds, kernels / r.stats.run_seconds,
+                kernels / r.stats.run_cpu_seconds, grow / static_cast<double>(r.stats.tasks),
+                grow / kernels, static_cast<double>(r.stats.model_recomputes) / kernels);
     std::fflush(stdout);
   }
   return 0;

@@ -1,6 +1,8 @@
 #include "sim/simulate.h"
 
 #include <algorithm>
+#include <time.h>
+
 #include <chrono>
 #include <cinttypes>
 #include <cstdio>
@@ -19,6 +21,14 @@ namespace {
 
 double SecondsSince(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+/// CPU time of the calling thread, seconds (excludes time the VM or OS gave
+/// to others, so it is steadier than wall time on a shared machine).
+double ThreadCpuSeconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
 }
 
 /// Nearest-rank percentile of sorted values (q in (0,1]).
@@ -89,16 +99,20 @@ SimResult Simulate(const LoadedWorkload& lw, const Plan& plan, const SimOptions&
   SimResult result;
   result.model = options.model;
   const auto t_build = std::chrono::steady_clock::now();
+  const double c_build = ThreadCpuSeconds();
   const TaskGraph g = BuildTaskGraph(lw, plan);
   std::unique_ptr<ContentionModel> model =
       MakeContentionModel(options.model, lw.gpu, g.partitions);
   result.stats.build_seconds = SecondsSince(t_build);
+  result.stats.build_cpu_seconds = ThreadCpuSeconds() - c_build;
 
   const auto t_run = std::chrono::steady_clock::now();
+  const double c_run = ThreadCpuSeconds();
   Engine engine(g, lw.gpu, model.get());
   if (options.progress) engine.set_progress(options.progress);
   engine.Run();
   result.stats.run_seconds = SecondsSince(t_run);
+  result.stats.run_cpu_seconds = ThreadCpuSeconds() - c_run;
 
   result.stats.tasks = static_cast<int64_t>(g.nodes.size());
   result.stats.kernels = g.kernel_count;

@@ -78,7 +78,8 @@ struct TimelineEntry {
 /// Counts and phase times, for --stats.
 struct SimStats {
   int64_t tasks = 0, kernels = 0, edges = 0, events = 0, model_recomputes = 0;
-  double build_seconds = 0.0, run_seconds = 0.0;
+  double build_seconds = 0.0, run_seconds = 0.0;          ///< wall clock
+  double build_cpu_seconds = 0.0, run_cpu_seconds = 0.0;  ///< this thread's CPU time
 };
 
 struct SimResult {

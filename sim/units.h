@@ -25,7 +25,7 @@ inline TimeNs DurationFromWork(double work, double rate) {
   const double t = work / rate;
   if (t >= 9.0e18) return kNever;
   // Tolerate floating-point dust just above an integer: 1000.0000000001 -> 1000.
-  const double r = std::round(t);
+  const double r = static_cast<double>(static_cast<int64_t>(t + 0.5));  // round, t >= 0
   if (std::fabs(t - r) <= 1e-9 * std::max(1.0, r)) return static_cast<TimeNs>(r);
   return static_cast<TimeNs>(std::ceil(t));
 }
