@@ -1,8 +1,13 @@
-// Simulation speed and memory: an N-kernel workload of T tenants (random
-// synthetic traces, closed-loop requests), simulated once per size.
-//   build/sim_bench [--model fluid|block] [--tenants 8] [--requests 10] N1 N2 ...
-// Prints one line per size: kernels, tasks, build/run seconds, kernel tasks
-// per second, peak RSS growth per task.
+// Simulation speed and memory: an N-kernel workload of 8 tenants with
+// closed-loop requests, simulated once per size.
+//   build/sim_bench [--model fluid|block] [--mix models|random] [--requests R] N1 N2 ...
+// --mix models (default): the synthetic model traces (resnet50, mobilenetv2,
+//   vgg16, bert-base at batch 8 and 32: 51-236 kernels per request), as many
+//   requests per tenant as make N kernels in all.
+// --mix random: 8 random 2-stream traces of N/(8*R) kernels each, R requests
+//   (default 10: 12,500-kernel requests at N = 1M, a cache stress case).
+// Prints one line per size: kernels, tasks, build/run seconds (wall and this
+// thread's CPU), kernels per second, peak RSS growth per task.
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -36,13 +41,14 @@ void ResetPeak() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string model = "fluid";
-  int tenants = 8, requests = 10;
+  std::string model = "fluid", mix = "models";
+  const int tenants = 8;
+  int requests = 10;
   std::vector<long long> sizes;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--model" && i + 1 < argc) model = argv[++i];
-    else if (a == "--tenants" && i + 1 < argc) tenants = std::atoi(argv[++i]);
+    else if (a == "--mix" && i + 1 < argc) mix = argv[++i];
     else if (a == "--requests" && i + 1 < argc) requests = std::atoi(argv[++i]);
     else sizes.push_back(std::atoll(a.c_str()));
   }
@@ -54,13 +60,26 @@ int main(int argc, char** argv) {
   for (long long n : sizes) {
     cotenant::LoadedWorkload lw;
     lw.gpu = spec;
-    const long long per_trace = std::max(1LL, n / (tenants * requests));
-    std::vector<std::string> names;
+    if (mix == "models") {
+      const char* models[] = {"resnet50", "mobilenetv2", "vgg16", "bert-base"};
+      long long per_round = 0;
+      for (int t = 0; t < tenants; ++t) {
+        lw.traces.push_back(cotenant::SynthesizeModel(models[t % 4], t < 4 ? 8 : 32, spec, 1));
+        lw.traces.back().tenant += t < 4 ? "_b8" : "_b32";
+        for (const cotenant::Task& task : lw.traces.back().tasks)
+          per_round += task.kind == cotenant::TaskKind::kKernel;
+      }
+      requests = static_cast<int>(std::max(1LL, n / per_round));
+    } else {
+      const long long per_trace = std::max(1LL, n / (tenants * requests));
+      for (int t = 0; t < tenants; ++t) {
+        lw.traces.push_back(cotenant::SynthesizeRandom(per_trace, 2, spec, 1000 + t));
+        lw.traces.back().tenant = "t" + std::to_string(t);
+      }
+    }
     for (int t = 0; t < tenants; ++t) {
-      lw.traces.push_back(cotenant::SynthesizeRandom(per_trace, 2, spec, 1000 + t));
-      lw.traces.back().tenant = "t" + std::to_string(t);
       cotenant::TenantSpec ts;
-      ts.name = lw.traces.back().tenant;
+      ts.name = lw.traces[t].tenant;
       ts.requests = requests;
       lw.workload.tenants.push_back(ts);
       lw.by_batch.emplace_back();
