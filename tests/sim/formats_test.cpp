@@ -13,37 +13,20 @@
 #include "sim/plan.h"
 #include "sim/trace.h"
 #include "sim/workload.h"
+#include "tests/sim/test_util.h"
 
 namespace cotenant {
 namespace {
 
+using testing::ErrorOf;
+using testing::TempDir;
+using testing::kData;
+
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-const std::string kData = COTENANT_TEST_DATA;
 const std::string kFormats = kData + "/formats";
 
-/// The InputError message `f` throws, or "<no error>".
-std::string ErrorOf(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const InputError& e) {
-    return e.what();
-  }
-  return "<no error>";
-}
-
-/// A fresh empty folder under the system temp folder, removed at scope exit.
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    path = fs::temp_directory_path() / ("cotenant_formats_test_" + std::to_string(getpid()));
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-  std::string operator/(const std::string& name) const { return (path / name).string(); }
-};
 
 /// A trace document around `tasks` (the text inside the tasks array).
 std::string TraceText(const std::string& tasks) {

@@ -11,36 +11,19 @@
 #include <functional>
 
 #include "sim/error.h"
+#include "tests/sim/test_util.h"
 
 namespace cotenant {
 namespace {
 
+using testing::ErrorOf;
+using testing::TempDir;
+using testing::kData;
+
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-const std::string kData = COTENANT_TEST_DATA;
 
-/// The InputError message `f` throws, or "<no error>".
-std::string ErrorOf(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const InputError& e) {
-    return e.what();
-  }
-  return "<no error>";
-}
-
-/// A fresh empty folder under the system temp folder, removed at scope exit.
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    path = fs::temp_directory_path() / ("cotenant_json_util_test_" + std::to_string(getpid()));
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-  std::string operator/(const std::string& name) const { return (path / name).string(); }
-};
 
 void WriteRaw(const std::string& path, const std::string& bytes) {
   std::ofstream(path, std::ios::binary) << bytes;

@@ -1,5 +1,6 @@
 // What-if primitives on small traces built in code, with exact expected values.
 #include "sim/whatif.h"
+#include "tests/sim/test_util.h"
 
 #include <algorithm>
 #include <catch2/catch.hpp>
@@ -15,6 +16,8 @@
 
 namespace cotenant {
 namespace {
+
+using testing::ErrorOf;
 
 Task Host(Trace& tr, int64_t id, TaskKind kind, const std::string& name, TimeNs start, TimeNs dur,
           int64_t corr = kAbsent) {
@@ -92,15 +95,6 @@ const Task& ById(const Trace& tr, int64_t id) {
   const int32_t i = FindTaskById(tr, id);
   REQUIRE(i >= 0);
   return tr.tasks[i];
-}
-
-std::string ErrorOf(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const InputError& e) {
-    return e.what();
-  }
-  return "(no error)";
 }
 
 LoadedWorkload OneTenant(const Trace& trace) {
