@@ -95,6 +95,7 @@ RunFn AddSimulate(CLI::App* sub) {
       "  cotenant simulate traces/synthetic/resnet50_b8.json traces/synthetic/bert-base_b8.json");
   return [o]() {
     const LoadedWorkload lw = LoadInputs(o->workload, o->traces, o->gpu);
+    NoteGpuMismatch(lw, stderr);
     if (o->plans.empty()) o->plans.push_back("native");
     const bool many = o->plans.size() > 1;
     if (many && o->json == "-") throw InputError("--json -: only with a single --plan");

@@ -17,6 +17,18 @@ LoadedWorkload LoadInputs(const std::string& workload, const std::vector<std::st
   return LoadTraces(traces, gpu);
 }
 
+void NoteGpuMismatch(const LoadedWorkload& lw, std::FILE* out) {
+  for (size_t i = 0; i < lw.traces.size(); ++i) {
+    const std::string& traced = lw.traces[i].device_gpu;
+    if (traced.empty() || traced == lw.gpu.key) continue;
+    std::fprintf(out,
+                 "note: %s was traced on %s; simulating on %s with its durations unchanged "
+                 "(cotenant whatif --swap-gpu %s rescales them)\n",
+                 lw.workload.tenants[i].name.c_str(), traced.c_str(), lw.gpu.key.c_str(),
+                 lw.gpu.key.c_str());
+  }
+}
+
 Plan LoadPlanOrNative(const std::string& path) {
   if (path.empty()) return Plan{};
   return ReadPlan(path);

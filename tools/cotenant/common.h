@@ -16,6 +16,10 @@ namespace cotenant::cli {
 LoadedWorkload LoadInputs(const std::string& workload, const std::vector<std::string>& traces,
                           const std::string& gpu);
 
+/// Notes on stderr each trace captured on another GPU than the one simulated:
+/// durations are not rescaled by simulate (whatif --swap-gpu does that).
+void NoteGpuMismatch(const LoadedWorkload& lw, std::FILE* out);
+
 /// The plan file, or the native multi-stream plan when `path` is empty.
 Plan LoadPlanOrNative(const std::string& path);
 
