@@ -124,6 +124,11 @@ expect_ok whatif traces/synthetic/resnet50_b8.json traces/synthetic/vgg16_b8.jso
 expect_ok synth --model mobilenetv2 --batch 4 --gpu a100-sxm4-80g -o "$work/m.json.gz"
 expect_ok inspect "$work/m.json.gz"
 
+# Options that take a value never swallow the trace files after them.
+expect_ok simulate --plan native traces/synthetic/vgg16_b1.json
+expect_ok whatif --insert-after 4 --insert-dur 1000 --insert-grid 4,1 --insert-block 128 \
+  traces/synthetic/vgg16_b1.json
+
 # Same input, same output, byte for byte.
 checks=$((checks + 1))
 "$bin" simulate --workload configs/workloads/vision3.json --json "$work/a.json" >/dev/null &&

@@ -79,7 +79,8 @@ RunFn AddSimulate(CLI::App* sub) {
   sub->add_option("-w,--workload", o->workload, "Workload file (cotenant.workload/1)");
   sub->add_option("-p,--plan", o->plans,
                   "Plan file (cotenant.plan/1) or \"native\" (default); repeat to compare plans "
-                  "side by side");
+                  "side by side")
+      ->allow_extra_args(false);
   sub->add_option("-g,--gpu", o->gpu, "GPU spec key or file; overrides the workload's");
   sub->add_option("-m,--model", o->model, "Contention model: fluid (default) or block");
   sub->add_option("--json", o->json,

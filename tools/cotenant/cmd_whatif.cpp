@@ -126,10 +126,12 @@ RunFn AddWhatif(CLI::App* sub) {
   CLI::Option* insert_grid = sub->add_option("--insert-grid", o->insert_grid,
                                              "Grid of the inserted kernel, X[,Y[,Z]] (default: "
                                              "no launch shape, fills the GPU)")
-                                 ->delimiter(',');
+                                 ->delimiter(',')
+                                 ->allow_extra_args(false);
   CLI::Option* insert_block =
       sub->add_option("--insert-block", o->insert_block, "Block of the inserted kernel, X[,Y[,Z]]")
-          ->delimiter(',');
+          ->delimiter(',')
+          ->allow_extra_args(false);
   CLI::Option* insert_stream = sub->add_option(
       "--insert-stream", o->insert_stream,
       "Stream of the inserted kernel (default: the stream of --insert-after's task)");
@@ -169,7 +171,7 @@ RunFn AddWhatif(CLI::App* sub) {
       }
     }
     if (inserting && !insert_dur->count()) throw InputError("--insert-after needs --insert-dur");
-    if (insert_grid->count() != insert_block->count()) {
+    if ((insert_grid->count() > 0) != (insert_block->count() > 0)) {
       throw InputError("--insert-grid and --insert-block go together");
     }
     if (!per_task && !inserting && !swap->count()) {
