@@ -96,7 +96,6 @@ RunFn AddSimulate(CLI::App* sub) {
       "  cotenant simulate traces/synthetic/resnet50_b8.json traces/synthetic/bert-base_b8.json");
   return [o]() {
     const LoadedWorkload lw = LoadInputs(o->workload, o->traces, o->gpu);
-    NoteGpuMismatch(lw, stderr);
     if (o->plans.empty()) o->plans.push_back("native");
     const bool many = o->plans.size() > 1;
     if (many && o->json == "-") throw InputError("--json -: only with a single --plan");
@@ -129,12 +128,16 @@ RunFn AddSimulate(CLI::App* sub) {
       labels.push_back(label);
       results.push_back(std::move(r));
     }
-    if (o->json == "-") return 0;
-    if (many) {
-      PrintComparison(labels, results, lw);
-    } else {
-      PrintResult(results[0], lw, stdout);
+    if (o->json != "-") {
+      if (many) {
+        PrintComparison(labels, results, lw);
+      } else {
+        PrintResult(results[0], lw, stdout);
+      }
     }
+    std::fflush(stdout);
+    NoteGpuMismatch(lw, stderr);
+    if (o->json == "-") return 0;
     if (!o->timeline.empty()) std::printf("open timelines in https://ui.perfetto.dev\n");
     return 0;
   };
