@@ -516,31 +516,25 @@ TaskGraph BuildTaskGraph(const LoadedWorkload& lw, const Plan& plan) {
     auto cuts_it = plan.stages.find(ts.name);
     static const std::vector<int64_t> kNoCuts;
     const std::vector<int64_t>& cuts = cuts_it == plan.stages.end() ? kNoCuts : cuts_it->second;
-    const Trace* trace = &lw.traces[ti];
-    const Trace* chosen = trace;
-    bool owned = false;
+    // The trace that runs: a measured sub-batch trace when the workload has
+    // one for batch/k, else the what-if split of the request's trace.
+    const Trace* chosen = &lw.traces[ti];
     if (tp.batch_split > 1) {
-      chosen = nullptr;
-      const nlohmann::json& meta = trace->meta;
+      const nlohmann::json& meta = chosen->meta;
+      const Trace* measured = nullptr;
       if (meta.is_object() && meta.contains("batch") && meta["batch"].is_number_integer()) {
         const int64_t batch = meta["batch"].get<int64_t>();
-        if (batch % tp.batch_split == 0) {
-          auto it = lw.by_batch[ti].find(batch / tp.batch_split);
-          if (it != lw.by_batch[ti].end()) chosen = &it->second;
-        }
+        auto it = lw.by_batch[ti].find(batch / tp.batch_split);
+        if (batch % tp.batch_split == 0 && it != lw.by_batch[ti].end()) measured = &it->second;
       }
-      if (chosen == nullptr) owned = true;
+      if (measured == nullptr) {
+        g.derived_traces.push_back(SplitBatchTrace(*chosen, tp.batch_split));
+        measured = &g.derived_traces.back();
+      }
+      chosen = measured;
     }
-    g.templates.emplace_back();
+    g.templates.push_back(BuildTemplate(*chosen, spec, cuts, ts.name, plan_where));
     TenantTemplate& t = g.templates.back();
-    if (owned) {
-      t.owned_trace = SplitBatchTrace(*trace, tp.batch_split);
-      chosen = &t.owned_trace;
-    }
-    TenantTemplate built = BuildTemplate(*chosen, spec, cuts, ts.name, plan_where);
-    built.owned_trace = std::move(t.owned_trace);
-    t = std::move(built);
-    t.trace = owned ? &t.owned_trace : chosen;
     t.batch_split = tp.batch_split;
 
     // Per-task SM caps (what-if) become green contexts of their own.

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <string>
 #include <vector>
 
@@ -67,7 +68,6 @@ struct TemplateEdge {
 struct TenantTemplate {
   std::string name;
   const Trace* trace = nullptr;      ///< the trace that runs (sub-batch trace when split)
-  Trace owned_trace;                 ///< holds a derived trace (batch split what-if)
   int32_t batch_split = 1;
   std::vector<TemplateNode> nodes;
   std::vector<TemplateEdge> edges;
@@ -115,6 +115,7 @@ struct StreamInfo {
 
 /// The composed graph. Owns everything the engine reads.
 struct TaskGraph {
+  std::deque<Trace> derived_traces;       ///< traces made here (batch split what-if)
   std::vector<TenantTemplate> templates;  ///< one per tenant
   std::vector<Node> nodes;
   CsrGraph graph;
