@@ -362,6 +362,23 @@ TEST_CASE("plan: batch split runs each request as k sub-batches", "[engine][grap
   REQUIRE(r.tenants[1].finish_ns == 2000);
 }
 
+TEST_CASE("plan: batch split uses the measured sub-batch trace when there is one",
+          "[engine][graph]") {
+  // Batch 8 trace (1000 ns); the workload also has a measured batch-4 trace
+  // whose kernel takes 700 ns (not 500: small batches are less efficient).
+  LoadedWorkload lw = Make({{MakeTrace("a", {Kernel(1, 7, 0, 1000, 8)})}});
+  lw.traces[0].meta["batch"] = 8;
+  Trace b4 = MakeTrace("a", {Kernel(1, 7, 0, 700, 4)});
+  b4.meta["batch"] = 4;
+  lw.by_batch[0].emplace(4, b4);
+  Plan plan;
+  plan.tenants["a"].batch_split = 2;
+  REQUIRE(Run(lw, plan).makespan_ns == 1400);
+  // Split 4 has no measured batch-2 trace: the what-if split, 250 ns x 4.
+  plan.tenants["a"].batch_split = 4;
+  REQUIRE(Run(lw, plan).makespan_ns == 1000);
+}
+
 TEST_CASE("lower bound: max(SM-work / SMs, critical path)", "[engine]") {
   // Two 1-SM kernels of 1000 ns: SM-work 2000 SM-ns / 4 SMs = 500 < critical 1000.
   SimResult r = Run(Make({{MakeTrace("a", {Kernel(1, 7, 0, 1000, 2)})},
