@@ -5,30 +5,13 @@
 #include <catch2/catch.hpp>
 
 #include "sim/gpu_spec.h"
+#include "tests/sim/test_util.h"
 
 namespace cotenant {
 namespace {
 
-/// H100 SXM5 (CC 9.0): 2048 threads, 32 blocks, 64 warps, 64K registers, 228 KB shared
-/// memory per SM, 227 KB per block, 1 KB reserved per block, 128-byte smem units.
-GpuSpec H100() {
-  GpuSpec s;
-  s.key = "h100-sxm";
-  s.compute_capability = 90;
-  s.sm_count = 132;
-  s.sm.max_threads = 2048;
-  s.sm.max_blocks = 32;
-  s.sm.max_warps = 64;
-  s.sm.registers = 65536;
-  s.sm.max_regs_per_thread = 255;
-  s.sm.reg_alloc_unit = 256;
-  s.sm.smem_bytes = 233472;
-  s.sm.max_smem_per_block = 232448;
-  s.sm.smem_alloc_unit = 128;
-  s.sm.smem_reserved_per_block = 1024;
-  s.sm.warp_size = 32;
-  return s;
-}
+/// H100 SXM5 (tests/sim/test_util.h).
+GpuSpec H100() { return testing::H100Sxm(); }
 
 /// A100 SXM4 (CC 8.0): as H100 but 164 KB shared memory per SM, 163 KB per block.
 GpuSpec A100() {

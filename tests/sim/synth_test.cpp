@@ -12,25 +12,15 @@
 
 #include "sim/error.h"
 #include "sim/gpu_spec.h"
+#include "tests/sim/test_util.h"
 #include "sim/occupancy.h"
 #include "sim/trace.h"
 
 namespace cotenant {
 namespace {
 
-/// H100 SXM5 as in configs/gpus/h100-sxm.json.
-GpuSpec H100() {
-  GpuSpec s;
-  s.key = "h100-sxm";
-  s.name = "NVIDIA H100 SXM5 80GB";
-  s.compute_capability = 90;
-  s.sm_count = 132;
-  s.tensor_tflops = 989.4;
-  s.fp32_tflops = 66.9;
-  s.dram_gbps = 3350;
-  s.pcie_gbps = 55;
-  return s;
-}
+/// H100 SXM5 (tests/sim/test_util.h).
+GpuSpec H100() { return testing::H100Sxm(); }
 
 /// Round figures for hand calculation: 1000 tensor TFLOPS, 50 FP32 TFLOPS, 2500 GB/s.
 /// Derated: tensor 0.6 * 1000e12 flop/s = 600000 flop/ns, CUDA cores 0.6 * 50e12 =
