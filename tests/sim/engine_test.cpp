@@ -596,3 +596,37 @@ TEST_CASE("result and timeline outputs", "[engine]") {
 }
 
 }  // namespace cotenant
+
+namespace cotenant {
+
+TEST_CASE("alone, every bundled trace replays its own timeline exactly", "[engine][graph]") {
+  // The synthetic traces place every task where an isolated run would (launch
+  // latency of the spec, stream order, CPU gaps, a final sync), so a single
+  // request simulated alone must end exactly at the trace's last end, and
+  // every kernel must start where the trace says.
+  const GpuSpec spec = LoadGpuSpec("h100-sxm");
+  for (const char* model : {"resnet50", "mobilenetv2", "vgg16", "bert-base"}) {
+    for (int batch : {1, 8, 32}) {
+      const std::string path = std::string(COTENANT_SOURCE_DIR) + "/traces/synthetic/" + model +
+                               "_b" + std::to_string(batch) + ".json";
+      LoadedWorkload lw = Make({{ReadTrace(path)}}, spec);
+      const Trace& t = lw.traces[0];
+      TimeNs first = kNever, last = 0;
+      for (const Task& task : t.tasks) {
+        first = std::min(first, task.start_ns);
+        last = std::max(last, task.end_ns());
+      }
+      INFO(path);
+      const SimResult r = Run(lw);
+      REQUIRE(r.makespan_ns == last - first);
+      for (const TimelineEntry& e : r.timeline) {
+        const Task& task = t.tasks[e.task];
+        if (task.kind != TaskKind::kKernel) continue;
+        REQUIRE(e.start_ns == task.start_ns - first);
+        REQUIRE(e.end_ns == task.end_ns() - first);
+      }
+    }
+  }
+}
+
+}  // namespace cotenant
