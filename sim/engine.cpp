@@ -26,6 +26,7 @@ Engine::Engine(const TaskGraph& graph, const GpuSpec& spec, ContentionModel* mod
     s.stream = node.stream;
     s.kind = node.kind;
     if (node.stream >= 0) s.queue = g_.streams[node.stream].queue;
+    if (node.kind == NodeKind::kKernel) s.kernel = g_.Tmpl(node).kernel;
   }
   for (uint32_t v = 0; v < n; ++v) {
     for (auto e : boost::make_iterator_range(boost::out_edges(v, g_.graph))) {
@@ -157,14 +158,14 @@ void Engine::TryStartQueue(int32_t q) {
   st_[v].running = 1;
   st_[v].start = now_;
   const NodeState& node = st_[v];
+  if (node.kind == NodeKind::kKernel) {  // (no template node: one cache line less per kernel)
+    KernelLaunch k = g_.templates[node.tenant].kernels[node.kernel];
+    k.task = v;
+    model_->Start(k, now_);
+    return;
+  }
   const TemplateNode& tn = Tmpl(node);
   switch (node.kind) {
-    case NodeKind::kKernel: {
-      KernelLaunch k = g_.templates[node.tenant].kernels[tn.kernel];
-      k.task = v;
-      model_->Start(k, now_);
-      break;
-    }
     case NodeKind::kCopy: {
       // One copy engine per direction: copies of one direction run one at a time.
       TimeNs& free_at = copy_free_[tn.copy_dir == static_cast<uint8_t>(CopyDir::kH2D) ? 0 : 1];

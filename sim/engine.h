@@ -73,6 +73,7 @@ class Engine : private DispatchListener {
     int32_t tmpl = -1;
     int32_t stream = -1;
     int32_t queue = -1;       ///< hardware queue of a GPU node
+    int32_t kernel = -1;      ///< kernels: index into the template's kernels
     NodeKind kind = NodeKind::kHost;
     uint8_t issued = 0;
     uint8_t running = 0;

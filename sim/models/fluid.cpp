@@ -173,14 +173,8 @@ class FluidModel final : public ContentionModel {
       return scratch_shape_;
     }
     const size_t i = static_cast<size_t>(k.key);
-    if (i >= shapes_.size()) {
-      shapes_.resize(i + 1);
-      shape_known_.resize(i + 1, 0);
-    }
-    if (!shape_known_[i]) {
-      shapes_[i] = ComputeFluidShape(spec_, k, cap);
-      shape_known_[i] = 1;
-    }
+    if (i >= shapes_.size()) shapes_.resize(i + 1);
+    if (shapes_[i].blocks_per_sm == 0) shapes_[i] = ComputeFluidShape(spec_, k, cap);
     return shapes_[i];
   }
 
@@ -457,8 +451,7 @@ class FluidModel final : public ContentionModel {
   std::vector<int32_t> due_;
   std::map<int32_t, int32_t> priority_count_;  ///< running kernels per priority
   std::vector<TimeNs> wake_;      ///< per slot: min(event_ns, boundary_ns), for the scans
-  std::vector<FluidShape> shapes_;   ///< by KernelLaunch::key
-  std::vector<uint8_t> shape_known_;
+  std::vector<FluidShape> shapes_;   ///< by KernelLaunch::key; blocks_per_sm 0 = not computed
   FluidShape scratch_shape_;
   TimeNs next_event_ = kNever;
   int64_t next_seq_ = 0;

@@ -10,7 +10,7 @@ namespace cotenant {
 
 /// A kernel's shape as the fluid model sees it when it may use `cap_sms` SMs.
 struct FluidShape {
-  int32_t blocks_per_sm = 1;  ///< from the occupancy calculator (>= 1)
+  int32_t blocks_per_sm = 0;  ///< from the occupancy calculator (>= 1 once computed)
   int64_t waves_full = 1;     ///< waves on the whole GPU
   int64_t waves_cap = 1;      ///< waves within cap_sms
   double wave_ns = 0.0;       ///< isolated time of one wave (dur / waves_full)
