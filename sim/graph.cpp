@@ -372,6 +372,11 @@ TenantTemplate BuildTemplate(const Trace& trace, const GpuSpec& spec,
     t.nodes[v].stage = stage;
   }
   t.operators = op_index + 1;
+  if (!cuts.empty() && t.operators < 2) {
+    FailAt(where, "stages." + name,
+           "no cut point is possible: the trace has " + std::to_string(t.operators) +
+               " operator" + (t.operators == 1 ? "" : "s"));
+  }
   for (size_t c = 0; c < cuts.size(); ++c) {
     if (cuts[c] < 1 || cuts[c] >= t.operators) {
       FailAt(where, "stages." + name + "[" + std::to_string(c) + "]",

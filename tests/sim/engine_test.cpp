@@ -344,6 +344,11 @@ TEST_CASE("plan: stage barriers interleave tenants", "[engine][graph]") {
   // A cut outside 1..operators-1 is an input error.
   plan.stages["a"] = {2};
   REQUIRE_THROWS_WITH(Run(lw, plan), Catch::Contains("stages.a[0]: expected a cut point in 1..1"));
+  // A trace with one operator cannot be cut.
+  LoadedWorkload single = Make({{MakeTrace("a", {a0})}, {tb}});
+  plan.stages["a"] = {1};
+  REQUIRE_THROWS_WITH(Run(single, plan),
+                      Catch::Contains("stages.a: no cut point is possible: the trace has 1 operator"));
 }
 
 TEST_CASE("plan: batch split runs each request as k sub-batches", "[engine][graph]") {
