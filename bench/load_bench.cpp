@@ -15,8 +15,7 @@ int main(int argc, char** argv) {
     const size_t bytes = cotenant::ReadFileText(path).size();  // also warms the page cache
     const auto t0 = std::chrono::steady_clock::now();
     const cotenant::Trace t = cotenant::ReadTrace(path);
-    const double s =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     std::printf("%-40s %10.1f %10zu %8.3f %10.1f\n", path.c_str(), bytes / 1e6, t.tasks.size(), s,
                 bytes / 1e6 / s);
   }

@@ -47,10 +47,14 @@ int main(int argc, char** argv) {
   std::vector<long long> sizes;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
-    if (a == "--model" && i + 1 < argc) model = argv[++i];
-    else if (a == "--mix" && i + 1 < argc) mix = argv[++i];
-    else if (a == "--requests" && i + 1 < argc) requests = std::atoi(argv[++i]);
-    else sizes.push_back(std::atoll(a.c_str()));
+    if (a == "--model" && i + 1 < argc)
+      model = argv[++i];
+    else if (a == "--mix" && i + 1 < argc)
+      mix = argv[++i];
+    else if (a == "--requests" && i + 1 < argc)
+      requests = std::atoi(argv[++i]);
+    else
+      sizes.push_back(std::atoll(a.c_str()));
   }
   if (sizes.empty()) sizes = {10000, 100000, 1000000};
   const cotenant::GpuSpec spec = cotenant::LoadGpuSpec("h100-sxm");

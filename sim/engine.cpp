@@ -5,14 +5,6 @@
 #include "sim/error.h"
 
 namespace cotenant {
-namespace {
-
-bool IsGpu(NodeKind k) {
-  return k == NodeKind::kKernel || k == NodeKind::kCopy || k == NodeKind::kFixed ||
-         k == NodeKind::kMarker;
-}
-
-}  // namespace
 
 Engine::Engine(const TaskGraph& graph, const GpuSpec& spec, ContentionModel* model)
     : g_(graph), spec_(spec), model_(model) {
@@ -33,7 +25,7 @@ Engine::Engine(const TaskGraph& graph, const GpuSpec& spec, ContentionModel* mod
       const uint32_t w = boost::target(e, g_.graph);
       const EdgeKind kind = g_.graph[e].kind;
       if (kind == EdgeKind::kStream) continue;  // enforced by the queues
-      if (kind == EdgeKind::kWait && IsGpu(g_.nodes[w].kind)) {
+      if (kind == EdgeKind::kWait && IsGpuNode(g_.nodes[w].kind)) {
         ++st_[w].pending_wait;
       } else {
         ++st_[w].pending;
@@ -229,7 +221,7 @@ void Engine::Complete(int32_t v) {
   if ((done_count_ & 0xFFFF) == 0 && progress_)
     progress_(done_count_, static_cast<int64_t>(g_.nodes.size()));
   const NodeState& node = st_[v];
-  if (IsGpu(node.kind)) {
+  if (IsGpuNode(node.kind)) {
     const int32_t q = node.queue;
     COTENANT_CHECK(queue_[q][queue_head_[q]] == v);
     st_[v].running = 0;
@@ -254,13 +246,13 @@ void Engine::Complete(int32_t v) {
       delay = spec_.model.launch_latency_ns;
     }
     st_[w].ready = std::max(st_[w].ready, now_ + delay);
-    if (kind == EdgeKind::kWait && IsGpu(st_[w].kind)) {
+    if (kind == EdgeKind::kWait && IsGpuNode(st_[w].kind)) {
       if (--st_[w].pending_wait == 0 && st_[w].issued) TryStartQueue(st_[w].queue);
     } else if (--st_[w].pending == 0) {
       Activate(w);
     }
   }
-  if (IsGpu(node.kind)) TryStartQueue(node.queue);
+  if (IsGpuNode(node.kind)) TryStartQueue(node.queue);
 }
 
 void Engine::ReportDeadlock() const {

@@ -63,17 +63,17 @@ class Engine : private DispatchListener {
   /// Per-node state and the node's graph fields the engine needs, in one
   /// cache line, so that handling a node touches one line.
   struct NodeState {
-    TimeNs ready = 0;         ///< earliest start from finished predecessors
-    TimeNs start = -1;        ///< when it started (a kernel: when it first got SMs)
-    TimeNs end = -1;          ///< when it ended, -1 = not yet
-    int32_t pending = 0;      ///< unfinished predecessors that gate starting/issuing
-    int32_t pending_wait = 0; ///< GPU nodes: unfinished GPU-side waits
-    int32_t sync_left = 0;    ///< syncs: GPU tasks still waited for
-    int32_t tenant = -1;      ///< copies of the Node fields
+    TimeNs ready = 0;          ///< earliest start from finished predecessors
+    TimeNs start = -1;         ///< when it started (a kernel: when it first got SMs)
+    TimeNs end = -1;           ///< when it ended, -1 = not yet
+    int32_t pending = 0;       ///< unfinished predecessors that gate starting/issuing
+    int32_t pending_wait = 0;  ///< GPU nodes: unfinished GPU-side waits
+    int32_t sync_left = 0;     ///< syncs: GPU tasks still waited for
+    int32_t tenant = -1;       ///< copies of the Node fields
     int32_t tmpl = -1;
     int32_t stream = -1;
-    int32_t queue = -1;       ///< hardware queue of a GPU node
-    int32_t kernel = -1;      ///< kernels: index into the template's kernels
+    int32_t queue = -1;   ///< hardware queue of a GPU node
+    int32_t kernel = -1;  ///< kernels: index into the template's kernels
     NodeKind kind = NodeKind::kHost;
     uint8_t issued = 0;
     uint8_t running = 0;
@@ -84,12 +84,12 @@ class Engine : private DispatchListener {
   }
 
   std::vector<NodeState> st_;
-  std::vector<size_t> next_enqueue_;   ///< per stream: next node to enter its queue
-  std::vector<int32_t> last_enqueued_; ///< per stream: last node that entered its queue
+  std::vector<size_t> next_enqueue_;         ///< per stream: next node to enter its queue
+  std::vector<int32_t> last_enqueued_;       ///< per stream: last node that entered its queue
   std::vector<std::vector<int32_t>> queue_;  ///< per hardware queue: FIFO of nodes
   std::vector<size_t> queue_head_;
-  std::vector<TimeNs> queue_poke_;     ///< pending poke time per queue
-  TimeNs copy_free_[2] = {0, 0};       ///< copy engines: h2d, d2h
+  std::vector<TimeNs> queue_poke_;                                  ///< pending poke time per queue
+  TimeNs copy_free_[2] = {0, 0};                                    ///< copy engines: h2d, d2h
   std::unordered_map<int32_t, std::vector<int32_t>> sync_waiters_;  ///< GPU node -> syncs
   std::vector<int32_t> model_done_;
   std::function<void(int64_t, int64_t)> progress_;

@@ -19,12 +19,12 @@ class InputError : public std::runtime_error {
 }  // namespace cotenant
 
 /// Aborts when an internal invariant does not hold. Never used for user input.
-#define COTENANT_CHECK(cond)                                       \
-  do {                                                             \
+#define COTENANT_CHECK(cond)                                             \
+  do {                                                                   \
     if (!(cond)) ::cotenant::CheckFailed(#cond, __FILE__, __LINE__, ""); \
   } while (0)
 
-#define COTENANT_CHECK_MSG(cond, msg)                                 \
-  do {                                                                \
+#define COTENANT_CHECK_MSG(cond, msg)                                       \
+  do {                                                                      \
     if (!(cond)) ::cotenant::CheckFailed(#cond, __FILE__, __LINE__, (msg)); \
   } while (0)

@@ -3,10 +3,9 @@
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "sim/units.h"
 
@@ -14,49 +13,49 @@ namespace cotenant {
 
 /// Per-SM resource limits and allocation granularities.
 struct SmLimits {
-  int32_t max_threads = 2048;          ///< resident threads per SM
-  int32_t max_blocks = 32;             ///< resident blocks per SM
-  int32_t max_warps = 64;              ///< resident warps per SM
-  int32_t registers = 65536;           ///< 32-bit registers per SM
+  int32_t max_threads = 2048;  ///< resident threads per SM
+  int32_t max_blocks = 32;     ///< resident blocks per SM
+  int32_t max_warps = 64;      ///< resident warps per SM
+  int32_t registers = 65536;   ///< 32-bit registers per SM
   int32_t max_regs_per_thread = 255;
-  int32_t reg_alloc_unit = 256;        ///< registers, allocated per warp in these units
-  int32_t smem_bytes = 233472;         ///< shared memory per SM usable by blocks, bytes
-  int32_t max_smem_per_block = 232448; ///< bytes (opt-in maximum)
-  int32_t smem_alloc_unit = 128;       ///< bytes
+  int32_t reg_alloc_unit = 256;            ///< registers, allocated per warp in these units
+  int32_t smem_bytes = 233472;             ///< shared memory per SM usable by blocks, bytes
+  int32_t max_smem_per_block = 232448;     ///< bytes (opt-in maximum)
+  int32_t smem_alloc_unit = 128;           ///< bytes
   int32_t smem_reserved_per_block = 1024;  ///< bytes the driver reserves per block
   int32_t warp_size = 32;
 };
 
 /// Contention-model parameters, fitted by `cotenant calibrate`.
 struct ModelParams {
-  double dram_efficiency = 0.9;   ///< achievable share of peak DRAM bandwidth (0..1]
-  double corun_slowdown = 0.0;    ///< compute slowdown per unit of GPU share held by others
+  double dram_efficiency = 0.9;     ///< achievable share of peak DRAM bandwidth (0..1]
+  double corun_slowdown = 0.0;      ///< compute slowdown per unit of GPU share held by others
   TimeNs launch_latency_ns = 3000;  ///< launch end -> GPU task may start
   TimeNs sync_latency_ns = 2000;    ///< GPU done -> blocked sync returns
-  bool calibrated = false;        ///< true once fitted on a real GPU
-  std::string source;             ///< where the figures came from
+  bool calibrated = false;          ///< true once fitted on a real GPU
+  std::string source;               ///< where the figures came from
 };
 
 /// One GPU model. Figures and their sources are in configs/gpus/<key>.json.
 struct GpuSpec {
-  std::string file;               ///< where it came from (for messages)
-  std::string key;                ///< "h100-sxm"
-  std::string name;               ///< "NVIDIA H100 SXM5 80GB"
-  std::string arch;               ///< "hopper"
+  std::string file;                 ///< where it came from (for messages)
+  std::string key;                  ///< "h100-sxm"
+  std::string name;                 ///< "NVIDIA H100 SXM5 80GB"
+  std::string arch;                 ///< "hopper"
   int32_t compute_capability = 90;  ///< major*10 + minor
   int32_t sm_count = 132;
   SmLimits sm;
-  double clock_mhz = 1980.0;      ///< boost clock
-  double fp32_tflops = 66.9;      ///< dense FP32 peak
-  double tensor_tflops = 989.0;   ///< dense FP16/BF16 tensor peak
-  double dram_gbps = 3350.0;      ///< peak DRAM bandwidth, GB/s (1e9 B/s)
+  double clock_mhz = 1980.0;        ///< boost clock
+  double fp32_tflops = 66.9;        ///< dense FP32 peak
+  double tensor_tflops = 989.0;     ///< dense FP16/BF16 tensor peak
+  double dram_gbps = 3350.0;        ///< peak DRAM bandwidth, GB/s (1e9 B/s)
   int64_t dram_bytes = 80LL << 30;  ///< memory size
   double l2_bytes = 50.0 * (1 << 20);
-  int32_t copy_engines = 3;       ///< async copy engines
-  double pcie_gbps = 55.0;        ///< achievable host<->device bandwidth per direction, GB/s
-  int32_t hw_queues = 32;         ///< hardware work queues (max CUDA_DEVICE_MAX_CONNECTIONS)
+  int32_t copy_engines = 3;              ///< async copy engines
+  double pcie_gbps = 55.0;               ///< achievable host<->device bandwidth per direction, GB/s
+  int32_t hw_queues = 32;                ///< hardware work queues (max CUDA_DEVICE_MAX_CONNECTIONS)
   int32_t sm_partition_granularity = 8;  ///< green-context SM split unit (0 = none)
-  int32_t sm_partition_min = 8;   ///< smallest green-context partition
+  int32_t sm_partition_min = 8;          ///< smallest green-context partition
   ModelParams model;
   nlohmann::json sources = nlohmann::json::object();  ///< field -> where the figure comes from
 

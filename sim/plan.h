@@ -3,11 +3,10 @@
 
 #include <cstdint>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "sim/units.h"
 
@@ -17,10 +16,10 @@ struct Workload;
 
 /// Per-tenant knobs. Absent fields keep the native multi-stream default.
 struct TenantPlan {
-  int32_t priority = 0;         ///< stream priority; lower = higher, as CUDA
-  int32_t sm_count = -1;        ///< green-context SM partition; -1 = share all SMs
-  int32_t batch_split = 1;      ///< run each request as this many sub-batches
-  TimeNs offset_ns = 0;         ///< start delay of the tenant's first request
+  int32_t priority = 0;     ///< stream priority; lower = higher, as CUDA
+  int32_t sm_count = -1;    ///< green-context SM partition; -1 = share all SMs
+  int32_t batch_split = 1;  ///< run each request as this many sub-batches
+  TimeNs offset_ns = 0;     ///< start delay of the tenant's first request
 };
 
 struct Plan {

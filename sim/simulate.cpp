@@ -1,12 +1,12 @@
 #include "sim/simulate.h"
 
-#include <algorithm>
 #include <time.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cinttypes>
-#include <cstdio>
 #include <cmath>
+#include <cstdio>
 #include <map>
 #include <set>
 
@@ -71,7 +71,8 @@ LoadedWorkload LoadWorkload(const std::string& path, const std::string& gpu_over
   for (const TenantSpec& t : lw.workload.tenants) {
     lw.traces.push_back(ReadTrace(t.trace_path));
     lw.by_batch.emplace_back();
-    for (const auto& [batch, p] : t.traces_by_batch) lw.by_batch.back().emplace(batch, ReadTrace(p));
+    for (const auto& [batch, p] : t.traces_by_batch)
+      lw.by_batch.back().emplace(batch, ReadTrace(p));
   }
   return lw;
 }
@@ -101,8 +102,7 @@ SimResult Simulate(const LoadedWorkload& lw, const Plan& plan, const SimOptions&
   const auto t_build = std::chrono::steady_clock::now();
   const double c_build = ThreadCpuSeconds();
   const TaskGraph g = BuildTaskGraph(lw, plan);
-  std::unique_ptr<ContentionModel> model =
-      MakeContentionModel(options.model, lw.gpu, g.partitions);
+  std::unique_ptr<ContentionModel> model = MakeContentionModel(options.model, lw.gpu, g.partitions);
   result.stats.build_seconds = SecondsSince(t_build);
   result.stats.build_cpu_seconds = ThreadCpuSeconds() - c_build;
 
@@ -173,8 +173,8 @@ SimResult Simulate(const LoadedWorkload& lw, const Plan& plan, const SimOptions&
     for (const KernelLaunch& k : t.kernels) per_instance += KernelSmWork(lw.gpu, k);
     sm_work += per_instance * static_cast<double>(w.tenants[ti].requests * t.batch_split);
   }
-  result.lower_bound_ns = std::max(static_cast<TimeNs>(std::ceil(sm_work / lw.gpu.sm_count)),
-                                   CriticalPath(g, lw.gpu));
+  result.lower_bound_ns =
+      std::max(static_cast<TimeNs>(std::ceil(sm_work / lw.gpu.sm_count)), CriticalPath(g, lw.gpu));
 
   if (options.record_timeline) {
     std::vector<int32_t> offset;
@@ -196,7 +196,8 @@ SimResult Simulate(const LoadedWorkload& lw, const Plan& plan, const SimOptions&
       e.name = task.name >= 0 ? offset[n.tenant] + task.name : -1;
       e.op = task.op >= 0 ? offset[n.tenant] + task.op : -1;
       e.kind = static_cast<uint8_t>(task.kind);
-      e.gpu = n.kind == NodeKind::kKernel || n.kind == NodeKind::kCopy || n.kind == NodeKind::kFixed;
+      e.gpu =
+          n.kind == NodeKind::kKernel || n.kind == NodeKind::kCopy || n.kind == NodeKind::kFixed;
       e.track = e.gpu ? task.stream : task.thread;
       e.start_ns = engine.start_ns(static_cast<int32_t>(v));
       e.end_ns = engine.end_ns(static_cast<int32_t>(v));
@@ -218,7 +219,9 @@ nlohmann::json ResultToJson(const SimResult& r) {
         {"requests", t.requests},
         {"finish_ns", t.finish_ns},
         {"latency_ns",
-         {{"mean", t.latency.mean}, {"p50", t.latency.p50}, {"p99", t.latency.p99},
+         {{"mean", t.latency.mean},
+          {"p50", t.latency.p50},
+          {"p99", t.latency.p99},
           {"max", t.latency.max}}},
         {"slo_violations", t.slo_violations},
         {"throughput_rps", t.throughput_rps},

@@ -5,10 +5,9 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "sim/gpu_spec.h"
 #include "sim/plan.h"
@@ -21,8 +20,8 @@ namespace cotenant {
 /// A workload with its traces read and its GPU spec resolved.
 struct LoadedWorkload {
   Workload workload;
-  std::vector<Trace> traces;                        ///< one per tenant, same order
-  std::vector<std::map<int64_t, Trace>> by_batch;   ///< per tenant: batch -> trace
+  std::vector<Trace> traces;                       ///< one per tenant, same order
+  std::vector<std::map<int64_t, Trace>> by_batch;  ///< per tenant: batch -> trace
   GpuSpec gpu;
 };
 
@@ -34,8 +33,8 @@ LoadedWorkload LoadWorkload(const std::string& path, const std::string& gpu_over
 LoadedWorkload LoadTraces(const std::vector<std::string>& trace_paths, const std::string& gpu);
 
 struct SimOptions {
-  std::string model = "fluid";  ///< contention model name
-  bool record_timeline = false; ///< keep every task's start/end for a timeline
+  std::string model = "fluid";   ///< contention model name
+  bool record_timeline = false;  ///< keep every task's start/end for a timeline
   /// Called now and then during the run with (tasks done, tasks in all).
   std::function<void(int64_t, int64_t)> progress;
 };
@@ -48,17 +47,17 @@ struct LatencyStats {
 struct TenantResult {
   std::string name;
   int64_t requests = 0;
-  TimeNs finish_ns = 0;           ///< when its last request completed
+  TimeNs finish_ns = 0;  ///< when its last request completed
   LatencyStats latency;
   int64_t slo_violations = 0;
-  double throughput_rps = 0.0;    ///< requests / finish time
+  double throughput_rps = 0.0;       ///< requests / finish time
   std::vector<TimeNs> latencies_ns;  ///< per request, arrival -> completion
 };
 
 struct GpuUsage {
-  double sm_busy_fraction = 0.0;   ///< time with >= 1 kernel running / makespan
-  double mean_sm_occupancy = 0.0;  ///< time-average of SMs held / SM count
-  double dram_busy_fraction = 0.0; ///< time-average of min(1, DRAM demand / peak)
+  double sm_busy_fraction = 0.0;    ///< time with >= 1 kernel running / makespan
+  double mean_sm_occupancy = 0.0;   ///< time-average of SMs held / SM count
+  double dram_busy_fraction = 0.0;  ///< time-average of min(1, DRAM demand / peak)
 };
 
 /// One executed task, for timelines.
@@ -66,11 +65,11 @@ struct TimelineEntry {
   int32_t tenant = 0;
   int32_t request = 0;
   int32_t sub_batch = 0;
-  int32_t task = 0;               ///< index into the tenant's (transformed) trace tasks
-  int32_t name = -1;              ///< index into SimResult::strings, -1 = none
-  int32_t op = -1;                ///< operator label, index into SimResult::strings
-  uint8_t kind = 0;               ///< TaskKind of the task
-  int64_t track = 0;              ///< trace stream id (GPU) or thread id (host)
+  int32_t task = 0;   ///< index into the tenant's (transformed) trace tasks
+  int32_t name = -1;  ///< index into SimResult::strings, -1 = none
+  int32_t op = -1;    ///< operator label, index into SimResult::strings
+  uint8_t kind = 0;   ///< TaskKind of the task
+  int64_t track = 0;  ///< trace stream id (GPU) or thread id (host)
   bool gpu = false;
   TimeNs start_ns = 0, end_ns = 0;
 };
@@ -85,7 +84,7 @@ struct SimStats {
 struct SimResult {
   std::string model;
   TimeNs makespan_ns = 0;
-  TimeNs lower_bound_ns = 0;       ///< max(total SM-work / SMs, longest tenant critical path)
+  TimeNs lower_bound_ns = 0;  ///< max(total SM-work / SMs, longest tenant critical path)
   std::vector<TenantResult> tenants;
   GpuUsage gpu;
   SimStats stats;

@@ -3,11 +3,10 @@
 
 #include <array>
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <unordered_map>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "sim/units.h"
 
@@ -45,7 +44,7 @@ constexpr int64_t kAbsent = -1;
 
 /// One task of a trace. Field meanings follow docs/formats.md.
 struct Task {
-  int64_t id = 0;                 ///< unique within the trace, >= 0
+  int64_t id = 0;  ///< unique within the trace, >= 0
   TaskKind kind = TaskKind::kCpu;
   TimeNs start_ns = 0;            ///< traced start, >= 0
   TimeNs dur_ns = 0;              ///< traced duration (isolated for kernels), >= 0
@@ -54,19 +53,19 @@ struct Task {
   int64_t correlation = kAbsent;  ///< links a launch with the GPU task(s) it enqueued
   int64_t event = kAbsent;        ///< event id of event_record / stream_wait / sync(event)
   SyncScope scope = SyncScope::kNone;
-  CopyDir dir = CopyDir::kNone;   ///< memcpy direction
-  int64_t bytes = kAbsent;        ///< memcpy/memset size
-  std::array<int32_t, 3> grid{0, 0, 0};   ///< {0,0,0} = no launch shape (fills the GPU)
+  CopyDir dir = CopyDir::kNone;          ///< memcpy direction
+  int64_t bytes = kAbsent;               ///< memcpy/memset size
+  std::array<int32_t, 3> grid{0, 0, 0};  ///< {0,0,0} = no launch shape (fills the GPU)
   std::array<int32_t, 3> block{0, 0, 0};
-  int32_t regs = 32;              ///< registers per thread (default 32)
-  int32_t smem = 0;               ///< shared memory per block, bytes (static + dynamic)
-  int32_t name = -1;              ///< index into Trace::strings, -1 = none
-  int32_t op = -1;                ///< operator label, index into Trace::strings, -1 = none
-  int64_t dram_bytes = kAbsent;   ///< optional counter
-  double mem_bound = -1.0;        ///< optional, 0..1; < 0 = absent
+  int32_t regs = 32;             ///< registers per thread (default 32)
+  int32_t smem = 0;              ///< shared memory per block, bytes (static + dynamic)
+  int32_t name = -1;             ///< index into Trace::strings, -1 = none
+  int32_t op = -1;               ///< operator label, index into Trace::strings, -1 = none
+  int64_t dram_bytes = kAbsent;  ///< optional counter
+  double mem_bound = -1.0;       ///< optional, 0..1; < 0 = absent
   // Extensions used by what-if (optional in the file):
-  int32_t priority = INT32_MIN;   ///< per-task stream priority override; INT32_MIN = tenant's
-  int32_t sm_count = -1;          ///< per-task SM cap override; -1 = tenant's partition
+  int32_t priority = INT32_MIN;  ///< per-task stream priority override; INT32_MIN = tenant's
+  int32_t sm_count = -1;         ///< per-task SM cap override; -1 = tenant's partition
   /// Explicit dependencies (optional in the file): ids of tasks of the same
   /// trace that must finish before this one may start, on top of the edge
   /// rules. Every id must exist in the trace.
@@ -80,13 +79,13 @@ struct Task {
 
 /// One tenant's tasks for one request/iteration, as read from a trace file.
 struct Trace {
-  std::string file;               ///< where it came from (for messages); may be empty
-  std::string tenant;             ///< default tenant name
-  std::string device_name;        ///< optional "device.name"
-  std::string device_gpu;         ///< optional "device.gpu" key
+  std::string file;         ///< where it came from (for messages); may be empty
+  std::string tenant;       ///< default tenant name
+  std::string device_name;  ///< optional "device.name"
+  std::string device_gpu;   ///< optional "device.gpu" key
   nlohmann::json meta = nlohmann::json::object();  ///< free-form "meta"
-  std::vector<Task> tasks;        ///< in file order
-  std::vector<std::string> strings;  ///< interned names and operator labels
+  std::vector<Task> tasks;                         ///< in file order
+  std::vector<std::string> strings;                ///< interned names and operator labels
 
   /// Interns `s` and returns its index in `strings` (strings appended to
   /// `strings` directly are found too).

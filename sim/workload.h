@@ -23,10 +23,10 @@ const char* ArrivalKindName(ArrivalKind k);
 
 struct Arrival {
   ArrivalKind kind = ArrivalKind::kClosed;
-  double rate_hz = 0.0;            ///< poisson
-  uint64_t seed = 1;               ///< poisson
-  TimeNs period_ns = 0;            ///< periodic
-  std::vector<TimeNs> times_ns;    ///< trace (non-decreasing, >= 0)
+  double rate_hz = 0.0;          ///< poisson
+  uint64_t seed = 1;             ///< poisson
+  TimeNs period_ns = 0;          ///< periodic
+  std::vector<TimeNs> times_ns;  ///< trace (non-decreasing, >= 0)
 };
 
 /// The arrival time of each of `requests` requests for an open arrival
@@ -42,13 +42,13 @@ struct TenantSpec {
   std::map<int64_t, std::string> traces_by_batch;  ///< batch -> resolved path
   int64_t requests = 1;
   Arrival arrival;
-  TimeNs slo_ns = 0;                               ///< 0 = no SLO
+  TimeNs slo_ns = 0;  ///< 0 = no SLO
   double weight = 1.0;
 };
 
 struct Workload {
   std::string file;
-  std::string gpu = "h100-sxm";   ///< GPU spec key, or a path (resolved like trace paths)
+  std::string gpu = "h100-sxm";  ///< GPU spec key, or a path (resolved like trace paths)
   std::vector<TenantSpec> tenants;
   Objective objective = Objective::kMakespan;
 

@@ -15,19 +15,19 @@ namespace cotenant {
 /// What a contention model knows of one kernel. Filled by the engine.
 struct KernelLaunch {
   // (Ordered so that the struct is 64 bytes: one cache line.)
-  int64_t blocks = 0;           ///< thread blocks in the grid; 0 = no launch shape (fills the GPU)
-  TimeNs dur_ns = 0;            ///< isolated duration on the whole GPU
-  double mem_bound = 0.0;       ///< share of isolated time bound by DRAM, 0..1
+  int64_t blocks = 0;      ///< thread blocks in the grid; 0 = no launch shape (fills the GPU)
+  TimeNs dur_ns = 0;       ///< isolated duration on the whole GPU
+  double mem_bound = 0.0;  ///< share of isolated time bound by DRAM, 0..1
   double dram_bytes_per_ns = 0.0;  ///< isolated DRAM traffic rate while running alone
-  int32_t task = -1;            ///< the engine's task index, returned when it ends
+  int32_t task = -1;               ///< the engine's task index, returned when it ends
   int32_t threads_per_block = 0;
-  int32_t regs = 32;            ///< registers per thread
-  int32_t smem = 0;             ///< shared memory per block, bytes
-  int32_t blocks_per_sm = 0;    ///< occupancy on this GPU if known (> 0), else computed
-  int32_t priority = 0;         ///< lower is dispatched first (CUDA convention)
-  int32_t partition = -1;       ///< index into the model's partitions; -1 = all SMs
-  int32_t key = -1;             ///< same key = same kernel (shape, partition): models may
-                                ///< cache per key; -1 = no key
+  int32_t regs = 32;          ///< registers per thread
+  int32_t smem = 0;           ///< shared memory per block, bytes
+  int32_t blocks_per_sm = 0;  ///< occupancy on this GPU if known (> 0), else computed
+  int32_t priority = 0;       ///< lower is dispatched first (CUDA convention)
+  int32_t partition = -1;     ///< index into the model's partitions; -1 = all SMs
+  int32_t key = -1;           ///< same key = same kernel (shape, partition): models may
+                              ///< cache per key; -1 = no key
 };
 static_assert(sizeof(KernelLaunch) == 64, "KernelLaunch should fill one cache line");
 
@@ -38,11 +38,11 @@ struct SmPartitions {
 
 /// Time integrals a model accumulates, for the result's "gpu" section.
 struct ModelStats {
-  TimeNs busy_ns = 0;           ///< time with at least one kernel holding SMs
-  double sm_ns = 0.0;           ///< integral of SMs held, SM*ns
-  double dram_ns = 0.0;         ///< integral of min(1, DRAM demand / peak), ns
-  int64_t kernels = 0;          ///< kernels finished
-  int64_t recomputes = 0;       ///< share recomputations (fluid) or dispatch rounds (block)
+  TimeNs busy_ns = 0;      ///< time with at least one kernel holding SMs
+  double sm_ns = 0.0;      ///< integral of SMs held, SM*ns
+  double dram_ns = 0.0;    ///< integral of min(1, DRAM demand / peak), ns
+  int64_t kernels = 0;     ///< kernels finished
+  int64_t recomputes = 0;  ///< share recomputations (fluid) or dispatch rounds (block)
 };
 
 /// Receives the time a kernel first gets SMs.

@@ -81,8 +81,8 @@ class FluidModel final : public ContentionModel {
     r = Active{};
     r.in = k;
     r.seq = next_seq_++;
-    const int32_t cap = k.partition >= 0 ? static_cast<int32_t>(capacity_[k.partition + 1])
-                                         : spec_.sm_count;
+    const int32_t cap =
+        k.partition >= 0 ? static_cast<int32_t>(capacity_[k.partition + 1]) : spec_.sm_count;
     COTENANT_CHECK(cap > 0);
     r.shape = Shape(k, cap);
     r.remaining = r.shape.total_ns;
@@ -130,9 +130,9 @@ class FluidModel final : public ContentionModel {
       Touch(slot);  // a phase change or a wave boundary
     }
     if (removed) {
-      order_.erase(std::remove_if(order_.begin(), order_.end(),
-                                  [&](int32_t s) { return !pool_[s].alive; }),
-                   order_.end());
+      order_.erase(
+          std::remove_if(order_.begin(), order_.end(), [&](int32_t s) { return !pool_[s].alive; }),
+          order_.end());
       waiting_.erase(std::remove_if(waiting_.begin(), waiting_.end(),
                                     [&](int32_t s) { return !pool_[s].alive; }),
                      waiting_.end());
@@ -148,17 +148,17 @@ class FluidModel final : public ContentionModel {
     KernelLaunch in;
     FluidShape shape;
     int64_t seq = 0;
-    double remaining = 0.0;   ///< time left at full allocation, ns, as of at_ns
+    double remaining = 0.0;  ///< time left at full allocation, ns, as of at_ns
     TimeNs at_ns = 0;
-    double iso_done = 0.0;    ///< isolated time its blocks have run, as of at_ns
-    int phase = 1;            ///< 1: full waves; 2: the last wave
-    double held = 0.0;        ///< SMs held
-    double next_held = 0.0;   ///< SMs it will hold after the share being computed
-    double dram = 0.0;        ///< its DRAM demand at its current share, bytes/ns
+    double iso_done = 0.0;        ///< isolated time its blocks have run, as of at_ns
+    int phase = 1;                ///< 1: full waves; 2: the last wave
+    double held = 0.0;            ///< SMs held
+    double next_held = 0.0;       ///< SMs it will hold after the share being computed
+    double dram = 0.0;            ///< its DRAM demand at its current share, bytes/ns
     std::vector<double> held_by;  ///< SMs held per SM set (only with partitions)
-    double speed = 1.0;       ///< DRAM/co-run slowdown factor of its blocks
-    double rate = 0.0;        ///< progress of `remaining` per ns
-    TimeNs event_ns = kNever; ///< its next phase change or end at the current rate
+    double speed = 1.0;           ///< DRAM/co-run slowdown factor of its blocks
+    double rate = 0.0;            ///< progress of `remaining` per ns
+    TimeNs event_ns = kNever;     ///< its next phase change or end at the current rate
     TimeNs boundary_ns = kNever;  ///< when its blocks in flight end (only when asked)
     bool alive = true;
     bool dispatched = false;  ///< has held SMs at some point
@@ -443,31 +443,30 @@ class FluidModel final : public ContentionModel {
   std::vector<double> free_;      ///< scratch of Share()
   double free0_ = 0.0;            ///< free SMs of set 0 (incremental path)
   double peak_ = 0.0;
-  std::vector<Active> pool_;      ///< kernel states, reused through free_slots_
+  std::vector<Active> pool_;  ///< kernel states, reused through free_slots_
   std::vector<int32_t> free_slots_;
   std::vector<int32_t> order_;    ///< running kernels in dispatch order: priority, then start
   std::vector<int32_t> waiting_;  ///< running kernels short of their demand, dispatch order
   std::vector<int32_t> touched_;
   std::vector<int32_t> due_;
   std::map<int32_t, int32_t> priority_count_;  ///< running kernels per priority
-  std::vector<TimeNs> wake_;      ///< per slot: min(event_ns, boundary_ns), for the scans
-  std::vector<FluidShape> shapes_;   ///< by KernelLaunch::key; blocks_per_sm 0 = not computed
+  std::vector<TimeNs> wake_;        ///< per slot: min(event_ns, boundary_ns), for the scans
+  std::vector<FluidShape> shapes_;  ///< by KernelLaunch::key; blocks_per_sm 0 = not computed
   FluidShape scratch_shape_;
   TimeNs next_event_ = kNever;
   int64_t next_seq_ = 0;
   TimeNs now_ = 0;
   bool dirty_ = false;
-  bool boundaries_ = false;       ///< wave-boundary wake-ups are pending
+  bool boundaries_ = false;  ///< wave-boundary wake-ups are pending
   double total_held_ = 0.0;
-  double dram_demand_ = 0.0;      ///< bytes/ns the running kernels ask for at their shares
-  double m_applied_ = 1.0;        ///< DRAM slowdown factor the current rates were set with
+  double dram_demand_ = 0.0;  ///< bytes/ns the running kernels ask for at their shares
+  double m_applied_ = 1.0;    ///< DRAM slowdown factor the current rates were set with
   ModelStats stats_;
 };
 
 }  // namespace
 
-std::unique_ptr<ContentionModel> MakeFluidModel(const GpuSpec& spec,
-                                                const SmPartitions& partitions,
+std::unique_ptr<ContentionModel> MakeFluidModel(const GpuSpec& spec, const SmPartitions& partitions,
                                                 bool incremental) {
   return std::make_unique<FluidModel>(spec, partitions, incremental);
 }

@@ -27,8 +27,7 @@ double KernelSmWork(const GpuSpec& spec, const KernelLaunch& k);
 
 /// `incremental` = false forces the full recomputation at every event (for
 /// tests that check the incremental path against it).
-std::unique_ptr<ContentionModel> MakeFluidModel(const GpuSpec& spec,
-                                                const SmPartitions& partitions,
+std::unique_ptr<ContentionModel> MakeFluidModel(const GpuSpec& spec, const SmPartitions& partitions,
                                                 bool incremental = true);
 
 }  // namespace cotenant

@@ -97,7 +97,7 @@ Trace MakeTrace(Bytes& in, const std::string& name) {
       case 7:  // (a wait only on an event already recorded, else the reader rejects it)
         task.event = 1 + in.Range(3);
         task.kind = in.Range(2) && (recorded >> task.event & 1) ? TaskKind::kStreamWait
-                                                                 : TaskKind::kEventRecord;
+                                                                : TaskKind::kEventRecord;
         if (task.kind == TaskKind::kEventRecord) recorded |= 1 << task.event;
         task.stream = 7 + 2 * in.Range(3);
         if (in.Range(3) != 0) task.thread = 1 + in.Range(2);

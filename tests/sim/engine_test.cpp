@@ -1,14 +1,14 @@
 // The GPU model's properties (DESIGN.md, "Properties the tests must pin
 // down"), each with an exact hand-computed expectation, for both models.
-#include <catch2/catch.hpp>
+#include "sim/engine.h"
 
+#include <catch2/catch.hpp>
 #include <cmath>
 #include <cstdio>
 
-#include "sim/engine.h"
 #include "sim/error.h"
-#include "sim/models/fluid.h"
 #include "sim/graph.h"
+#include "sim/models/fluid.h"
 #include "sim/simulate.h"
 
 namespace cotenant {
@@ -98,7 +98,8 @@ TEST_CASE("alone, a kernel takes its dur_ns", "[engine][model]") {
   // One wave (8 blocks = 4 SMs x 2).
   REQUIRE(Run(Make({{MakeTrace("a", {Kernel(1, 7, 0, 1000, 8)})}}), {}, model).makespan_ns == 1000);
   // 2.5 waves (20 blocks) with a duration not divisible by 3 waves: still exact.
-  REQUIRE(Run(Make({{MakeTrace("a", {Kernel(1, 7, 0, 1001, 20)})}}), {}, model).makespan_ns == 1001);
+  REQUIRE(Run(Make({{MakeTrace("a", {Kernel(1, 7, 0, 1001, 20)})}}), {}, model).makespan_ns ==
+          1001);
   // No launch shape: fills the GPU for its duration.
   Task k = Kernel(1, 7, 0, 777, 8);
   k.grid = {0, 0, 0};
@@ -196,8 +197,8 @@ TEST_CASE("DRAM overload slows memory-bound kernels in proportion", "[engine][mo
     return k;
   };
   // mem_bound 1: the whole time stretches by m = 2 -> 2000 ns each.
-  SimResult r = Run(Make({{MakeTrace("a", {mem_kernel(1.0)})}, {MakeTrace("b", {mem_kernel(1.0)})}}),
-                    {}, model);
+  SimResult r = Run(
+      Make({{MakeTrace("a", {mem_kernel(1.0)})}, {MakeTrace("b", {mem_kernel(1.0)})}}), {}, model);
   REQUIRE(r.tenants[0].finish_ns == 2000);
   REQUIRE(r.tenants[1].finish_ns == 2000);
   // mem_bound 0.5: time = 1000 * (0.5 + 0.5 * 2) = 1500 ns each.
@@ -211,8 +212,8 @@ TEST_CASE("DRAM overload slows memory-bound kernels in proportion", "[engine][mo
 
 TEST_CASE("streams that share a hardware queue serialize", "[engine]") {
   const std::string model = GENERATE("fluid", "block");
-  LoadedWorkload lw = Make({{MakeTrace("a", {Kernel(1, 7, 0, 1000, 2)})},
-                            {MakeTrace("b", {Kernel(1, 7, 0, 1000, 2)})}});
+  LoadedWorkload lw = Make(
+      {{MakeTrace("a", {Kernel(1, 7, 0, 1000, 2)})}, {MakeTrace("b", {Kernel(1, 7, 0, 1000, 2)})}});
   Plan plan;
   plan.max_connections = 1;
   REQUIRE(Run(lw, plan, model).makespan_ns == 2000);
@@ -235,10 +236,17 @@ TEST_CASE("edge rules: launch latency, thread gaps, stream order", "[engine][gra
   // first (starts 5000, ends 6000) and its kernel follows on the stream:
   // ready 8000, runs 8000..8500.
   Task l1;
-  l1.id = 1; l1.kind = TaskKind::kLaunch; l1.thread = 1; l1.start_ns = 0; l1.dur_ns = 4000;
+  l1.id = 1;
+  l1.kind = TaskKind::kLaunch;
+  l1.thread = 1;
+  l1.start_ns = 0;
+  l1.dur_ns = 4000;
   l1.correlation = 10;
   Task l2 = l1;
-  l2.id = 3; l2.start_ns = 5000; l2.dur_ns = 1000; l2.correlation = 11;
+  l2.id = 3;
+  l2.start_ns = 5000;
+  l2.dur_ns = 1000;
+  l2.correlation = 11;
   Task k1 = Kernel(2, 7, 6000, 1000, 8);
   k1.correlation = 10;
   Task k2 = Kernel(4, 7, 8000, 500, 8);
@@ -249,19 +257,33 @@ TEST_CASE("edge rules: launch latency, thread gaps, stream order", "[engine][gra
   REQUIRE(Span(r, 0, 3) == std::make_pair<TimeNs, TimeNs>(8000, 8500));
 }
 
-TEST_CASE("edge rules: a stream sync waits for the last kernel issued before it", "[engine][graph]") {
+TEST_CASE("edge rules: a stream sync waits for the last kernel issued before it",
+          "[engine][graph]") {
   // launch 0..1000 -> kernel 3000..13000; sync starts at 2000 (1000 gap after
   // the launch) and returns 13000 + min(dur 11500, sync latency 1000) = 14000;
   // the cpu task after it keeps its 500 ns gap: 14500..15500.
   Task l;
-  l.id = 1; l.kind = TaskKind::kLaunch; l.thread = 1; l.dur_ns = 1000; l.correlation = 5;
+  l.id = 1;
+  l.kind = TaskKind::kLaunch;
+  l.thread = 1;
+  l.dur_ns = 1000;
+  l.correlation = 5;
   Task k = Kernel(2, 7, 3000, 10000, 8);
   k.correlation = 5;
   Task s;
-  s.id = 3; s.kind = TaskKind::kSync; s.scope = SyncScope::kStream; s.stream = 7; s.thread = 1;
-  s.start_ns = 2000; s.dur_ns = 11500;
+  s.id = 3;
+  s.kind = TaskKind::kSync;
+  s.scope = SyncScope::kStream;
+  s.stream = 7;
+  s.thread = 1;
+  s.start_ns = 2000;
+  s.dur_ns = 11500;
   Task c;
-  c.id = 4; c.kind = TaskKind::kCpu; c.thread = 1; c.start_ns = 14000; c.dur_ns = 1000;
+  c.id = 4;
+  c.kind = TaskKind::kCpu;
+  c.thread = 1;
+  c.start_ns = 14000;
+  c.dur_ns = 1000;
   const SimResult r = Run(Make({{MakeTrace("a", {l, k, s, c})}}));
   REQUIRE(Span(r, 0, 2) == std::make_pair<TimeNs, TimeNs>(2000, 14000));
   REQUIRE(Span(r, 0, 3) == std::make_pair<TimeNs, TimeNs>(14500, 15500));
@@ -271,12 +293,19 @@ TEST_CASE("edge rules: event record -> stream wait across streams", "[engine][gr
   // GPU-only: stream 7 runs k1 (0..1000) then records event 3; stream 9 waits
   // for it before k2, so k2 runs 1000..1500 although it could start at 0.
   Task rec;
-  rec.id = 2; rec.kind = TaskKind::kEventRecord; rec.event = 3; rec.stream = 7; rec.start_ns = 1000;
+  rec.id = 2;
+  rec.kind = TaskKind::kEventRecord;
+  rec.event = 3;
+  rec.stream = 7;
+  rec.start_ns = 1000;
   Task wait;
-  wait.id = 3; wait.kind = TaskKind::kStreamWait; wait.event = 3; wait.stream = 9;
+  wait.id = 3;
+  wait.kind = TaskKind::kStreamWait;
+  wait.event = 3;
+  wait.stream = 9;
   wait.start_ns = 1001;
-  const SimResult r = Run(Make({{MakeTrace("a", {Kernel(1, 7, 0, 1000, 2), rec, wait,
-                                                 Kernel(4, 9, 1002, 500, 2)})}}));
+  const SimResult r = Run(
+      Make({{MakeTrace("a", {Kernel(1, 7, 0, 1000, 2), rec, wait, Kernel(4, 9, 1002, 500, 2)})}}));
   REQUIRE(Span(r, 0, 3) == std::make_pair<TimeNs, TimeNs>(1000, 1500));
 }
 
@@ -291,8 +320,9 @@ TEST_CASE("edge rules: explicit `after` dependencies", "[engine][graph]") {
   k1.after = {2};
   Trace cyclic = MakeTrace("a", {k1, Kernel(2, 7, 1000, 500, 2)});
   cyclic.file = "c.json";
-  REQUIRE_THROWS_WITH(Run(Make({{cyclic}})),
-                      Catch::Contains("c.json: tasks: dependency cycle: task 1 -> task 2 -> task 1"));
+  REQUIRE_THROWS_WITH(
+      Run(Make({{cyclic}})),
+      Catch::Contains("c.json: tasks: dependency cycle: task 1 -> task 2 -> task 1"));
 }
 
 TEST_CASE("requests: closed loop and periodic arrivals", "[engine][graph]") {
@@ -312,8 +342,8 @@ TEST_CASE("requests: closed loop and periodic arrivals", "[engine][graph]") {
 }
 
 TEST_CASE("plan: groups run one after another", "[engine][graph]") {
-  LoadedWorkload lw = Make({{MakeTrace("a", {Kernel(1, 7, 0, 1000, 2)})},
-                            {MakeTrace("b", {Kernel(1, 7, 0, 1000, 2)})}});
+  LoadedWorkload lw = Make(
+      {{MakeTrace("a", {Kernel(1, 7, 0, 1000, 2)})}, {MakeTrace("b", {Kernel(1, 7, 0, 1000, 2)})}});
   Plan plan;
   plan.groups = {{"b"}, {"a"}};
   const SimResult r = Run(lw, plan);
@@ -347,15 +377,16 @@ TEST_CASE("plan: stage barriers interleave tenants", "[engine][graph]") {
   // A trace with one operator cannot be cut.
   LoadedWorkload single = Make({{MakeTrace("a", {a0})}, {tb}});
   plan.stages["a"] = {1};
-  REQUIRE_THROWS_WITH(Run(single, plan),
-                      Catch::Contains("stages.a: no cut point is possible: the trace has 1 operator"));
+  REQUIRE_THROWS_WITH(
+      Run(single, plan),
+      Catch::Contains("stages.a: no cut point is possible: the trace has 1 operator"));
 }
 
 TEST_CASE("plan: batch split runs each request as k sub-batches", "[engine][graph]") {
   // 8 blocks, 1000 ns -> two sub-batches of 4 blocks (2 SMs), 500 ns each, back
   // to back on the stream: still 1000 ns alone...
-  LoadedWorkload lw = Make({{MakeTrace("a", {Kernel(1, 7, 0, 1000, 8)})},
-                            {MakeTrace("b", {Kernel(1, 7, 0, 1000, 4)})}});
+  LoadedWorkload lw = Make(
+      {{MakeTrace("a", {Kernel(1, 7, 0, 1000, 8)})}, {MakeTrace("b", {Kernel(1, 7, 0, 1000, 4)})}});
   Plan plan;
   plan.tenants["a"].batch_split = 2;
   SimResult r = Run(lw, plan);
@@ -437,7 +468,8 @@ LoadedWorkload RandomWorkload(uint64_t seed, Plan* plan) {
 
 }  // namespace
 
-TEST_CASE("a kernel without launch shape fills the GPU: half the SMs double it", "[engine][model]") {
+TEST_CASE("a kernel without launch shape fills the GPU: half the SMs double it",
+          "[engine][model]") {
   const std::string model = GENERATE("fluid", "block");
   Task k = Kernel(1, 7, 0, 700, 8);
   k.grid = {0, 0, 0};
@@ -485,9 +517,10 @@ TEST_CASE("fluid against block on small random workloads", "[engine][model]") {
       worst_seed = seed;
     }
   }
-  std::printf("fluid vs block makespan over %d random workloads: mean |diff| %.2f%%, largest "
-              "%.2f%% (seed %llu)\n",
-              cases, 100.0 * sum / cases, 100.0 * worst, static_cast<unsigned long long>(worst_seed));
+  std::printf(
+      "fluid vs block makespan over %d random workloads: mean |diff| %.2f%%, largest "
+      "%.2f%% (seed %llu)\n",
+      cases, 100.0 * sum / cases, 100.0 * worst, static_cast<unsigned long long>(worst_seed));
   CHECK(sum / cases < 0.05);
   CHECK(worst < 0.25);
 }
@@ -501,27 +534,47 @@ TEST_CASE("edge rules: device and event syncs", "[engine][graph]") {
   // 2000 ns) on the GPU: launches 0..1000 and 1000..2000, kernels ready at
   // 3000 and 4000 (2000 latency) and end at 8000 and 6000.
   Task l1;
-  l1.id = 1; l1.kind = TaskKind::kLaunch; l1.thread = 1; l1.dur_ns = 1000; l1.correlation = 1;
+  l1.id = 1;
+  l1.kind = TaskKind::kLaunch;
+  l1.thread = 1;
+  l1.dur_ns = 1000;
+  l1.correlation = 1;
   Task l2 = l1;
-  l2.id = 3; l2.start_ns = 1000; l2.correlation = 2;
+  l2.id = 3;
+  l2.start_ns = 1000;
+  l2.correlation = 2;
   Task k1 = Kernel(2, 7, 3000, 5000, 2);
   k1.correlation = 1;
   Task k2 = Kernel(4, 9, 4000, 2000, 2);
   k2.correlation = 2;
   // A device sync at 2000 waits for both streams: returns 8000 + 1000.
   Task dev;
-  dev.id = 5; dev.kind = TaskKind::kSync; dev.scope = SyncScope::kDevice; dev.thread = 1;
-  dev.start_ns = 2000; dev.dur_ns = 7000;
+  dev.id = 5;
+  dev.kind = TaskKind::kSync;
+  dev.scope = SyncScope::kDevice;
+  dev.thread = 1;
+  dev.start_ns = 2000;
+  dev.dur_ns = 7000;
   SimResult r = Run(Make({{MakeTrace("a", {l1, k1, l2, k2, dev})}}));
   REQUIRE(Span(r, 0, 4) == std::make_pair<TimeNs, TimeNs>(2000, 9000));
   // An event recorded on stream 9 after k2 (record call 2000..2100): an
   // event sync at 2100 returns when k2 ends (6000) + min(dur 500, 1000).
   Task rec;
-  rec.id = 5; rec.kind = TaskKind::kEventRecord; rec.event = 4; rec.stream = 9; rec.thread = 1;
-  rec.start_ns = 2000; rec.dur_ns = 100;
+  rec.id = 5;
+  rec.kind = TaskKind::kEventRecord;
+  rec.event = 4;
+  rec.stream = 9;
+  rec.thread = 1;
+  rec.start_ns = 2000;
+  rec.dur_ns = 100;
   Task es;
-  es.id = 6; es.kind = TaskKind::kSync; es.scope = SyncScope::kEvent; es.event = 4;
-  es.thread = 1; es.start_ns = 2100; es.dur_ns = 500;
+  es.id = 6;
+  es.kind = TaskKind::kSync;
+  es.scope = SyncScope::kEvent;
+  es.event = 4;
+  es.thread = 1;
+  es.start_ns = 2100;
+  es.dur_ns = 500;
   r = Run(Make({{MakeTrace("a", {l1, k1, l2, k2, rec, es})}}));
   REQUIRE(Span(r, 0, 5) == std::make_pair<TimeNs, TimeNs>(2100, 6500));
 }
@@ -531,7 +584,11 @@ TEST_CASE("copies of one direction share a copy engine", "[engine]") {
   // A device-to-host copy uses the other engine and overlaps.
   auto copy = [](CopyDir dir) {
     Task c;
-    c.id = 1; c.kind = TaskKind::kMemcpy; c.dir = dir; c.bytes = 1000; c.stream = 7;
+    c.id = 1;
+    c.kind = TaskKind::kMemcpy;
+    c.dir = dir;
+    c.bytes = 1000;
+    c.stream = 7;
     c.dur_ns = 1000;
     return c;
   };

@@ -19,14 +19,13 @@ namespace cotenant {
 namespace {
 
 using testing::ErrorOf;
-using testing::TempDir;
 using testing::kData;
+using testing::TempDir;
 
 namespace fs = std::filesystem;
 using nlohmann::json;
 
 const std::string kFormats = kData + "/formats";
-
 
 /// A trace document around `tasks` (the text inside the tasks array).
 std::string TraceText(const std::string& tasks) {

@@ -17,13 +17,11 @@ namespace cotenant {
 namespace {
 
 using testing::ErrorOf;
-using testing::TempDir;
 using testing::kData;
+using testing::TempDir;
 
 namespace fs = std::filesystem;
 using nlohmann::json;
-
-
 
 void WriteRaw(const std::string& path, const std::string& bytes) {
   std::ofstream(path, std::ios::binary) << bytes;

@@ -12,9 +12,9 @@
 
 #include "sim/error.h"
 #include "sim/gpu_spec.h"
-#include "tests/sim/test_util.h"
 #include "sim/occupancy.h"
 #include "sim/trace.h"
+#include "tests/sim/test_util.h"
 
 namespace cotenant {
 namespace {

@@ -1,6 +1,5 @@
 // What-if primitives on small traces built in code, with exact expected values.
 #include "sim/whatif.h"
-#include "tests/sim/test_util.h"
 
 #include <algorithm>
 #include <catch2/catch.hpp>
@@ -13,6 +12,7 @@
 #include "sim/gpu_spec.h"
 #include "sim/simulate.h"
 #include "sim/trace.h"
+#include "tests/sim/test_util.h"
 
 namespace cotenant {
 namespace {

@@ -43,7 +43,8 @@ void PrintComparison(const std::vector<std::string>& labels, const std::vector<S
   row("makespan", [](const SimResult& r) { return FormatNs(r.makespan_ns); });
   row("speedup vs " + labels[0], [&](const SimResult& r) {
     return FormatFixed(static_cast<double>(rs[0].makespan_ns) / static_cast<double>(r.makespan_ns),
-                       3) + "x";
+                       3) +
+           "x";
   });
   row("gap to lower bound", [](const SimResult& r) {
     return FormatPercent(static_cast<double>(r.makespan_ns) / r.lower_bound_ns - 1.0);
@@ -51,17 +52,21 @@ void PrintComparison(const std::vector<std::string>& labels, const std::vector<S
   for (size_t i = 0; i < lw.workload.tenants.size(); ++i) {
     const std::string& name = lw.workload.tenants[i].name;
     t.AddRule();
-    row(name + " mean latency", [i](const SimResult& r) { return FormatNs(r.tenants[i].latency.mean); });
-    row(name + " p99 latency", [i](const SimResult& r) { return FormatNs(r.tenants[i].latency.p99); });
+    row(name + " mean latency",
+        [i](const SimResult& r) { return FormatNs(r.tenants[i].latency.mean); });
+    row(name + " p99 latency",
+        [i](const SimResult& r) { return FormatNs(r.tenants[i].latency.p99); });
     if (lw.workload.tenants[i].slo_ns > 0)
       row(name + " SLO misses", [i](const SimResult& r) {
         return FormatCount(r.tenants[i].slo_violations) + "/" + FormatCount(r.tenants[i].requests);
       });
-    row(name + " req/s", [i](const SimResult& r) { return FormatFixed(r.tenants[i].throughput_rps, 1); });
+    row(name + " req/s",
+        [i](const SimResult& r) { return FormatFixed(r.tenants[i].throughput_rps, 1); });
   }
   t.AddRule();
   row("SMs busy", [](const SimResult& r) { return FormatPercent(r.gpu.sm_busy_fraction); });
-  row("mean SM occupancy", [](const SimResult& r) { return FormatPercent(r.gpu.mean_sm_occupancy); });
+  row("mean SM occupancy",
+      [](const SimResult& r) { return FormatPercent(r.gpu.mean_sm_occupancy); });
   row("DRAM busy", [](const SimResult& r) { return FormatPercent(r.gpu.dram_busy_fraction); });
   t.Print(stdout);
 }

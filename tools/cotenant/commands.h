@@ -2,10 +2,9 @@
 // main() only dispatches.
 #pragma once
 
+#include <CLI/CLI.hpp>
 #include <functional>
 #include <vector>
-
-#include <CLI/CLI.hpp>
 
 namespace cotenant::cli {
 

@@ -13,7 +13,8 @@ LoadedWorkload LoadInputs(const std::string& workload, const std::vector<std::st
   if (!workload.empty() && !traces.empty())
     throw InputError("give either --workload or trace files, not both");
   if (!workload.empty()) return LoadWorkload(workload, gpu);
-  if (traces.empty()) throw InputError("nothing to simulate: give --workload W.json or trace files");
+  if (traces.empty())
+    throw InputError("nothing to simulate: give --workload W.json or trace files");
   return LoadTraces(traces, gpu);
 }
 
@@ -60,11 +61,12 @@ void PrintResult(const SimResult& r, const LoadedWorkload& lw, std::FILE* out) {
               has_slo ? FormatCount(tr.slo_violations) : "-", FormatFixed(tr.throughput_rps, 1)});
   }
   t.Print(out);
-  const double gap = r.lower_bound_ns > 0 ? static_cast<double>(r.makespan_ns) /
-                                                    static_cast<double>(r.lower_bound_ns) -
-                                                1.0
-                                          : 0.0;
-  std::fprintf(out, "makespan %s (lower bound %s, gap %s) | SMs busy %s, mean SM occupancy %s, "
+  const double gap =
+      r.lower_bound_ns > 0
+          ? static_cast<double>(r.makespan_ns) / static_cast<double>(r.lower_bound_ns) - 1.0
+          : 0.0;
+  std::fprintf(out,
+               "makespan %s (lower bound %s, gap %s) | SMs busy %s, mean SM occupancy %s, "
                "DRAM busy %s | model %s on %s\n",
                FormatNs(r.makespan_ns).c_str(), FormatNs(r.lower_bound_ns).c_str(),
                FormatPercent(gap).c_str(), FormatPercent(r.gpu.sm_busy_fraction).c_str(),
