@@ -1,5 +1,7 @@
 #include "sim/graph.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <map>
 #include <numeric>
@@ -222,6 +224,7 @@ class GraphBuilder {
       total_edges += copies * (t.edges.size() + t.thread_ids.size() * 2 + t.unlaunched.size() +
                                t.sinks.size() + t.stream_ids.size());
     }
+    CheckSize(total_nodes, total_edges);
     g_.nodes.reserve(total_nodes + 16);
     edges_.reserve(total_edges + 16);
     props_.reserve(total_edges + 16);
@@ -275,6 +278,28 @@ class GraphBuilder {
         g_.release_ns[g_.start_gate[ti][r]] =
             g_.closed[ti] ? (r == 0 ? g_.arrival_ns[ti][0] : 0) : g_.arrival_ns[ti][r];
       }
+    }
+  }
+
+  /// Refuses workloads whose graph cannot be indexed in 32 bits or would
+  /// not fit in this machine's memory, before allocating anything.
+  void CheckSize(size_t nodes, size_t edges) const {
+    constexpr double kBytesPerNode = 300.0;  // graph + engine state, measured ~130-150
+    const std::string where = w_.file.empty() ? std::string("workload") : w_.file;
+    if (nodes >= static_cast<size_t>(INT32_MAX) || edges >= static_cast<size_t>(UINT32_MAX)) {
+      throw InputError(where + ": tenants: the workload has " + std::to_string(nodes) +
+                       " tasks and " + std::to_string(edges) +
+                       " dependencies, over the 2^31 this simulator indexes; use fewer requests");
+    }
+    const double pages = static_cast<double>(sysconf(_SC_PHYS_PAGES));
+    const double page = static_cast<double>(sysconf(_SC_PAGE_SIZE));
+    const double need = kBytesPerNode * static_cast<double>(nodes);
+    if (pages > 0 && page > 0 && need > pages * page) {
+      throw InputError(where + ": tenants: simulating " + std::to_string(nodes) +
+                       " tasks needs about " + std::to_string(static_cast<int64_t>(need / 1e9)) +
+                       " GB, more than this machine's " +
+                       std::to_string(static_cast<int64_t>(pages * page / 1e9)) +
+                       " GB; use fewer requests");
     }
   }
 

@@ -85,6 +85,19 @@ checks=$((checks + 1))
 err=$(COTENANT_MAX_INPUT_BYTES=100 timeout 60 "$bin" inspect traces/synthetic/vgg16_b1.json 2>&1 >/dev/null)
 [[ $? -ne 0 && $err == *"vgg16_b1.json: file too large"* ]] || fail "size limit: $err"
 
+# A workload too large to simulate is refused before anything is allocated.
+python3 - "$src" "$work/huge.json" <<'PY'
+import json, sys
+src, dst = sys.argv[1], sys.argv[2]
+d = json.load(open(src + "/configs/workloads/vision3.json"))
+for t in d["tenants"]:
+    t["requests"] = 30000000
+    t["trace"] = src + "/configs/workloads/" + t["trace"]
+    t.pop("traces_by_batch", None)
+json.dump(d, open(dst, "w"))
+PY
+expect_error "huge.json: tenants: the workload has 23310000000 tasks" simulate --workload "$work/huge.json"
+
 # Workloads and plans.
 expect_error 'workload_duplicate_tenant.json: tenants[1].name: duplicate tenant name "resnet50"' \
   simulate --workload "$bad/workload_duplicate_tenant.json"
