@@ -87,8 +87,8 @@ err=$(COTENANT_MAX_INPUT_BYTES=100 timeout 60 "$bin" inspect traces/synthetic/vg
 
 # A workload too large to simulate is refused before anything is allocated.
 python3 - "$src" "$work/huge.json" <<'PY'
-import json, sys
-src, dst = sys.argv[1], sys.argv[2]
+import json, os, sys
+src, dst = os.path.abspath(sys.argv[1]), sys.argv[2]
 d = json.load(open(src + "/configs/workloads/vision3.json"))
 for t in d["tenants"]:
     t["requests"] = 30000000
