@@ -234,7 +234,7 @@ nlohmann::json ResultToJson(const SimResult& r) {
   return j;
 }
 
-std::string TimelineToJsonText(const SimResult& r, const LoadedWorkload& lw) {
+std::string TimelineToJsonText(const SimResult& r) {
   std::string out;
   out.reserve(r.timeline.size() * 160 + 1024);
   out += "{\"displayTimeUnit\":\"ns\",\"otherData\":{\"generator\":\"cotenant " COTENANT_VERSION
@@ -281,7 +281,6 @@ std::string TimelineToJsonText(const SimResult& r, const LoadedWorkload& lw) {
     out += "}}";
   }
   out += "\n]}\n";
-  (void)lw;
   return out;
 }
 

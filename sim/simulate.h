@@ -101,6 +101,6 @@ nlohmann::json ResultToJson(const SimResult& result);
 
 /// Chrome/Perfetto trace-event JSON of a result's timeline: one process per
 /// tenant, one track per stream and host thread, µs with displayTimeUnit.
-std::string TimelineToJsonText(const SimResult& result, const LoadedWorkload& lw);
+std::string TimelineToJsonText(const SimResult& result);
 
 }  // namespace cotenant

@@ -167,7 +167,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     try {
       const SimResult r = Simulate(lw, plan, o);
       (void)ResultToJson(r).dump();
-      (void)TimelineToJsonText(r, lw);
+      (void)TimelineToJsonText(r);
     } catch (const InputError&) {
     }
   }

@@ -227,7 +227,7 @@ TEST_CASE("same input, same output", "[engine]") {
                             {MakeTrace("b", {Kernel(1, 7, 0, 500, 4), Kernel(2, 9, 0, 700, 6)})}});
   const SimResult r1 = Run(lw, {}, model), r2 = Run(lw, {}, model);
   REQUIRE(ResultToJson(r1).dump() == ResultToJson(r2).dump());
-  REQUIRE(TimelineToJsonText(r1, lw) == TimelineToJsonText(r2, lw));
+  REQUIRE(TimelineToJsonText(r1) == TimelineToJsonText(r2));
 }
 
 TEST_CASE("edge rules: launch latency, thread gaps, stream order", "[engine][graph]") {
@@ -641,7 +641,7 @@ TEST_CASE("result and timeline outputs", "[engine]") {
   REQUIRE(j["tenants"]["a"]["slo_violations"] == 0);
   REQUIRE(j["tenants"]["a"]["throughput_rps"] == Approx(1e6));
   REQUIRE(j["gpu"]["sm_busy_fraction"] == Approx(1.0));
-  const nlohmann::json tl = nlohmann::json::parse(TimelineToJsonText(r, lw));
+  const nlohmann::json tl = nlohmann::json::parse(TimelineToJsonText(r));
   REQUIRE(tl["displayTimeUnit"] == "ns");
   int slices = 0;
   for (const nlohmann::json& e : tl["traceEvents"]) {

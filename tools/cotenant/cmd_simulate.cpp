@@ -122,7 +122,7 @@ RunFn AddSimulate(CLI::App* sub) {
         WriteOutput(many ? PerPlanPath(o->json, label) : o->json, ResultToJson(r).dump(2) + "\n");
       if (!o->timeline.empty()) {
         const std::string file = many ? PerPlanPath(o->timeline, label) : o->timeline;
-        WriteOutput(file, TimelineToJsonText(r, lw));
+        WriteOutput(file, TimelineToJsonText(r));
         if (o->json != "-") std::printf("timeline (%s): %s\n", label.c_str(), file.c_str());
       }
       if (o->stats) {

@@ -320,7 +320,7 @@ RunFn AddWhatif(CLI::App* sub) {
       WriteOutput(o->json, j.dump(2) + "\n");
     }
     if (!o->timeline.empty()) {
-      WriteOutput(o->timeline, TimelineToJsonText(after, changed));
+      WriteOutput(o->timeline, TimelineToJsonText(after));
       if (o->json != "-") {
         std::printf("timeline: %s (what-if run; open in https://ui.perfetto.dev)\n",
                     o->timeline.c_str());
