@@ -1,0 +1,680 @@
+// BuildTrace: a normalised profiler Capture -> one `cotenant.trace/1`.
+#include <algorithm>
+#include <cctype>
+#include <limits>
+#include <map>
+#include <set>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "profiler/capture.h"
+#include "sim/error.h"
+
+namespace cotenant::profiler {
+namespace {
+
+constexpr TimeNs kTimeMax = std::numeric_limits<TimeNs>::max();
+
+bool StartsWith(const std::string& s, const char* prefix) { return s.rfind(prefix, 0) == 0; }
+
+/// The API name without the versioning suffixes CUDA adds ("_v2", "_ptsz",
+/// "_ptds", "_v3020").
+std::string BaseApiName(const std::string& name) {
+  std::string n = name;
+  for (;;) {
+    const size_t u = n.rfind('_');
+    if (u == std::string::npos || u == 0) return n;
+    const std::string tail = n.substr(u + 1);
+    const bool version =
+        tail.size() >= 2 && tail[0] == 'v' &&
+        std::all_of(tail.begin() + 1, tail.end(), [](char c) { return std::isdigit(c) != 0; });
+    if (!version && tail != "ptsz" && tail != "ptds") return n;
+    n.resize(u);
+  }
+}
+
+/// True for a copy call that returns only when the copy is done.
+bool IsBlockingCopy(const std::string& name) {
+  const std::string n = BaseApiName(name);
+  return (StartsWith(n, "cudaMemcpy") || StartsWith(n, "cuMemcpy")) &&
+         n.find("Async") == std::string::npos;
+}
+
+bool AllDigits(const std::string& s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return std::isdigit(c); });
+}
+
+int64_t ParseCount(const std::string& text, const std::string& what, const std::string& spec) {
+  if (!AllDigits(text) || text.size() > 18) {
+    throw InputError(what + ": expected a non-negative integer in \"" + spec + "\", found \"" +
+                     text + "\"");
+  }
+  return std::stoll(text);
+}
+
+/// One API call after nested calls were folded into it.
+struct HostCall {
+  const ApiCall* call = nullptr;
+  ApiRole role = ApiRole::kOther;
+  int64_t correlation = kAbsent;
+  int64_t stream = kAbsent, event = kAbsent;
+};
+
+/// A task being built, with its sort key.
+struct Pending {
+  Task task;
+  bool host = false;
+  size_t order = 0;  ///< creation order, the last tie-break
+};
+
+/// Innermost-range lookup by a sweep over one thread's ranges and queries,
+/// both in time order. Ranges are taken to nest (NVTX push/pop, cpu_ops).
+class RangeStack {
+ public:
+  explicit RangeStack(std::vector<const Range*> ranges) : ranges_(std::move(ranges)) {
+    std::sort(ranges_.begin(), ranges_.end(), [](const Range* a, const Range* b) {
+      if (a->start_ns != b->start_ns) return a->start_ns < b->start_ns;
+      return a->end_ns > b->end_ns;  // the outer of two ranges that start together first
+    });
+  }
+  /// The innermost range open at `t` (start <= t < end); queries must come
+  /// in non-decreasing `t`.
+  const Range* At(TimeNs t) {
+    while (next_ < ranges_.size() && ranges_[next_]->start_ns <= t) {
+      Pop(ranges_[next_]->start_ns);
+      open_.push_back(ranges_[next_++]);
+    }
+    Pop(t);
+    // Ranges that do not nest may leave a closed range below an open one.
+    for (auto it = open_.rbegin(); it != open_.rend(); ++it) {
+      if ((*it)->end_ns > t) return *it;
+    }
+    return nullptr;
+  }
+
+ private:
+  void Pop(TimeNs t) {
+    while (!open_.empty() && open_.back()->end_ns <= t) open_.pop_back();
+  }
+  std::vector<const Range*> ranges_;
+  std::vector<const Range*> open_;
+  size_t next_ = 0;
+};
+
+/// The window as [lo, hi) on the capture's clock.
+std::pair<TimeNs, TimeNs> ResolveWindow(const Capture& c, const Window& w,
+                                        const std::vector<HostCall>& calls) {
+  switch (w.kind) {
+    case Window::Kind::kAll:
+      return {std::numeric_limits<TimeNs>::min(), kTimeMax};
+    case Window::Kind::kTime: {
+      TimeNs origin = 0;
+      if (w.time_relative) {
+        origin = kTimeMax;
+        for (const ApiCall& a : c.api) origin = std::min(origin, a.start_ns);
+        for (const GpuActivity& g : c.gpu) origin = std::min(origin, g.start_ns);
+        if (origin == kTimeMax) origin = 0;
+      }
+      return {origin + w.from_ns, origin + w.to_ns};
+    }
+    case Window::Kind::kProfiler: {
+      const HostCall* start = nullptr;
+      for (const HostCall& h : calls) {
+        if (h.role == ApiRole::kProfilerStart &&
+            (start == nullptr || h.call->start_ns < start->call->start_ns)) {
+          start = &h;
+        }
+      }
+      if (start == nullptr) {
+        throw InputError("window \"profiler\": no cudaProfilerStart call was captured");
+      }
+      TimeNs hi = kTimeMax;
+      for (const HostCall& h : calls) {
+        if (h.role == ApiRole::kProfilerStop && h.call->start_ns >= start->call->end_ns) {
+          hi = std::min(hi, h.call->start_ns);
+        }
+      }
+      return {start->call->end_ns, hi};
+    }
+    case Window::Kind::kRange: {
+      std::vector<const Range*> named;
+      for (const Range& r : c.ranges) {
+        if (r.name == w.range_name || ShortOpName(r.name) == w.range_name) named.push_back(&r);
+      }
+      std::sort(named.begin(), named.end(), [](const Range* a, const Range* b) {
+        return std::tie(a->start_ns, a->thread, a->end_ns) <
+               std::tie(b->start_ns, b->thread, b->end_ns);
+      });
+      if (w.occurrence < 1 || static_cast<size_t>(w.occurrence) > named.size()) {
+        throw InputError("window \"" + WindowSpec(w) + "\": " + std::to_string(named.size()) +
+                         " range(s) named \"" + w.range_name + "\" were captured");
+      }
+      const Range* r = named[static_cast<size_t>(w.occurrence - 1)];
+      return {r->start_ns, r->end_ns};
+    }
+  }
+  return {0, 0};
+}
+
+/// Folds API calls nested in another call of the same thread (a driver call
+/// made by a runtime call) into the outer one; `alias` maps the inner
+/// calls' correlations to the outer's.
+std::vector<HostCall> FoldCalls(const Capture& c, std::unordered_map<int64_t, int64_t>* alias) {
+  std::vector<const ApiCall*> sorted;
+  sorted.reserve(c.api.size());
+  for (const ApiCall& a : c.api) sorted.push_back(&a);
+  std::stable_sort(sorted.begin(), sorted.end(), [](const ApiCall* a, const ApiCall* b) {
+    if (a->thread != b->thread) return a->thread < b->thread;
+    if (a->start_ns != b->start_ns) return a->start_ns < b->start_ns;
+    if (a->end_ns != b->end_ns) return a->end_ns > b->end_ns;  // outer first
+    return a->driver < b->driver;                              // runtime outside driver
+  });
+  std::vector<HostCall> calls;
+  calls.reserve(sorted.size());
+  size_t outer = SIZE_MAX;  // index in `calls` of the open outermost call
+  for (const ApiCall* a : sorted) {
+    const bool nested = outer != SIZE_MAX && calls[outer].call->thread == a->thread &&
+                        a->start_ns >= calls[outer].call->start_ns &&
+                        a->end_ns <= calls[outer].call->end_ns;
+    if (!nested) {
+      HostCall h;
+      h.call = a;
+      h.role = RoleOfApi(a->name);
+      h.correlation = a->correlation;
+      h.stream = a->stream;
+      h.event = a->event;
+      calls.push_back(h);
+      outer = calls.size() - 1;
+      continue;
+    }
+    HostCall& o = calls[outer];
+    if (o.role == ApiRole::kOther) o.role = RoleOfApi(a->name);
+    if (o.correlation == kAbsent) {
+      o.correlation = a->correlation;
+    } else if (a->correlation != kAbsent && a->correlation != o.correlation) {
+      (*alias)[a->correlation] = o.correlation;
+    }
+    if (o.stream == kAbsent) o.stream = a->stream;
+    if (o.event == kAbsent) o.event = a->event;
+  }
+  return calls;
+}
+
+void AddProblem(BuildReport* report, std::map<std::string, int64_t>* counts,
+                const std::string& what) {
+  if ((*counts)[what]++ == 0) report->problems.push_back(what);
+}
+
+}  // namespace
+
+ApiRole RoleOfApi(const std::string& name) {
+  const std::string n = BaseApiName(name);
+  if (n == "cudaEventRecord" || n == "cudaEventRecordWithFlags" || n == "cuEventRecord" ||
+      n == "cuEventRecordWithFlags") {
+    return ApiRole::kEventRecord;
+  }
+  if (n == "cudaStreamWaitEvent" || n == "cuStreamWaitEvent") return ApiRole::kStreamWait;
+  if (n == "cudaStreamSynchronize" || n == "cuStreamSynchronize") return ApiRole::kStreamSync;
+  if (n == "cudaEventSynchronize" || n == "cuEventSynchronize") return ApiRole::kEventSync;
+  if (n == "cudaDeviceSynchronize" || n == "cudaThreadSynchronize" || n == "cuCtxSynchronize") {
+    return ApiRole::kDeviceSync;
+  }
+  if (n == "cudaProfilerStart" || n == "cuProfilerStart") return ApiRole::kProfilerStart;
+  if (n == "cudaProfilerStop" || n == "cuProfilerStop") return ApiRole::kProfilerStop;
+  static const char* const kLaunchPrefixes[] = {"cudaLaunch",      "cuLaunch",     "cudaMemcpy",
+                                                "cuMemcpy",        "cudaMemset",   "cuMemset",
+                                                "cudaGraphLaunch", "cuGraphLaunch"};
+  for (const char* p : kLaunchPrefixes) {
+    if (StartsWith(n, p)) return ApiRole::kLaunch;
+  }
+  return ApiRole::kOther;
+}
+
+std::string ShortOpName(const std::string& label) {
+  const size_t comma = label.find(", ");
+  return comma == std::string::npos ? label : label.substr(0, comma);
+}
+
+Window ParseWindow(const std::string& spec, const std::string& what) {
+  Window w;
+  if (spec == "all" || spec.empty()) return w;
+  if (spec == "profiler") {
+    w.kind = Window::Kind::kProfiler;
+    return w;
+  }
+  if (StartsWith(spec, "range:")) {
+    w.kind = Window::Kind::kRange;
+    std::string rest = spec.substr(6);
+    const size_t colon = rest.rfind(':');
+    if (colon != std::string::npos && colon + 1 < rest.size() && rest[colon - 1] != ':' &&
+        AllDigits(rest.substr(colon + 1))) {
+      w.occurrence = ParseCount(rest.substr(colon + 1), what, spec);
+      rest.resize(colon);
+      if (w.occurrence < 1) {
+        throw InputError(what + ": expected an occurrence >= 1 in \"" + spec + "\", found 0");
+      }
+    }
+    if (rest.empty()) throw InputError(what + ": expected a range name after \"range:\"");
+    w.range_name = rest;
+    return w;
+  }
+  if (StartsWith(spec, "time:")) {
+    w.kind = Window::Kind::kTime;
+    w.time_relative = true;
+    const std::string rest = spec.substr(5);
+    const size_t colon = rest.find(':');
+    if (colon == std::string::npos) {
+      throw InputError(what + ": expected \"time:FROM_NS:TO_NS\", found \"" + spec + "\"");
+    }
+    w.from_ns = ParseCount(rest.substr(0, colon), what, spec);
+    w.to_ns = ParseCount(rest.substr(colon + 1), what, spec);
+    if (w.to_ns <= w.from_ns) {
+      throw InputError(what + ": expected FROM_NS < TO_NS in \"" + spec + "\"");
+    }
+    return w;
+  }
+  throw InputError(what +
+                   ": expected \"all\", \"profiler\", \"range:NAME[:N]\" or "
+                   "\"time:FROM_NS:TO_NS\", found \"" +
+                   spec + "\"");
+}
+
+std::string WindowSpec(const Window& w) {
+  switch (w.kind) {
+    case Window::Kind::kAll:
+      return "all";
+    case Window::Kind::kProfiler:
+      return "profiler";
+    case Window::Kind::kRange:
+      return "range:" + w.range_name +
+             (w.occurrence == 1 ? "" : ":" + std::to_string(w.occurrence));
+    case Window::Kind::kTime:
+      return std::string(w.time_relative ? "time:" : "clock:") + std::to_string(w.from_ns) + ":" +
+             std::to_string(w.to_ns);
+  }
+  return "";
+}
+
+Trace BuildTrace(const Capture& capture, const BuildOptions& options, BuildReport* report_out) {
+  BuildReport local;
+  BuildReport& report = report_out != nullptr ? *report_out : local;
+  report = BuildReport{};
+  report.dropped_records = capture.dropped_records;
+  report.problems = capture.problems;
+  std::map<std::string, int64_t> problem_counts;
+
+  std::unordered_map<int64_t, int64_t> alias;
+  std::vector<HostCall> calls = FoldCalls(capture, &alias);
+  const auto [lo, hi] = ResolveWindow(capture, options.window, calls);
+  auto in_window = [lo = lo, hi = hi](TimeNs t) { return t >= lo && t < hi; };
+  auto canonical = [&alias](int64_t corr) {
+    const auto it = alias.find(corr);
+    return it == alias.end() ? corr : it->second;
+  };
+
+  // Stream and event ids of records, events and syncs, from the driver's side.
+  std::unordered_map<int64_t, const GpuSync*> sync_by_corr;
+  for (const GpuSync& s : capture.syncs) {
+    if (s.correlation != kAbsent) sync_by_corr.emplace(canonical(s.correlation), &s);
+  }
+
+  // GPU activities by (canonical) correlation.
+  std::unordered_map<int64_t, std::vector<const GpuActivity*>> gpu_by_corr;
+  for (const GpuActivity& g : capture.gpu) {
+    if (g.correlation != kAbsent) gpu_by_corr[canonical(g.correlation)].push_back(&g);
+  }
+
+  std::vector<Pending> pending;
+  size_t order = 0;
+  auto add = [&](Task t, bool host) {
+    Pending p;
+    p.task = std::move(t);
+    p.host = host;
+    p.order = order++;
+    pending.push_back(std::move(p));
+  };
+
+  Trace trace;
+  trace.tenant = options.tenant;
+  trace.device_name = capture.device_name;
+
+  // Host side. Launch correlation -> the launching call (for op labels).
+  std::unordered_map<int64_t, const HostCall*> launch_by_corr;
+  std::set<int64_t> recorded_events;  // events whose record is kept, for waits
+  std::vector<const HostCall*> kept_calls;
+  for (const HostCall& h : calls) {
+    if (!in_window(h.call->start_ns)) {
+      if (h.role != ApiRole::kOther && h.role != ApiRole::kProfilerStart &&
+          h.role != ApiRole::kProfilerStop) {
+        ++report.outside_window;
+      }
+      continue;
+    }
+    kept_calls.push_back(&h);
+  }
+  std::stable_sort(kept_calls.begin(), kept_calls.end(), [](const HostCall* a, const HostCall* b) {
+    return std::tie(a->call->start_ns, a->call->thread) <
+           std::tie(b->call->start_ns, b->call->thread);
+  });
+  for (const HostCall* hp : kept_calls) {
+    const HostCall& h = *hp;
+    const ApiCall& a = *h.call;
+    Task t;
+    t.thread = a.thread;
+    t.start_ns = a.start_ns;
+    t.dur_ns = std::max<TimeNs>(0, a.end_ns - a.start_ns);
+    t.name = trace.Intern(a.name);
+    const auto s = h.correlation == kAbsent ? sync_by_corr.end() : sync_by_corr.find(h.correlation);
+    const GpuSync* sync = s == sync_by_corr.end() ? nullptr : s->second;
+    const int64_t stream = h.stream != kAbsent ? h.stream : sync ? sync->stream : kAbsent;
+    const int64_t event = h.event != kAbsent ? h.event : sync ? sync->event : kAbsent;
+    switch (h.role) {
+      case ApiRole::kOther:
+      case ApiRole::kProfilerStart:
+      case ApiRole::kProfilerStop:
+        continue;  // host time that stays as a CPU gap
+      case ApiRole::kLaunch: {
+        t.kind = TaskKind::kLaunch;
+        t.correlation = h.correlation;
+        if (h.correlation != kAbsent) launch_by_corr.emplace(h.correlation, &h);
+        ++report.launches;
+        const auto g =
+            h.correlation == kAbsent ? gpu_by_corr.end() : gpu_by_corr.find(h.correlation);
+        if (IsBlockingCopy(a.name) && g != gpu_by_corr.end()) {
+          // The call returns when the copy is done: a launch, then a wait on
+          // the copy's stream for the rest of the call.
+          const GpuActivity& copy = *g->second.front();
+          const TimeNs split = std::clamp(copy.start_ns, a.start_ns, a.end_ns);
+          t.dur_ns = split - a.start_ns;
+          Task w;
+          w.kind = TaskKind::kSync;
+          w.scope = SyncScope::kStream;
+          w.stream = copy.stream;
+          w.thread = a.thread;
+          w.start_ns = split;
+          w.dur_ns = a.end_ns - split;
+          w.name = t.name;
+          add(t, true);
+          add(w, true);
+          ++report.syncs;
+          continue;
+        }
+        break;
+      }
+      case ApiRole::kEventRecord:
+      case ApiRole::kStreamWait:
+        if (event == kAbsent || stream == kAbsent) {
+          AddProblem(&report, &problem_counts,
+                     a.name + " without its event or stream was left out (host time kept)");
+          continue;
+        }
+        if (h.role == ApiRole::kStreamWait && recorded_events.count(event) == 0) {
+          AddProblem(&report, &problem_counts,
+                     "a stream wait on an event recorded before the window was left out");
+          continue;
+        }
+        t.kind = h.role == ApiRole::kEventRecord ? TaskKind::kEventRecord : TaskKind::kStreamWait;
+        t.event = event;
+        t.stream = stream;
+        if (h.role == ApiRole::kEventRecord) recorded_events.insert(event);
+        break;
+      case ApiRole::kStreamSync:
+      case ApiRole::kEventSync:
+      case ApiRole::kDeviceSync:
+        t.kind = TaskKind::kSync;
+        if (h.role == ApiRole::kDeviceSync) {
+          t.scope = SyncScope::kDevice;
+        } else if (h.role == ApiRole::kStreamSync) {
+          t.scope = SyncScope::kStream;
+          t.stream = stream;
+          if (stream == kAbsent) {
+            AddProblem(&report, &problem_counts,
+                       "a stream synchronize without its stream became a device synchronize");
+            t.scope = SyncScope::kDevice;
+          }
+        } else {
+          t.scope = SyncScope::kEvent;
+          t.event = event;
+          if (event == kAbsent || recorded_events.count(event) == 0) {
+            AddProblem(&report, &problem_counts,
+                       "an event synchronize on an unknown or earlier event was left out");
+            continue;
+          }
+        }
+        ++report.syncs;
+        break;
+    }
+    add(t, true);
+  }
+
+  // Innermost NVTX/cpu_op range of each launch, by a sweep per thread.
+  std::unordered_map<const HostCall*, const Range*> label_of;
+  {
+    std::map<int64_t, std::vector<const Range*>> ranges_by_thread;
+    for (const Range& r : capture.ranges) ranges_by_thread[r.thread].push_back(&r);
+    std::map<int64_t, std::vector<const HostCall*>> launches_by_thread;
+    for (const auto& [corr, h] : launch_by_corr) launches_by_thread[h->call->thread].push_back(h);
+    for (auto& [thread, launches] : launches_by_thread) {
+      const auto r = ranges_by_thread.find(thread);
+      if (r == ranges_by_thread.end()) continue;
+      std::sort(launches.begin(), launches.end(), [](const HostCall* a, const HostCall* b) {
+        return a->call->start_ns < b->call->start_ns;
+      });
+      RangeStack stack(r->second);
+      for (const HostCall* h : launches) {
+        if (const Range* range = stack.At(h->call->start_ns)) label_of[h] = range;
+      }
+    }
+  }
+
+  // GPU side.
+  std::unordered_set<int64_t> call_correlations;
+  for (const HostCall& h : calls) {
+    if (h.correlation != kAbsent) call_correlations.insert(h.correlation);
+  }
+  std::set<int64_t> streams;
+  std::vector<std::pair<TimeNs, TimeNs>> busy;
+  for (const GpuActivity& g : capture.gpu) {
+    const int64_t corr = g.correlation == kAbsent ? kAbsent : canonical(g.correlation);
+    const auto l = corr == kAbsent ? launch_by_corr.end() : launch_by_corr.find(corr);
+    if (l == launch_by_corr.end()) {
+      // No launch kept: either outside the window or never captured.
+      const bool launch_seen = corr != kAbsent && call_correlations.count(corr) != 0;
+      if (launch_seen || !in_window(g.start_ns)) {
+        ++report.outside_window;
+        continue;
+      }
+      ++report.orphan_gpu;
+    }
+    Task t;
+    t.kind = g.kind;
+    t.stream = g.stream;
+    t.start_ns = g.start_ns;
+    t.dur_ns = std::max<TimeNs>(0, g.end_ns - g.start_ns);
+    t.correlation = l == launch_by_corr.end() ? kAbsent : corr;
+    if (!g.name.empty()) t.name = trace.Intern(g.name);
+    switch (g.kind) {
+      case TaskKind::kKernel: {
+        ++report.kernels;
+        if (g.grid[0] > 0 && g.block[0] > 0) {
+          t.grid = g.grid;
+          t.block = g.block;
+          for (int i = 0; i < 3; ++i) {
+            t.grid[i] = std::max(1, t.grid[i]);
+            t.block[i] = std::max(1, t.block[i]);
+          }
+        }
+        if (g.regs > 0) t.regs = std::min(g.regs, 255);
+        t.smem = std::max(0, g.smem);
+        t.dram_bytes = g.dram_bytes;
+        if (g.mem_bound >= 0) t.mem_bound = std::min(1.0, g.mem_bound);
+        std::string op = g.op;
+        if (op.empty() && l != launch_by_corr.end()) {
+          const auto r = label_of.find(l->second);
+          if (r != label_of.end()) op = r->second->name;
+        }
+        if (!op.empty()) {
+          t.op = trace.Intern(options.short_op_names ? ShortOpName(op) : op);
+        } else {
+          ++report.unlabelled_kernels;
+        }
+        break;
+      }
+      case TaskKind::kMemcpy:
+        ++report.memcpys;
+        t.dir = g.dir;
+        if (t.dir == CopyDir::kNone) {
+          AddProblem(&report, &problem_counts, "a copy of unknown direction was taken as d2d");
+          t.dir = CopyDir::kD2D;
+        }
+        t.bytes = g.bytes;
+        break;
+      case TaskKind::kMemset:
+        ++report.memsets;
+        t.bytes = g.bytes;
+        break;
+      default:
+        COTENANT_CHECK_MSG(false, "GpuActivity of a host kind");
+    }
+    streams.insert(t.stream);
+    busy.emplace_back(t.start_ns, t.end_ns());
+    add(t, false);
+  }
+
+  if (pending.empty()) {
+    throw InputError("window \"" + WindowSpec(options.window) +
+                     "\": no API call or GPU activity falls inside it");
+  }
+
+  // Rebase, renumber threads in order of first activity, number the tasks.
+  TimeNs origin = kTimeMax;
+  for (const Pending& p : pending) origin = std::min(origin, p.task.start_ns);
+  std::map<int64_t, TimeNs> first_on_thread;
+  for (const Pending& p : pending) {
+    if (!p.host) continue;
+    auto [it, fresh] = first_on_thread.emplace(p.task.thread, p.task.start_ns);
+    if (!fresh) it->second = std::min(it->second, p.task.start_ns);
+  }
+  std::vector<std::pair<TimeNs, int64_t>> thread_order;
+  for (const auto& [thread, first] : first_on_thread) thread_order.emplace_back(first, thread);
+  std::sort(thread_order.begin(), thread_order.end());
+  std::unordered_map<int64_t, int64_t> thread_id;
+  for (size_t i = 0; i < thread_order.size(); ++i) {
+    thread_id[thread_order[i].second] = static_cast<int64_t>(i) + 1;
+  }
+  std::stable_sort(pending.begin(), pending.end(), [](const Pending& a, const Pending& b) {
+    if (a.task.start_ns != b.task.start_ns) return a.task.start_ns < b.task.start_ns;
+    if (a.host != b.host) return a.host;  // host calls before the GPU work they enqueue
+    return a.order < b.order;
+  });
+  trace.tasks.reserve(pending.size());
+  int64_t next_id = 1;
+  for (Pending& p : pending) {
+    Task& t = p.task;
+    t.id = next_id++;
+    t.start_ns -= origin;
+    if (p.host) t.thread = thread_id.at(t.thread);
+    trace.tasks.push_back(std::move(t));
+  }
+
+  // GPU busy time: the union of the GPU task intervals.
+  std::sort(busy.begin(), busy.end());
+  TimeNs covered_to = std::numeric_limits<TimeNs>::min();
+  for (const auto& [s, e] : busy) {
+    const TimeNs from = std::max(s, covered_to);
+    if (e > from) report.gpu_busy_ns += e - from;
+    covered_to = std::max(covered_to, e);
+  }
+  TimeNs last_end = 0;
+  for (const Task& t : trace.tasks) last_end = std::max(last_end, t.end_ns());
+  report.span_ns = last_end;
+  report.streams = static_cast<int64_t>(streams.size());
+  report.threads = static_cast<int64_t>(thread_id.size());
+
+  nlohmann::json& meta = trace.meta;
+  if (!capture.source.empty()) meta["source"] = capture.source;
+  if (capture.pid != 0) meta["pid"] = capture.pid;
+  meta["window"] = WindowSpec(options.window);
+  meta["origin_ns"] = origin;
+  meta["dropped_records"] = capture.dropped_records;
+  meta["complete"] = capture.complete && capture.dropped_records == 0;
+  if (!report.problems.empty()) meta["problems"] = report.problems;
+  return trace;
+}
+
+Trace MergeTraces(const std::vector<Trace>& traces, const std::string& tenant) {
+  COTENANT_CHECK(!traces.empty());
+  Trace out;
+  out.tenant = tenant;
+  auto origin_of = [](const Trace& t) -> TimeNs {
+    const auto it = t.meta.find("origin_ns");
+    return it != t.meta.end() && it->is_number_integer() ? it->get<TimeNs>() : 0;
+  };
+  TimeNs base = kTimeMax;
+  for (const Trace& t : traces) base = std::min(base, origin_of(t));
+
+  nlohmann::json processes = nlohmann::json::array();
+  std::set<int64_t> used_streams;
+  int64_t id_offset = 0, thread_offset = 0, corr_offset = 0, event_offset = 0;
+  bool complete = true;
+  int64_t dropped = 0;
+  for (size_t k = 0; k < traces.size(); ++k) {
+    const Trace& t = traces[k];
+    if (out.device_name.empty()) out.device_name = t.device_name;
+    if (out.device_gpu.empty()) out.device_gpu = t.device_gpu;
+    const TimeNs shift = origin_of(t) - base;
+    std::set<int64_t> mine;
+    for (const Task& task : t.tasks) {
+      if (task.stream != kAbsent) mine.insert(task.stream);
+    }
+    const bool clash = std::any_of(mine.begin(), mine.end(),
+                                   [&](int64_t s) { return used_streams.count(s) != 0; });
+    const int64_t stream_offset = clash ? static_cast<int64_t>(k) * 1000000 : 0;
+    int64_t max_id = 0, max_thread = 0, max_corr = -1, max_event = -1;
+    for (const Task& task : t.tasks) {
+      Task n = task;
+      n.id += id_offset;
+      n.start_ns += shift;
+      if (n.thread != kAbsent) n.thread += thread_offset;
+      if (n.stream != kAbsent) {
+        n.stream += stream_offset;
+        used_streams.insert(n.stream);
+      }
+      if (n.correlation != kAbsent) n.correlation += corr_offset;
+      if (n.event != kAbsent) n.event += event_offset;
+      for (int64_t& a : n.after) a += id_offset;
+      n.name = task.name < 0 ? -1 : out.Intern(t.strings[static_cast<size_t>(task.name)]);
+      n.op = task.op < 0 ? -1 : out.Intern(t.strings[static_cast<size_t>(task.op)]);
+      max_id = std::max(max_id, task.id);
+      if (task.thread != kAbsent) max_thread = std::max(max_thread, task.thread);
+      if (task.correlation != kAbsent) max_corr = std::max(max_corr, task.correlation);
+      if (task.event != kAbsent) max_event = std::max(max_event, task.event);
+      out.tasks.push_back(std::move(n));
+    }
+    id_offset += max_id + 1;
+    thread_offset += max_thread;
+    corr_offset += max_corr + 1;
+    event_offset += max_event + 1;
+    nlohmann::json p = t.meta;
+    p["stream_offset"] = stream_offset;
+    processes.push_back(std::move(p));
+    if (const auto c = t.meta.find("complete"); c != t.meta.end() && c->is_boolean()) {
+      complete = complete && c->get<bool>();
+    }
+    if (const auto d = t.meta.find("dropped_records"); d != t.meta.end() && d->is_number()) {
+      dropped += d->get<int64_t>();
+    }
+  }
+  if (traces.size() == 1) {
+    out.meta = traces.front().meta;
+  } else {
+    out.meta["source"] = traces.front().meta.value("source", "");
+    out.meta["origin_ns"] = base;
+    out.meta["dropped_records"] = dropped;
+    out.meta["complete"] = complete;
+    out.meta["processes"] = std::move(processes);
+  }
+  return out;
+}
+
+}  // namespace cotenant::profiler
