@@ -31,7 +31,7 @@ struct ApiCall {
 /// A kernel, memcpy or memset as it ran on the GPU.
 struct GpuActivity {
   TaskKind kind = TaskKind::kKernel;  ///< kKernel, kMemcpy or kMemset
-  std::string name;                   ///< kernel name (mangled or not); "" for copies
+  std::string name;                   ///< kernel name (mangled or not), copy/memset name; may be ""
   int64_t device = 0;
   int64_t stream = 0;
   TimeNs start_ns = 0, end_ns = 0;  ///< profiler clock; end >= start
@@ -70,7 +70,8 @@ struct GpuSync {
 
 /// An annotated host range: an NVTX push/pop or start/end range, or a
 /// Kineto cpu_op. Ranges on one thread nest; the innermost one open when a
-/// kernel is launched labels it.
+/// kernel is launched labels it (PyTorch's "ProfilerStep#N" ranges mark
+/// iterations and never label kernels).
 struct Range {
   std::string name;  ///< e.g. "aten::addmm, seq = 12, sizes = [[8, 768]]"
   int64_t thread = 0;

@@ -451,7 +451,9 @@ Trace BuildTrace(const Capture& capture, const BuildOptions& options, BuildRepor
   std::unordered_map<const HostCall*, const Range*> label_of;
   {
     std::map<int64_t, std::vector<const Range*>> ranges_by_thread;
-    for (const Range& r : capture.ranges) ranges_by_thread[r.thread].push_back(&r);
+    for (const Range& r : capture.ranges) {
+      if (!StartsWith(r.name, "ProfilerStep#")) ranges_by_thread[r.thread].push_back(&r);
+    }
     std::map<int64_t, std::vector<const HostCall*>> launches_by_thread;
     for (const auto& [corr, h] : launch_by_corr) launches_by_thread[h->call->thread].push_back(h);
     for (auto& [thread, launches] : launches_by_thread) {

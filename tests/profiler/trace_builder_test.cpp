@@ -131,6 +131,12 @@ TEST_CASE("BuildTrace: launches, kernels, folding of nested driver calls, labels
   CHECK(t.meta["complete"] == true);
   CHECK(t.meta["window"] == "all");
 
+  Capture steps = TwoKernels();
+  steps.ranges[0].name = "ProfilerStep#3";  // marks an iteration, labels nothing
+  const Trace st = BuildTrace(steps, o, nullptr);
+  CHECK(st.Op(ById(st, 3)) == "aten::relu");
+  CHECK(st.Op(ById(st, 4)) == "");
+
   o.short_op_names = false;
   const Trace full = BuildTrace(TwoKernels(), o, nullptr);
   CHECK(full.Op(ById(full, 3)) == "aten::relu, seq = 3, op_id = 1");
