@@ -148,5 +148,133 @@ checks=$((checks + 1))
   "$bin" simulate --workload configs/workloads/vision3.json --json "$work/b.json" >/dev/null &&
   cmp -s "$work/a.json" "$work/b.json" || fail "two runs of the same simulation differ"
 
+# Kineto (PyTorch profiler) import: both layouts convert to traces that inspect
+# and simulate read; bad inputs give one line naming the file and field, and
+# write nothing.
+kineto=tests/data/kineto
+expect_ok import kineto $kineto/current.json --step 2 --tenant mlp --gpu h100-sxm -o "$work/k.json"
+checks=$((checks + 1))
+grep -q '"tenant":"mlp"' "$work/k.json" && grep -q '"step":2' "$work/k.json" ||
+  fail "import kineto --step 2: tenant or step missing from $work/k.json"
+checks=$((checks + 1))
+grep -q 'selection  *ProfilerStep#2' "$work/stdout" || fail "import kineto: no selection in summary"
+expect_ok import kineto $kineto/legacy.json -o "$work/kl.json.gz"
+expect_ok inspect "$work/k.json"
+expect_ok simulate "$work/k.json" "$work/kl.json.gz"
+while IFS='|' read -r file want; do
+  [[ -z $file ]] && continue
+  expect_error "$want" import kineto "$kineto/$file" -o "$work/kbad.json"
+  [[ -e $work/kbad.json ]] && fail "import kineto $file: wrote $work/kbad.json despite the error"
+done <<'CASES'
+broken.json|broken.json:3:87: malformed JSON: unexpected '}'; expected string literal
+events_not_array.json|events_not_array.json: traceEvents: expected an array of trace events, found an object
+string_dur.json|string_dur.json: traceEvents[1].dur: expected a non-negative number of µs, found "12us"
+negative_dur.json|negative_dur.json: traceEvents[0].dur: expected a non-negative number of µs, found -5
+not_a_trace.json|not_a_trace.json: expected a Chrome trace
+no_events.json|no_events.json: traceEvents: missing required field
+missing.json|missing.json: cannot open: No such file or directory
+CASES
+expect_error 'import FORMAT: expected one of "kineto", found "nsys"' \
+  import nsys $kineto/current.json -o "$work/kbad.json"
+expect_error 'current.json: --step 9: no ProfilerStep#9 range in the trace (its steps: 1, 2)' \
+  import kineto $kineto/current.json --step 9 -o "$work/kbad.json"
+expect_error '--step, --window: give one of them, not both' \
+  import kineto $kineto/current.json --step 1 --window all -o "$work/kbad.json"
+expect_error '--window: expected "all", "profiler"' \
+  import kineto $kineto/current.json --window steps -o "$work/kbad.json"
+expect_error 'gpu spec "h99": no such GPU' import kineto $kineto/current.json --gpu h99 -o "$work/kbad.json"
+[[ -e $work/kbad.json ]] && fail "import kineto wrote $work/kbad.json despite an error"
+
+# profile: the command, --window and -o are checked before anything runs; no
+# output file is left behind by an error.
+expect_error 'no command to profile: give it after --' profile -o "$work/p.json" --
+expect_error 'nosuchcommand: command not found' profile -o "$work/p.json" -- nosuchcommand --flag
+expect_error 'cannot run "./no/such/program": No such file or directory' \
+  profile -o "$work/p.json" -- ./no/such/program
+expect_error '--window: expected "all", "profiler", "range:NAME[:N]" or "time:FROM_NS:TO_NS", found "sometimes"' \
+  profile --window sometimes -o "$work/p.json" -- true
+expect_error "$work/none/p.json: cannot write: No such file or directory" \
+  profile -o "$work/none/p.json" -- true
+# A program that never initialises CUDA writes no trace. Built without CUPTI,
+# there is no injection library and profile says so.
+fake=$src/tests/cli/fake_cuda_program.sh
+good=$src/tests/data/formats/trace_good.json
+if [[ -e $(dirname "$bin")/libcotenant_inject.so ]]; then
+  have_cupti=1
+  expect_error 'no trace produced: `true` exited normally but no process wrote one' \
+    profile -o "$work/p.json" -- true
+else
+  have_cupti=0
+  expect_error 'built without CUPTI' profile -o "$work/p.json" -- true
+fi
+checks=$((checks + 1))
+[[ -e $work/p.json ]] && fail "profile wrote $work/p.json despite the errors"
+
+# With the injection library: the CLI's side of the contract, with a program
+# that writes what the library would (fake_cuda_program.sh), so no GPU is needed.
+if [[ $have_cupti -eq 1 ]]; then
+  mkdir -p "$work/tmp"
+  COTENANT_INJECT_LIB=$work/nope.so expect_error "COTENANT_INJECT_LIB: $work/nope.so: No such file or directory" \
+    profile -o "$work/p.json" -- "$fake" "$good"
+  # Two processes merged into one trace; the tenant defaults to the file name.
+  TMPDIR=$work/tmp expect_ok profile --nvtx --window profiler -o "$work/two.json" -- "$fake" "$good" 2
+  checks=$((checks + 1))
+  grep -q 'tenant=two window=profiler nvtx=1' "$work/stdout" || fail "profile: environment not passed: $(cat "$work/stdout")"
+  checks=$((checks + 1))
+  grep -q 'wrote .*two.json: tenant two, 26 tasks from 2 processes merged' "$work/stdout" ||
+    fail "profile: no summary line: $(cat "$work/stdout")"
+  checks=$((checks + 1))
+  python3 - "$work/two.json" <<'PY' || fail "profile: merged trace is wrong"
+import json, sys
+t = json.load(open(sys.argv[1]))
+m = t["meta"]
+assert t["tenant"] == "two", t["tenant"]
+assert len(t["tasks"]) == 26 and len(m["processes"]) == 2, m
+assert m["exit_status"] == 0 and m["nvtx"] is True and m["command"][-1] == "2", m
+assert len({x["stream"] for x in t["tasks"] if x["kind"] == "kernel"}) == 4
+PY
+  # The counter pass: each kernel gets the counters of its counter-pass twin.
+  TMPDIR=$work/tmp expect_ok profile --counters --tenant c -o "$work/c.json.gz" -- "$fake" "$good"
+  checks=$((checks + 1))
+  grep -q '^counter pass: ' "$work/stdout" || fail "profile --counters: no 'counter pass:' line"
+  checks=$((checks + 1))
+  python3 - "$work/c.json.gz" <<'PY' || fail "profile --counters: counters not merged"
+import gzip, json, sys
+t = json.load(gzip.open(sys.argv[1]))
+k = {x["name"]: x for x in t["tasks"] if x["kind"] == "kernel"}
+assert k["relu_kernel"]["dram_bytes"] == 4096 and k["relu_kernel"]["mem_bound"] == 0.8, k
+assert k["sm90_xmma_gemm_f16f16_f16f32"]["mem_bound"] == 0.25, k
+assert t["meta"]["counters"]["merged"] == 2, t["meta"]
+PY
+  # A failing program: its status is cotenant's, the trace is still written
+  # and says how the program ended.
+  checks=$((checks + 1))
+  TMPDIR=$work/tmp timeout 60 "$bin" profile -o "$work/fail.json" -- "$fake" "$good" 1 3 \
+    >/dev/null 2>"$work/stderr"
+  rc=$?
+  [[ $rc -eq 3 && $(wc -l <"$work/stderr") -eq 1 ]] &&
+    grep -q "exited with status 3; the trace of what it ran is in $work/fail.json" "$work/stderr" &&
+    grep -q '"exit_status":3' "$work/fail.json" ||
+    fail "profile of a failing program: status $rc, stderr: $(cat "$work/stderr")"
+  checks=$((checks + 1))
+  TMPDIR=$work/tmp timeout 60 "$bin" profile -o "$work/fail0.json" -- "$fake" "$good" 0 4 \
+    >/dev/null 2>"$work/stderr"
+  rc=$?
+  [[ $rc -eq 4 && ! -e $work/fail0.json ]] &&
+    grep -q 'exited with status 4 and produced no trace' "$work/stderr" ||
+    fail "profile of a failing program without trace: status $rc, stderr: $(cat "$work/stderr")"
+  # SIGINT sent to cotenant reaches the program; the trace it wrote on the way
+  # out is kept and marked.
+  checks=$((checks + 1))
+  TMPDIR=$work/tmp timeout 60 "$bin" profile -o "$work/int.json" -- "$fake" "$good" 0 interrupt \
+    >/dev/null 2>"$work/stderr"
+  rc=$?
+  [[ $rc -eq 130 ]] && grep -q 'was killed by SIGINT; the trace of what it ran is in' "$work/stderr" &&
+    grep -q '"exit_signal":"SIGINT"' "$work/int.json" ||
+    fail "profile: SIGINT not forwarded: status $rc, stderr: $(cat "$work/stderr")"
+  checks=$((checks + 1))
+  [[ -z $(ls -A "$work/tmp") ]] || fail "profile left temporary files: $(ls -A "$work/tmp")"
+fi
+
 echo "cli_test: $checks checks, $failures failures"
 [[ $failures -eq 0 ]]

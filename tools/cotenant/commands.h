@@ -21,6 +21,8 @@ struct Command {
   AddFn add;
 };
 
+RunFn AddProfile(CLI::App* sub);
+RunFn AddImport(CLI::App* sub);
 RunFn AddInspect(CLI::App* sub);
 RunFn AddSimulate(CLI::App* sub);
 RunFn AddWhatif(CLI::App* sub);
