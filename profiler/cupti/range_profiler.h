@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "profiler/cupti/counters.h"
+#include "profiler/counters.h"
 
 namespace cotenant::profiler::cupti {
 

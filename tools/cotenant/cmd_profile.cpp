@@ -27,9 +27,7 @@
 #include <vector>
 
 #include "profiler/capture.h"
-#ifdef COTENANT_HAVE_CUPTI
-#include "profiler/cupti/counters.h"  // CUPTI-free; compiled into cotenant (CMakeLists.txt)
-#endif
+#include "profiler/counters.h"
 #include "sim/error.h"
 #include "sim/json_util.h"
 #include "sim/trace.h"
@@ -372,7 +370,6 @@ CounterOutcome RunCounterPass(const std::vector<std::string>& argv, const std::s
                               const std::vector<ProcessFile>& trace_files,
                               std::vector<Trace>* traces) {
   CounterOutcome out;
-#ifdef COTENANT_HAVE_CUPTI
   std::printf(
       "counter pass: running %s again under the CUPTI range profiler; every kernel is replayed "
       "to read its DRAM and SM counters, so this run is much slower than the first\n",
@@ -430,10 +427,6 @@ CounterOutcome RunCounterPass(const std::vector<std::string>& argv, const std::s
     out.failure = "counter pass: `" + command + "` " + status.Describe() +
                   "; counters were merged for the kernels it reached";
   }
-#else
-  (void)argv, (void)env, (void)dir, (void)trace_files, (void)traces;
-  out.failure = "counter pass: " + command + ": this cotenant was built without CUPTI";
-#endif
   return out;
 }
 

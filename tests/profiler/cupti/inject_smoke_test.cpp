@@ -15,7 +15,7 @@
 #include <map>
 #include <sstream>
 
-#include "profiler/cupti/counters.h"
+#include "profiler/counters.h"
 #include "sim/trace.h"
 #include "tests/sim/test_util.h"
 

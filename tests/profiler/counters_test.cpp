@@ -1,5 +1,5 @@
 // The counter pass's file (`cotenant.counters/1`) and how it joins a trace.
-#include "profiler/cupti/counters.h"
+#include "profiler/counters.h"
 
 #include <catch2/catch.hpp>
 

@@ -1,4 +1,4 @@
-#include "profiler/cupti/counters.h"
+#include "profiler/counters.h"
 
 #include <algorithm>
 #include <cmath>

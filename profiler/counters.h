@@ -1,6 +1,6 @@
 // Per-kernel counters from the profiler's counter pass (`cotenant.counters/1`)
-// and how they join a timing trace. No CUPTI here: this file can move to
-// profiler/ so the CLI can merge without the CUDA toolkit.
+// and how they join a timing trace. No CUPTI here: the injection library
+// writes these files, the CLI reads and merges them.
 #pragma once
 
 #include <cstdint>
