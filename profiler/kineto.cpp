@@ -861,57 +861,6 @@ void EventReader::Finish() {
                            report_.problems.end());
 }
 
-/// Builds a JSON tree from SAX events (one trace event, or one top-level
-/// field's value).
-class TreeBuilder {
- public:
-  bool open() const { return !stack_.empty(); }
-  /// Depth of the innermost open container (1 = the value's own object).
-  size_t depth() const { return stack_.size(); }
-  const std::string& key() const { return key_; }
-  json& value() { return value_; }
-
-  /// Adds a scalar; true when it completes the value.
-  bool Add(json&& v) {
-    if (stack_.empty()) {
-      value_ = std::move(v);
-      return true;
-    }
-    Insert(std::move(v));
-    return false;
-  }
-  void Open(json&& empty) {
-    if (stack_.empty()) {
-      value_ = std::move(empty);
-      stack_.push_back(&value_);
-    } else {
-      stack_.push_back(Insert(std::move(empty)));
-    }
-  }
-  void Key(const std::string& k) { key_ = k; }
-  /// Closes the innermost container; true when that completes the value.
-  bool Close() {
-    stack_.pop_back();
-    return stack_.empty();
-  }
-
- private:
-  json* Insert(json&& v) {
-    json& top = *stack_.back();
-    if (top.is_array()) {
-      top.push_back(std::move(v));
-      return &top.back();
-    }
-    json& slot = top[key_];
-    slot = std::move(v);
-    return &slot;
-  }
-
-  json value_;
-  std::vector<json*> stack_;
-  std::string key_;
-};
-
 /// nlohmann SAX handler for a Chrome trace: an object with "traceEvents"
 /// (other top-level fields kept whole), or a bare array of events.
 class KinetoSax {
@@ -1107,7 +1056,7 @@ class KinetoSax {
   State state_ = State::kStart;
   bool array_root_ = false;
   std::string root_key_;
-  TreeBuilder tree_;
+  SaxTreeBuilder tree_;
   RawEvent event_;
   size_t index_ = 0;
 };

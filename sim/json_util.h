@@ -141,4 +141,59 @@ class JsonFields {
 /// ("cotenant.trace/1"), with a clear message for other versions.
 void CheckSchema(const nlohmann::json& j, const std::string& file, const std::string& expected);
 
+/// Builds one JSON value from nlohmann SAX events, for readers that stream a
+/// large document and keep only some values whole (a trace's meta, one
+/// Chrome trace event). Feed it the events of exactly one value.
+class SaxTreeBuilder {
+ public:
+  /// True while a container is open.
+  bool open() const { return !stack_.empty(); }
+  /// Depth of the innermost open container (1 = the value's own container).
+  size_t depth() const { return stack_.size(); }
+  /// The pending key of the innermost object.
+  const std::string& key() const { return key_; }
+  nlohmann::json& value() { return value_; }
+
+  /// Adds a scalar; true when it completes the value.
+  bool Add(nlohmann::json&& v) {
+    if (stack_.empty()) {
+      value_ = std::move(v);
+      return true;
+    }
+    Insert(std::move(v));
+    return false;
+  }
+  /// Opens an array or object (`empty` is json::array() or json::object()).
+  void Open(nlohmann::json&& empty) {
+    if (stack_.empty()) {
+      value_ = std::move(empty);
+      stack_.push_back(&value_);
+    } else {
+      stack_.push_back(Insert(std::move(empty)));
+    }
+  }
+  void Key(const std::string& key) { key_ = key; }
+  /// Closes the innermost container; true when that completes the value.
+  bool Close() {
+    stack_.pop_back();
+    return stack_.empty();
+  }
+
+ private:
+  nlohmann::json* Insert(nlohmann::json&& v) {
+    nlohmann::json& top = *stack_.back();
+    if (top.is_array()) {
+      top.push_back(std::move(v));
+      return &top.back();
+    }
+    nlohmann::json& slot = top[key_];
+    slot = std::move(v);
+    return &slot;
+  }
+
+  nlohmann::json value_;
+  std::vector<nlohmann::json*> stack_;  ///< open containers, innermost last
+  std::string key_;                     ///< pending key of the innermost object
+};
+
 }  // namespace cotenant

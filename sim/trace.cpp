@@ -418,56 +418,6 @@ void CheckReferences(const Trace& trace) {
   }
 }
 
-/// Builds a JSON value from SAX events, for the parts of a trace kept whole
-/// (meta, device, ...) and for the value of each task field.
-class JsonCapture {
- public:
-  /// True while a container is open.
-  bool open() const { return !stack_.empty(); }
-  json& value() { return value_; }
-
-  /// Adds a scalar; true when it completes the value.
-  bool Add(json&& v) {
-    if (stack_.empty()) {
-      value_ = std::move(v);
-      return true;
-    }
-    Insert(std::move(v));
-    return false;
-  }
-  /// Opens an array or object (`empty` is json::array() or json::object()).
-  void Open(json&& empty) {
-    if (stack_.empty()) {
-      value_ = std::move(empty);
-      stack_.push_back(&value_);
-    } else {
-      stack_.push_back(Insert(std::move(empty)));
-    }
-  }
-  void Key(const std::string& key) { key_ = key; }
-  /// Closes the innermost container; true when that completes the value.
-  bool Close() {
-    stack_.pop_back();
-    return stack_.empty();
-  }
-
- private:
-  json* Insert(json&& v) {
-    json& top = *stack_.back();
-    if (top.is_array()) {
-      top.push_back(std::move(v));
-      return &top.back();
-    }
-    json& slot = top[key_];
-    slot = std::move(v);
-    return &slot;
-  }
-
-  json value_;
-  std::vector<json*> stack_;  ///< open containers, innermost last
-  std::string key_;           ///< pending key of the innermost object
-};
-
 /// nlohmann SAX handler for a whole trace: task objects go straight into a
 /// TaskReader (no DOM for the task array), other top-level values are
 /// captured whole and read by ReadHeader.
@@ -646,7 +596,7 @@ class TraceSax {
   const std::string& text_;
   const std::string& file_;
   TaskReader reader_;
-  JsonCapture capture_;
+  SaxTreeBuilder capture_;
   State state_ = State::kStart;
   std::string key_;                 ///< key of the field being read (top level or task)
   json string_ = json::string_t();  ///< scratch value for string()
