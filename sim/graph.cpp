@@ -85,12 +85,13 @@ namespace {
 /// Builds a TaskGraph in steps; owns the edge list until the CSR graph is made.
 class GraphBuilder {
  public:
-  GraphBuilder(const LoadedWorkload& lw, const Plan& plan)
+  GraphBuilder(const LoadedWorkload& lw, const Plan& plan, TemplateCache* cache)
       : lw_(lw),
         w_(lw.workload),
         plan_(plan),
         where_(plan.file.empty() ? std::string("plan") : plan.file),
-        tenants_(static_cast<int32_t>(lw.workload.tenants.size())) {}
+        tenants_(static_cast<int32_t>(lw.workload.tenants.size())),
+        cache_(cache) {}
 
   TaskGraph Build() {
     CheckPlanAgainst(plan_, w_, lw_.gpu);
@@ -123,8 +124,9 @@ class GraphBuilder {
   }
 
   /// The trace a request of tenant `ti` runs: a measured sub-batch trace
-  /// when the workload has one for batch/k, else the what-if split.
-  const Trace* RequestTrace(int32_t ti, int32_t split) {
+  /// when the workload has one for batch/k, else the what-if split (made
+  /// into `*derived`).
+  const Trace* RequestTrace(int32_t ti, int32_t split, std::unique_ptr<Trace>* derived) {
     const Trace* trace = &lw_.traces[ti];
     if (split <= 1) return trace;
     const nlohmann::json& meta = trace->meta;
@@ -133,8 +135,26 @@ class GraphBuilder {
       auto it = lw_.by_batch[ti].find(batch / split);
       if (batch % split == 0 && it != lw_.by_batch[ti].end()) return &it->second;
     }
-    g_.derived_traces.push_back(SplitBatchTrace(*trace, split));
-    return &g_.derived_traces.back();
+    *derived = std::make_unique<Trace>(SplitBatchTrace(*trace, split));
+    return derived->get();
+  }
+
+  /// Tenant `ti`'s request template: from the cache when there is one, else built.
+  TenantTemplate MakeTemplate(int32_t ti, int32_t split, const std::vector<int64_t>& cuts) {
+    const std::string& name = w_.tenants[ti].name;
+    if (cache_ != nullptr) {
+      if (const TenantTemplate* t = cache_->Find(lw_, ti, split, cuts)) return *t;
+    }
+    std::unique_ptr<Trace> derived;
+    const Trace* trace = RequestTrace(ti, split, &derived);
+    TenantTemplate t = BuildTemplate(*trace, lw_.gpu, cuts, name, where_);
+    if (cache_ != nullptr)
+      return cache_->Add(lw_, ti, split, cuts, std::move(t), std::move(derived));
+    if (derived != nullptr) {
+      g_.derived_traces.push_back(std::move(*derived));
+      t.trace = &g_.derived_traces.back();
+    }
+    return t;
   }
 
   /// One template per tenant, with the plan's priorities and SM partitions
@@ -160,8 +180,7 @@ class GraphBuilder {
       auto cuts_it = plan_.stages.find(name);
       static const std::vector<int64_t> kNoCuts;
       const std::vector<int64_t>& cuts = cuts_it == plan_.stages.end() ? kNoCuts : cuts_it->second;
-      const Trace* trace = RequestTrace(ti, tp.batch_split);
-      g_.templates.push_back(BuildTemplate(*trace, lw_.gpu, cuts, name, where_));
+      g_.templates.push_back(MakeTemplate(ti, tp.batch_split, cuts));
       TenantTemplate& t = g_.templates.back();
       t.batch_split = tp.batch_split;
       std::map<int32_t, int32_t> task_partition;  // what-if SM cap -> partition
@@ -399,6 +418,7 @@ class GraphBuilder {
   const Plan& plan_;
   const std::string where_;
   const int32_t tenants_;
+  TemplateCache* cache_;
   TaskGraph g_;
   std::vector<std::pair<uint32_t, uint32_t>> edges_;
   std::vector<EdgeProps> props_;
@@ -409,8 +429,27 @@ class GraphBuilder {
 
 }  // namespace
 
-TaskGraph BuildTaskGraph(const LoadedWorkload& lw, const Plan& plan) {
-  return GraphBuilder(lw, plan).Build();
+const TenantTemplate* TemplateCache::Find(const LoadedWorkload& lw, int32_t tenant, int32_t split,
+                                          const std::vector<int64_t>& cuts) const {
+  COTENANT_CHECK_MSG(lw_ == nullptr || lw_ == &lw, "TemplateCache used with two workloads");
+  const auto it = templates_.find(Key(tenant, split, cuts));
+  return it == templates_.end() ? nullptr : &it->second;
+}
+
+const TenantTemplate& TemplateCache::Add(const LoadedWorkload& lw, int32_t tenant, int32_t split,
+                                         const std::vector<int64_t>& cuts, TenantTemplate t,
+                                         std::unique_ptr<Trace> derived) {
+  COTENANT_CHECK_MSG(lw_ == nullptr || lw_ == &lw, "TemplateCache used with two workloads");
+  lw_ = &lw;
+  if (derived != nullptr) {
+    derived_.push_back(std::move(*derived));
+    t.trace = &derived_.back();
+  }
+  return templates_.insert_or_assign(Key(tenant, split, cuts), std::move(t)).first->second;
+}
+
+TaskGraph BuildTaskGraph(const LoadedWorkload& lw, const Plan& plan, TemplateCache* cache) {
+  return GraphBuilder(lw, plan, cache).Build();
 }
 
 }  // namespace cotenant

@@ -7,7 +7,10 @@
 #include <boost/range/iterator_range.hpp>
 #include <cstdint>
 #include <deque>
+#include <map>
+#include <memory>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "sim/gpu_spec.h"
@@ -76,9 +79,36 @@ struct TaskGraph {
   std::string Describe(int32_t node) const;
 };
 
+/// Request templates kept across graph builds of one workload: a template
+/// depends only on the tenant, its batch split and its stage cuts, so search,
+/// which builds thousands of plans of one workload, makes each one once. The
+/// cache owns the what-if sub-batch traces its templates run. Bound to the
+/// first workload it is used with; not thread-safe (one per thread).
+class TemplateCache {
+ public:
+  /// The cached template of tenant `tenant` with `split` and `cuts`, or null.
+  const TenantTemplate* Find(const LoadedWorkload& lw, int32_t tenant, int32_t split,
+                             const std::vector<int64_t>& cuts) const;
+  /// Stores a template; `derived` (may be null) is the what-if trace it runs,
+  /// moved into the cache. Returns the stored template.
+  const TenantTemplate& Add(const LoadedWorkload& lw, int32_t tenant, int32_t split,
+                            const std::vector<int64_t>& cuts, TenantTemplate t,
+                            std::unique_ptr<Trace> derived);
+  size_t size() const { return templates_.size(); }
+
+ private:
+  using Key = std::tuple<int32_t, int32_t, std::vector<int64_t>>;
+  const LoadedWorkload* lw_ = nullptr;
+  std::deque<Trace> derived_;
+  std::map<Key, TenantTemplate> templates_;
+};
+
 /// Builds the graph of `lw` under `plan` (checked against the workload and
 /// GPU first). Throws InputError for plans that do not fit, stage cut points
-/// out of range, or a dependency cycle (naming tasks on it).
-TaskGraph BuildTaskGraph(const LoadedWorkload& lw, const Plan& plan);
+/// out of range, or a dependency cycle (naming tasks on it). With a `cache`,
+/// request templates come from it (and are added to it); the graph then
+/// refers to traces the cache owns, so the cache must outlive the graph.
+TaskGraph BuildTaskGraph(const LoadedWorkload& lw, const Plan& plan,
+                         TemplateCache* cache = nullptr);
 
 }  // namespace cotenant

@@ -101,7 +101,7 @@ SimResult Simulate(const LoadedWorkload& lw, const Plan& plan, const SimOptions&
   result.model = options.model;
   const auto t_build = std::chrono::steady_clock::now();
   const double c_build = ThreadCpuSeconds();
-  const TaskGraph g = BuildTaskGraph(lw, plan);
+  const TaskGraph g = BuildTaskGraph(lw, plan, options.templates);
   std::unique_ptr<ContentionModel> model = MakeContentionModel(options.model, lw.gpu, g.partitions);
   result.stats.build_seconds = SecondsSince(t_build);
   result.stats.build_cpu_seconds = ThreadCpuSeconds() - c_build;

@@ -17,6 +17,8 @@
 
 namespace cotenant {
 
+class TemplateCache;
+
 /// A workload with its traces read and its GPU spec resolved.
 struct LoadedWorkload {
   Workload workload;
@@ -37,6 +39,9 @@ struct SimOptions {
   bool record_timeline = false;  ///< keep every task's start/end for a timeline
   /// Called now and then during the run with (tasks done, tasks in all).
   std::function<void(int64_t, int64_t)> progress;
+  /// Request templates reused across runs of one workload (search); null =
+  /// build them each run. Results are the same either way.
+  TemplateCache* templates = nullptr;
 };
 
 /// Latency statistics of one tenant's requests, ns.
