@@ -27,6 +27,7 @@ RunFn AddInspect(CLI::App* sub);
 RunFn AddSimulate(CLI::App* sub);
 RunFn AddWhatif(CLI::App* sub);
 RunFn AddSynth(CLI::App* sub);
+RunFn AddSearch(CLI::App* sub);
 
 /// Every subcommand, in the order `cotenant --help` lists them.
 const std::vector<Command>& Commands();

@@ -20,6 +20,8 @@ const std::vector<Command>& Commands() {
        AddInspect},
       {"simulate", "Predict a multi-tenant workload's execution under a plan", AddSimulate},
       {"whatif", "Apply what-if changes to a workload and compare with the baseline", AddWhatif},
+      {"search", "Search the plan space of a workload for the best way to share the GPU",
+       AddSearch},
       {"synth", "Generate a synthetic trace of a model from its layer shapes", AddSynth},
   };
   return kCommands;

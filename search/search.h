@@ -1,0 +1,83 @@
+// A whole search: the baselines, one strategy within a budget, the best plan
+// with its full result, and the `cotenant.search/1` report.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "search/evaluator.h"
+#include "search/objective.h"
+#include "search/space.h"
+
+namespace cotenant::search {
+
+struct SearchOptions {
+  std::string strategy = "auto";   ///< a StrategyNames() entry
+  int64_t budget_evaluations = 0;  ///< simulations; 0 = none
+  double budget_seconds = 0.0;     ///< wall clock; 0 = none
+  int threads = 1;
+  uint64_t seed = 1;
+  std::string model = "fluid";
+  /// A plan to start walking from (must be inside the space: FromPlan).
+  std::optional<Plan> start;
+  /// Called after every batch of evaluations (progress bars).
+  std::function<void(const Evaluator&)> on_batch;
+};
+
+struct BaselineResult {
+  std::string name, description;
+  std::optional<Plan> plan;  ///< nullopt when the GPU cannot express it
+  std::string missing;       ///< why there is no plan
+  SimResult result;          ///< when plan
+  Score score;               ///< when plan
+  bool in_space = false;     ///< the plan is a candidate of the space
+};
+
+struct SearchResult {
+  std::string strategy;   ///< the strategy that ran (auto resolved)
+  std::string requested;  ///< as asked ("auto")
+  Objective objective = Objective::kMakespan;
+  uint64_t space_size = 0, raw_space_size = 0;
+  int32_t ranged_dims = 0;
+  int64_t evaluations = 0;  ///< simulations the strategy ran (baselines not counted)
+  int64_t cache_hits = 0, infeasible = 0, failed = 0;
+  double seconds = 0.0;  ///< wall clock of the strategy
+  int threads = 1;
+  uint64_t seed = 1;
+  int64_t budget_evaluations = 0;
+  double budget_seconds = 0.0;
+  Candidate best_candidate;
+  Plan best_plan;
+  SimResult best_result;
+  Score best_score;
+  std::string found_by;  ///< the strategy that found the best, or "baseline NAME"
+  std::vector<BaselineResult> baselines;
+  TimeNs lower_bound_ns = 0;  ///< of the native plan: max(SM-work / SMs, longest critical path)
+  std::vector<CurvePoint> curve;
+};
+
+/// Runs the baselines and then the strategy. Throws InputError for an
+/// unknown strategy, a start plan outside the space, or when no plan of the
+/// space can be simulated at all.
+SearchResult RunSearch(const PlanSpace& space, const SearchOptions& options);
+
+/// The index of the named baseline in r.baselines, or -1.
+int FindBaseline(const SearchResult& r, const std::string& name);
+
+/// The `cotenant.search/1` document (docs/formats.md).
+nlohmann::json SearchResultToJson(const SearchResult& r, const PlanSpace& space);
+
+/// The best-so-far curve as CSV: `strategy,evaluation,seconds,best` (best in
+/// the objective's unit: ns, req/s, or weighted misses).
+std::string CurveCsv(const SearchResult& r);
+
+/// The plan in words: what each knob it sets does, and how its result
+/// differs from native multi-stream's.
+std::vector<std::string> ExplainPlan(const Plan& plan, const SimResult& result,
+                                     const SimResult& native, const LoadedWorkload& lw);
+
+}  // namespace cotenant::search

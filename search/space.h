@@ -1,0 +1,181 @@
+// The plan space search explores: every knob of `cotenant.plan/1` as one or
+// more dimensions with a finite domain, fixed (one value) or ranged, built
+// from a workload, its GPU and a space configuration (`cotenant.searchspace/1`
+// and command-line settings). A candidate is one index per dimension; it maps
+// to a plan deterministically, and equivalent candidates share one canonical
+// form (see docs/formats.md, "Search space").
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "sim/plan.h"
+#include "sim/simulate.h"
+
+namespace cotenant::search {
+
+/// The plan knobs, in the order dimensions are laid out.
+enum class Knob : uint8_t {
+  kGroups,       ///< per tenant: its concurrency group (groups run one after another)
+  kPriority,     ///< per tenant: stream priority
+  kSm,           ///< per tenant: SM partition, -1 = share
+  kSplit,        ///< per tenant: batch split
+  kStages,       ///< per tenant: stage cut points (an index into PlanSpace::cut_options)
+  kOffset,       ///< per tenant: start offset, ns
+  kConnections,  ///< global: max_connections
+};
+constexpr int kKnobCount = 7;
+
+/// "groups", "priority", "sm", "split", "stages", "offset", "connections".
+const char* KnobName(Knob k);
+/// Every knob name, in Knob order.
+std::vector<std::string> KnobNames();
+
+/// One dimension of the space: a knob of one tenant (or a global knob) and
+/// its domain.
+struct Dimension {
+  Knob knob = Knob::kGroups;
+  int32_t tenant = -1;  ///< tenant index, -1 for max_connections
+  /// The values the knob may take: a group level (0 = first group), a
+  /// priority (sorted from lowest to highest priority: 0, -1, -2, ...), an SM
+  /// count (-1 = shared), a batch split, a cut-option index, an offset in
+  /// ns, a max_connections value.
+  std::vector<int64_t> values;
+};
+
+/// One index into Dimension::values per dimension.
+using Candidate = std::vector<int32_t>;
+
+/// A knob's values as configured (a list; a single value fixes the knob),
+/// with where they came from for messages.
+struct ConfiguredValues {
+  std::vector<int64_t> values;  ///< SM counts use -1 for null
+  std::string file, path;       ///< "space.json", "tenants.bert.sm_count"
+};
+
+/// Stage options as configured: a list of cut-point lists.
+struct ConfiguredCuts {
+  std::vector<std::vector<int64_t>> options;
+  std::string file, path;
+};
+
+/// What the user asks of the space (`cotenant.searchspace/1` and command-line
+/// settings). Unset fields take the defaults of docs/formats.md. Syntax is
+/// checked when reading; values against the workload and GPU by BuildSpace.
+struct SpaceConfig {
+  struct Tenant {
+    std::optional<ConfiguredValues> priority, sm_count, batch_split, offset_ns;
+    std::optional<ConfiguredCuts> stages;
+  };
+  std::string file;  ///< for messages ("space.json", "--knobs")
+  /// Knobs ranged over their default domains; the others stay at their
+  /// native-plan value unless a domain is given below. Unset = every knob.
+  std::optional<std::vector<Knob>> knobs;
+  std::optional<int64_t> sm_step;          ///< SM partition step (multiple of the granularity)
+  std::optional<int64_t> priority_levels;  ///< distinct stream priorities, >= 1
+  std::optional<int64_t> max_groups;       ///< concurrency groups, >= 1
+  std::optional<int64_t> max_cuts;         ///< stage cut points per tenant, >= 0
+  std::optional<int64_t> cut_grid;         ///< cut points at k/cut_grid of a tenant's kernel time
+  std::optional<std::vector<double>> offset_fractions;  ///< of a tenant's isolated request time
+  /// Fixed concurrency groups (tenant names), with where they came from.
+  std::optional<std::vector<std::vector<std::string>>> groups;
+  std::string groups_file, groups_path;
+  std::optional<ConfiguredValues> max_connections;
+  std::map<std::string, Tenant> tenants;       ///< by tenant name
+  std::map<std::string, std::string> origins;  ///< top-level key -> file it came from
+
+  /// Takes every field `later` sets (later settings win).
+  void MergeFrom(const SpaceConfig& later);
+};
+
+/// Reads a `cotenant.searchspace/1` document (syntax only).
+SpaceConfig SpaceConfigFromJson(const nlohmann::json& j, const std::string& file);
+SpaceConfig ReadSpaceConfig(const std::string& path);
+/// One command-line setting `KEY=VALUES` (see docs/formats.md): KEY is a
+/// top-level key (`max_connections`, `groups`, `sm_step`, ...) or
+/// `TENANT.KNOB`; VALUES is `v`, `v1,v2,...` or `lo:hi[:step]`.
+SpaceConfig SpaceConfigFromSetting(const std::string& setting);
+/// `--knobs groups,priority,...` as a config.
+SpaceConfig SpaceConfigFromKnobList(const std::string& list);
+
+class PlanSpace {
+ public:
+  /// Builds the space of `lw` under `config`. Throws InputError (naming the
+  /// config's file and field) for unknown tenants and values the plan format
+  /// or the GPU does not allow.
+  PlanSpace(const LoadedWorkload& lw, const SpaceConfig& config);
+
+  const std::vector<Dimension>& dims() const { return dims_; }
+  int32_t tenants() const { return tenants_; }
+  /// Index of the dimension of `knob` for `tenant` (-1 for connections).
+  int32_t Dim(Knob knob, int32_t tenant) const;
+  /// Per tenant: the stage options (cut-point lists) its kStages dimension indexes.
+  const std::vector<std::vector<std::vector<int64_t>>>& cut_options() const { return cut_options_; }
+  /// Dimensions with more than one value.
+  int32_t RangedDims() const { return static_cast<int32_t>(ranged_.size()); }
+  /// Their indices.
+  const std::vector<int32_t>& ranged() const { return ranged_; }
+
+  /// False when the plan cannot exist: SM partitions add up to more than the
+  /// GPU has (green contexts are disjoint).
+  bool Feasible(const Candidate& c) const;
+  /// The representative of c's class of equivalent plans: group levels in
+  /// order of first use (groups keep their order), priorities dense within each
+  /// group (only their order among co-running tenants matters; a tenant alone
+  /// is at the lowest), max_connections values at or above the stream count
+  /// merged (into the default 8 when the domain has it).
+  Candidate Canonical(const Candidate& c) const;
+  bool IsCanonical(const Candidate& c) const { return Canonical(c) == c; }
+  /// The plan of a candidate, or nullopt when it is not Feasible. Only
+  /// non-default knobs are written; one group of all = no groups.
+  std::optional<Plan> ToPlan(const Candidate& c) const;
+  /// The canonical candidate of `plan`. Throws InputError naming the plan's
+  /// file and field when a knob value is outside the space.
+  Candidate FromPlan(const Plan& plan) const;
+  /// The candidate of the native plan (every knob at its default), or
+  /// nullopt when the space does not hold it.
+  std::optional<Candidate> Native() const;
+
+  /// Distinct canonical feasible plans, exact, saturating at UINT64_MAX.
+  uint64_t Size() const { return size_; }
+  /// Product of the domain sizes (what enumeration walks), saturating.
+  uint64_t RawSize() const { return raw_size_; }
+  /// The space as a `cotenant.searchspace/1` document with every domain explicit.
+  nlohmann::json ToJson() const;
+  /// One line per ranged knob: "bert.sm_count: null, 32, 64 (3)".
+  std::vector<std::string> Describe() const;
+
+  /// The workload the space was built for.
+  const LoadedWorkload& workload() const { return lw_; }
+
+ private:
+  void AddDim(Knob knob, int32_t tenant, std::vector<int64_t> values);
+  uint64_t CountCanonical() const;
+
+  const LoadedWorkload& lw_;
+  int32_t tenants_ = 0;
+  std::vector<Dimension> dims_;
+  std::vector<int32_t> ranged_;  ///< dimensions with more than one value
+  std::vector<int32_t> dim_of_;  ///< knob * tenants + tenant -> dim (connections: last)
+  std::vector<std::vector<std::vector<int64_t>>> cut_options_;
+  bool canonical_groups_ = false;      ///< group dims share one domain 0..k-1
+  bool canonical_priorities_ = false;  ///< priority dims share one domain
+  int64_t max_streams_ = 0;            ///< streams in use at most (for max_connections)
+  int32_t connections_alike_ = 0;      ///< index standing for every value >= max_streams_
+  uint64_t size_ = 0, raw_size_ = 0;
+};
+
+/// Saturating arithmetic for space sizes.
+uint64_t SaturatingMul(uint64_t a, uint64_t b);
+uint64_t SaturatingAdd(uint64_t a, uint64_t b);
+
+/// Operator boundaries of `trace` as stage cuts see them: per operator (in
+/// issue order, numbered as `stages` cut points count them), the isolated GPU
+/// time of its kernels, ns.
+std::vector<TimeNs> OperatorTimes(const Trace& trace, const GpuSpec& spec);
+
+}  // namespace cotenant::search
