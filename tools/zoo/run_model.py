@@ -102,10 +102,12 @@ def parse_args(argv):
     p.add_argument("--iters", type=positive_int, default=1,
                    help="profiled requests, each in its own NVTX range (default 1: a "
                    "cotenant trace holds one request)")
-    p.add_argument("--window", choices=["profiler", "range"], default="profiler",
+    p.add_argument("--window", choices=["profiler", "range", "none"], default="profiler",
                    help="profiler: cudaProfilerStart/Stop around the request (cotenant "
                    f"profile --window profiler); range: only the NVTX range {REQUEST_RANGE!r} "
-                   f"(cotenant profile --window range:{REQUEST_RANGE}) (default profiler)")
+                   f"(cotenant profile --window range:{REQUEST_RANGE}); none: plain inference, "
+                   "no NVTX and no window, for timing (bench/profiler_overhead.sh) "
+                   "(default profiler)")
     p.add_argument("--dtype", choices=["fp32", "fp16"], default="fp32",
                    help="weights and activations (default fp32)")
     p.add_argument("--seed", type=int, default=0, help="seed of the weights and inputs (default 0)")
@@ -203,6 +205,16 @@ def main(argv):
                     times.append(time.perf_counter() - t0)
             prof.export_chrome_trace(args.kineto)
             where = f"torch.profiler, Chrome trace written to {args.kineto}"
+        elif args.window == "none":
+            t_all = time.perf_counter()
+            for _ in range(args.iters):
+                t0 = time.perf_counter()
+                model(**inputs)
+                torch.cuda.synchronize()
+                times.append(time.perf_counter() - t0)
+            total = time.perf_counter() - t_all
+            print(f"{PROG}: total {total * 1e3:.3f} ms for {args.iters} requests", flush=True)
+            where = "no window, no NVTX"
         else:
             # emit_nvtx synchronizes the device when it starts and stops: keep
             # that outside the window.
@@ -222,7 +234,7 @@ def main(argv):
             if args.window == "profiler":
                 where = "cudaProfilerStart/Stop window, " + where
 
-    ms = ", ".join(f"{t * 1e3:.2f}" for t in times)
+    ms = ", ".join(f"{t * 1e3:.2f}" for t in times[:8]) + (", ..." if len(times) > 8 else "")
     print(f"{PROG}: {args.warmup} warm-up requests, then {args.iters} profiled request(s) "
           f"({where}): {ms} ms wall time each, profiler overhead included", flush=True)
     return 0
