@@ -220,8 +220,11 @@ json SearchResultToJson(const SearchResult& r, const PlanSpace& space) {
   }
   j["baselines"] = baselines;
   j["lower_bound_ns"] = r.lower_bound_ns;
+  j["best_lower_bound_ns"] = r.best_result.lower_bound_ns;
   j["gap_to_lower_bound"] =
-      r.lower_bound_ns > 0 ? Ratio(r.best_result.makespan_ns, r.lower_bound_ns) - 1.0 : 0.0;
+      r.best_result.lower_bound_ns > 0
+          ? Ratio(r.best_result.makespan_ns, r.best_result.lower_bound_ns) - 1.0
+          : 0.0;
   json curve = json::array();
   for (const CurvePoint& p : r.curve) {
     curve.push_back({{"strategy", p.strategy},
