@@ -181,7 +181,17 @@ ChildStatus RunChild(const std::vector<std::string>& argv, const std::vector<Env
   std::fflush(stdout);
   std::fflush(stderr);
   SignalForwarding forwarding;
+  // The forwarded signals wait (blocked) until the child's pid is known, or
+  // one sent right after the fork would find no child to forward to.
+  sigset_t forwarded, previous;
+  sigemptyset(&forwarded);
+  for (int sig : kForwardedSignals) sigaddset(&forwarded, sig);
+  sigprocmask(SIG_BLOCK, &forwarded, &previous);
   const pid_t pid = fork();
+  if (pid != 0) {
+    if (pid > 0) g_child_pid = pid;
+    sigprocmask(SIG_SETMASK, &previous, nullptr);
+  }
   if (pid < 0) {
     const int err = errno;
     close(fds[0]);
@@ -190,6 +200,7 @@ ChildStatus RunChild(const std::vector<std::string>& argv, const std::vector<Env
   }
   if (pid == 0) {
     // Child: only async-signal-safe calls from here on.
+    sigprocmask(SIG_SETMASK, &previous, nullptr);
     close(fds[0]);
     execvpe(c_args[0], c_args.data(), c_env.data());
     const int err = errno;
@@ -197,7 +208,6 @@ ChildStatus RunChild(const std::vector<std::string>& argv, const std::vector<Env
     (void)unused;
     _exit(127);
   }
-  g_child_pid = pid;
   close(fds[1]);
   int exec_errno = 0;
   ssize_t n;
