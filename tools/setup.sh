@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(cmake make g++ pkg-config zlib1g-dev libboost-graph-dev libeigen3-dev
-          nlohmann-json3-dev libcli11-dev catch2 python3 gzip)
+          nlohmann-json3-dev libcli11-dev catch2 python3 python3-matplotlib gzip)
 missing=()
 for p in "${packages[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then

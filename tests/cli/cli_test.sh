@@ -266,7 +266,10 @@ PY
   # SIGINT sent to cotenant reaches the program; the trace it wrote on the way
   # out is kept and marked.
   checks=$((checks + 1))
-  TMPDIR=$work/tmp timeout 60 "$bin" profile -o "$work/int.json" -- "$fake" "$good" 0 interrupt \
+  # SIGINT is ignored in a job started in the background (by a CI runner, say),
+  # and cotenant rightly keeps an ignored SIGINT ignored: reset it first.
+  TMPDIR=$work/tmp timeout 60 env --default-signal=INT "$bin" profile -o "$work/int.json" -- \
+    "$fake" "$good" 0 interrupt \
     >/dev/null 2>"$work/stderr"
   rc=$?
   [[ $rc -eq 130 ]] && grep -q 'was killed by SIGINT; the trace of what it ran is in' "$work/stderr" &&
@@ -274,6 +277,154 @@ PY
     fail "profile: SIGINT not forwarded: status $rc, stderr: $(cat "$work/stderr")"
   checks=$((checks + 1))
   [[ -z $(ls -A "$work/tmp") ]] || fail "profile left temporary files: $(ls -A "$work/tmp")"
+fi
+
+# search: a bad space, knob, strategy, start plan or workload is one line naming
+# the setting or file and field, and writes nothing.
+v3=configs/workloads/vision3.json
+sdata=tests/data/search
+souts=(-o "$work/s-plan.json" --json "$work/s-report.json" --curve "$work/s-curve.csv"
+  --timeline "$work/s-timeline.json")
+printf '%s\n' '{"schema": "cotenant.plan/1", "tenants": {"resnet50": {"sm_count": 64}}}' \
+  >"$work/s-start.json"
+printf '%s\n' '{"schema": "cotenant.searchspace/1",' '  "knobs": ["groups",}' >"$work/s-malformed.json"
+while IFS='|' read -r want args; do
+  [[ -z $want ]] && continue
+  read -ra args <<<"$args"
+  expect_error "$want" search "${args[@]}" --budget 5 -j1 "${souts[@]}"
+done <<CASES
+--set resnet50.sm_count=60: tenants.resnet50.sm_count: expected a multiple of 8 SMs (the partition granularity of h100-sxm), found 60|-w $v3 --set resnet50.sm_count=60
+--set max_connections=64: max_connections: expected an integer in 1..32, found 64|-w $v3 --set max_connections=64
+--set sm_stepp=8: unknown key "sm_stepp"; did you mean "sm_step"?|-w $v3 --set sm_stepp=8
+--knobs: expected one of "groups", "priority", "sm", "split", "stages", "offset", "connections", found "smm"; did you mean "sm"?|-w $v3 --knobs groups,smm
+--strategy: expected one of "auto", "exhaustive", "random", "greedy", "anneal", "genetic", "surrogate", found "annealing"; did you mean "anneal"?|-w $v3 --strategy annealing
+s-malformed.json:2:22: malformed JSON: unexpected '}'|-w $v3 --space $work/s-malformed.json
+space_unknown_key.json: sm_stepp: unknown key; did you mean "sm_step"?|-w $v3 --space $sdata/space_unknown_key.json
+space_wrong_schema.json: schema: expected "cotenant.searchspace/1", found "cotenant.searchspace/2"|-w $v3 --space $sdata/space_wrong_schema.json
+space_unknown_tenant.json: tenants.bret: unknown tenant "bret"|-w $v3 --space $sdata/space_unknown_tenant.json
+s-start.json: tenants.resnet50.sm_count: outside the search space: expected one of null, found 64|-w $v3 --knobs groups,priority --start $work/s-start.json
+no-such-workload.json: cannot open: No such file or directory|-w $work/no-such-workload.json
+nothing to simulate: give --workload W.json or trace files|
+CASES
+for f in s-plan.json s-report.json s-curve.csv s-timeline.json; do
+  checks=$((checks + 1))
+  [[ -e $work/$f ]] && fail "search wrote $work/$f despite an error"
+done
+
+# A small search writes the plan, the report, the curve and the timeline; the
+# plan reads back and simulates to the same result; the report's space reads
+# back as the same space; the same run gives the same plan, byte for byte.
+python3 - "$src" "$work/v3r1.json" <<'PY'
+import json, os, sys
+src, dst = os.path.abspath(sys.argv[1]), sys.argv[2]
+d = json.load(open(src + "/configs/workloads/vision3.json"))
+for t in d["tenants"]:
+    t["requests"] = 1
+    t["trace"] = src + "/configs/workloads/" + t["trace"]
+    for k, v in t["traces_by_batch"].items():
+        t["traces_by_batch"][k] = src + "/configs/workloads/" + v
+json.dump(d, open(dst, "w"))
+PY
+sgood=(-w "$v3" --requests 1 --budget 50 -j1 --seed 1)
+expect_ok search "${sgood[@]}" "${souts[@]}"
+checks=$((checks + 1))
+python3 - "$work" <<'PY' || fail "search: report, curve or timeline is wrong"
+import csv, json, sys
+w = sys.argv[1]
+r = json.load(open(w + "/s-report.json"))
+json.dump(r["space"]["definition"], open(w + "/s-space.json", "w"))
+assert r["schema"] == "cotenant.search/1", r["schema"]
+assert r["evaluations"] == 50 and r["budget"]["evaluations"] == 50, r["budget"]
+assert (r["seed"], r["threads"], r["objective"]) == (1, 1, "makespan")
+assert r["best"]["plan"]["schema"] == "cotenant.plan/1"
+assert r["best"]["result"]["schema"] == "cotenant.result/1"
+assert r["space"]["definition"]["schema"] == "cotenant.searchspace/1"
+assert [b["name"] for b in r["baselines"]] == ["sequential", "native", "equal-partition", "priority"]
+assert all(t["requests"] == 1 for t in r["best"]["result"]["tenants"].values())
+assert r["best"]["plan"] == json.load(open(w + "/s-plan.json"))
+rows = list(csv.reader(open(w + "/s-curve.csv")))
+assert rows[0] == ["strategy", "evaluation", "seconds", "objective", "tie"], rows[0]
+assert len(rows) >= 2 and all(len(x) == 5 for x in rows), rows
+evals = [int(x[1]) for x in rows[1:]]
+objs = [float(x[3]) for x in rows[1:]]
+assert evals == sorted(evals) and evals[-1] == 50, evals
+assert objs == sorted(objs, reverse=True) and objs[-1] == r["best"]["objective"], objs
+assert [p["objective"] for p in r["curve"]] == objs[: len(r["curve"])]
+t = json.load(open(w + "/s-timeline.json"))
+assert t["displayTimeUnit"] == "ns", t.keys()
+assert any(e["ph"] == "X" and e.get("cat") == "kernel" for e in t["traceEvents"])
+PY
+expect_ok simulate --workload "$work/v3r1.json" --plan "$work/s-plan.json" --json "$work/s-sim.json"
+checks=$((checks + 1))
+python3 - "$work" <<'PY' || fail "search: its plan does not simulate to its result"
+import json, sys
+w = sys.argv[1]
+best = json.load(open(w + "/s-report.json"))["best"]["result"]
+sim = json.load(open(w + "/s-sim.json"))
+assert sim["makespan_ns"] == best["makespan_ns"], (sim["makespan_ns"], best["makespan_ns"])
+assert sim["tenants"] == best["tenants"]
+PY
+expect_ok search "${sgood[@]}" -o "$work/s-plan2.json" --curve "$work/s-curve2.csv"
+checks=$((checks + 1))
+cmp -s "$work/s-plan.json" "$work/s-plan2.json" || fail "two runs of the same search give different plans"
+checks=$((checks + 1))
+cmp -s <(cut -d, -f1,2,4,5 "$work/s-curve.csv") <(cut -d, -f1,2,4,5 "$work/s-curve2.csv") ||
+  fail "two runs of the same search give different curves"
+expect_ok search "${sgood[@]}" --space "$work/s-space.json" -o "$work/s-plan3.json"
+checks=$((checks + 1))
+cmp -s "$work/s-plan.json" "$work/s-plan3.json" ||
+  fail "search with the report's space.definition gives another plan"
+checks=$((checks + 1))
+ls "$work" | grep -q '\.tmp' && fail "temporary files left: $(ls "$work")"
+
+# tools/plot.py on that report: PNGs of the curve and of the timelines. It needs
+# matplotlib (Debian's python3-matplotlib, for /usr/bin/python3).
+plot_python=
+for py in python3 /usr/bin/python3; do
+  if "$py" -c 'import matplotlib' 2>/dev/null; then
+    plot_python=$py
+    break
+  fi
+done
+if [[ -z $plot_python ]]; then
+  echo "cli_test: skip: tools/plot.py checks (no python3 with matplotlib)"
+else
+  # The native plan's timeline for the same requests as the search.
+  expect_ok simulate --workload "$work/v3r1.json" --plan native --timeline "$work/s-native.json"
+  checks=$((checks + 1))
+  if ! out=$(timeout 120 "$plot_python" tools/plot.py "$work/s-report.json" \
+    --curves "$work/s-report.json" --timeline "native=$work/s-native.json" \
+    --timeline "best=$work/s-timeline.json" -o "$work/plots" 2>"$work/stderr"); then
+    fail "plot.py: failed: $(cat "$work/stderr")"
+  elif [[ $out != "$work/plots/curve.png"$'\n'"$work/plots/gantt.png" ]]; then
+    fail "plot.py: expected the two files written on stdout, got: $out"
+  fi
+  for f in curve.png gantt.png; do
+    checks=$((checks + 1))
+    [[ $(head -c 8 "$work/plots/$f" 2>/dev/null | od -An -tx1 | tr -d ' \n') == 89504e470d0a1a0a ]] ||
+      fail "plot.py: $work/plots/$f is not a PNG"
+  done
+  checks=$((checks + 1))
+  ls "$work/plots" | grep -q '\.tmp' && fail "plot.py left temporary files: $(ls "$work/plots")"
+  # Bad inputs: one line naming the file, a non-zero status, no PNG.
+  while IFS='|' read -r want args; do
+    [[ -z $want ]] && continue
+    read -ra args <<<"$args"
+    checks=$((checks + 1))
+    timeout 60 "$plot_python" tools/plot.py "${args[@]}" -o "$work/badplots" >/dev/null 2>"$work/stderr"
+    rc=$?
+    err=$(cat "$work/stderr")
+    [[ $rc -ne 0 && $(wc -l <"$work/stderr") -eq 1 && $err == "plot.py: error: "*"$want"* ]] ||
+      fail "plot.py ${args[*]}: status $rc, expected one line with '$want', got: $err"
+  done <<CASES
+no-such-report.json: cannot open: No such file or directory|$work/no-such-report.json
+s-plan.json: schema: expected "cotenant.search/1", found "cotenant.plan/1"|$work/s-plan.json
+s-malformed.json:2:22: malformed JSON|$work/s-malformed.json
+s-report.json: expected a trace-event timeline|$work/s-report.json --timeline best=$work/s-report.json
+t-native.json: tenant "bert" is not in|$work/s-report.json --timeline $work/t-native.json
+CASES
+  checks=$((checks + 1))
+  [[ -e $work/badplots/curve.png ]] && fail "plot.py wrote $work/badplots/curve.png despite an error"
 fi
 
 echo "cli_test: $checks checks, $failures failures"
