@@ -2,8 +2,8 @@
 # The main job on bundled data: sets up (installing missing Debian packages),
 # builds cotenant, then searches the schedule space of the three bundled
 # multi-tenant workloads and prints, for each, the baselines against the best
-# plan found and that plan in words. Plans, reports, timelines and plots go
-# to out/.
+# plan found and that plan in words. Plans, reports, timelines and plots
+# (tools/plot.py) go to out/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tools/setup.sh cotenant >/dev/null
@@ -31,9 +31,15 @@ for w in vision3 vision_bert mix4; do
   "$cotenant" search --workload "configs/workloads/$w.json" --budget "$budget" \
     --threads "$threads" --seed 1 -o "out/$w-best-plan.json" --json "out/$w-search.json" \
     --timeline "out/$w-best-timeline.json" --curve "out/$w-curve.csv"
+  # The native plan's timeline, for the Gantt chart of native against best.
+  "$cotenant" simulate --workload "configs/workloads/$w.json" --plan native \
+    --timeline "out/$w-native-timeline.json" >/dev/null
+  tools/plot.py "out/$w-search.json" --timeline "native=out/$w-native-timeline.json" \
+    --timeline "best=out/$w-best-timeline.json" -o "out/$w-plots"
 done
 
 echo
 echo "Files in out/: <workload>-best-plan.json (cotenant.plan/1: simulate or replay it),"
 echo "<workload>-search.json (cotenant.search/1 report), <workload>-best-timeline.json (open in"
-echo "https://ui.perfetto.dev), <workload>-curve.csv (best-so-far per simulation)."
+echo "https://ui.perfetto.dev; so is <workload>-native-timeline.json), <workload>-curve.csv"
+echo "(best-so-far per simulation), <workload>-plots/ (curve.png, gantt.png)."
