@@ -28,6 +28,7 @@ RunFn AddSimulate(CLI::App* sub);
 RunFn AddWhatif(CLI::App* sub);
 RunFn AddSynth(CLI::App* sub);
 RunFn AddSearch(CLI::App* sub);
+RunFn AddReplay(CLI::App* sub);
 
 /// Every subcommand, in the order `cotenant --help` lists them.
 const std::vector<Command>& Commands();

@@ -23,6 +23,7 @@ const std::vector<Command>& Commands() {
       {"search", "Search the plan space of a workload for the best way to share the GPU",
        AddSearch},
       {"synth", "Generate a synthetic trace of a model from its layer shapes", AddSynth},
+      {"replay", "Run a workload under a plan on a real GPU and record what happened", AddReplay},
   };
   return kCommands;
 }

@@ -1,0 +1,58 @@
+// The replay runner's interface (implemented in tools/replay/cuda/ when the
+// CUDA toolkit is present). No CUDA types here, so the CLI includes it in
+// every build.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "sim/graph.h"
+#include "sim/simulate.h"
+#include "tools/replay/measured.h"
+#include "tools/replay/occupancy_match.h"
+#include "tools/replay/program.h"
+#include "tools/replay/work_calibration.h"
+
+namespace cotenant::replay {
+
+struct ReplayOptions {
+  int32_t device = 0;                  ///< CUDA device ordinal
+  int32_t repeat = 1;                  ///< measured runs of the whole workload
+  int32_t calibration_iterations = 4;  ///< refinements per distinct kernel
+  double calibration_tolerance_pct = 1.0;
+  int32_t max_connections =
+      8;  ///< CUDA_DEVICE_MAX_CONNECTIONS (the plan's), set before CUDA starts
+  /// Progress and notes, one line each (may be empty).
+  std::function<void(const std::string&)> log;
+};
+
+/// Calibration of one distinct kernel (same name, shape and duration).
+struct KernelReport {
+  std::string name;
+  int64_t launches = 0;  ///< replay launches of it in one run
+  TimeNs target_ns = 0;  ///< traced isolated duration
+  WorkCalibration work;  ///< the work chosen and the residual
+  OccupancyMatch occupancy;
+};
+
+struct ReplayReport {
+  std::string device_name;
+  std::vector<MeasuredRun> runs;  ///< one per repeat, replay clock from each run's start
+  std::vector<KernelReport> kernels;
+  ErrorSummary calibration;        ///< over kernels, |residual %|
+  std::vector<std::string> notes;  ///< leftover SMs, clamped priorities, occupancy mismatches
+};
+
+/// True when this build has the CUDA runner.
+bool ReplayBuilt();
+
+/// Runs the replay program of `g` on the GPU: calibrates every distinct
+/// kernel alone, then runs the workload `repeat` times. Throws InputError
+/// with a one-line reason when there is no usable device, and names the
+/// failing CUDA/driver call on any CUDA error.
+ReplayReport RunReplay(const LoadedWorkload& lw, const TaskGraph& g, const ReplayProgram& program,
+                       const ReplayOptions& options);
+
+}  // namespace cotenant::replay
