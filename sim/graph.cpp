@@ -314,11 +314,10 @@ class GraphBuilder {
     const double page = static_cast<double>(sysconf(_SC_PAGE_SIZE));
     const double need = kBytesPerNode * static_cast<double>(nodes);
     if (pages > 0 && page > 0 && need > pages * page) {
-      throw InputError(where + ": tenants: simulating " + std::to_string(nodes) +
-                       " tasks needs about " + std::to_string(static_cast<int64_t>(need / 1e9)) +
-                       " GB, more than this machine's " +
-                       std::to_string(static_cast<int64_t>(pages * page / 1e9)) +
-                       " GB; use fewer requests");
+      throw InputError(
+          where + ": tenants: simulating " + std::to_string(nodes) + " tasks needs about " +
+          std::to_string(static_cast<int64_t>(need / 1e9)) + " GB, more than this machine's " +
+          std::to_string(static_cast<int64_t>(pages * page / 1e9)) + " GB; use fewer requests");
     }
   }
 
@@ -378,6 +377,10 @@ class GraphBuilder {
 
   /// Per group, request and sub-batch: stage s of every tenant (its last GPU
   /// task of stage <= s on each stream) ends before stage s+1 of any starts.
+  /// A second, host-side barrier holds each thread's first call of stage
+  /// s+1 (and GPU work issued without a call) until every tenant has issued
+  /// its stage-s work, as replay does: stage-(s+1) work then never enters a
+  /// shared hardware queue ahead of stage-s work it waits for.
   void AddStageBarriers() {
     for (const std::vector<int32_t>& group : Groups()) {
       int32_t max_stages = 1, max_requests = 0, max_split = 1;
@@ -389,11 +392,14 @@ class GraphBuilder {
       if (max_stages <= 1) continue;
       for (int32_t r = 0; r < max_requests; ++r) {
         for (int32_t j = 0; j < max_split; ++j) {
-          int32_t previous = -1;
+          int32_t previous = -1, previous_host = -1;
           for (int32_t s = 0; s + 1 < max_stages; ++s) {
             const int32_t barrier = AddNode(NodeKind::kBarrier, group[0], r);
             if (previous >= 0) Edge(previous, barrier, EdgeKind::kWait);
             previous = barrier;
+            const int32_t host_barrier = AddNode(NodeKind::kBarrier, group[0], r);
+            if (previous_host >= 0) Edge(previous_host, host_barrier, EdgeKind::kGate);
+            previous_host = host_barrier;
             for (int32_t ti : group) {
               const TenantTemplate& t = g_.templates[ti];
               if (s >= t.stages - 1 || r >= w_.tenants[ti].requests || j >= t.batch_split) continue;
@@ -401,8 +407,19 @@ class GraphBuilder {
               for (size_t st = 0; st < t.stream_ids.size(); ++st) {
                 if (t.stage_last[s][st] >= 0)
                   Edge(b + t.stage_last[s][st], barrier, EdgeKind::kWait);
-                if (t.stage_first[s][st] >= 0)
-                  Edge(barrier, b + t.stage_first[s][st], EdgeKind::kWait);
+                const int32_t first = t.stage_first[s][st];
+                if (first < 0) continue;
+                Edge(barrier, b + first, EdgeKind::kWait);
+                if (std::binary_search(t.unlaunched.begin(), t.unlaunched.end(), first))
+                  Edge(host_barrier, b + first, EdgeKind::kGate);
+              }
+              // GPU work without a launching call is issued at the request's start.
+              if (!t.unlaunched.empty()) Edge(g_.start_gate[ti][r], host_barrier, EdgeKind::kGate);
+              for (size_t th = 0; th < t.thread_ids.size(); ++th) {
+                if (t.host_stage_last[s][th] >= 0)
+                  Edge(b + t.host_stage_last[s][th], host_barrier, EdgeKind::kGate);
+                if (t.host_stage_first[s][th] >= 0)
+                  Edge(host_barrier, b + t.host_stage_first[s][th], EdgeKind::kGate);
               }
             }
           }

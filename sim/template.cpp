@@ -370,6 +370,35 @@ TenantTemplate BuildTemplate(const Trace& trace, const GpuSpec& spec,
   }
 
   t.stream_order = std::move(per_stream);
+
+  // The host side of the stages. A host call belongs to the latest stage of
+  // the GPU work issued so far on its thread (stages never go back along a
+  // thread). The first call of stage s+1 on a thread waits until every
+  // tenant has issued all of its stage-s work, as the replay harness does
+  // with host-side flags: otherwise stage-(s+1) work could sit in a shared
+  // hardware queue ahead of another tenant's stage-s work that it waits for.
+  t.host_stage_last.assign(std::max(0, t.stages - 1),
+                           std::vector<int32_t>(t.thread_ids.size(), -1));
+  t.host_stage_first = t.host_stage_last;
+  if (t.stages > 1) {
+    std::vector<int32_t> issues_stage(t.nodes.size(), 0);
+    for (const TemplateEdge& e : t.edges) {
+      if (e.kind == EdgeKind::kLaunch) {
+        issues_stage[e.from] = std::max(issues_stage[e.from], t.nodes[e.to].stage);
+      }
+    }
+    std::vector<int32_t> current(t.thread_ids.size(), 0);
+    for (int32_t i : order) {
+      const int32_t v = host_of[i];
+      if (v < 0) continue;
+      const int32_t th = t.nodes[v].thread;
+      current[th] = std::max(current[th], issues_stage[v]);
+      for (int32_t b = 0; b < t.stages - 1; ++b) {
+        if (current[th] <= b) t.host_stage_last[b][th] = v;
+        if (current[th] == b + 1 && t.host_stage_first[b][th] < 0) t.host_stage_first[b][th] = v;
+      }
+    }
+  }
   for (int32_t v = 0; v < static_cast<int32_t>(t.nodes.size()); ++v) {
     if (IsGpuNode(t.nodes[v].kind) && !issued[v]) t.unlaunched.push_back(v);
   }

@@ -82,6 +82,9 @@ struct TenantTemplate {
   /// Per stage s and local stream: last node with stage <= s (pred of barrier s)
   /// and first node with stage == s+1 (succ of barrier s); -1 = none.
   std::vector<std::vector<int32_t>> stage_last, stage_first;
+  /// The same per stage s and local thread, for host calls: last host node
+  /// issuing work of stage <= s, first host node issuing work of stage s+1.
+  std::vector<std::vector<int32_t>> host_stage_last, host_stage_first;
   int32_t operators = 0;  ///< operator count (for stage cut validation)
 };
 

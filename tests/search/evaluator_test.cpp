@@ -78,25 +78,25 @@ TEST_CASE("the evaluator caches, counts and keeps the best", "[search][evaluator
 }
 
 TEST_CASE("plans the simulator refuses are counted, not fatal", "[search][evaluator]") {
-  // Two tenants of two operators, each cut after the first: a2 and b2 wait
-  // for the stage barrier, which waits for a1 and b1. On one hardware queue
-  // the order is a1, a2, b1, b2: a2 waits at the head for b1 behind it.
-  const LoadedWorkload lw = TinyWorkload(
-      {{"A", {{1000, 2}, {1000, 2}}}, {"B", {{1000, 2}, {1000, 2}}}}, Objective::kMakespan);
-  SpaceConfig config = SpaceConfigFromKnobList("connections");
-  config.MergeFrom(SpaceConfigFromSetting("A.stages=1"));
-  config.MergeFrom(SpaceConfigFromSetting("B.stages=1"));
-  const PlanSpace space(lw, config);
+  // One tenant, kernel 1 on stream 7 waits (`after`) for kernel 2 on stream
+  // 8, issued later. On one hardware queue kernel 1 waits at the head for
+  // kernel 2 behind it: a deadlock; on two queues 2 runs, then 1.
+  LoadedWorkload lw = TinyWorkload({{"A", {{1000, 2}, {1000, 2}}}}, Objective::kMakespan);
+  lw.traces[0].tasks[1].stream = 8;
+  lw.traces[0].tasks[0].after = {2};
+  const PlanSpace space(lw, SpaceConfigFromKnobList("connections"));
   REQUIRE(space.Size() == 2);  // 1 queue, or enough for both streams
   Evaluator ev(space, EvalOptions{});
   Candidate one = Zero(space), many = Zero(space);
   many.back() = 3;  // 8 queues
+  REQUIRE(space.ToPlan(one)->max_connections == 1);
+  REQUIRE(space.ToPlan(many)->max_connections >= 2);
   const std::vector<Outcome> outs = ev.Evaluate({one, many});
   REQUIRE(outs[0].status == Status::kEvaluated);
   REQUIRE_FALSE(outs[0].ok);
   REQUIRE(outs[0].error.rfind("workload deadlocks: ", 0) == 0);
   REQUIRE(outs[1].ok);
-  REQUIRE(outs[1].score.value == 2000);  // a1 || b1, then a2 || b2
+  REQUIRE(outs[1].score.value == 2000);  // kernel 2, then kernel 1
   REQUIRE(ev.evaluations() == 2);
   REQUIRE(ev.failed() == 1);
   REQUIRE(ev.first_error() == outs[0].error);
@@ -106,6 +106,31 @@ TEST_CASE("plans the simulator refuses are counted, not fatal", "[search][evalua
   REQUIRE(again.status == Status::kCached);
   REQUIRE_FALSE(again.ok);
   REQUIRE(ev.Done());  // both plans of the space are known
+}
+
+TEST_CASE("stage barriers hold back the next stage's issue: no deadlock on a shared queue",
+          "[search][evaluator]") {
+  // Two tenants of two operators, each cut after the first: a2 and b2 wait
+  // for the stage barrier, which waits for a1 and b1. The next stage is
+  // issued only once every tenant has issued the current one (as replay
+  // does), so one hardware queue holds a1, b1, a2, b2 in that order and runs
+  // them one after another; with a queue per stream a1 || b1, then a2 || b2.
+  const LoadedWorkload lw = TinyWorkload(
+      {{"A", {{1000, 2}, {1000, 2}}}, {"B", {{1000, 2}, {1000, 2}}}}, Objective::kMakespan);
+  SpaceConfig config = SpaceConfigFromKnobList("connections");
+  config.MergeFrom(SpaceConfigFromSetting("A.stages=1"));
+  config.MergeFrom(SpaceConfigFromSetting("B.stages=1"));
+  const PlanSpace space(lw, config);
+  REQUIRE(space.Size() == 2);
+  Evaluator ev(space, EvalOptions{});
+  Candidate one = Zero(space), many = Zero(space);
+  many.back() = 3;  // 8 queues
+  const std::vector<Outcome> outs = ev.Evaluate({one, many});
+  REQUIRE(outs[0].ok);
+  REQUIRE(outs[0].score.value == 4000);
+  REQUIRE(outs[1].ok);
+  REQUIRE(outs[1].score.value == 2000);
+  REQUIRE(ev.failed() == 0);
 }
 
 TEST_CASE("the thread pool runs every iteration once and reports errors", "[search][evaluator]") {
