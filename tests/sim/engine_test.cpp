@@ -382,6 +382,59 @@ TEST_CASE("plan: stage barriers interleave tenants", "[engine][graph]") {
       Catch::Contains("stages.a: no cut point is possible: the trace has 1 operator"));
 }
 
+TEST_CASE("plan: a stage's host calls wait until every tenant has issued the previous stage",
+          "[engine][graph]") {
+  // Each tenant: CPU work, launch (100 ns) -> kernel X0 (1000 ns), launch ->
+  // kernel X1 (1000 ns), 2 blocks each; b's first launch comes at 5000 (100
+  // ns of CPU work, then a 4900 ns gap). Launch latency 2000. Cut both after X0:
+  // - a's second launch waits for the host barrier, i.e. b's first launch
+  //   ending at 5100: it runs 5100..5200 instead of 100..200;
+  // - b's X0 runs 7100..8100, so both X1 start at the stage barrier, 8100.
+  auto tenant = [](const std::string& name, TimeNs first) {
+    Task cpu;  // CPU work from 0 to 100 at most, then a gap until `first`
+    cpu.id = 9;
+    cpu.kind = TaskKind::kCpu;
+    cpu.thread = 1;
+    cpu.dur_ns = std::min<TimeNs>(first, 100);
+    std::vector<Task> tasks = {cpu};
+    for (int i = 0; i < 2; ++i) {
+      Task l;
+      l.id = 2 * i + 1;
+      l.kind = TaskKind::kLaunch;
+      l.thread = 1;
+      l.start_ns = first + 100 * i;
+      l.dur_ns = 100;
+      l.correlation = 10 + i;
+      Task k = Kernel(2 * i + 2, 7, first + 2100 + 1000 * i, 1000, 2);
+      k.correlation = 10 + i;
+      tasks.push_back(l);
+      tasks.push_back(k);
+    }
+    Trace t = MakeTrace(name, tasks);
+    t.tasks[2].op = t.Intern("X0");
+    t.tasks[4].op = t.Intern("X1");
+    return t;
+  };
+  LoadedWorkload lw = Make({{tenant("a", 0)}, {tenant("b", 5000)}});
+  Plan plan;
+  REQUIRE(Span(Run(lw, plan), 0, 3) == std::make_pair<TimeNs, TimeNs>(100, 200));
+  plan.stages["a"] = {1};
+  plan.stages["b"] = {1};
+  SimResult r = Run(lw, plan);
+  REQUIRE(Span(r, 0, 3) == std::make_pair<TimeNs, TimeNs>(5100, 5200));
+  REQUIRE(Span(r, 1, 2) == std::make_pair<TimeNs, TimeNs>(7100, 8100));
+  REQUIRE(Span(r, 0, 4) == std::make_pair<TimeNs, TimeNs>(8100, 9100));
+  REQUIRE(Span(r, 1, 4) == std::make_pair<TimeNs, TimeNs>(8100, 9100));
+  // On one hardware queue the queue holds a.X0, b.X0, then the X1s, and runs
+  // them one after another (without the host barrier a.X1 would sit ahead of
+  // b.X0 and wait for it forever).
+  plan.max_connections = 1;
+  r = Run(lw, plan);
+  REQUIRE(Span(r, 0, 2) == std::make_pair<TimeNs, TimeNs>(2100, 3100));
+  REQUIRE(Span(r, 1, 2) == std::make_pair<TimeNs, TimeNs>(7100, 8100));
+  REQUIRE(r.makespan_ns == 10100);
+}
+
 TEST_CASE("plan: batch split runs each request as k sub-batches", "[engine][graph]") {
   // 8 blocks, 1000 ns -> two sub-batches of 4 blocks (2 SMs), 500 ns each, back
   // to back on the stream: still 1000 ns alone...
