@@ -427,5 +427,42 @@ CASES
   [[ -e $work/badplots/curve.png ]] && fail "plot.py wrote $work/badplots/curve.png despite an error"
 fi
 
+# validate and calibrate: bad flags are refused by the option parser; bad
+# inputs name the file; without a usable GPU (or a CUDA build) one line says
+# so, and nothing is written.
+expect_usage_error() {
+  local want=$1
+  shift
+  checks=$((checks + 1))
+  timeout 60 "$bin" "$@" >/dev/null 2>"$work/stderr"
+  local rc=$?
+  if [[ $rc -eq 0 || $rc -ge 124 ]]; then
+    fail "cotenant $*: exit status $rc, expected a usage error"
+  elif ! grep -q -- "$want" "$work/stderr"; then
+    fail "cotenant $*: expected '$want' in: $(cat "$work/stderr")"
+  fi
+}
+expect_usage_error "--workload is required" validate
+expect_usage_error "--tie-pct" validate --workload configs/workloads/vision3.json --tie-pct -1
+expect_usage_error "--model" validate --workload configs/workloads/vision3.json --model exact
+expect_usage_error "--gpu is required" calibrate -o "$work/gpu.json"
+expect_usage_error "--output is required" calibrate --gpu h100-sxm
+expect_usage_error "bogus not in" calibrate --gpu h100-sxm -o "$work/gpu.json" --fix bogus
+expect_usage_error "--repeat" calibrate --gpu h100-sxm -o "$work/gpu.json" --repeat 0
+if ! nvidia-smi -L >/dev/null 2>&1; then
+  expect_error "needs a CUDA GPU" validate --workload configs/workloads/vision3.json \
+    --plan native --plan configs/plans/vision3_partition.json --json "$work/val.json"
+  checks=$((checks + 1))
+  [[ -e $work/val.json ]] && fail "validate wrote $work/val.json without a GPU"
+  expect_error "needs a CUDA GPU" calibrate --gpu h100-sxm -o "$work/gpu.json" \
+    --report "$work/fit.json"
+  checks=$((checks + 1))
+  [[ -e $work/gpu.json || -e $work/fit.json ]] && fail "calibrate wrote output without a GPU"
+  # With a CUDA build, inputs are read first and a bad one is named; without
+  # one, the missing GPU is the first and only thing said: one line either way.
+  expect_error "" validate --workload "$work/no-such-workload.json"
+  expect_error "" calibrate --gpu h100-sx -o "$work/gpu.json"
+fi
+
 echo "cli_test: $checks checks, $failures failures"
 [[ $failures -eq 0 ]]

@@ -29,6 +29,8 @@ RunFn AddWhatif(CLI::App* sub);
 RunFn AddSynth(CLI::App* sub);
 RunFn AddSearch(CLI::App* sub);
 RunFn AddReplay(CLI::App* sub);
+RunFn AddValidate(CLI::App* sub);
+RunFn AddCalibrate(CLI::App* sub);
 
 /// Every subcommand, in the order `cotenant --help` lists them.
 const std::vector<Command>& Commands();

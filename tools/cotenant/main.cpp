@@ -24,6 +24,10 @@ const std::vector<Command>& Commands() {
        AddSearch},
       {"synth", "Generate a synthetic trace of a model from its layer shapes", AddSynth},
       {"replay", "Run a workload under a plan on a real GPU and record what happened", AddReplay},
+      {"validate", "Simulate and replay a workload under plans; compare predicted with measured",
+       AddValidate},
+      {"calibrate", "Fit the contention model to co-location micro-benchmarks run on the GPU",
+       AddCalibrate},
   };
   return kCommands;
 }

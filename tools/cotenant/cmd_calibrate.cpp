@@ -1,0 +1,136 @@
+// cotenant calibrate: run the built-in co-location micro-benchmarks on the
+// GPU, fit the contention model's parameters, write them into a GPU spec.
+#include <algorithm>
+#include <cstdio>
+#include <ctime>
+#include <memory>
+
+#include "sim/error.h"
+#include "sim/gpu_spec.h"
+#include "sim/graph.h"
+#include "tools/cotenant/commands.h"
+#include "tools/cotenant/common.h"
+#include "tools/cotenant/table.h"
+#include "tools/replay/calibration.h"
+#include "tools/replay/measured.h"
+#include "tools/replay/program.h"
+#include "tools/replay/runner.h"
+
+namespace cotenant::cli {
+namespace {
+
+std::string Today() {
+  const std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char buf[16];
+  std::strftime(buf, sizeof(buf), "%Y-%m-%d", &tm);
+  return buf;
+}
+
+void PrintFit(const replay::FitReport& r, std::FILE* out) {
+  Table p({{"parameter"}, {"before", Align::kRight}, {"after", Align::kRight}});
+  p.AddRow({"dram_efficiency", FormatFixed(r.before.dram_efficiency, 4),
+            FormatFixed(r.after.dram_efficiency, 4)});
+  p.AddRow({"corun_slowdown", FormatFixed(r.before.corun_slowdown, 4),
+            FormatFixed(r.after.corun_slowdown, 4)});
+  p.AddRow({"launch_latency_ns", std::to_string(r.before.launch_latency_ns),
+            std::to_string(r.after.launch_latency_ns)});
+  p.Print(out);
+  std::fprintf(out, "\n");
+  Table e({{"co-run time |error|"},
+           {"kernels", Align::kRight},
+           {"mean before", Align::kRight},
+           {"mean after", Align::kRight},
+           {"max before", Align::kRight},
+           {"max after", Align::kRight}});
+  auto row = [&](const char* name, const replay::FitError& b, const replay::FitError& a) {
+    e.AddRow({name, std::to_string(a.count), FormatFixed(b.mean_abs_pct, 2) + "%",
+              FormatFixed(a.mean_abs_pct, 2) + "%", FormatFixed(b.max_abs_pct, 2) + "%",
+              FormatFixed(a.max_abs_pct, 2) + "%"});
+  };
+  row("fitted", r.train_before, r.train_after);
+  row("held out", r.held_out_before, r.held_out_after);
+  e.Print(out);
+  std::fprintf(out, "%lld benchmarks (%lld fitted, %lld held out), %d iterations%s\n",
+               static_cast<long long>(r.benchmarks), static_cast<long long>(r.fitted),
+               static_cast<long long>(r.held_out), r.iterations,
+               r.converged ? "" : ", not converged");
+}
+
+}  // namespace
+
+RunFn AddCalibrate(CLI::App* sub) {
+  struct Options {
+    std::string gpu, out, report, date;
+    std::vector<std::string> fix;
+    int repeat = 3, device = 0, iterations = 4;
+  };
+  auto o = std::make_shared<Options>();
+  sub->add_option("-g,--gpu", o->gpu, "GPU spec key or file to start from")->required();
+  sub->add_option("-o,--output", o->out,
+                  "Write the calibrated GPU spec (cotenant.gpu/1), e.g. configs/gpus/KEY.json")
+      ->required();
+  sub->add_option("--report", o->report, "Write the fit report (cotenant.calibration/1)");
+  sub->add_option("--fix", o->fix, "Keep a parameter at the spec's value (repeatable)")
+      ->check(CLI::IsMember({"dram_efficiency", "corun_slowdown", "launch_latency_ns"}));
+  sub->add_option("--repeat", o->repeat,
+                  "Measured runs per benchmark; the run of median makespan is used")
+      ->check(CLI::Range(1, 1000));
+  sub->add_option("--device", o->device, "CUDA device ordinal")->check(CLI::NonNegativeNumber);
+  sub->add_option("--calibration-iterations", o->iterations, "Work refinements per distinct kernel")
+      ->check(CLI::Range(0, 50));
+  sub->add_option("--date", o->date, "Date recorded in the spec (default: today, UTC)");
+  sub->footer(
+      "Example:\n"
+      "  cotenant calibrate --gpu h100-sxm -o configs/gpus/h100-sxm.json --report fit.json");
+  return [o]() {
+    if (!replay::ReplayBuilt()) {
+      throw InputError(
+          "calibrate needs a CUDA GPU: this cotenant was built without the CUDA toolkit (nvcc)");
+    }
+    const GpuSpec spec = LoadGpuSpec(o->gpu);
+    const std::vector<replay::MicroBenchmark> set = replay::BuildMicroBenchmarks(spec);
+    std::string device;
+    size_t done = 0;
+    const replay::CoRunTimes measured =
+        replay::MeasureCoRun(spec, set, [&](const LoadedWorkload& lw, const Plan& plan) {
+          const TaskGraph g = BuildTaskGraph(lw, plan);
+          const replay::ReplayProgram program = replay::BuildReplayProgram(g);
+          replay::ReplayOptions ro;
+          ro.device = o->device;
+          ro.repeat = o->repeat;
+          ro.calibration_iterations = o->iterations;
+          ro.max_connections = plan.max_connections;
+          const replay::ReplayReport rep = replay::RunReplay(lw, g, program, ro);
+          device = rep.device_name;
+          std::vector<SimResult> runs;
+          for (const replay::MeasuredRun& run : rep.runs)
+            runs.push_back(replay::AssembleResult(lw, g, run, false));
+          std::sort(runs.begin(), runs.end(), [](const SimResult& a, const SimResult& b) {
+            return a.makespan_ns < b.makespan_ns;
+          });
+          ++done;
+          std::fprintf(stderr, "calibrate: %zu/%zu %s\n", done, set.size(),
+                       set[done - 1].name.c_str());
+          return runs[runs.size() / 2];
+        });
+    replay::FitOptions fo;
+    for (const std::string& f : o->fix) {
+      if (f == "dram_efficiency") fo.fit_dram_efficiency = false;
+      if (f == "corun_slowdown") fo.fit_corun_slowdown = false;
+      if (f == "launch_latency_ns") fo.fit_launch_latency = false;
+    }
+    const replay::FitReport fit = replay::FitModel(spec, set, measured, fo);
+    // The runner does not report the driver version (yet): recorded as unknown.
+    const replay::CalibrationProvenance prov{o->date.empty() ? Today() : o->date, device, ""};
+    const GpuSpec out = replay::ApplyCalibration(spec, fit, prov);
+    WriteOutput(o->out, GpuSpecToJson(out).dump(2) + "\n");
+    if (!o->report.empty())
+      WriteOutput(o->report, replay::CalibrationReportToJson(fit, prov, spec.key).dump(2) + "\n");
+    PrintFit(fit, stdout);
+    return 0;
+  };
+}
+
+}  // namespace cotenant::cli
