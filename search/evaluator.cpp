@@ -22,7 +22,10 @@ Evaluator::Evaluator(const PlanSpace& space, const EvalOptions& options)
       options_(options),
       pool_(std::max(1, options.threads)),
       start_(std::chrono::steady_clock::now()) {
-  for (int w = 0; w < pool_.size(); ++w) caches_.push_back(std::make_unique<TemplateCache>());
+  for (int w = 0; w < pool_.size(); ++w) {
+    caches_.push_back(std::make_unique<TemplateCache>());
+    workspaces_.push_back(std::make_unique<SimWorkspace>());
+  }
 }
 
 bool Evaluator::Better(const Score& a, const Candidate& ca, const Score& b, const Candidate& cb) {
@@ -95,6 +98,7 @@ SimResult Evaluator::Run(const Plan& plan, bool record_timeline) {
   o.model = options_.model;
   o.record_timeline = record_timeline;
   o.templates = caches_[0].get();
+  o.workspace = workspaces_[0].get();
   return Simulate(lw_, plan, o);
 }
 
@@ -143,7 +147,9 @@ std::vector<Outcome> Evaluator::Evaluate(const std::vector<Candidate>& batch) {
     const std::optional<Plan> plan = space_.ToPlan(o.candidate);
     SimOptions so;
     so.model = options_.model;
+    so.score_only = true;  // (ScoreOf reads no lower bound, no phase times)
     so.templates = caches_[static_cast<size_t>(worker)].get();
+    so.workspace = workspaces_[static_cast<size_t>(worker)].get();
     try {
       const SimResult r = Simulate(lw_, *plan, so);
       o.score = ScoreOf(r, w);

@@ -122,6 +122,7 @@ class Evaluator {
   EvalOptions options_;
   ThreadPool pool_;
   std::vector<std::unique_ptr<TemplateCache>> caches_;  ///< one per worker thread
+  std::vector<std::unique_ptr<SimWorkspace>> workspaces_;  ///< one per worker thread
   std::unordered_map<Candidate, Outcome, Hash> cache_;
   std::chrono::steady_clock::time_point start_;
   int64_t evaluations_ = 0, cache_hits_ = 0, infeasible_ = 0, failed_ = 0;

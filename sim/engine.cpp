@@ -6,26 +6,29 @@
 
 namespace cotenant {
 
-Engine::Engine(const TaskGraph& graph, const GpuSpec& spec, ContentionModel* model)
-    : g_(graph), spec_(spec), model_(model) {
+Engine::Engine(const TaskGraph& graph, const GpuSpec& spec, ContentionModel* model,
+               Memory* memory)
+    : g_(graph), spec_(spec), model_(model), memory_(memory) {
+  if (memory_ != nullptr) SwapMemory();  // (every buffer is assigned or cleared below)
   const size_t n = g_.nodes.size();
-  st_.assign(n, NodeState{});
+  st_.resize(n);
   for (size_t v = 0; v < n; ++v) {
     const Node& node = g_.nodes[v];
-    NodeState& s = st_[v];
+    NodeState s;  // (whole: written once, over what an earlier run left)
     s.tenant = node.tenant;
     s.tmpl = node.tmpl;
     s.stream = node.stream;
     s.kind = node.kind;
     if (node.stream >= 0) s.queue = g_.streams[node.stream].queue;
     if (node.kind == NodeKind::kKernel) s.kernel = g_.Tmpl(node).kernel;
+    st_[v] = s;
   }
   for (uint32_t v = 0; v < n; ++v) {
     for (auto e : boost::make_iterator_range(boost::out_edges(v, g_.graph))) {
       const uint32_t w = boost::target(e, g_.graph);
       const EdgeKind kind = g_.graph[e].kind;
       if (kind == EdgeKind::kStream) continue;  // enforced by the queues
-      if (kind == EdgeKind::kWait && IsGpuNode(g_.nodes[w].kind)) {
+      if (kind == EdgeKind::kWait && IsGpuNode(st_[w].kind)) {
         ++st_[w].pending_wait;
       } else {
         ++st_[w].pending;
@@ -35,14 +38,33 @@ Engine::Engine(const TaskGraph& graph, const GpuSpec& spec, ContentionModel* mod
   next_enqueue_.assign(g_.stream_nodes.size(), 0);
   last_enqueued_.assign(g_.stream_nodes.size(), -1);
   queue_.resize(g_.queue_count);
+  for (std::vector<int32_t>& q : queue_) q.clear();
   queue_head_.assign(g_.queue_count, 0);
   queue_poke_.assign(g_.queue_count, kNever);
+  heap_.clear();
+  model_done_.clear();
   model_->set_dispatch_listener(this);
+}
+
+Engine::~Engine() {
+  if (memory_ != nullptr) SwapMemory();
+}
+
+void Engine::SwapMemory() {
+  st_.swap(memory_->st);
+  next_enqueue_.swap(memory_->next_enqueue);
+  last_enqueued_.swap(memory_->last_enqueued);
+  queue_.swap(memory_->queue);
+  queue_head_.swap(memory_->queue_head);
+  queue_poke_.swap(memory_->queue_poke);
+  heap_.swap(memory_->heap);
+  model_done_.swap(memory_->model_done);
 }
 
 void Engine::Push(TimeNs t, EventType type, int32_t target) {
   COTENANT_CHECK(t >= now_);
-  heap_.push(Event{t, seq_++, target, type});
+  heap_.push_back(Event{t, seq_++, target, type});
+  std::push_heap(heap_.begin(), heap_.end(), std::greater<Event>());
 }
 
 void Engine::Run() {
@@ -52,7 +74,7 @@ void Engine::Run() {
   }
   while (true) {
     const TimeNs t_model = model_->NextEventTime();
-    const TimeNs t_heap = heap_.empty() ? kNever : heap_.top().time;
+    const TimeNs t_heap = heap_.empty() ? kNever : heap_.front().time;
     const TimeNs t = std::min(t_model, t_heap);
     if (t == kNever) break;
     COTENANT_CHECK_MSG(t >= now_, "engine: the clock went backwards");
@@ -63,9 +85,10 @@ void Engine::Run() {
       ++events_;
       Complete(v);
     }
-    while (!heap_.empty() && heap_.top().time == t) {
-      const Event e = heap_.top();
-      heap_.pop();
+    while (!heap_.empty() && heap_.front().time == t) {
+      std::pop_heap(heap_.begin(), heap_.end(), std::greater<Event>());
+      const Event e = heap_.back();
+      heap_.pop_back();
       ++events_;
       Handle(e);
     }
@@ -94,6 +117,10 @@ void Engine::Handle(const Event& e) {
 
 void Engine::Activate(int32_t v) {
   const NodeState& node = st_[v];
+  if (IsGpuNode(node.kind)) {  // (first: half the nodes; a test predicts better than the switch)
+    Issue(v);
+    return;
+  }
   const TimeNs at = std::max(st_[v].ready, now_);
   switch (node.kind) {
     case NodeKind::kHost:
@@ -151,7 +178,7 @@ void Engine::TryStartQueue(int32_t q) {
   st_[v].start = now_;
   const NodeState& node = st_[v];
   if (node.kind == NodeKind::kKernel) {  // (no template node: one cache line less per kernel)
-    KernelLaunch k = g_.templates[node.tenant].kernels[node.kernel];
+    KernelLaunch k = g_.kernels[node.tenant][node.kernel];
     k.task = v;
     model_->Start(k, now_);
     return;

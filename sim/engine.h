@@ -4,7 +4,6 @@
 
 #include <cstdint>
 #include <functional>
-#include <queue>
 #include <unordered_map>
 #include <vector>
 
@@ -16,8 +15,18 @@ namespace cotenant {
 
 class Engine : private DispatchListener {
  public:
-  /// `graph`, `spec` and `model` must outlive the engine.
-  Engine(const TaskGraph& graph, const GpuSpec& spec, ContentionModel* model);
+  /// Buffers an engine takes over for its run and hands back when it is
+  /// destroyed, so that runs on one thread (search) reuse their memory.
+  /// Holds nothing between runs. (Defined below.)
+  struct Memory;
+
+  /// `graph`, `spec` and `model` must outlive the engine; so must `memory`
+  /// (may be null: the engine allocates its own).
+  Engine(const TaskGraph& graph, const GpuSpec& spec, ContentionModel* model,
+         Memory* memory = nullptr);
+  ~Engine() override;
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
 
   /// Runs to completion. Throws InputError when tasks can never run
   /// (a deadlock), naming where the work is stuck.
@@ -41,6 +50,7 @@ class Engine : private DispatchListener {
   };
 
   void Push(TimeNs t, EventType type, int32_t target);
+  void SwapMemory();  ///< exchanges the buffers below with memory_'s
   void Handle(const Event& e);
   /// A node's static predecessors are all done: start it (host/gate) or issue it (GPU).
   void Activate(int32_t v);
@@ -54,7 +64,10 @@ class Engine : private DispatchListener {
   const TaskGraph& g_;
   const GpuSpec& spec_;
   ContentionModel* model_;
-  std::priority_queue<Event, std::vector<Event>, std::greater<Event>> heap_;
+  Memory* memory_;
+  /// Pending events, a min-heap by (time, seq) kept with std::push_heap and
+  /// std::pop_heap (as std::priority_queue does, on a vector that can be reused).
+  std::vector<Event> heap_;
   uint64_t seq_ = 0;
   TimeNs now_ = 0;
   int64_t events_ = 0;
@@ -80,7 +93,7 @@ class Engine : private DispatchListener {
   };
   void OnDispatch(int32_t task, TimeNs now) override { st_[task].start = now; }
   const TemplateNode& Tmpl(const NodeState& s) const {
-    return g_.templates[s.tenant].nodes[s.tmpl];
+    return g_.templates[s.tenant]->nodes[s.tmpl];
   }
 
   std::vector<NodeState> st_;
@@ -93,6 +106,19 @@ class Engine : private DispatchListener {
   std::unordered_map<int32_t, std::vector<int32_t>> sync_waiters_;  ///< GPU node -> syncs
   std::vector<int32_t> model_done_;
   std::function<void(int64_t, int64_t)> progress_;
+};
+
+struct Engine::Memory {
+ private:
+  friend class Engine;
+  std::vector<NodeState> st;
+  std::vector<size_t> next_enqueue;
+  std::vector<int32_t> last_enqueued;
+  std::vector<std::vector<int32_t>> queue;
+  std::vector<size_t> queue_head;
+  std::vector<TimeNs> queue_poke;
+  std::vector<Event> heap;
+  std::vector<int32_t> model_done;
 };
 
 }  // namespace cotenant

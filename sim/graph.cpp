@@ -14,26 +14,26 @@
 namespace cotenant {
 namespace {
 
-/// Kahn's algorithm over every edge kind. On a cycle, throws InputError
+/// Kahn's algorithm over every edge kind, into g->topo. `indegree` holds
+/// every node's in-degree and is used up. On a cycle, throws InputError
 /// naming the tasks on one cycle.
-std::vector<int32_t> TopologicalOrder(const TaskGraph& g) {
+void TopologicalOrder(TaskGraph* graph, std::vector<uint32_t>& indegree) {
+  const TaskGraph& g = *graph;
   const uint32_t n = static_cast<uint32_t>(g.nodes.size());
-  std::vector<uint32_t> indegree(n, 0);
+  std::vector<int32_t>& order = graph->topo;
+  order.resize(n);  // order[0, tail): the queue, then the order
+  size_t tail = 0;
   for (uint32_t v = 0; v < n; ++v)
-    for (auto e : boost::make_iterator_range(boost::out_edges(v, g.graph)))
-      ++indegree[boost::target(e, g.graph)];
-  std::vector<int32_t> order;
-  order.reserve(n);
-  for (uint32_t v = 0; v < n; ++v)
-    if (indegree[v] == 0) order.push_back(static_cast<int32_t>(v));
-  for (size_t i = 0; i < order.size(); ++i) {
+    if (indegree[v] == 0) order[tail++] = static_cast<int32_t>(v);
+  for (size_t i = 0; i < tail; ++i) {
     for (auto e :
          boost::make_iterator_range(boost::out_edges(static_cast<uint32_t>(order[i]), g.graph))) {
       const uint32_t w = boost::target(e, g.graph);
-      if (--indegree[w] == 0) order.push_back(static_cast<int32_t>(w));
+      if (--indegree[w] == 0) order[tail++] = static_cast<int32_t>(w);
     }
   }
-  if (order.size() == n) return order;
+  order.resize(tail);
+  if (order.size() == n) return;
   // Walk forward through nodes left over until one repeats: that is a cycle.
   uint32_t v = 0;
   while (indegree[v] == 0) ++v;
@@ -60,7 +60,7 @@ std::vector<int32_t> TopologicalOrder(const TaskGraph& g) {
 
 std::string TaskGraph::Describe(int32_t v) const {
   const Node& n = nodes[v];
-  std::string s = templates[n.tenant].name + " request " + std::to_string(n.request);
+  std::string s = templates[n.tenant]->name + " request " + std::to_string(n.request);
   switch (n.kind) {
     case NodeKind::kStartGate:
       return s + " (arrival)";
@@ -71,7 +71,7 @@ std::string TaskGraph::Describe(int32_t v) const {
     default:
       break;
   }
-  const TenantTemplate& t = templates[n.tenant];
+  const TenantTemplate& t = *templates[n.tenant];
   const Task& task = t.trace->tasks[t.nodes[n.tmpl].task];
   if (t.batch_split > 1) s += " sub-batch " + std::to_string(n.sub_batch);
   s += " task " + std::to_string(task.id) + " (" + TaskKindName(task.kind);
@@ -82,18 +82,26 @@ std::string TaskGraph::Describe(int32_t v) const {
 
 namespace {
 
-/// Builds a TaskGraph in steps; owns the edge list until the CSR graph is made.
+/// Builds a TaskGraph in steps, into a graph whose memory it reuses; owns
+/// the edge list (or borrows it from a GraphScratch) until the CSR graph is made.
 class GraphBuilder {
  public:
-  GraphBuilder(const LoadedWorkload& lw, const Plan& plan, TemplateCache* cache)
+  GraphBuilder(const LoadedWorkload& lw, const Plan& plan, TemplateCache* cache, TaskGraph* graph,
+               GraphScratch* scratch, bool order)
       : lw_(lw),
         w_(lw.workload),
         plan_(plan),
         where_(plan.file.empty() ? std::string("plan") : plan.file),
         tenants_(static_cast<int32_t>(lw.workload.tenants.size())),
-        cache_(cache) {}
+        cache_(cache),
+        g_(*graph),
+        scratch_(scratch != nullptr ? *scratch : own_scratch_),
+        edges_(scratch_.edges),
+        props_(scratch_.props),
+        order_(order) {}
 
-  TaskGraph Build() {
+  void Build() {
+    ResetGraph();
     CheckPlanAgainst(plan_, w_, lw_.gpu);
     MakeTemplates();
     AssignStreamsAndThreads();
@@ -102,10 +110,21 @@ class GraphBuilder {
     AddStageBarriers();
     g_.graph = CsrGraph(boost::edges_are_unsorted_multi_pass, edges_.begin(), edges_.end(),
                         props_.begin(), static_cast<uint32_t>(g_.nodes.size()));
-    edges_ = {};
-    props_ = {};
-    g_.topo = TopologicalOrder(g_);
-    return std::move(g_);
+    // In-degrees for the topological sort, from the edge list (one pass over
+    // an array, cheaper than walking the graph node by node).
+    std::vector<uint32_t>& indegree = scratch_.indegree;
+    if (order_) {
+      indegree.assign(g_.nodes.size(), 0);
+      for (const std::pair<uint32_t, uint32_t>& e : edges_) ++indegree[e.second];
+    }
+    if (&scratch_ == &own_scratch_) {  // a one-off build: give the edge list back now
+      edges_ = {};
+      props_ = {};
+    } else {  // kept for the next build
+      edges_.clear();
+      props_.clear();
+    }
+    if (order_) TopologicalOrder(&g_, indegree);
   }
 
  private:
@@ -139,28 +158,58 @@ class GraphBuilder {
     return derived->get();
   }
 
-  /// Tenant `ti`'s request template: from the cache when there is one, else built.
-  TenantTemplate MakeTemplate(int32_t ti, int32_t split, const std::vector<int64_t>& cuts) {
+  /// Empties g_ for a new build. Vectors keep their capacity, inner vectors
+  /// too (cleared, not destroyed; kernels are assigned over in MakeTemplates).
+  void ResetGraph() {
+    g_.derived_traces.clear();
+    g_.own_templates.clear();
+    g_.templates.clear();
+    g_.nodes.clear();
+    g_.release_ns.clear();
+    for (std::vector<int32_t>& order : g_.stream_nodes) order.clear();
+    g_.streams.clear();
+    g_.tenant_first_stream.clear();
+    g_.tenant_stream_count.clear();
+    g_.thread_count = 0;
+    g_.queue_count = 1;
+    g_.tenant_priority.clear();
+    g_.tenant_partition.clear();
+    g_.partitions.sm_counts.clear();
+    for (std::vector<int32_t>& gates : g_.start_gate) gates.clear();
+    for (std::vector<int32_t>& gates : g_.end_gate) gates.clear();
+    for (std::vector<TimeNs>& times : g_.arrival_ns) times.clear();
+    g_.closed.clear();
+    g_.kernel_count = 0;
+    g_.topo.clear();
+  }
+
+  /// Tenant `ti`'s request template with `split` and `cuts`: from the cache
+  /// when there is one (built and added when missing), else built into the graph.
+  const TenantTemplate* MakeTemplate(int32_t ti, int32_t split,
+                                     const std::vector<int64_t>& cuts) {
     const std::string& name = w_.tenants[ti].name;
     if (cache_ != nullptr) {
-      if (const TenantTemplate* t = cache_->Find(lw_, ti, split, cuts)) return *t;
+      if (const TenantTemplate* t = cache_->Find(lw_, ti, split, cuts)) return t;
     }
     std::unique_ptr<Trace> derived;
     const Trace* trace = RequestTrace(ti, split, &derived);
     TenantTemplate t = BuildTemplate(*trace, lw_.gpu, cuts, name, where_);
+    t.batch_split = split;
     if (cache_ != nullptr)
-      return cache_->Add(lw_, ti, split, cuts, std::move(t), std::move(derived));
+      return &cache_->Add(lw_, ti, split, cuts, std::move(t), std::move(derived));
     if (derived != nullptr) {
       g_.derived_traces.push_back(std::move(*derived));
       t.trace = &g_.derived_traces.back();
     }
-    return t;
+    g_.own_templates.push_back(std::move(t));
+    return &g_.own_templates.back();
   }
 
   /// One template per tenant, with the plan's priorities and SM partitions
   /// (tenant partitions first, then per-task what-if caps) on its kernels.
   void MakeTemplates() {
-    g_.templates.reserve(tenants_);
+    g_.templates.resize(tenants_);
+    g_.kernels.resize(tenants_);  // (kept from an earlier build: assigned over below)
     g_.tenant_priority.resize(tenants_);
     g_.tenant_partition.assign(tenants_, -1);
     int32_t partitioned_sms = 0;
@@ -180,11 +229,12 @@ class GraphBuilder {
       auto cuts_it = plan_.stages.find(name);
       static const std::vector<int64_t> kNoCuts;
       const std::vector<int64_t>& cuts = cuts_it == plan_.stages.end() ? kNoCuts : cuts_it->second;
-      g_.templates.push_back(MakeTemplate(ti, tp.batch_split, cuts));
-      TenantTemplate& t = g_.templates.back();
-      t.batch_split = tp.batch_split;
+      g_.templates[ti] = MakeTemplate(ti, tp.batch_split, cuts);
+      const TenantTemplate& t = *g_.templates[ti];
+      std::vector<KernelLaunch>& kernels = g_.kernels[ti];
+      kernels = t.kernels;
       std::map<int32_t, int32_t> task_partition;  // what-if SM cap -> partition
-      for (KernelLaunch& k : t.kernels) {
+      for (KernelLaunch& k : kernels) {
         k.key = next_key++;
         const Task& task = t.trace->tasks[t.nodes[k.task].task];
         k.priority = task.priority != INT32_MIN ? task.priority : tp.priority;
@@ -213,7 +263,7 @@ class GraphBuilder {
     g_.tenant_stream_count.resize(tenants_);
     first_thread_.resize(tenants_);
     for (int32_t ti = 0; ti < tenants_; ++ti) {
-      const TenantTemplate& t = g_.templates[ti];
+      const TenantTemplate& t = *g_.templates[ti];
       g_.tenant_first_stream[ti] = static_cast<int32_t>(g_.streams.size());
       g_.tenant_stream_count[ti] = static_cast<int32_t>(t.stream_ids.size());
       for (int64_t id : t.stream_ids) {
@@ -237,7 +287,7 @@ class GraphBuilder {
   void InstantiateRequests() {
     size_t total_nodes = 0, total_edges = 0;
     for (int32_t ti = 0; ti < tenants_; ++ti) {
-      const TenantTemplate& t = g_.templates[ti];
+      const TenantTemplate& t = *g_.templates[ti];
       const size_t copies = static_cast<size_t>(w_.tenants[ti].requests) * t.batch_split;
       total_nodes += copies * t.nodes.size() + 2 * w_.tenants[ti].requests;
       total_edges += copies * (t.edges.size() + t.thread_ids.size() * 2 + t.unlaunched.size() +
@@ -254,7 +304,7 @@ class GraphBuilder {
     base_.resize(tenants_);
     for (int32_t ti = 0; ti < tenants_; ++ti) {
       const TenantSpec& ts = w_.tenants[ti];
-      const TenantTemplate& t = g_.templates[ti];
+      const TenantTemplate& t = *g_.templates[ti];
       g_.closed[ti] = ts.arrival.kind == ArrivalKind::kClosed;
       g_.arrival_ns[ti] = ArrivalTimes(ts.arrival, ts.requests);
       for (TimeNs& a : g_.arrival_ns[ti]) a += plan_.For(ts.name).offset_ns;
@@ -310,8 +360,9 @@ class GraphBuilder {
                        " tasks and " + std::to_string(edges) +
                        " dependencies, over the 2^31 this simulator indexes; use fewer requests");
     }
-    const double pages = static_cast<double>(sysconf(_SC_PHYS_PAGES));
-    const double page = static_cast<double>(sysconf(_SC_PAGE_SIZE));
+    // (Asked once: _SC_PHYS_PAGES is a system call, and search builds thousands of graphs.)
+    static const double pages = static_cast<double>(sysconf(_SC_PHYS_PAGES));
+    static const double page = static_cast<double>(sysconf(_SC_PAGE_SIZE));
     const double need = kBytesPerNode * static_cast<double>(nodes);
     if (pages > 0 && page > 0 && need > pages * page) {
       throw InputError(
@@ -324,27 +375,46 @@ class GraphBuilder {
   /// Copies tenant `ti`'s template for request r, sub-batch j; returns the
   /// index of its first node.
   int32_t Instantiate(int32_t ti, int32_t r, int32_t j) {
-    const TenantTemplate& t = g_.templates[ti];
+    const TenantTemplate& t = *g_.templates[ti];
     const int32_t b = static_cast<int32_t>(g_.nodes.size());
     base_[ti].push_back(b);
-    for (int32_t v = 0; v < static_cast<int32_t>(t.nodes.size()); ++v) {
+    const int32_t first_stream = g_.tenant_first_stream[ti];
+    const int32_t first_thread = first_thread_[ti];
+    // The copies below size their vectors once and fill them through a
+    // pointer: a push_back per element reloads and stores the vector's end
+    // each time, a chain that made this loop one of the slowest of a build.
+    const int32_t count = static_cast<int32_t>(t.nodes.size());
+    g_.nodes.resize(g_.nodes.size() + count);
+    Node* out = g_.nodes.data() + b;
+    for (int32_t v = 0; v < count; ++v) {
       const TemplateNode& tn = t.nodes[v];
-      Node n;
+      Node& n = out[v];
       n.kind = tn.kind;
       n.tenant = ti;
       n.request = r;
       n.sub_batch = static_cast<int16_t>(j);
       n.tmpl = v;
-      if (tn.stream >= 0) n.stream = g_.tenant_first_stream[ti] + tn.stream;
-      if (tn.thread >= 0) n.thread = first_thread_[ti] + tn.thread;
-      if (n.kind == NodeKind::kKernel) ++g_.kernel_count;
-      g_.nodes.push_back(n);
+      n.stream = tn.stream >= 0 ? first_stream + tn.stream : -1;  // (selects, not branches)
+      n.thread = tn.thread >= 0 ? first_thread + tn.thread : -1;
     }
+    g_.kernel_count += static_cast<int64_t>(t.kernels.size());  // one per kKernel node
     for (size_t st = 0; st < t.stream_order.size(); ++st) {
-      std::vector<int32_t>& order = g_.stream_nodes[g_.tenant_first_stream[ti] + st];
-      for (int32_t v : t.stream_order[st]) order.push_back(b + v);
+      std::vector<int32_t>& order = g_.stream_nodes[first_stream + st];
+      const std::vector<int32_t>& local = t.stream_order[st];
+      const size_t at = order.size();
+      order.resize(at + local.size());
+      for (size_t i = 0; i < local.size(); ++i) order[at + i] = b + local[i];
     }
-    for (const TemplateEdge& e : t.edges) Edge(b + e.from, b + e.to, e.kind);
+    const size_t at = edges_.size();
+    edges_.resize(at + t.edges.size());
+    props_.resize(at + t.edges.size());
+    std::pair<uint32_t, uint32_t>* edge = edges_.data() + at;
+    EdgeProps* props = props_.data() + at;
+    for (size_t i = 0; i < t.edges.size(); ++i) {
+      const TemplateEdge& e = t.edges[i];
+      edge[i] = {static_cast<uint32_t>(b + e.from), static_cast<uint32_t>(b + e.to)};
+      props[i] = EdgeProps{e.kind};
+    }
     return b;
   }
 
@@ -385,9 +455,9 @@ class GraphBuilder {
     for (const std::vector<int32_t>& group : Groups()) {
       int32_t max_stages = 1, max_requests = 0, max_split = 1;
       for (int32_t ti : group) {
-        max_stages = std::max(max_stages, g_.templates[ti].stages);
+        max_stages = std::max(max_stages, g_.templates[ti]->stages);
         max_requests = std::max<int32_t>(max_requests, w_.tenants[ti].requests);
-        max_split = std::max(max_split, g_.templates[ti].batch_split);
+        max_split = std::max(max_split, g_.templates[ti]->batch_split);
       }
       if (max_stages <= 1) continue;
       for (int32_t r = 0; r < max_requests; ++r) {
@@ -401,7 +471,7 @@ class GraphBuilder {
             if (previous_host >= 0) Edge(previous_host, host_barrier, EdgeKind::kGate);
             previous_host = host_barrier;
             for (int32_t ti : group) {
-              const TenantTemplate& t = g_.templates[ti];
+              const TenantTemplate& t = *g_.templates[ti];
               if (s >= t.stages - 1 || r >= w_.tenants[ti].requests || j >= t.batch_split) continue;
               const int32_t b = base_[ti][static_cast<size_t>(r) * t.batch_split + j];
               for (size_t st = 0; st < t.stream_ids.size(); ++st) {
@@ -436,9 +506,12 @@ class GraphBuilder {
   const std::string where_;
   const int32_t tenants_;
   TemplateCache* cache_;
-  TaskGraph g_;
-  std::vector<std::pair<uint32_t, uint32_t>> edges_;
-  std::vector<EdgeProps> props_;
+  TaskGraph& g_;
+  GraphScratch own_scratch_;  ///< used when the caller lends none
+  GraphScratch& scratch_;
+  std::vector<std::pair<uint32_t, uint32_t>>& edges_;
+  std::vector<EdgeProps>& props_;
+  const bool order_;  ///< sort topologically (and refuse cycles)
   std::vector<int32_t> first_thread_;
   /// Per tenant, per request and sub-batch: index of the first instantiated node.
   std::vector<std::vector<int32_t>> base_;
@@ -466,7 +539,24 @@ const TenantTemplate& TemplateCache::Add(const LoadedWorkload& lw, int32_t tenan
 }
 
 TaskGraph BuildTaskGraph(const LoadedWorkload& lw, const Plan& plan, TemplateCache* cache) {
-  return GraphBuilder(lw, plan, cache).Build();
+  TaskGraph g;
+  GraphBuilder(lw, plan, cache, &g, nullptr, true).Build();
+  return g;
+}
+
+void BuildTaskGraph(const LoadedWorkload& lw, const Plan& plan, TemplateCache* cache,
+                    TaskGraph* graph, GraphScratch* scratch, bool order) {
+  GraphBuilder(lw, plan, cache, graph, scratch, order).Build();
+}
+
+void CheckAcyclic(TaskGraph* graph, GraphScratch* scratch) {
+  GraphScratch own;
+  std::vector<uint32_t>& indegree = (scratch != nullptr ? scratch : &own)->indegree;
+  indegree.assign(graph->nodes.size(), 0);
+  for (uint32_t v = 0; v < graph->nodes.size(); ++v)
+    for (auto e : boost::make_iterator_range(boost::out_edges(v, graph->graph)))
+      ++indegree[boost::target(e, graph->graph)];
+  TopologicalOrder(graph, indegree);
 }
 
 }  // namespace cotenant

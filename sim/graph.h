@@ -11,6 +11,7 @@
 #include <memory>
 #include <string>
 #include <tuple>
+#include <utility>
 #include <vector>
 
 #include "sim/gpu_spec.h"
@@ -52,8 +53,14 @@ struct StreamInfo {
 
 /// The composed graph. Owns everything the engine reads.
 struct TaskGraph {
-  std::deque<Trace> derived_traces;       ///< traces made here (batch split what-if)
-  std::vector<TenantTemplate> templates;  ///< one per tenant
+  std::deque<Trace> derived_traces;           ///< traces made here (batch split what-if)
+  std::deque<TenantTemplate> own_templates;  ///< templates made here (no TemplateCache)
+  /// One per tenant: its request template, in the TemplateCache or in
+  /// own_templates (shared, not copied: search builds thousands of graphs).
+  std::vector<const TenantTemplate*> templates;
+  /// Per tenant: the template's kernels with this plan's priorities, SM
+  /// partitions and model keys (the only template data a plan changes).
+  std::vector<std::vector<KernelLaunch>> kernels;
   std::vector<Node> nodes;
   CsrGraph graph;
   std::vector<TimeNs> release_ns;  ///< per node: earliest start (start gates), else 0
@@ -74,7 +81,7 @@ struct TaskGraph {
   int64_t kernel_count = 0;
   std::vector<int32_t> topo;  ///< nodes in a topological order (all edge kinds)
 
-  const TemplateNode& Tmpl(const Node& n) const { return templates[n.tenant].nodes[n.tmpl]; }
+  const TemplateNode& Tmpl(const Node& n) const { return templates[n.tenant]->nodes[n.tmpl]; }
   /// "tenant/request r/task id name" for messages.
   std::string Describe(int32_t node) const;
 };
@@ -110,5 +117,28 @@ class TemplateCache {
 /// refers to traces the cache owns, so the cache must outlive the graph.
 TaskGraph BuildTaskGraph(const LoadedWorkload& lw, const Plan& plan,
                          TemplateCache* cache = nullptr);
+
+/// Buffers a graph build uses and drops (the edge list before it becomes the
+/// CSR graph, the topological sort's counters), kept across builds on one
+/// thread so that they keep their capacity. Holds nothing between builds.
+struct GraphScratch {
+  std::vector<std::pair<uint32_t, uint32_t>> edges;  ///< (from, to), in the order added
+  std::vector<EdgeProps> props;                      ///< per edge of `edges`
+  std::vector<uint32_t> indegree;                    ///< per node
+};
+
+/// The same build, into `*graph`: what it held is replaced, and its vectors
+/// (and `*scratch`'s, when not null) keep their memory, so that search, which
+/// builds thousands of graphs on one thread, allocates and faults in almost
+/// nothing per build. Leaves `*graph` unspecified when it throws. `order`
+/// false skips the topological sort: graph->topo stays empty and a cycle
+/// is not looked for (the engine then reports it as a deadlock; see
+/// CheckAcyclic).
+void BuildTaskGraph(const LoadedWorkload& lw, const Plan& plan, TemplateCache* cache,
+                    TaskGraph* graph, GraphScratch* scratch, bool order = true);
+
+/// Sorts a graph built with `order` false: fills graph->topo, or throws
+/// the InputError BuildTaskGraph would have thrown for a dependency cycle.
+void CheckAcyclic(TaskGraph* graph, GraphScratch* scratch);
 
 }  // namespace cotenant

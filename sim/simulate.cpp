@@ -41,8 +41,10 @@ TimeNs Percentile(const std::vector<TimeNs>& sorted, double q) {
 
 /// Earliest finish of every tenant with no contention at all (isolated
 /// durations, no queue sharing, syncs free): a lower bound for any schedule.
-TimeNs CriticalPath(const TaskGraph& g, const GpuSpec& spec) {
-  std::vector<TimeNs> ready(g.nodes.size(), 0);
+/// `ready` is scratch.
+TimeNs CriticalPath(const TaskGraph& g, const GpuSpec& spec, std::vector<TimeNs>* scratch) {
+  std::vector<TimeNs>& ready = *scratch;
+  ready.assign(g.nodes.size(), 0);
   TimeNs longest = 0;
   for (int32_t v : g.topo) {
     const Node& n = g.nodes[v];
@@ -63,6 +65,16 @@ TimeNs CriticalPath(const TaskGraph& g, const GpuSpec& spec) {
 }
 
 }  // namespace
+
+struct SimWorkspace::Buffers {
+  TaskGraph graph;
+  GraphScratch graph_scratch;
+  Engine::Memory engine;
+  std::vector<TimeNs> ready;  ///< CriticalPath's
+};
+
+SimWorkspace::SimWorkspace() : buffers_(std::make_unique<Buffers>()) {}
+SimWorkspace::~SimWorkspace() = default;
 
 LoadedWorkload LoadWorkload(const std::string& path, const std::string& gpu_override) {
   LoadedWorkload lw;
@@ -99,20 +111,38 @@ LoadedWorkload LoadTraces(const std::vector<std::string>& trace_paths, const std
 SimResult Simulate(const LoadedWorkload& lw, const Plan& plan, const SimOptions& options) {
   SimResult result;
   result.model = options.model;
+  const bool timed = !options.score_only;
   const auto t_build = std::chrono::steady_clock::now();
-  const double c_build = ThreadCpuSeconds();
-  const TaskGraph g = BuildTaskGraph(lw, plan, options.templates);
+  const double c_build = timed ? ThreadCpuSeconds() : 0.0;
+  SimWorkspace::Buffers* ws =
+      options.workspace != nullptr ? &options.workspace->buffers() : nullptr;
+  TaskGraph own_graph;  // (unused with a workspace)
+  TaskGraph& built = ws != nullptr ? ws->graph : own_graph;
+  GraphScratch* const scratch = ws != nullptr ? &ws->graph_scratch : nullptr;
+  // Scoring runs skip the topological sort: only the lower bound reads it,
+  // and a cycle shows as a deadlock, checked for below.
+  BuildTaskGraph(lw, plan, options.templates, &built, scratch, !options.score_only);
+  const TaskGraph& g = built;
   std::unique_ptr<ContentionModel> model = MakeContentionModel(options.model, lw.gpu, g.partitions);
   result.stats.build_seconds = SecondsSince(t_build);
-  result.stats.build_cpu_seconds = ThreadCpuSeconds() - c_build;
+  result.stats.build_cpu_seconds = timed ? ThreadCpuSeconds() - c_build : 0.0;
 
   const auto t_run = std::chrono::steady_clock::now();
-  const double c_run = ThreadCpuSeconds();
-  Engine engine(g, lw.gpu, model.get());
+  const double c_run = timed ? ThreadCpuSeconds() : 0.0;
+  Engine engine(g, lw.gpu, model.get(), ws != nullptr ? &ws->engine : nullptr);
   if (options.progress) engine.set_progress(options.progress);
-  engine.Run();
+  if (options.score_only) {
+    try {
+      engine.Run();
+    } catch (const InputError&) {
+      CheckAcyclic(&built, scratch);  // a cycle: the error the build gives it
+      throw;
+    }
+  } else {
+    engine.Run();
+  }
   result.stats.run_seconds = SecondsSince(t_run);
-  result.stats.run_cpu_seconds = ThreadCpuSeconds() - c_run;
+  result.stats.run_cpu_seconds = timed ? ThreadCpuSeconds() - c_run : 0.0;
 
   result.stats.tasks = static_cast<int64_t>(g.nodes.size());
   result.stats.kernels = g.kernel_count;
@@ -166,26 +196,29 @@ SimResult Simulate(const LoadedWorkload& lw, const Plan& plan, const SimOptions&
   }
 
   // Lower bound: max(total SM-work / SMs, longest critical path).
-  double sm_work = 0.0;
-  for (size_t ti = 0; ti < g.templates.size(); ++ti) {
-    const TenantTemplate& t = g.templates[ti];
-    double per_instance = 0.0;
-    for (const KernelLaunch& k : t.kernels) per_instance += KernelSmWork(lw.gpu, k);
-    sm_work += per_instance * static_cast<double>(w.tenants[ti].requests * t.batch_split);
+  if (!options.score_only) {
+    double sm_work = 0.0;
+    for (size_t ti = 0; ti < g.templates.size(); ++ti) {
+      const TenantTemplate& t = *g.templates[ti];
+      sm_work += t.sm_work * static_cast<double>(w.tenants[ti].requests * t.batch_split);
+    }
+    std::vector<TimeNs> own_ready;  // (unused with a workspace)
+    result.lower_bound_ns =
+        std::max(static_cast<TimeNs>(std::ceil(sm_work / lw.gpu.sm_count)),
+                 CriticalPath(g, lw.gpu, ws != nullptr ? &ws->ready : &own_ready));
   }
-  result.lower_bound_ns =
-      std::max(static_cast<TimeNs>(std::ceil(sm_work / lw.gpu.sm_count)), CriticalPath(g, lw.gpu));
 
   if (options.record_timeline) {
     std::vector<int32_t> offset;
-    for (const TenantTemplate& t : g.templates) {
+    for (const TenantTemplate* t : g.templates) {
       offset.push_back(static_cast<int32_t>(result.strings.size()));
-      result.strings.insert(result.strings.end(), t.trace->strings.begin(), t.trace->strings.end());
+      result.strings.insert(result.strings.end(), t->trace->strings.begin(),
+                            t->trace->strings.end());
     }
     for (size_t v = 0; v < g.nodes.size(); ++v) {
       const Node& n = g.nodes[v];
       if (n.tmpl < 0 || n.kind == NodeKind::kMarker) continue;
-      const TenantTemplate& t = g.templates[n.tenant];
+      const TenantTemplate& t = *g.templates[n.tenant];
       const TemplateNode& tn = t.nodes[n.tmpl];
       const Task& task = t.trace->tasks[tn.task];
       TimelineEntry e;

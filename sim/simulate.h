@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -18,6 +19,25 @@
 namespace cotenant {
 
 class TemplateCache;
+
+/// Memory that runs on one thread reuse (search): the task graph, the graph
+/// builder's and the engine's buffers and the lower bound's scratch keep
+/// their capacity from one run to the next, so that a run allocates (and
+/// faults in) almost nothing. Results do not depend on it. Not thread-safe:
+/// one per thread.
+class SimWorkspace {
+ public:
+  SimWorkspace();
+  ~SimWorkspace();
+  SimWorkspace(const SimWorkspace&) = delete;
+  SimWorkspace& operator=(const SimWorkspace&) = delete;
+
+  struct Buffers;  ///< (sim/simulate.cpp)
+  Buffers& buffers() { return *buffers_; }
+
+ private:
+  std::unique_ptr<Buffers> buffers_;
+};
 
 /// A workload with its traces read and its GPU spec resolved.
 struct LoadedWorkload {
@@ -37,11 +57,20 @@ LoadedWorkload LoadTraces(const std::vector<std::string>& trace_paths, const std
 struct SimOptions {
   std::string model = "fluid";   ///< contention model name
   bool record_timeline = false;  ///< keep every task's start/end for a timeline
+  /// Compute only what a search score reads (search/objective.h): makespan,
+  /// latencies, SLO misses, throughput. Skips the lower bound (a pass over
+  /// the whole graph; lower_bound_ns stays 0) and the CPU phase times in
+  /// `stats` (system calls; they stay 0). Everything else is the same.
+  bool score_only = false;
   /// Called now and then during the run with (tasks done, tasks in all).
   std::function<void(int64_t, int64_t)> progress;
   /// Request templates reused across runs of one workload (search); null =
   /// build them each run. Results are the same either way.
   TemplateCache* templates = nullptr;
+  /// Memory reused across runs on this thread (search); null = allocate it
+  /// each run. Results are the same either way. The graph it keeps refers to
+  /// `templates`' traces: use it with one TemplateCache (or none).
+  SimWorkspace* workspace = nullptr;
 };
 
 /// Latency statistics of one tenant's requests, ns.

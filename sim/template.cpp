@@ -6,6 +6,7 @@
 
 #include "sim/error.h"
 #include "sim/json_util.h"
+#include "sim/models/fluid.h"
 #include "sim/occupancy.h"
 
 namespace cotenant {
@@ -409,6 +410,7 @@ TenantTemplate BuildTemplate(const Trace& trace, const GpuSpec& spec,
   for (int32_t v = 0; v < static_cast<int32_t>(t.nodes.size()); ++v) {
     if (!has_out[v]) t.sinks.push_back(v);
   }
+  for (const KernelLaunch& k : t.kernels) t.sm_work += KernelSmWork(spec, k);
   return t;
 }
 

@@ -86,6 +86,10 @@ struct TenantTemplate {
   /// issuing work of stage <= s, first host node issuing work of stage s+1.
   std::vector<std::vector<int32_t>> host_stage_last, host_stage_first;
   int32_t operators = 0;  ///< operator count (for stage cut validation)
+  /// SM-time one instance's kernels need alone on the whole GPU, SM*ns: the
+  /// sum of KernelSmWork over `kernels` in order (for lower bounds; the
+  /// plan's priorities and partitions do not change it).
+  double sm_work = 0.0;
 };
 
 /// Builds the request template of one trace (exposed for tests).

@@ -22,7 +22,7 @@ inline double NsToUs(TimeNs ns) { return static_cast<double>(ns) / 1000.0; }
 inline TimeNs DurationFromWork(double work, double rate) {
   if (work <= 0.0) return 0;
   if (rate <= 0.0) return kNever;
-  const double t = work / rate;
+  const double t = rate == 1.0 ? work : work / rate;  // (x / 1 is x: one division less)
   if (t >= 9.0e18) return kNever;
   // Tolerate floating-point dust just above an integer: 1000.0000000001 -> 1000.
   const double r = static_cast<double>(static_cast<int64_t>(t + 0.5));  // round, t >= 0

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <map>
 #include <queue>
 
 #include "sim/error.h"
@@ -61,6 +60,7 @@ class FluidModel final : public ContentionModel {
     capacity_.push_back(spec.sm_count - used);  // set 0: SMs outside every partition
     for (int32_t c : partitions.sm_counts) capacity_.push_back(c);
     free0_ = capacity_[0];
+    free_.resize(capacity_.size());
     peak_ = spec.EffectiveDramBytesPerNs();
   }
 
@@ -76,9 +76,10 @@ class FluidModel final : public ContentionModel {
       slot = static_cast<int32_t>(pool_.size());
       pool_.emplace_back();
       wake_.push_back(kNever);
+      if (capacity_.size() > 1) held_by_.resize(held_by_.size() + capacity_.size());
     }
     Active& r = pool_[slot];
-    r = Active{};
+    r = Active{};  // (trivially copyable: no allocation per kernel)
     r.in = k;
     r.seq = next_seq_++;
     const int32_t cap =
@@ -87,13 +88,20 @@ class FluidModel final : public ContentionModel {
     r.shape = Shape(k, cap);
     r.remaining = r.shape.total_ns;
     r.at_ns = now;
-    r.phase = r.remaining <= r.shape.wave_ns + kEps ? 2 : 1;
-    if (capacity_.size() > 1) r.held_by.assign(capacity_.size(), 0.0);
+    SetPhase(r, r.remaining <= r.shape.wave_ns + kEps ? 2 : 1);
+    // SetRate's speed at DRAM factor 1 and co-run factor 1, the usual case,
+    // computed here, off the chain of divisions of a share recomputation.
+    r.speed1 = 1.0 / ((1.0 - k.mem_bound) * 1.0 + k.mem_bound * 1.0);
+    r.set_first = k.partition >= 0 ? static_cast<uint32_t>(k.partition) + 1 : 0;
+    r.set_last = k.partition >= 0 ? r.set_first + 1 : static_cast<uint32_t>(capacity_.size());
+    if (capacity_.size() > 1) {
+      double* held_by = HeldBy(slot);
+      for (size_t s = 0; s < capacity_.size(); ++s) held_by[s] = 0.0;  // (a few: no memset call)
+    }
     auto pos = std::upper_bound(order_.begin(), order_.end(), slot,
                                 [&](int32_t a, int32_t b) { return Before(a, b); });
     order_.insert(pos, slot);
     wake_[slot] = kNever;
-    ++priority_count_[k.priority];
     Touch(slot);
     dirty_ = true;
   }
@@ -107,11 +115,32 @@ class FluidModel final : public ContentionModel {
     COTENANT_CHECK_MSG(now >= now_, "fluid model: time went backwards");
     if (NextEventTime() > now) return;  // nothing inside the model changes before then
     Accumulate(now);
+    if (order_.size() == 1) {  // (most events) the loop below for one kernel, which is due
+      const int32_t slot = order_[0];
+      COTENANT_CHECK(wake_[slot] <= now);  // (its wake-up is the model's next event)
+      Active& r = pool_[slot];
+      BringTo(r, now);
+      if (r.remaining <= kEps) {
+        done->push_back(r.in.task);
+        ++stats_.kernels;
+        Release(r, r.held);
+        r.alive = false;
+        free_slots_.push_back(slot);
+        order_.clear();
+        waiting_.clear();  // (it holds running kernels only)
+      } else {
+        if (r.phase == 1 && r.remaining <= r.shape.wave_ns + kEps) SetPhase(r, 2);
+        Touch(slot);  // a phase change or a wave boundary
+      }
+      dirty_ = true;
+      return;
+    }
     due_.clear();
     for (int32_t slot : order_) {
       if (wake_[slot] <= now) due_.push_back(slot);
     }
-    std::sort(due_.begin(), due_.end(), [&](int32_t a, int32_t b) { return Before(a, b); });
+    if (due_.size() > 1)
+      std::sort(due_.begin(), due_.end(), [&](int32_t a, int32_t b) { return Before(a, b); });
     bool removed = false;
     for (int32_t slot : due_) {
       Active& r = pool_[slot];
@@ -121,12 +150,11 @@ class FluidModel final : public ContentionModel {
         ++stats_.kernels;
         Release(r, r.held);
         r.alive = false;
-        if (--priority_count_[r.in.priority] == 0) priority_count_.erase(r.in.priority);
         free_slots_.push_back(slot);
         removed = true;
         continue;
       }
-      if (r.phase == 1 && r.remaining <= r.shape.wave_ns + kEps) r.phase = 2;
+      if (r.phase == 1 && r.remaining <= r.shape.wave_ns + kEps) SetPhase(r, 2);
       Touch(slot);  // a phase change or a wave boundary
     }
     if (removed) {
@@ -155,8 +183,8 @@ class FluidModel final : public ContentionModel {
     double held = 0.0;            ///< SMs held
     double next_held = 0.0;       ///< SMs it will hold after the share being computed
     double dram = 0.0;            ///< its DRAM demand at its current share, bytes/ns
-    std::vector<double> held_by;  ///< SMs held per SM set (only with partitions)
     double speed = 1.0;           ///< DRAM/co-run slowdown factor of its blocks
+    double speed1 = 1.0;          ///< its speed with no DRAM overload nor co-run (see Start)
     double rate = 0.0;            ///< progress of `remaining` per ns
     TimeNs event_ns = kNever;     ///< its next phase change or end at the current rate
     TimeNs boundary_ns = kNever;  ///< when its blocks in flight end (only when asked)
@@ -164,8 +192,32 @@ class FluidModel final : public ContentionModel {
     bool dispatched = false;  ///< has held SMs at some point
     bool touched = false;     ///< in touched_: share or rate must be recomputed
     bool waiting = false;     ///< in waiting_
-    double Demand() const { return phase == 1 ? shape.full_sms : shape.last_sms; }
+    double demand = 0.0;      ///< SMs its current wave needs (see SetPhase)
+    /// The SM sets it takes SMs from, [set_first, set_last): its partition's,
+    /// else all. Its HeldBy() entries outside stay exactly 0.0 (never taken,
+    /// and giving back min(excess, 0.0) leaves 0.0), so sums and loops over
+    /// its sets skip them without changing a bit.
+    uint32_t set_first = 0, set_last = 1;
+    double Demand() const { return demand; }
   };
+  /// Sets r's phase and the demand that goes with it (kept in a field: the
+  /// share loops read it often, and a branch on the phase mispredicts).
+  static void SetPhase(Active& r, int phase) {
+    r.phase = phase;
+    r.demand = phase == 1 ? r.shape.full_sms : r.shape.last_sms;
+  }
+
+  /// SMs slot `slot` holds per SM set (only with partitions): capacity_.size() entries.
+  double* HeldBy(int32_t slot) {
+    return held_by_.data() + static_cast<size_t>(slot) * capacity_.size();
+  }
+
+  /// True when the running kernels have at most one priority: order_ is
+  /// sorted by priority, so its ends tell.
+  bool OnePriority() const {
+    return order_.empty() || pool_[order_.front()].in.priority == pool_[order_.back()].in.priority;
+  }
+
   /// The kernel's shape, cached per KernelLaunch::key.
   const FluidShape& Shape(const KernelLaunch& k, int32_t cap) {
     if (k.key < 0) {
@@ -173,7 +225,7 @@ class FluidModel final : public ContentionModel {
       return scratch_shape_;
     }
     const size_t i = static_cast<size_t>(k.key);
-    if (i >= shapes_.size()) shapes_.resize(i + 1);
+    if (i >= shapes_.size()) shapes_.resize(std::max(i + 1, 2 * shapes_.size()));
     if (shapes_[i].blocks_per_sm == 0) shapes_[i] = ComputeFluidShape(spec_, k, cap);
     return shapes_[i];
   }
@@ -201,7 +253,7 @@ class FluidModel final : public ContentionModel {
     r.at_ns = now;
   }
 
-  /// Gives back `sms` of r's share (set 0 only; the full path owns held_by).
+  /// Gives back `sms` of r's share (set 0 only; the full path owns HeldBy).
   void Release(Active& r, double sms) {
     if (sms <= 0.0) return;
     r.held -= sms;
@@ -213,7 +265,7 @@ class FluidModel final : public ContentionModel {
   /// Updates r's DRAM demand and the total after its share changed.
   void SetDram(Active& r) {
     const double c = r.shape.full_sms > 0.0
-                         ? r.in.dram_bytes_per_ns * std::min(1.0, r.held / r.shape.full_sms)
+                         ? r.in.dram_bytes_per_ns * MinOneRatio(r.held, r.shape.full_sms)
                          : 0.0;
     dram_demand_ += c - r.dram;
     r.dram = c;
@@ -232,14 +284,30 @@ class FluidModel final : public ContentionModel {
   }
 
   double DramRatio() const { return peak_ > 0.0 ? std::min(1.0, dram_demand_ / peak_) : 0.0; }
-  double DramFactor() const { return peak_ > 0.0 ? std::max(1.0, dram_demand_ / peak_) : 1.0; }
+  /// max(1, DRAM demand / peak); without the division when the demand is
+  /// at most the peak (then the quotient is at most 1: division is monotonic).
+  double DramFactor() const {
+    if (!(peak_ > 0.0) || dram_demand_ <= peak_) return 1.0;
+    return std::max(1.0, dram_demand_ / peak_);
+  }
+
+  /// min(1, a / b) for b > 0; without the division when a >= b (then the
+  /// quotient is at least 1: division is monotonic), so the same bits.
+  static double MinOneRatio(double a, double b) { return a >= b ? 1.0 : std::min(1.0, a / b); }
 
   /// Sets r's speed and rate for DRAM factor m, schedules its next event.
   void SetRate(Active& r, double m, double speed_corun) {
     const double mb = r.in.mem_bound;
-    r.speed = 1.0 / ((1.0 - mb) * speed_corun + mb * m);
+    const double speed = 1.0 / ((1.0 - mb) * speed_corun + mb * m);
     const double d = r.Demand();
-    r.rate = r.speed * (d > 0.0 ? std::min(1.0, r.held / d) : 1.0);
+    SetSpeedAndRate(r, speed, speed * (d > 0.0 ? MinOneRatio(r.held, d) : 1.0));
+  }
+
+  /// Sets r's speed and rate, computed as SetRate does (Share has them
+  /// already: no division twice), and schedules its next event.
+  void SetSpeedAndRate(Active& r, double speed, double rate) {
+    r.speed = speed;
+    r.rate = rate;
     const double target = r.phase == 1 ? r.remaining - r.shape.wave_ns : r.remaining;
     if (target <= kEps) {
       r.event_ns = r.at_ns;
@@ -256,10 +324,12 @@ class FluidModel final : public ContentionModel {
 
   void Recompute() {
     ++stats_.recomputes;
-    const bool simple = incremental_ && capacity_.size() == 1 && priority_count_.size() <= 1 &&
+    const bool simple = incremental_ && capacity_.size() == 1 && OnePriority() &&
                         spec_.model.corun_slowdown == 0.0 && !boundaries_;
     if (simple) {
       Incremental();
+    } else if (order_.size() == 1) {
+      ShareOne(order_[0]);
     } else {
       Share();
     }
@@ -333,88 +403,86 @@ class FluidModel final : public ContentionModel {
   /// and rates; only kernels whose rate changes are rescheduled.
   void Share() {
     const size_t sets = capacity_.size();
-    free_.assign(capacity_.begin(), capacity_.end());
+    for (size_t s = 0; s < sets; ++s) free_[s] = capacity_[s];  // (sized in the constructor)
     for (int32_t slot : order_) {  // running blocks keep their SMs (no preemption) ...
       Active& r = pool_[slot];
-      r.next_held = r.held;
-      if (r.boundary_ns <= now_) {  // ... until they end at a wave boundary
-        r.next_held = 0.0;
-        if (sets > 1) std::fill(r.held_by.begin(), r.held_by.end(), 0.0);
-      }
+      const bool boundary = r.boundary_ns <= now_;  // ... until they end at a wave boundary
       r.boundary_ns = kNever;
       wake_[slot] = r.event_ns;
       const double d = r.Demand();
       if (sets == 1) {
-        r.next_held = std::min(r.next_held, d);
+        r.next_held = std::min(boundary ? 0.0 : r.held, d);
         free_[0] -= r.next_held;
         continue;
       }
-      double excess = SumHeld(r) - d;
-      for (size_t s = sets; s-- > 0 && excess > 0.0;) {
-        const double give = std::min(excess, r.held_by[s]);
-        r.held_by[s] -= give;
+      double* held_by = HeldBy(slot);
+      if (boundary) std::fill_n(held_by, sets, 0.0);
+      // next_held: the sum of held_by once the excess is given back (computed
+      // again only when some is: the same bits as a fresh sum).
+      const double sum = SumHeld(r, held_by);
+      double excess = sum - d;
+      bool gave = false;
+      for (size_t s = r.set_last; s-- > r.set_first && excess > 0.0;) {
+        const double give = std::min(excess, held_by[s]);
+        held_by[s] -= give;
         excess -= give;
+        gave = true;
       }
-      for (size_t s = 0; s < sets; ++s) free_[s] -= r.held_by[s];
+      r.next_held = gave ? SumHeld(r, held_by) : sum;
+      for (size_t s = r.set_first; s < r.set_last; ++s) free_[s] -= held_by[s];
     }
-    for (int32_t slot : order_) {  // ... and free SMs go to kernels in dispatch order
-      Active& r = pool_[slot];
-      if (sets == 1) {
-        if (free_[0] <= kEps) break;
-        const double take = std::min(r.Demand() - r.next_held, free_[0]);
-        if (take > 0.0) {
-          r.next_held += take;
-          free_[0] -= take;
-        }
-        continue;
-      }
-      double want = r.Demand() - SumHeld(r);
-      const size_t first = r.in.partition >= 0 ? static_cast<size_t>(r.in.partition) + 1 : 0;
-      const size_t last = r.in.partition >= 0 ? first + 1 : sets;
-      for (size_t s = first; s < last && want > kEps; ++s) {
-        const double take = std::min(want, std::max(0.0, free_[s]));
-        r.held_by[s] += take;
-        free_[s] -= take;
-        want -= take;
-      }
-      r.next_held = SumHeld(r);
-    }
-    // Aggregates, recomputed from scratch (the incremental path resumes from them).
-    total_held_ = 0.0;
-    dram_demand_ = 0.0;
+    // ... and free SMs go to kernels in dispatch order; with each kernel's
+    // share known, the aggregates, recomputed from scratch (the incremental
+    // path resumes from them), in the same order.
+    double total_held = 0.0, dram_demand = 0.0, free0 = capacity_[0];
+    bool none_free = false;  // (one SM set: nothing left to hand out)
     for (int32_t slot : order_) {
       Active& r = pool_[slot];
-      total_held_ += r.next_held;
+      if (sets == 1) {
+        none_free = none_free || free_[0] <= kEps;
+        if (!none_free) {
+          const double take = std::min(r.Demand() - r.next_held, free_[0]);
+          if (take > 0.0) {
+            r.next_held += take;
+            free_[0] -= take;
+          }
+        }
+      } else {
+        double* held_by = HeldBy(slot);
+        double want = r.Demand() - r.next_held;  // (= the sum of held_by, see above)
+        bool took = false;
+        for (size_t s = r.set_first; s < r.set_last && want > kEps; ++s) {
+          const double take = std::min(want, std::max(0.0, free_[s]));
+          held_by[s] += take;
+          free_[s] -= take;
+          want -= take;
+          took = true;
+        }
+        if (took) r.next_held = SumHeld(r, held_by);
+      }
+      total_held += r.next_held;
+      free0 -= r.next_held;
       r.dram = r.shape.full_sms > 0.0
-                   ? r.in.dram_bytes_per_ns * std::min(1.0, r.next_held / r.shape.full_sms)
+                   ? r.in.dram_bytes_per_ns * MinOneRatio(r.next_held, r.shape.full_sms)
                    : 0.0;
-      dram_demand_ += r.dram;
+      dram_demand += r.dram;
     }
-    free0_ = capacity_[0];
-    for (int32_t slot : order_) free0_ -= pool_[slot].next_held;
+    total_held_ = total_held;
+    dram_demand_ = dram_demand;
+    free0_ = free0;
     const double m = DramFactor();
     m_applied_ = m;
-    const double sms = static_cast<double>(spec_.sm_count);
-    const double corun = spec_.model.corun_slowdown;
     int32_t starved_priority = INT32_MAX, lowest_holder = INT32_MIN;
     waiting_.clear();
     for (int32_t slot : order_) {
       Active& r = pool_[slot];
-      const double d = r.Demand();
-      r.waiting = r.next_held + kEps < d;
+      r.waiting = r.next_held + kEps < r.Demand();
       if (r.waiting) {
         waiting_.push_back(slot);
         starved_priority = std::min(starved_priority, r.in.priority);
       }
       if (r.next_held > kEps) lowest_holder = std::max(lowest_holder, r.in.priority);
-      const double others = corun == 0.0 ? 0.0 : (total_held_ - r.next_held) / sms;
-      const double mb = r.in.mem_bound;
-      const double speed = 1.0 / ((1.0 - mb) * (1.0 + corun * others) + mb * m);
-      const double rate = speed * (d > 0.0 ? std::min(1.0, r.next_held / d) : 1.0);
-      if (!r.touched && rate == r.rate && speed == r.speed && r.next_held == r.held) continue;
-      BringTo(r, now_);
-      r.held = r.next_held;
-      SetRate(r, m, 1.0 + corun * others);
+      ApplyShare(r, m);
     }
     // A starved kernel of higher priority takes SMs as the blocks of lower
     // ones end: wake up at their next wave boundary.
@@ -431,9 +499,88 @@ class FluidModel final : public ContentionModel {
     }
   }
 
-  static double SumHeld(const Active& r) {
+  /// Share() when one kernel runs (most events: kernels mostly run one after
+  /// another): the same operations on the same values, so the same bits,
+  /// without the lists and the loops over kernels. One kernel never
+  /// needs a wave-boundary wake-up (it is never starved while a kernel of
+  /// lower priority holds SMs).
+  void ShareOne(int32_t slot) {
+    Active& r = pool_[slot];
+    const bool boundary = r.boundary_ns <= now_;
+    r.boundary_ns = kNever;
+    wake_[slot] = r.event_ns;
+    const double d = r.Demand();
+    double held;  // becomes r.next_held
+    if (capacity_.size() == 1) {
+      held = std::min(boundary ? 0.0 : r.held, d);
+      const double free = capacity_[0] - held;
+      if (!(free <= kEps)) {
+        const double take = std::min(d - held, free);
+        if (take > 0.0) held += take;
+      }
+    } else {
+      double* held_by = HeldBy(slot);
+      if (boundary) std::fill_n(held_by, capacity_.size(), 0.0);
+      const double sum = SumHeld(r, held_by);
+      double excess = sum - d;
+      bool gave = false;
+      for (size_t s = r.set_last; s-- > r.set_first && excess > 0.0;) {
+        const double give = std::min(excess, held_by[s]);
+        held_by[s] -= give;
+        excess -= give;
+        gave = true;
+      }
+      held = gave ? SumHeld(r, held_by) : sum;
+      double want = d - held;
+      bool took = false;
+      for (size_t s = r.set_first; s < r.set_last && want > kEps; ++s) {
+        const double free = capacity_[s] - held_by[s];  // (Share's free_[s])
+        const double take = std::min(want, std::max(0.0, free));
+        held_by[s] += take;
+        want -= take;
+        took = true;
+      }
+      if (took) held = SumHeld(r, held_by);
+    }
+    r.next_held = held;
+    total_held_ = 0.0 + held;
+    free0_ = capacity_[0] - held;
+    r.dram =
+        r.shape.full_sms > 0.0 ? r.in.dram_bytes_per_ns * MinOneRatio(held, r.shape.full_sms) : 0.0;
+    dram_demand_ = 0.0 + r.dram;
+    const double m = DramFactor();
+    m_applied_ = m;
+    waiting_.clear();
+    r.waiting = held + kEps < d;
+    if (r.waiting) waiting_.push_back(slot);
+    ApplyShare(r, m);
+    boundaries_ = false;
+  }
+
+  /// The last step of Share() for one kernel: its speed and rate at share
+  /// r.next_held and DRAM factor m; a kernel whose rate changes is rescheduled.
+  void ApplyShare(Active& r, double m) {
+    const double corun = spec_.model.corun_slowdown;
+    const double others =
+        corun == 0.0 ? 0.0 : (total_held_ - r.next_held) / static_cast<double>(spec_.sm_count);
+    const double d = r.Demand();
+    const double mb = r.in.mem_bound;
+    const double speed_corun = 1.0 + corun * others;
+    // (The same expression as SetRate; r.speed1 is its value at m = speed_corun = 1.)
+    const double speed =
+        m == 1.0 && speed_corun == 1.0 ? r.speed1 : 1.0 / ((1.0 - mb) * speed_corun + mb * m);
+    const double rate = speed * (d > 0.0 ? MinOneRatio(r.next_held, d) : 1.0);
+    if (!r.touched && rate == r.rate && speed == r.speed && r.next_held == r.held) return;
+    BringTo(r, now_);
+    r.held = r.next_held;
+    SetSpeedAndRate(r, speed, rate);  // = SetRate(r, m, 1.0 + corun * others)
+  }
+
+  /// Sum of r's HeldBy() row `held_by`, in set order. Only the sets r may
+  /// take from count: the others stay exactly 0.0 (see Active::set_first).
+  static double SumHeld(const Active& r, const double* held_by) {
     double h = 0.0;
-    for (double x : r.held_by) h += x;
+    for (size_t s = r.set_first; s < r.set_last; ++s) h += held_by[s];
     return h;
   }
 
@@ -449,7 +596,7 @@ class FluidModel final : public ContentionModel {
   std::vector<int32_t> waiting_;  ///< running kernels short of their demand, dispatch order
   std::vector<int32_t> touched_;
   std::vector<int32_t> due_;
-  std::map<int32_t, int32_t> priority_count_;  ///< running kernels per priority
+  std::vector<double> held_by_;     ///< per slot, per SM set: SMs held (see HeldBy)
   std::vector<TimeNs> wake_;        ///< per slot: min(event_ns, boundary_ns), for the scans
   std::vector<FluidShape> shapes_;  ///< by KernelLaunch::key; blocks_per_sm 0 = not computed
   FluidShape scratch_shape_;

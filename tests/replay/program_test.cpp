@@ -142,7 +142,7 @@ TEST_CASE("replay program: event record -> wait across streams; batch split", "[
     REQUIRE(p.position[NodeOf(g, 0, 0, 3, true, j)] > p.position[waiter]);
   }
   REQUIRE(p.position[NodeOf(g, 0, 0, 0, true, 1)] > p.position[NodeOf(g, 0, 0, 0, true, 0)]);
-  REQUIRE(g.templates[0].kernels[0].blocks == 1);  // what-if split: 2 blocks / 2
+  REQUIRE(g.templates[0]->kernels[0].blocks == 1);  // what-if split: 2 blocks / 2
 }
 
 }  // namespace cotenant::replay

@@ -113,14 +113,15 @@ SimResult AssembleResult(const LoadedWorkload& lw, const TaskGraph& g, const Mea
 
   if (timeline) {
     std::vector<int32_t> offset;
-    for (const TenantTemplate& t : g.templates) {
+    for (const TenantTemplate* tp : g.templates) {
+      const TenantTemplate& t = *tp;
       offset.push_back(static_cast<int32_t>(result.strings.size()));
       result.strings.insert(result.strings.end(), t.trace->strings.begin(), t.trace->strings.end());
     }
     for (size_t v = 0; v < g.nodes.size(); ++v) {
       const Node& n = g.nodes[v];
       if (n.tmpl < 0 || n.kind == NodeKind::kMarker || run.start_ns[v] < 0) continue;
-      const TenantTemplate& t = g.templates[n.tenant];
+      const TenantTemplate& t = *g.templates[n.tenant];
       const Task& task = t.trace->tasks[t.nodes[n.tmpl].task];
       TimelineEntry e;
       e.tenant = n.tenant;
@@ -149,19 +150,19 @@ std::vector<Trace> MeasuredTraces(const LoadedWorkload& lw, const TaskGraph& g,
   std::vector<int64_t> next_corr(g.templates.size(), 1);
   for (size_t ti = 0; ti < g.templates.size(); ++ti) {
     Trace& out = traces[ti];
-    const Trace& in = *g.templates[ti].trace;
-    out.tenant = g.templates[ti].name;
+    const Trace& in = *g.templates[ti]->trace;
+    out.tenant = g.templates[ti]->name;
     out.device_gpu = lw.gpu.key;
     out.strings = in.strings;
     out.meta = nlohmann::json::object();
     out.meta["source"] = "cotenant replay";
     out.meta["requests"] = lw.workload.tenants[ti].requests;
-    out.meta["batch_split"] = g.templates[ti].batch_split;
+    out.meta["batch_split"] = g.templates[ti]->batch_split;
   }
   for (size_t v = 0; v < g.nodes.size(); ++v) {
     const Node& n = g.nodes[v];
     if (n.tmpl < 0 || run.start_ns[v] < 0 || run.end_ns[v] < 0) continue;
-    const TenantTemplate& t = g.templates[n.tenant];
+    const TenantTemplate& t = *g.templates[n.tenant];
     const Task& in = t.trace->tasks[t.nodes[n.tmpl].task];
     const bool keep = in.kind == TaskKind::kKernel || in.kind == TaskKind::kMemcpy ||
                       in.kind == TaskKind::kMemset || in.kind == TaskKind::kLaunch ||

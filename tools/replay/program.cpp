@@ -221,7 +221,7 @@ std::string DescribeProgram(const TaskGraph& g, const ReplayProgram& p) {
       sync += op.kind == OpKind::kSync;
     }
     out += "thread " + std::to_string(i) + " (tenant " +
-           (t.tenant >= 0 ? g.templates[t.tenant].name : std::string("?")) +
+           (t.tenant >= 0 ? g.templates[t.tenant]->name : std::string("?")) +
            (t.graph_thread < 0 ? ", issuer" : "") + "): " + std::to_string(host) + " host calls, " +
            std::to_string(gpu) + " GPU tasks, " + std::to_string(sync) + " syncs\n";
   }

@@ -112,8 +112,8 @@ class Runner {
     COTENANT_CUDA(cudaMemset(dram_, 0, bytes));
     dram_elems_ = static_cast<long long>(bytes / sizeof(float));
     int64_t copy_bytes = 1;
-    for (const TenantTemplate& t : g_.templates)
-      for (const Task& task : t.trace->tasks)
+    for (const TenantTemplate* t : g_.templates)
+      for (const Task& task : t->trace->tasks)
         if (task.kind == TaskKind::kMemcpy || task.kind == TaskKind::kMemset)
           copy_bytes = std::max(copy_bytes, task.bytes);
     copy_bytes_ = static_cast<size_t>(copy_bytes);
@@ -203,7 +203,7 @@ class Runner {
         distinct;
     std::vector<double> errors;
     for (size_t ti = 0; ti < g_.templates.size(); ++ti) {
-      const TenantTemplate& t = g_.templates[ti];
+      const TenantTemplate& t = *g_.templates[ti];
       configs_[ti].resize(t.kernels.size());
       for (size_t ki = 0; ki < t.kernels.size(); ++ki) {
         const KernelLaunch& k = t.kernels[ki];
@@ -370,7 +370,7 @@ class Runner {
     const int32_t v = op.node;
     const Node& node = g_.nodes[v];
     const TemplateNode& tn = g_.Tmpl(node);
-    const TenantTemplate& t = g_.templates[node.tenant];
+    const TenantTemplate& t = *g_.templates[node.tenant];
     const Task& task = t.trace->tasks[tn.task];
     while (Now() < op.release_ns) {
       if (abort_.load()) throw std::runtime_error("aborted");
