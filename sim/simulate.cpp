@@ -108,6 +108,43 @@ LoadedWorkload LoadTraces(const std::vector<std::string>& trace_paths, const std
   return lw;
 }
 
+std::vector<TenantResult> TenantResults(const Workload& w, const TaskGraph& g,
+                                        const std::function<TimeNs(int32_t)>& end_of) {
+  std::vector<TenantResult> out;
+  for (size_t ti = 0; ti < w.tenants.size(); ++ti) {
+    TenantResult tr;
+    tr.name = w.tenants[ti].name;
+    tr.requests = w.tenants[ti].requests;
+    for (size_t r = 0; r < g.end_gate[ti].size(); ++r) {
+      // Closed loop: request 0 arrives at its release, later ones when the
+      // previous one completes (a group or stage wait counts as latency).
+      const TimeNs arrival = !g.closed[ti] ? g.arrival_ns[ti][r]
+                             : r == 0      ? g.release_ns[g.start_gate[ti][0]]
+                                           : end_of(g.end_gate[ti][r - 1]);
+      const TimeNs done = end_of(g.end_gate[ti][r]);
+      tr.latencies_ns.push_back(done - arrival);
+      tr.finish_ns = std::max(tr.finish_ns, done);
+      if (w.tenants[ti].slo_ns > 0 && done - arrival > w.tenants[ti].slo_ns) ++tr.slo_violations;
+    }
+    std::vector<TimeNs> sorted = tr.latencies_ns;
+    std::sort(sorted.begin(), sorted.end());
+    if (!sorted.empty()) {
+      __int128 sum = 0;
+      for (TimeNs x : sorted) sum += x;
+      tr.latency.mean = static_cast<TimeNs>((sum + static_cast<__int128>(sorted.size() / 2)) /
+                                            static_cast<__int128>(sorted.size()));
+      tr.latency.p50 = Percentile(sorted, 0.50);
+      tr.latency.p99 = Percentile(sorted, 0.99);
+      tr.latency.max = sorted.back();
+    }
+    tr.throughput_rps = tr.finish_ns > 0 ? static_cast<double>(tr.requests) * 1e9 /
+                                               static_cast<double>(tr.finish_ns)
+                                         : 0.0;
+    out.push_back(std::move(tr));
+  }
+  return out;
+}
+
 SimResult Simulate(const LoadedWorkload& lw, const Plan& plan, const SimOptions& options) {
   SimResult result;
   result.model = options.model;
@@ -152,39 +189,9 @@ SimResult Simulate(const LoadedWorkload& lw, const Plan& plan, const SimOptions&
   result.stats.model_recomputes = ms.recomputes;
 
   // Per-tenant latencies and the makespan.
-  const Workload& w = lw.workload;
-  for (size_t ti = 0; ti < w.tenants.size(); ++ti) {
-    TenantResult tr;
-    tr.name = w.tenants[ti].name;
-    tr.requests = w.tenants[ti].requests;
-    for (size_t r = 0; r < g.end_gate[ti].size(); ++r) {
-      // Closed loop: request 0 arrives at its release, later ones when the
-      // previous one completes (a group or stage wait counts as latency).
-      const TimeNs arrival = !g.closed[ti] ? g.arrival_ns[ti][r]
-                             : r == 0      ? g.release_ns[g.start_gate[ti][0]]
-                                           : engine.end_ns(g.end_gate[ti][r - 1]);
-      const TimeNs done = engine.end_ns(g.end_gate[ti][r]);
-      tr.latencies_ns.push_back(done - arrival);
-      tr.finish_ns = std::max(tr.finish_ns, done);
-      if (w.tenants[ti].slo_ns > 0 && done - arrival > w.tenants[ti].slo_ns) ++tr.slo_violations;
-    }
-    std::vector<TimeNs> sorted = tr.latencies_ns;
-    std::sort(sorted.begin(), sorted.end());
-    if (!sorted.empty()) {
-      __int128 sum = 0;
-      for (TimeNs x : sorted) sum += x;
-      tr.latency.mean = static_cast<TimeNs>((sum + static_cast<__int128>(sorted.size() / 2)) /
-                                            static_cast<__int128>(sorted.size()));
-      tr.latency.p50 = Percentile(sorted, 0.50);
-      tr.latency.p99 = Percentile(sorted, 0.99);
-      tr.latency.max = sorted.back();
-    }
-    tr.throughput_rps = tr.finish_ns > 0 ? static_cast<double>(tr.requests) * 1e9 /
-                                               static_cast<double>(tr.finish_ns)
-                                         : 0.0;
+  result.tenants = TenantResults(lw.workload, g, [&engine](int32_t v) { return engine.end_ns(v); });
+  for (const TenantResult& tr : result.tenants)
     result.makespan_ns = std::max(result.makespan_ns, tr.finish_ns);
-    result.tenants.push_back(std::move(tr));
-  }
   for (size_t v = 0; v < g.nodes.size(); ++v)
     result.makespan_ns = std::max(result.makespan_ns, engine.end_ns(static_cast<int32_t>(v)));
 
@@ -200,7 +207,7 @@ SimResult Simulate(const LoadedWorkload& lw, const Plan& plan, const SimOptions&
     double sm_work = 0.0;
     for (size_t ti = 0; ti < g.templates.size(); ++ti) {
       const TenantTemplate& t = *g.templates[ti];
-      sm_work += t.sm_work * static_cast<double>(w.tenants[ti].requests * t.batch_split);
+      sm_work += t.sm_work * static_cast<double>(lw.workload.tenants[ti].requests * t.batch_split);
     }
     std::vector<TimeNs> own_ready;  // (unused with a workspace)
     result.lower_bound_ns =

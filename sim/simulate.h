@@ -126,6 +126,16 @@ struct SimResult {
   std::vector<std::string> strings;     ///< names and labels the timeline refers to
 };
 
+struct TaskGraph;
+
+/// Per-tenant results of one run of `g` given each node's end time
+/// (`end_of`): latency of every request from its arrival (closed loop: the
+/// previous request's completion, so group and stage waits count) to its
+/// end gate, SLO misses, finish, mean/p50/p99/max and throughput. Shared by
+/// Simulate and the replay harness so both count latency the same way.
+std::vector<TenantResult> TenantResults(const Workload& w, const TaskGraph& g,
+                                        const std::function<TimeNs(int32_t)>& end_of);
+
 /// Runs the simulation. Throws InputError when the plan does not fit the
 /// workload or the workload deadlocks (naming the waiting tasks).
 SimResult Simulate(const LoadedWorkload& lw, const Plan& plan, const SimOptions& options);

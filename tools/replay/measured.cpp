@@ -9,14 +9,6 @@
 namespace cotenant::replay {
 namespace {
 
-/// Nearest-rank percentile of sorted values, as sim/simulate.cpp.
-TimeNs Percentile(const std::vector<TimeNs>& sorted, double q) {
-  if (sorted.empty()) return 0;
-  size_t rank = static_cast<size_t>(std::ceil(q * static_cast<double>(sorted.size())));
-  rank = std::min(std::max<size_t>(rank, 1), sorted.size());
-  return sorted[rank - 1];
-}
-
 /// End time of every node: measured for real nodes, derived for the rest.
 std::vector<TimeNs> CompletionTimes(const TaskGraph& g, const MeasuredRun& run) {
   std::vector<TimeNs> end(g.nodes.size(), 0);
@@ -54,37 +46,9 @@ SimResult AssembleResult(const LoadedWorkload& lw, const TaskGraph& g, const Mea
   SimResult result;
   result.model = "measured";
   const std::vector<TimeNs> end = CompletionTimes(g, run);
-  const Workload& w = lw.workload;
-  for (size_t ti = 0; ti < w.tenants.size(); ++ti) {
-    TenantResult tr;
-    tr.name = w.tenants[ti].name;
-    tr.requests = w.tenants[ti].requests;
-    for (size_t r = 0; r < g.end_gate[ti].size(); ++r) {
-      const TimeNs arrival = !g.closed[ti] ? g.arrival_ns[ti][r]
-                             : r == 0      ? g.release_ns[g.start_gate[ti][0]]
-                                           : end[g.end_gate[ti][r - 1]];
-      const TimeNs done = end[g.end_gate[ti][r]];
-      tr.latencies_ns.push_back(done - arrival);
-      tr.finish_ns = std::max(tr.finish_ns, done);
-      if (w.tenants[ti].slo_ns > 0 && done - arrival > w.tenants[ti].slo_ns) ++tr.slo_violations;
-    }
-    std::vector<TimeNs> sorted = tr.latencies_ns;
-    std::sort(sorted.begin(), sorted.end());
-    if (!sorted.empty()) {
-      __int128 sum = 0;
-      for (TimeNs x : sorted) sum += x;
-      tr.latency.mean = static_cast<TimeNs>((sum + static_cast<__int128>(sorted.size() / 2)) /
-                                            static_cast<__int128>(sorted.size()));
-      tr.latency.p50 = Percentile(sorted, 0.50);
-      tr.latency.p99 = Percentile(sorted, 0.99);
-      tr.latency.max = sorted.back();
-    }
-    tr.throughput_rps = tr.finish_ns > 0 ? static_cast<double>(tr.requests) * 1e9 /
-                                               static_cast<double>(tr.finish_ns)
-                                         : 0.0;
+  result.tenants = TenantResults(lw.workload, g, [&end](int32_t v) { return end[v]; });
+  for (const TenantResult& tr : result.tenants)
     result.makespan_ns = std::max(result.makespan_ns, tr.finish_ns);
-    result.tenants.push_back(std::move(tr));
-  }
   for (TimeNs t : end) result.makespan_ns = std::max(result.makespan_ns, t);
 
   // SMs busy: the union of kernel intervals.
