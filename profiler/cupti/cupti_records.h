@@ -79,6 +79,9 @@ class RecordNormaliser {
   /// from external correlation records.
   const std::map<int64_t, std::pair<int, uint64_t>>& external_ids() const { return external_; }
 
+  /// Forgets the external ids seen so far (replay collects run by run).
+  void ForgetExternalIds() { external_.clear(); }
+
  private:
   /// A start marker waiting for its end.
   struct OpenRange {

@@ -97,6 +97,14 @@ InjectSettings ReadInjectSettings(const EnvLookup& env, int64_t pid, const std::
                          "\"; NVTX ranges were not captured");
   }
 
+  const std::string replay = Get(env, "COTENANT_REPLAY");
+  if (replay == "1") {
+    s.replay = true;
+  } else if (!replay.empty() && replay != "0") {
+    s.problems.push_back("COTENANT_REPLAY: expected \"0\" or \"1\", found \"" + replay +
+                         "\"; a trace is written instead");
+  }
+
   const std::string counters = Get(env, "COTENANT_COUNTERS");
   if (!counters.empty()) s.counters_out = ExpandPid(counters, pid);
   return s;

@@ -20,6 +20,10 @@ struct InjectSettings {
   Window window;             ///< which part of the run becomes the trace
   bool nvtx = false;         ///< enable NVTX marker records
   std::string counters_out;  ///< counter pass output ("%p" replaced); "" = trace instead
+  /// COTENANT_REPLAY=1: timing for the replay harness (replay_client.h):
+  /// only kernels, copies, memsets, runtime calls and external correlations
+  /// are recorded, handed over in-process, and no trace is written.
+  bool replay = false;
   /// Settings that could not be used, one line each; each makes the output
   /// incomplete.
   std::vector<std::string> problems;
@@ -28,8 +32,8 @@ struct InjectSettings {
 /// Looks up an environment variable; nullptr when unset.
 using EnvLookup = std::function<const char*(const char*)>;
 
-/// Reads COTENANT_TRACE_OUT, COTENANT_TENANT, COTENANT_WINDOW, COTENANT_NVTX
-/// and COTENANT_COUNTERS through `env`. `pid` replaces "%p" in paths;
+/// Reads COTENANT_TRACE_OUT, COTENANT_TENANT, COTENANT_WINDOW, COTENANT_NVTX,
+/// COTENANT_COUNTERS and COTENANT_REPLAY through `env`. `pid` replaces "%p" in paths;
 /// `cmdline` is the NUL-separated command line (/proc/self/cmdline) that
 /// names the default tenant. A bad COTENANT_WINDOW becomes a problem and the
 /// window "all"; nothing throws.

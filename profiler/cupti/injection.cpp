@@ -14,6 +14,7 @@
 #include <exception>
 #include <new>
 #include <string>
+#include <vector>
 
 #include "profiler/cupti/cupti_check.h"
 #include "profiler/cupti/cupti_records.h"
@@ -21,6 +22,7 @@
 #include "profiler/cupti/driver_api.h"
 #include "profiler/cupti/inject_env.h"
 #include "profiler/cupti/range_profiler.h"
+#include "profiler/cupti/replay_client.h"
 #include "profiler/cupti/trace_session.h"
 
 namespace cotenant::profiler::cupti {
@@ -36,6 +38,8 @@ std::atomic<TraceSession*> g_session{nullptr};
 std::atomic<CounterPass*> g_counters{nullptr};
 int64_t g_pid = 0;  ///< the process that initialised; forks do nothing at exit
 std::atomic<bool> g_exited{false};
+/// Replay mode started without a CUPTI failure (replay_client.h).
+std::atomic<bool> g_replay_ready{false};
 
 void CUPTIAPI BufferRequested(uint8_t** buffer, size_t* size, size_t* max_records) {
   *max_records = 0;  // as many as fit
@@ -55,6 +59,17 @@ void CUPTIAPI BufferCompleted(CUcontext context, uint32_t stream_id, uint8_t* bu
     session->AddDropped(static_cast<int64_t>(dropped));
   }
   std::free(buffer);
+}
+
+/// Replay mode (COTENANT_REPLAY=1) records only what the replay harness
+/// reads: GPU work, the runtime calls that carry its external ids, and the
+/// ids. Fewer kinds, less perturbation of the replayed launches.
+void EnableReplayActivities() {
+  COTENANT_CUPTI_CALL(cuptiActivityEnable(CUPTI_ACTIVITY_KIND_CONCURRENT_KERNEL));
+  COTENANT_CUPTI_CALL(cuptiActivityEnable(CUPTI_ACTIVITY_KIND_MEMCPY));
+  COTENANT_CUPTI_CALL(cuptiActivityEnable(CUPTI_ACTIVITY_KIND_MEMSET));
+  COTENANT_CUPTI_CALL(cuptiActivityEnable(CUPTI_ACTIVITY_KIND_RUNTIME));
+  COTENANT_CUPTI_CALL(cuptiActivityEnable(CUPTI_ACTIVITY_KIND_EXTERNAL_CORRELATION));
 }
 
 /// Enables the activity kinds traced (MARKER only with COTENANT_NVTX=1), one
@@ -124,7 +139,12 @@ void StartTracing(TraceSession* session, const InjectSettings& settings) {
       CUPTI_SUCCESS) {
     return;
   }
-  EnableActivities(settings.nvtx);
+  if (settings.replay) {
+    EnableReplayActivities();
+    g_replay_ready.store(Problems().Lines().empty());
+  } else {
+    EnableActivities(settings.nvtx);
+  }
 }
 
 int Initialize() {
@@ -166,6 +186,47 @@ int Initialize() {
 }
 
 }  // namespace
+
+/// replay_client.h, behind the exported C functions below.
+int ReplayReady() { return g_replay_ready.load() && g_session.load() != nullptr ? 1 : 0; }
+
+int PushId(uint64_t id) {
+  return COTENANT_CUPTI_CALL(cuptiActivityPushExternalCorrelationId(
+             CUPTI_EXTERNAL_CORRELATION_KIND_CUSTOM0, id)) == CUPTI_SUCCESS
+             ? 0
+             : -1;
+}
+
+int PopId() {
+  uint64_t last = 0;
+  return COTENANT_CUPTI_CALL(cuptiActivityPopExternalCorrelationId(
+             CUPTI_EXTERNAL_CORRELATION_KIND_CUSTOM0, &last)) == CUPTI_SUCCESS
+             ? 0
+             : -1;
+}
+
+uint64_t Timestamp() {
+  uint64_t t = 0;
+  return COTENANT_CUPTI_CALL(cuptiGetTimestamp(&t)) == CUPTI_SUCCESS ? t : 0;
+}
+
+int64_t Collect(CotenantTimingFn fn, void* context) {
+  TraceSession* session = g_session.load();
+  if (!ReplayReady() || session == nullptr || fn == nullptr) {
+    Warn("replay timing asked for, but the library is not in replay mode (COTENANT_REPLAY=1)");
+    return -1;
+  }
+  if (COTENANT_CUPTI_CALL(cuptiActivityFlushAll(CUPTI_ACTIVITY_FLAG_FLUSH_FORCED)) !=
+      CUPTI_SUCCESS) {
+    return -1;
+  }
+  const std::vector<TaggedTiming> tagged =
+      session->TakeTagged(CUPTI_EXTERNAL_CORRELATION_KIND_CUSTOM0);
+  for (const TaggedTiming& t : tagged)
+    fn(context, t.id, static_cast<uint64_t>(t.start_ns), static_cast<uint64_t>(t.end_ns));
+  return static_cast<int64_t>(tagged.size());
+}
+
 }  // namespace cotenant::profiler::cupti
 
 /// The entry point the CUDA driver calls (by name) when CUDA_INJECTION64_PATH
@@ -180,4 +241,31 @@ extern "C" __attribute__((visibility("default"))) int InitializeInjection(void) 
     cotenant::profiler::cupti::Warn("initialisation failed");
   }
   return 1;
+}
+
+// The replay harness's timing interface (replay_client.h). Each is safe to
+// call in any mode; nothing throws out of them.
+#define COTENANT_EXPORT extern "C" __attribute__((visibility("default")))
+
+COTENANT_EXPORT int cotenant_inject_replay_ready(void) {
+  return cotenant::profiler::cupti::ReplayReady();
+}
+
+COTENANT_EXPORT int cotenant_inject_push_id(uint64_t id) {
+  return cotenant::profiler::cupti::PushId(id);
+}
+
+COTENANT_EXPORT int cotenant_inject_pop_id(void) { return cotenant::profiler::cupti::PopId(); }
+
+COTENANT_EXPORT uint64_t cotenant_inject_timestamp(void) {
+  return cotenant::profiler::cupti::Timestamp();
+}
+
+COTENANT_EXPORT int64_t cotenant_inject_collect(CotenantTimingFn fn, void* context) {
+  try {
+    return cotenant::profiler::cupti::Collect(fn, context);
+  } catch (...) {
+    cotenant::profiler::cupti::Warn("collecting replay timings failed");
+  }
+  return -1;
 }

@@ -68,11 +68,34 @@ void TraceSession::SetLoadedCuptiVersion(uint32_t version) noexcept {
   loaded_version_ = version;
 }
 
+std::vector<TaggedTiming> TraceSession::TakeTagged(int external_kind) noexcept {
+  std::vector<TaggedTiming> out;
+  try {
+    std::lock_guard<std::mutex> lock(mu_);
+    const auto& ext = normaliser_.external_ids();
+    for (const GpuActivity& a : capture_.gpu) {
+      const auto it = ext.find(a.correlation);
+      if (it == ext.end() || it->second.first != external_kind) continue;
+      out.push_back({it->second.second, a.start_ns, a.end_ns});
+    }
+    capture_.api.clear();
+    capture_.gpu.clear();
+    capture_.syncs.clear();
+    capture_.ranges.clear();
+    normaliser_.ForgetExternalIds();
+  } catch (const std::exception& e) {
+    Problems().Add(std::string("collecting replay timings failed: ") + e.what());
+    out.clear();
+  }
+  return out;
+}
+
 bool TraceSession::Finish() noexcept {
   try {
     std::lock_guard<std::mutex> lock(mu_);
     if (finished_) return false;
     finished_ = true;
+    if (settings_.replay) return true;  // replay collects in-process; no file
     normaliser_.Finish();
     const RecordStats& stats = normaliser_.stats();
     if (stats.open_ranges > 0) {

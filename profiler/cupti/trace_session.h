@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "profiler/capture.h"
 #include "profiler/cupti/cupti_records.h"
@@ -17,6 +18,12 @@ namespace cotenant::profiler::cupti {
 
 /// The source written to the trace's `meta.source`.
 std::string ProfilerSource();
+
+/// A GPU activity whose API call carried an external id (replay timing).
+struct TaggedTiming {
+  uint64_t id = 0;                  ///< the external id pushed before the call
+  TimeNs start_ns = 0, end_ns = 0;  ///< CUPTI clock
+};
 
 class TraceSession {
  public:
@@ -40,12 +47,18 @@ class TraceSession {
   void SetLoadedCuptiVersion(uint32_t version) noexcept;
 
   /// Builds the trace (BuildTrace with the settings' tenant and window) and
-  /// writes it to the settings' trace_out. Problems from Problems() and the
-  /// settings mark it incomplete. A window that selects nothing falls back to
-  /// the whole capture (a problem). Prints one summary line on stderr.
-  /// Returns false when no file could be written (the message is printed).
-  /// Call once; later buffers are ignored. Never throws.
+  /// writes it to the settings' trace_out; in replay mode writes nothing. Problems from Problems()
+  /// and the settings mark it incomplete. A window that selects nothing falls back to the whole
+  /// capture (a problem). Prints one summary line on stderr. Returns false when no file could be
+  /// written (the message is printed). Call once; later buffers are ignored. Never throws.
   bool Finish() noexcept;
+
+  /// Replay timing: every GPU activity captured since the previous call
+  /// whose API call carried an external id of `external_kind` (a
+  /// CUpti_ExternalCorrelationKind), in capture order; then forgets all
+  /// records captured so far, so memory stays bounded over many runs.
+  /// Thread-safe; never throws (a failure is a problem and an empty list).
+  std::vector<TaggedTiming> TakeTagged(int external_kind) noexcept;
 
   /// The trace Finish() wrote (for tests); empty before.
   const Trace& trace() const { return trace_; }

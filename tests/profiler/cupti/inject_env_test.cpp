@@ -72,6 +72,13 @@ TEST_CASE("settings come from the COTENANT_ variables", "[cupti]") {
   CHECK(s.problems.empty());
   CHECK(ReadInjectSettings(Env({{"COTENANT_WINDOW", "profiler"}}), 1, "").window.kind ==
         Window::Kind::kProfiler);
+  CHECK_FALSE(s.replay);
+  CHECK(ReadInjectSettings(Env({{"COTENANT_REPLAY", "1"}}), 1, "").replay);
+  const InjectSettings bad = ReadInjectSettings(Env({{"COTENANT_REPLAY", "on"}}), 1, "");
+  CHECK_FALSE(bad.replay);
+  REQUIRE(bad.problems.size() == 1);
+  CHECK(bad.problems[0] ==
+        "COTENANT_REPLAY: expected \"0\" or \"1\", found \"on\"; a trace is written instead");
 }
 
 TEST_CASE("bad settings become problems, never errors", "[cupti]") {

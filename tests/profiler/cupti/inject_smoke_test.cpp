@@ -16,6 +16,7 @@
 #include <sstream>
 
 #include "profiler/counters.h"
+#include "profiler/cupti/replay_client.h"
 #include "sim/trace.h"
 #include "tests/sim/test_util.h"
 
@@ -68,10 +69,20 @@ std::string Slurp(const std::string& path) {
   return s.str();
 }
 
-TEST_CASE("the library exports only its entry point's name to the driver", "[inject]") {
+TEST_CASE("the library exports only its entry point and the replay timing interface", "[inject]") {
   void* lib = dlopen(COTENANT_INJECT_LIB, RTLD_NOW | RTLD_LOCAL);
   REQUIRE(lib != nullptr);
   CHECK(dlsym(lib, "InitializeInjection") != nullptr);
+  for (const char* name :
+       {kReplayReadySymbol, kPushIdSymbol, kPopIdSymbol, kTimestampSymbol, kCollectSymbol}) {
+    CHECK(dlsym(lib, name) != nullptr);
+  }
+  // Not initialised (no driver called InitializeInjection): not in replay
+  // mode, and collecting says so instead of crashing.
+  auto ready = reinterpret_cast<CotenantReplayReadyFn>(dlsym(lib, kReplayReadySymbol));
+  auto collect = reinterpret_cast<CotenantCollectFn>(dlsym(lib, kCollectSymbol));
+  CHECK(ready() == 0);
+  CHECK(collect([](void*, uint64_t, uint64_t, uint64_t) {}, nullptr) == -1);
   // Library code is hidden: a profiled program that links cotenant itself
   // keeps its own copy.
   CHECK(dlsym(lib,
@@ -101,6 +112,14 @@ TEST_CASE("a failed CUPTI start still exits cleanly and writes an incomplete tra
     traces += e.path().extension() == ".json" ? 1 : 0;
   }
   CHECK(traces == 1);
+}
+
+TEST_CASE("replay mode without a GPU exits cleanly and writes no trace", "[inject]") {
+  TempDir dir("cotenant_inject_replay");
+  const auto [pid, status] = RunChild(
+      {{"COTENANT_TRACE_OUT", dir / "t.%p.json"}, {"COTENANT_REPLAY", "1"}}, dir / "stderr.txt");
+  CHECK(status == 0);
+  CHECK_FALSE(fs::exists(dir / ("t." + std::to_string(pid) + ".json")));
 }
 
 TEST_CASE("the counter pass writes its file even when CUPTI refuses", "[inject]") {

@@ -3,6 +3,7 @@
 #include "profiler/cupti/trace_session.h"
 
 #include <catch2/catch.hpp>
+#include <filesystem>
 
 #include "profiler/cupti/cupti_check.h"
 #include "sim/trace.h"
@@ -312,6 +313,62 @@ TEST_CASE("an unwritable output is a message, not a crash", "[cupti]") {
   TraceSession session(Settings("/nonexistent-dir/sub/t.json"), 1);
   FeedSteps(&session);
   CHECK_FALSE(session.Finish());
+}
+
+TEST_CASE("replay mode hands tagged GPU times over and writes no trace", "[cupti]") {
+  Problems().Clear();
+  TempDir dir("cotenant_cupti_replay");
+  InjectSettings settings = Settings(dir / "t.json");
+  settings.replay = true;
+  TraceSession session(settings, 5);
+  // Run 1: a calibration launch (untagged, corr 9), two tagged launches
+  // (nodes 4 and 7 -> ids 5 and 8) and a tagged copy; a PyTorch-style id of
+  // another kind (CUSTOM1) on the last launch is not replay's.
+  RecordBuffer host;
+  host.Add(Runtime(kLaunch, 77, 100, 200, 9));
+  host.Add(External(5, 10));
+  host.Add(Runtime(kLaunch, 77, 300, 400, 10));
+  host.Add(External(8, 11));
+  host.Add(Runtime(kLaunch, 78, 310, 410, 11));
+  host.Add(External(9, 12));
+  host.Add(Runtime(CUPTI_RUNTIME_TRACE_CBID_cudaMemcpyAsync_v3020, 78, 500, 600, 12));
+  auto other = External(3, 13);
+  other.externalKind = CUPTI_EXTERNAL_CORRELATION_KIND_CUSTOM1;
+  host.Add(other);
+  host.Add(Runtime(kLaunch, 78, 700, 800, 13));
+  RecordBuffer gpu;
+  gpu.Add(Kernel("calibration", 7, 150, 250, 9));
+  gpu.Add(Kernel("replay", 7, 1000, 2000, 10));
+  gpu.Add(Kernel("replay", 9, 1500, 2600, 11));
+  gpu.Add(Memcpy(CUPTI_ACTIVITY_MEMCPY_KIND_HTOD, 4096, 9, 2600, 2900, 12));
+  gpu.Add(Kernel("replay", 9, 3000, 3100, 13));
+  session.HandleBuffer(host.data(), host.size());
+  session.HandleBuffer(gpu.data(), gpu.size());
+  std::vector<TaggedTiming> got = session.TakeTagged(CUPTI_EXTERNAL_CORRELATION_KIND_CUSTOM0);
+  REQUIRE(got.size() == 3);
+  CHECK(got[0].id == 5);
+  CHECK(got[0].start_ns == 1000);
+  CHECK(got[0].end_ns == 2000);
+  CHECK(got[1].id == 8);
+  CHECK(got[1].start_ns == 1500);
+  CHECK(got[2].id == 9);
+  CHECK(got[2].end_ns == 2900);
+  // Everything was forgotten: a second collect of nothing new is empty.
+  CHECK(session.TakeTagged(CUPTI_EXTERNAL_CORRELATION_KIND_CUSTOM0).empty());
+  // Run 2 reuses the ids with new correlations.
+  RecordBuffer host2, gpu2;
+  host2.Add(External(5, 20));
+  host2.Add(Runtime(kLaunch, 77, 5000, 5100, 20));
+  gpu2.Add(Kernel("replay", 7, 6000, 6500, 20));
+  session.HandleBuffer(gpu2.data(), gpu2.size());  // the GPU buffer may come first
+  session.HandleBuffer(host2.data(), host2.size());
+  got = session.TakeTagged(CUPTI_EXTERNAL_CORRELATION_KIND_CUSTOM0);
+  REQUIRE(got.size() == 1);
+  CHECK(got[0].id == 5);
+  CHECK(got[0].start_ns == 6000);
+  // At exit: nothing written.
+  CHECK(session.Finish());
+  CHECK_FALSE(std::filesystem::exists(dir / "t.json"));
 }
 
 }  // namespace
