@@ -145,4 +145,38 @@ TEST_CASE("replay program: event record -> wait across streams; batch split", "[
   REQUIRE(g.templates[0]->kernels[0].blocks == 1);  // what-if split: 2 blocks / 2
 }
 
+TEST_CASE("replay program: kernels with their own priority or SM cap get side streams",
+          "[replay][program]") {
+  // Three kernels on stream 7: the second has a what-if priority, the third
+  // an SM cap; two requests share the side streams.
+  Trace t = MakeTrace(
+      "a", {Kernel(1, 7, 0, 1000, 8), Kernel(2, 7, 1000, 1000, 8), Kernel(3, 7, 2000, 1000, 8)});
+  t.tasks[1].priority = -2;
+  t.tasks[2].sm_count = 2;
+  const LoadedWorkload lw = Make({{t, 2}});
+  const TaskGraph g = BuildTaskGraph(lw, Plan{});
+  const ReplayProgram p = BuildReplayProgram(g);
+  REQUIRE(p.side_streams.size() == 2);
+  const int32_t stream = g.nodes[NodeOf(g, 0, 0, 0)].stream;
+  REQUIRE(p.side_streams[0].stream == stream);
+  REQUIRE(p.side_streams[0].priority == -2);
+  REQUIRE(p.side_streams[0].partition == -1);
+  REQUIRE(p.side_streams[1].stream == stream);
+  REQUIRE(p.side_streams[1].priority == 0);
+  REQUIRE(p.side_streams[1].partition == 0);
+  REQUIRE(g.partitions.sm_counts == std::vector<int32_t>{2});
+  for (int r = 0; r < 2; ++r) {
+    REQUIRE(p.side_stream_of[NodeOf(g, 0, r, 0)] == -1);
+    REQUIRE(p.side_stream_of[NodeOf(g, 0, r, 1)] == 0);
+    REQUIRE(p.side_stream_of[NodeOf(g, 0, r, 2)] == 1);
+  }
+  // A plan priority of the tenant itself is the stream's, not a side stream's.
+  Plan plan;
+  plan.tenants["a"].priority = -2;
+  const ReplayProgram q = BuildReplayProgram(BuildTaskGraph(lw, plan));
+  REQUIRE(q.side_streams.size() == 1);
+  REQUIRE(q.side_streams[0].priority == -2);
+  REQUIRE(q.side_streams[0].partition == 0);
+}
+
 }  // namespace cotenant::replay

@@ -10,10 +10,9 @@
 #include "sim/graph.h"
 #include "tools/cotenant/commands.h"
 #include "tools/cotenant/common.h"
+#include "tools/cotenant/replay_cli.h"
 #include "tools/cotenant/table.h"
 #include "tools/replay/calibration.h"
-#include "tools/replay/measured.h"
-#include "tools/replay/program.h"
 #include "tools/replay/runner.h"
 
 namespace cotenant::cli {
@@ -64,9 +63,10 @@ RunFn AddCalibrate(CLI::App* sub) {
   struct Options {
     std::string gpu, out, report, date;
     std::vector<std::string> fix;
-    int repeat = 3, device = 0, iterations = 4;
+    ReplayCliOptions replay;
   };
   auto o = std::make_shared<Options>();
+  o->replay.repeat = 3;
   sub->add_option("-g,--gpu", o->gpu, "GPU spec key or file to start from")->required();
   sub->add_option("-o,--output", o->out,
                   "Write the calibrated GPU spec (cotenant.gpu/1), e.g. configs/gpus/KEY.json")
@@ -74,12 +74,7 @@ RunFn AddCalibrate(CLI::App* sub) {
   sub->add_option("--report", o->report, "Write the fit report (cotenant.calibration/1)");
   sub->add_option("--fix", o->fix, "Keep a parameter at the spec's value (repeatable)")
       ->check(CLI::IsMember({"dram_efficiency", "corun_slowdown", "launch_latency_ns"}));
-  sub->add_option("--repeat", o->repeat,
-                  "Measured runs per benchmark; the run of median makespan is used")
-      ->check(CLI::Range(1, 1000));
-  sub->add_option("--device", o->device, "CUDA device ordinal")->check(CLI::NonNegativeNumber);
-  sub->add_option("--calibration-iterations", o->iterations, "Work refinements per distinct kernel")
-      ->check(CLI::Range(0, 50));
+  AddReplayOptions(sub, &o->replay);
   sub->add_option("--date", o->date, "Date recorded in the spec (default: today, UTC)");
   sub->footer(
       "Example:\n"
@@ -91,29 +86,20 @@ RunFn AddCalibrate(CLI::App* sub) {
     }
     const GpuSpec spec = LoadGpuSpec(o->gpu);
     const std::vector<replay::MicroBenchmark> set = replay::BuildMicroBenchmarks(spec);
-    std::string device;
+    std::string device, driver;
     size_t done = 0;
     const replay::CoRunTimes measured =
         replay::MeasureCoRun(spec, set, [&](const LoadedWorkload& lw, const Plan& plan) {
           const TaskGraph g = BuildTaskGraph(lw, plan);
-          const replay::ReplayProgram program = replay::BuildReplayProgram(g);
-          replay::ReplayOptions ro;
-          ro.device = o->device;
-          ro.repeat = o->repeat;
-          ro.calibration_iterations = o->iterations;
-          ro.max_connections = plan.max_connections;
-          const replay::ReplayReport rep = replay::RunReplay(lw, g, program, ro);
-          device = rep.device_name;
-          std::vector<SimResult> runs;
-          for (const replay::MeasuredRun& run : rep.runs)
-            runs.push_back(replay::AssembleResult(lw, g, run, false));
-          std::sort(runs.begin(), runs.end(), [](const SimResult& a, const SimResult& b) {
-            return a.makespan_ns < b.makespan_ns;
-          });
+          const replay::ReplayOptions ro =
+              MakeReplayOptions(o->replay, plan.max_connections, nullptr);
+          const MeasuredPlan m = MeasurePlan(lw, g, ro, false);
+          device = m.report.device_name;
+          driver = std::to_string(m.report.driver_version);
           ++done;
-          std::fprintf(stderr, "calibrate: %zu/%zu %s\n", done, set.size(),
-                       set[done - 1].name.c_str());
-          return runs[runs.size() / 2];
+          std::fprintf(stderr, "calibrate: %zu/%zu %s (%s timing)\n", done, set.size(),
+                       set[done - 1].name.c_str(), m.report.timing.c_str());
+          return m.results[m.median];
         });
     replay::FitOptions fo;
     for (const std::string& f : o->fix) {
@@ -122,8 +108,7 @@ RunFn AddCalibrate(CLI::App* sub) {
       if (f == "launch_latency_ns") fo.fit_launch_latency = false;
     }
     const replay::FitReport fit = replay::FitModel(spec, set, measured, fo);
-    // The runner does not report the driver version (yet): recorded as unknown.
-    const replay::CalibrationProvenance prov{o->date.empty() ? Today() : o->date, device, ""};
+    const replay::CalibrationProvenance prov{o->date.empty() ? Today() : o->date, device, driver};
     const GpuSpec out = replay::ApplyCalibration(spec, fit, prov);
     WriteOutput(o->out, GpuSpecToJson(out).dump(2) + "\n");
     if (!o->report.empty())

@@ -9,34 +9,22 @@
 #include "sim/simulate.h"
 #include "tools/cotenant/commands.h"
 #include "tools/cotenant/common.h"
+#include "tools/cotenant/replay_cli.h"
 #include "tools/replay/measured.h"
 #include "tools/replay/program.h"
+#include "tools/replay/report_json.h"
 #include "tools/replay/runner.h"
 
 namespace cotenant::cli {
 namespace {
 
+/// The per-kernel calibration and the run's provenance (--calibration):
+/// the replay report without the per-node times.
 nlohmann::json CalibrationJson(const replay::ReplayReport& rep) {
-  nlohmann::json kernels = nlohmann::json::array();
-  for (const replay::KernelReport& k : rep.kernels) {
-    kernels.push_back({{"name", k.name},
-                       {"launches", k.launches},
-                       {"target_ns", k.target_ns},
-                       {"measured_ns", k.work.measured_ns},
-                       {"error_pct", k.work.error_pct},
-                       {"work", k.work.work},
-                       {"blocks_per_sm", k.occupancy.replay_blocks_per_sm},
-                       {"traced_blocks_per_sm", k.occupancy.target_blocks_per_sm},
-                       {"dynamic_smem", k.occupancy.dynamic_smem}});
-  }
-  return {{"schema", "cotenant.replay-calibration/1"},
-          {"device", rep.device_name},
-          {"error_pct",
-           {{"median", rep.calibration.median_pct},
-            {"p90", rep.calibration.p90_pct},
-            {"max", rep.calibration.max_pct}}},
-          {"kernels", kernels},
-          {"notes", rep.notes}};
+  nlohmann::json j = replay::ReplayReportToJson(rep);
+  j.erase("runs");
+  j["schema"] = "cotenant.replay-calibration/1";
+  return j;
 }
 
 }  // namespace
@@ -44,7 +32,7 @@ nlohmann::json CalibrationJson(const replay::ReplayReport& rep) {
 RunFn AddReplay(CLI::App* sub) {
   struct Options {
     std::string workload, plan, gpu, out, timeline, traces, calibration;
-    int repeat = 1, device = 0, iterations = 4;
+    ReplayCliOptions replay;
   };
   auto o = std::make_shared<Options>();
   sub->add_option("-w,--workload", o->workload, "Workload file (cotenant.workload/1)")->required();
@@ -53,11 +41,7 @@ RunFn AddReplay(CLI::App* sub) {
   sub->add_option("-o,--output", o->out,
                   "Write the measured result (cotenant.result/1), - = stdout")
       ->required();
-  sub->add_option("--repeat", o->repeat, "Measured runs; the one of median makespan is written")
-      ->check(CLI::Range(1, 1000));
-  sub->add_option("--device", o->device, "CUDA device ordinal")->check(CLI::NonNegativeNumber);
-  sub->add_option("--calibration-iterations", o->iterations, "Work refinements per distinct kernel")
-      ->check(CLI::Range(0, 50));
+  AddReplayOptions(sub, &o->replay);
   sub->add_option(
       "--timeline", o->timeline,
       "Write the measured Perfetto/Chrome timeline (lines up with simulate --timeline)");
@@ -65,8 +49,10 @@ RunFn AddReplay(CLI::App* sub) {
                   "Write the measured timeline as one cotenant.trace/1 per tenant: "
                   "<prefix>-<tenant>.json");
   sub->add_option("--calibration", o->calibration,
-                  "Write the per-kernel calibration residuals (JSON)");
+                  "Write the per-kernel calibration residuals and DRAM bytes (JSON)");
   sub->footer(
+      "Each replay runs in its own process, so that the plan's CUDA_DEVICE_MAX_CONNECTIONS\n"
+      "and the profiler's CUDA_INJECTION64_PATH take effect.\n\n"
       "Example:\n"
       "  cotenant replay --workload configs/workloads/vision3.json --plan P.json -o measured.json");
   return [o]() {
@@ -77,31 +63,22 @@ RunFn AddReplay(CLI::App* sub) {
     const LoadedWorkload lw = LoadWorkload(o->workload, o->gpu);
     const Plan plan = LoadPlanOrNative(o->plan == "native" ? "" : o->plan);
     const TaskGraph g = BuildTaskGraph(lw, plan);
-    const replay::ReplayProgram program = replay::BuildReplayProgram(g);
-    replay::ReplayOptions ro;
-    ro.device = o->device;
-    ro.repeat = o->repeat;
-    ro.calibration_iterations = o->iterations;
-    ro.max_connections = plan.max_connections;
-    ro.log = [](const std::string& line) { std::fprintf(stderr, "replay: %s\n", line.c_str()); };
-    const replay::ReplayReport rep = replay::RunReplay(lw, g, program, ro);
-    // The run of median makespan.
-    std::vector<std::pair<TimeNs, size_t>> spans;
-    std::vector<SimResult> results;
-    for (size_t i = 0; i < rep.runs.size(); ++i) {
-      results.push_back(replay::AssembleResult(lw, g, rep.runs[i], !o->timeline.empty()));
-      spans.emplace_back(results.back().makespan_ns, i);
-    }
-    std::sort(spans.begin(), spans.end());
-    const size_t pick = spans[spans.size() / 2].second;
-    const SimResult& r = results[pick];
+    const replay::ReplayOptions ro = MakeReplayOptions(
+        o->replay, plan.max_connections,
+        [](const std::string& line) { std::fprintf(stderr, "replay: %s\n", line.c_str()); });
+    const MeasuredPlan m = MeasurePlan(lw, g, ro, !o->timeline.empty());
+    const replay::ReplayReport& rep = m.report;
+    const SimResult& r = m.results[m.median];
     nlohmann::json j = ResultToJson(r);
     j["device"] = rep.device_name;
+    j["driver_version"] = rep.driver_version;
+    j["runtime_version"] = rep.runtime_version;
+    j["timing"] = rep.timing;
     j["calibration_error_pct"] = {{"median", rep.calibration.median_pct},
                                   {"p90", rep.calibration.p90_pct},
                                   {"max", rep.calibration.max_pct}};
     nlohmann::json makespans = nlohmann::json::array();
-    for (const SimResult& x : results) makespans.push_back(x.makespan_ns);
+    for (const SimResult& x : m.results) makespans.push_back(x.makespan_ns);
     j["run_makespans_ns"] = makespans;
     WriteOutput(o->out, j.dump(2) + "\n");
     if (!o->timeline.empty()) WriteOutput(o->timeline, TimelineToJsonText(r));
@@ -109,16 +86,19 @@ RunFn AddReplay(CLI::App* sub) {
       std::string stem = o->traces;
       if (stem.size() > 5 && stem.compare(stem.size() - 5, 5, ".json") == 0)
         stem.resize(stem.size() - 5);
-      for (const Trace& t : replay::MeasuredTraces(lw, g, rep.runs[pick]))
+      for (const Trace& t : replay::MeasuredTraces(lw, g, rep.runs[m.median]))
         WriteTrace(t, stem + "-" + t.tenant + ".json");
     }
     if (!o->calibration.empty()) WriteOutput(o->calibration, CalibrationJson(rep).dump(2) + "\n");
     if (o->out != "-") PrintResult(r, lw, stdout);
-    std::fprintf(
-        stderr,
-        "replay: calibration error |%%| median %.2f, p90 %.2f, max %.2f over %lld kernels\n",
-        rep.calibration.median_pct, rep.calibration.p90_pct, rep.calibration.max_pct,
-        static_cast<long long>(rep.calibration.count));
+    for (const std::string& note : rep.notes)
+      std::fprintf(stderr, "replay: note: %s\n", note.c_str());
+    std::fprintf(stderr,
+                 "replay: %s, driver %d, runtime %d, timing %s; calibration error |%%| median "
+                 "%.2f, p90 %.2f, max %.2f over %lld kernels\n",
+                 rep.device_name.c_str(), rep.driver_version, rep.runtime_version,
+                 rep.timing.c_str(), rep.calibration.median_pct, rep.calibration.p90_pct,
+                 rep.calibration.max_pct, static_cast<long long>(rep.calibration.count));
     return 0;
   };
 }

@@ -12,9 +12,8 @@
 #include "sim/simulate.h"
 #include "tools/cotenant/commands.h"
 #include "tools/cotenant/common.h"
+#include "tools/cotenant/replay_cli.h"
 #include "tools/cotenant/table.h"
-#include "tools/replay/measured.h"
-#include "tools/replay/program.h"
 #include "tools/replay/runner.h"
 #include "tools/replay/validate.h"
 
@@ -82,10 +81,11 @@ RunFn AddValidate(CLI::App* sub) {
   struct Options {
     std::string workload, gpu, json, model = "fluid";
     std::vector<std::string> plans;
-    int repeat = 3, device = 0, iterations = 4;
+    ReplayCliOptions replay;
     double tie_pct = 1.0;
   };
   auto o = std::make_shared<Options>();
+  o->replay.repeat = 3;
   sub->add_option("-w,--workload", o->workload, "Workload file (cotenant.workload/1)")->required();
   sub->add_option("-p,--plan", o->plans,
                   "Plan file (cotenant.plan/1) or 'native'; repeat to compare plans "
@@ -94,12 +94,7 @@ RunFn AddValidate(CLI::App* sub) {
   sub->add_option("--model", o->model, "Contention model of the prediction")
       ->check(CLI::IsMember({"fluid", "block"}));
   sub->add_option("--json", o->json, "Write the comparison (cotenant.validation/1), - = stdout");
-  sub->add_option("--repeat", o->repeat,
-                  "Measured runs per plan; the one of median makespan is compared")
-      ->check(CLI::Range(1, 1000));
-  sub->add_option("--device", o->device, "CUDA device ordinal")->check(CLI::NonNegativeNumber);
-  sub->add_option("--calibration-iterations", o->iterations, "Work refinements per distinct kernel")
-      ->check(CLI::Range(0, 50));
+  AddReplayOptions(sub, &o->replay);
   sub->add_option("--tie-pct", o->tie_pct,
                   "Makespans within this many percent rank as a tie (measurement noise)")
       ->check(CLI::Range(0.0, 100.0));
@@ -125,40 +120,33 @@ RunFn AddValidate(CLI::App* sub) {
       so.model = o->model;
       predicted.push_back(Simulate(lw, plans.back(), so));
     }
+    // Each plan is replayed in its own process: its max_connections is its own.
     std::vector<SimResult> measured;
-    std::string device;
+    std::string device, timing;
+    int32_t driver = 0;
     for (size_t i = 0; i < plans.size(); ++i) {
-      if (plans[i].max_connections != plans[0].max_connections) {
-        std::fprintf(stderr,
-                     "validate: note: plan %s asks for max_connections %d, but the CUDA context "
-                     "of this process was created with %d\n",
-                     labels[i].c_str(), plans[i].max_connections, plans[0].max_connections);
-      }
       const TaskGraph g = BuildTaskGraph(lw, plans[i]);
-      const replay::ReplayProgram program = replay::BuildReplayProgram(g);
-      replay::ReplayOptions ro;
-      ro.device = o->device;
-      ro.repeat = o->repeat;
-      ro.calibration_iterations = o->iterations;
-      ro.max_connections = plans[0].max_connections;
-      ro.log = [&](const std::string& line) {
-        std::fprintf(stderr, "validate: %s: %s\n", labels[i].c_str(), line.c_str());
-      };
-      const replay::ReplayReport rep = replay::RunReplay(lw, g, program, ro);
-      device = rep.device_name;
-      std::vector<SimResult> runs;
-      for (const replay::MeasuredRun& run : rep.runs)
-        runs.push_back(replay::AssembleResult(lw, g, run, false));
-      std::sort(runs.begin(), runs.end(), [](const SimResult& a, const SimResult& b) {
-        return a.makespan_ns < b.makespan_ns;
-      });
-      measured.push_back(runs[runs.size() / 2]);
+      const replay::ReplayOptions ro =
+          MakeReplayOptions(o->replay, plans[i].max_connections, [&](const std::string& line) {
+            std::fprintf(stderr, "validate: %s: %s\n", labels[i].c_str(), line.c_str());
+          });
+      const MeasuredPlan m = MeasurePlan(lw, g, ro, false);
+      for (const std::string& note : m.report.notes)
+        std::fprintf(stderr, "validate: %s: note: %s\n", labels[i].c_str(), note.c_str());
+      device = m.report.device_name;
+      timing = m.report.timing;
+      driver = m.report.driver_version;
+      measured.push_back(m.results[m.median]);
     }
     replay::ValidateOptions vo;
     vo.tie_pct = o->tie_pct;
     const replay::Validation v = replay::Validate(labels, predicted, measured, vo);
-    if (!o->json.empty())
-      WriteOutput(o->json, replay::ValidationToJson(v, o->workload, device).dump(2) + "\n");
+    if (!o->json.empty()) {
+      nlohmann::json j = replay::ValidationToJson(v, o->workload, device);
+      j["driver_version"] = driver;
+      j["timing"] = timing;
+      WriteOutput(o->json, j.dump(2) + "\n");
+    }
     if (o->json != "-") PrintValidation(v, stdout);
     return 0;
   };

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <tuple>
 
 #include "sim/error.h"
 
@@ -208,7 +209,26 @@ class ProgramBuilder {
 
 }  // namespace
 
-ReplayProgram BuildReplayProgram(const TaskGraph& g) { return ProgramBuilder(g).Build(); }
+ReplayProgram BuildReplayProgram(const TaskGraph& g) {
+  ReplayProgram p = ProgramBuilder(g).Build();
+  // Side streams for kernels with a what-if priority or SM cap of their own.
+  p.side_stream_of.assign(g.nodes.size(), -1);
+  std::map<std::tuple<int32_t, int32_t, int32_t>, int32_t> index;
+  for (size_t v = 0; v < g.nodes.size(); ++v) {
+    const Node& node = g.nodes[v];
+    if (node.kind != NodeKind::kKernel) continue;
+    const KernelLaunch& k = g.kernels[node.tenant][g.Tmpl(node).kernel];
+    if (k.priority == g.tenant_priority[node.tenant] &&
+        k.partition == g.tenant_partition[node.tenant]) {
+      continue;
+    }
+    const auto key = std::make_tuple(node.stream, k.priority, k.partition);
+    auto [it, fresh] = index.emplace(key, static_cast<int32_t>(p.side_streams.size()));
+    if (fresh) p.side_streams.push_back({node.stream, k.priority, k.partition});
+    p.side_stream_of[v] = it->second;
+  }
+  return p;
+}
 
 std::string DescribeProgram(const TaskGraph& g, const ReplayProgram& p) {
   std::string out;

@@ -44,6 +44,18 @@ struct ThreadProgram {
   std::vector<Op> ops;
 };
 
+/// A side stream for kernels whose what-if priority or SM cap (a per-task
+/// override in the trace) differs from their tenant's: CUDA priorities and
+/// green contexts belong to streams, so such a kernel is launched on a side
+/// stream with its own priority and partition, fenced by events so that it
+/// still runs in its stream's order (after what precedes it, before what
+/// follows).
+struct SideStream {
+  int32_t stream = -1;     ///< the graph stream whose kernels it carries
+  int32_t priority = 0;    ///< CUDA stream priority (lower = higher)
+  int32_t partition = -1;  ///< index into the graph's SM partitions; -1 = all SMs
+};
+
 /// Everything the runner needs besides the graph itself.
 struct ReplayProgram {
   std::vector<ThreadProgram> threads;
@@ -56,6 +68,12 @@ struct ReplayProgram {
   /// needs a completion event, a host node a finished flag).
   std::vector<uint8_t> signalled;
   int64_t host_waits = 0, gpu_waits = 0;  ///< totals, for reports and tests
+  /// Side streams, one per (stream, priority, partition) that some kernel
+  /// needs, in order of first use.
+  std::vector<SideStream> side_streams;
+  /// Per graph node: the index into `side_streams` it is launched on, -1 =
+  /// its own stream.
+  std::vector<int32_t> side_stream_of;
 };
 
 /// Builds the replay program of a task graph. One thread per host thread of

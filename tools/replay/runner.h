@@ -17,6 +17,16 @@
 
 namespace cotenant::replay {
 
+/// Where measured kernel and copy times come from.
+enum class Timing : uint8_t {
+  kAuto,    ///< CUPTI when the injection library is given and the driver loads it, else stamps
+  kCupti,   ///< the project's profiler (libcotenant_inject.so in replay mode); an error if unusable
+  kStamps,  ///< %globaltimer stamps written by the replay kernel (kernels only)
+};
+
+/// "auto", "cupti", "stamps".
+const char* TimingName(Timing t);
+
 struct ReplayOptions {
   int32_t device = 0;                  ///< CUDA device ordinal
   int32_t repeat = 1;                  ///< measured runs of the whole workload
@@ -24,6 +34,10 @@ struct ReplayOptions {
   double calibration_tolerance_pct = 1.0;
   int32_t max_connections =
       8;  ///< CUDA_DEVICE_MAX_CONNECTIONS (the plan's), set before CUDA starts
+  Timing timing = Timing::kAuto;
+  /// libcotenant_inject.so for CUPTI timing ("" = none: stamps). The runner
+  /// points CUDA_INJECTION64_PATH at it before CUDA starts.
+  std::string inject_library;
   /// Progress and notes, one line each (may be empty).
   std::function<void(const std::string&)> log;
 };
@@ -35,10 +49,16 @@ struct KernelReport {
   TimeNs target_ns = 0;  ///< traced isolated duration
   WorkCalibration work;  ///< the work chosen and the residual
   OccupancyMatch occupancy;
+  int64_t replay_dram_bytes = 0;        ///< DRAM bytes one replay launch reads and writes
+  int64_t traced_dram_bytes = kAbsent;  ///< the trace's dram_bytes (counters), if known
 };
 
 struct ReplayReport {
   std::string device_name;
+  int32_t driver_version = 0;     ///< cudaDriverGetVersion, e.g. 13000
+  int32_t runtime_version = 0;    ///< cudaRuntimeGetVersion
+  std::string timing;             ///< "cupti" or "stamps": where the measured times came from
+  int32_t max_connections = 0;    ///< CUDA_DEVICE_MAX_CONNECTIONS of the replay process
   std::vector<MeasuredRun> runs;  ///< one per repeat, replay clock from each run's start
   std::vector<KernelReport> kernels;
   ErrorSummary calibration;        ///< over kernels, |residual %|
@@ -48,10 +68,13 @@ struct ReplayReport {
 /// True when this build has the CUDA runner.
 bool ReplayBuilt();
 
-/// Runs the replay program of `g` on the GPU: calibrates every distinct
-/// kernel alone, then runs the workload `repeat` times. Throws InputError
-/// with a one-line reason when there is no usable device, and names the
-/// failing CUDA/driver call on any CUDA error.
+/// Runs the replay program of `g` on the GPU in this process: calibrates
+/// every distinct kernel alone, then runs the workload `repeat` times.
+/// Throws InputError with a one-line reason when there is no usable device,
+/// and names the failing CUDA/driver call on any CUDA error. Environment
+/// variables CUDA reads at start-up (CUDA_DEVICE_MAX_CONNECTIONS,
+/// CUDA_INJECTION64_PATH) only take effect if CUDA has not started in this
+/// process yet: use RunReplayInChild (isolate.h) for more than one run.
 ReplayReport RunReplay(const LoadedWorkload& lw, const TaskGraph& g, const ReplayProgram& program,
                        const ReplayOptions& options);
 

@@ -2,11 +2,15 @@
 // per program thread; streams with clamped priorities; SM partitions as
 // green contexts; real events for cross-stream and cross-tenant waits, with
 // a host-side flag per event so no wait is enqueued before its record; CPU
-// gaps and API times spun on the host; kernels timed by %globaltimer stamps.
+// gaps and API times spun on the host. GPU work is timed by the project's
+// profiler (libcotenant_inject.so in replay mode: CUPTI activity records
+// tagged with each node's external id) or, without it, by %globaltimer
+// stamps the replay kernel writes.
 #include "tools/replay/runner.h"
 
 #include <cuda.h>
 #include <cuda_runtime_api.h>
+#include <dlfcn.h>
 
 #include <algorithm>
 #include <atomic>
@@ -17,9 +21,11 @@
 #include <thread>
 #include <tuple>
 
+#include "profiler/cupti/replay_client.h"
 #include "sim/error.h"
 #include "tools/replay/cuda/cuda_check.h"
 #include "tools/replay/cuda/replay_kernel.h"
+#include "tools/replay/timing.h"
 
 namespace cotenant::replay {
 namespace {
@@ -76,6 +82,8 @@ class Runner {
   ~Runner() {
     for (cudaEvent_t e : events_)
       if (e != nullptr) cudaEventDestroy(e);
+    for (cudaEvent_t e : fence_events_)
+      if (e != nullptr) cudaEventDestroy(e);
     for (cudaStream_t s : streams_)
       if (s != nullptr) cudaStreamDestroy(s);
   }
@@ -85,9 +93,62 @@ class Runner {
     if (o_.log) o_.log(s);
   }
 
+  /// Before CUDA starts: point the driver at the injection library in
+  /// replay mode when CUPTI timing is wanted.
+  void PrepareCuptiTiming() {
+    const bool have = !o_.inject_library.empty();
+    if (o_.timing == Timing::kCupti && !have)
+      throw InputError("--timing cupti: libcotenant_inject.so was not found");
+    cupti_wanted_ = o_.timing != Timing::kStamps && have;
+    if (!cupti_wanted_) return;
+    const char* current = std::getenv("CUDA_INJECTION64_PATH");
+    if (current != nullptr && *current != '\0' && o_.inject_library != current) {
+      const std::string why =
+          std::string("CUDA_INJECTION64_PATH already names ") + current + " (another profiler?)";
+      if (o_.timing == Timing::kCupti)
+        throw InputError("--timing cupti: " + why + "; unset it, or use --timing stamps");
+      rep_.notes.push_back(why + ": GPU times come from %globaltimer stamps");
+      cupti_wanted_ = false;
+      return;
+    }
+    setenv("CUDA_INJECTION64_PATH", o_.inject_library.c_str(), 1);
+    setenv("COTENANT_REPLAY", "1", 1);
+    unsetenv("COTENANT_COUNTERS");
+    unsetenv("COTENANT_NVTX");
+  }
+
+  /// After CUDA started: find the timing interface in the library the driver
+  /// loaded (replay_client.h).
+  void AttachCuptiTiming() {
+    rep_.timing = "stamps";
+    if (!cupti_wanted_) return;
+    auto unusable = [&](const std::string& why) {
+      if (o_.timing == Timing::kCupti) throw InputError("--timing cupti: " + why);
+      rep_.notes.push_back(why + ": GPU times come from %globaltimer stamps");
+    };
+    void* lib = dlopen(o_.inject_library.c_str(), RTLD_NOW | RTLD_NOLOAD);
+    if (lib == nullptr) return unusable("the CUDA driver did not load " + o_.inject_library);
+    auto ready = reinterpret_cast<CotenantReplayReadyFn>(dlsym(lib, profiler::kReplayReadySymbol));
+    push_ = reinterpret_cast<CotenantPushIdFn>(dlsym(lib, profiler::kPushIdSymbol));
+    pop_ = reinterpret_cast<CotenantPopIdFn>(dlsym(lib, profiler::kPopIdSymbol));
+    timestamp_ = reinterpret_cast<CotenantTimestampFn>(dlsym(lib, profiler::kTimestampSymbol));
+    collect_ = reinterpret_cast<CotenantCollectFn>(dlsym(lib, profiler::kCollectSymbol));
+    dlclose(lib);  // the driver's reference keeps it loaded
+    if (ready == nullptr || push_ == nullptr || pop_ == nullptr || timestamp_ == nullptr ||
+        collect_ == nullptr) {
+      return unusable(o_.inject_library + " has no replay timing interface (an older build?)");
+    }
+    if (ready() != 1)
+      return unusable("CUPTI did not start in replay mode (see the messages above)");
+    cupti_ = true;
+    rep_.timing = "cupti";
+  }
+
   void Init() {
     // Must be set before the runtime creates the context.
     setenv("CUDA_DEVICE_MAX_CONNECTIONS", std::to_string(o_.max_connections).c_str(), 1);
+    rep_.max_connections = o_.max_connections;
+    PrepareCuptiTiming();
     int count = 0;
     const cudaError_t e = cudaGetDeviceCount(&count);
     if (e != cudaSuccess || count == 0) {
@@ -99,6 +160,9 @@ class Runner {
                        " CUDA devices");
     COTENANT_CUDA(cudaSetDevice(o_.device));
     COTENANT_CUDA(cudaFree(nullptr));  // create the primary context
+    AttachCuptiTiming();
+    COTENANT_CUDA(cudaDriverGetVersion(&rep_.driver_version));
+    COTENANT_CUDA(cudaRuntimeGetVersion(&rep_.runtime_version));
     cudaDeviceProp prop{};
     COTENANT_CUDA(cudaGetDeviceProperties(&prop, o_.device));
     rep_.device_name = prop.name;
@@ -187,6 +251,24 @@ class Runner {
       }
       streams_.push_back(stream_of_[s]);
     }
+    // Side streams for kernels with a what-if priority or SM cap of their own.
+    for (const SideStream& side : p_.side_streams) {
+      const int prio = std::min(least_priority_, std::max(greatest_priority_, side.priority));
+      clamped = clamped || prio != side.priority;
+      cudaStream_t st = nullptr;
+      if (side.partition >= 0) {
+        CUstream cs = nullptr;
+        COTENANT_CU(stream_create(&cs, green[side.partition], CU_STREAM_NON_BLOCKING, prio));
+        st = cs;
+      } else {
+        COTENANT_CUDA(cudaStreamCreateWithPriority(&st, cudaStreamNonBlocking, prio));
+      }
+      side_of_.push_back(st);
+      streams_.push_back(st);
+    }
+    if (!p_.side_streams.empty())
+      rep_.notes.push_back(std::to_string(p_.side_streams.size()) +
+                           " side stream(s) carry kernels with a priority or SM cap of their own");
     if (clamped)
       rep_.notes.push_back("stream priorities clamped to the device's range [" +
                            std::to_string(greatest_priority_) + ", " +
@@ -252,6 +334,8 @@ class Runner {
         const KernelWork kw = SplitWork(kr.work.work, k.mem_bound, kBytesPerUnit);
         c.params.spin_iters = kw.spin_iters;
         c.params.bytes_per_block = kw.bytes_per_block;
+        kr.replay_dram_bytes = static_cast<int64_t>(blocks) * kw.bytes_per_block;
+        kr.traced_dram_bytes = task.dram_bytes;
         configs_by_report_.push_back(kw);
         errors.push_back(kr.work.error_pct);
         rep_.kernels.push_back(std::move(kr));
@@ -307,6 +391,15 @@ class Runner {
     for (size_t v = 0; v < n; ++v)
       if (p_.signalled[v] && IsGpuNode(g_.nodes[v].kind))
         COTENANT_CUDA(cudaEventCreateWithFlags(&events_[v], cudaEventDisableTiming));
+    // Two fence events per kernel on a side stream: into it, and back.
+    for (cudaEvent_t e : fence_events_)
+      if (e != nullptr) COTENANT_CUDA(cudaEventDestroy(e));
+    fence_events_.assign(2 * n, nullptr);
+    for (size_t v = 0; v < n; ++v) {
+      if (p_.side_stream_of[v] < 0) continue;
+      COTENANT_CUDA(cudaEventCreateWithFlags(&fence_events_[2 * v], cudaEventDisableTiming));
+      COTENANT_CUDA(cudaEventCreateWithFlags(&fence_events_[2 * v + 1], cudaEventDisableTiming));
+    }
     flags_ = std::make_unique<std::atomic<uint8_t>[]>(n);
     for (size_t v = 0; v < n; ++v) flags_[v].store(0);
     // Kernel stamps: [start, end] per node, start = max so atomicMin works.
@@ -319,10 +412,17 @@ class Runner {
         cudaMemcpy(stamps, init.data(), init.size() * sizeof(init[0]), cudaMemcpyHostToDevice));
     stamps_ = stamps;
     COTENANT_CUDA(cudaDeviceSynchronize());
-    SyncClocks(stamps + 2 * n);
+    if (cupti_) {
+      // Drop what CUPTI holds from before this run (calibration, set-up).
+      if (collect_([](void*, uint64_t, uint64_t, uint64_t) {}, nullptr) < 0)
+        CudaFailed("cotenant_inject_collect", "CUPTI timing failed (see the messages above)");
+    } else {
+      SyncClocks(stamps + 2 * n);
+    }
     abort_.store(false);
     error_.clear();
     origin_ = Clock::now();
+    if (cupti_) cupti_origin_ = timestamp_();
     std::vector<std::thread> threads;
     for (size_t t = 0; t < p_.threads.size(); ++t)
       threads.emplace_back([this, t, &run] { RunThread(static_cast<int32_t>(t), &run); });
@@ -332,6 +432,22 @@ class Runner {
       throw std::runtime_error(error_);
     }
     COTENANT_CUDA(cudaDeviceSynchronize());
+    if (cupti_) {
+      COTENANT_CUDA(cudaFree(stamps));
+      std::vector<TimingSample> samples;
+      const int64_t got = collect_(
+          [](void* ctx, uint64_t id, uint64_t start, uint64_t end) {
+            static_cast<std::vector<TimingSample>*>(ctx)->push_back({id, start, end});
+          },
+          &samples);
+      if (got < 0)
+        CudaFailed("cotenant_inject_collect", "CUPTI timing failed (see the messages above)");
+      int64_t expected = 0;
+      for (size_t v = 0; v < n; ++v) expected += ExpectsSample(g_, static_cast<int32_t>(v));
+      const TimingApplied applied = ApplyTimings(g_, samples, cupti_origin_, &run);
+      if (applied.missing > 0) throw std::runtime_error(DescribeMissing(g_, applied, expected));
+      return run;
+    }
     COTENANT_CUDA(
         cudaMemcpy(init.data(), stamps, init.size() * sizeof(init[0]), cudaMemcpyDeviceToHost));
     COTENANT_CUDA(cudaFree(stamps));
@@ -347,6 +463,14 @@ class Runner {
 
   TimeNs Now() const {
     return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - origin_).count();
+  }
+
+  /// A host time to record: on CUPTI's clock when CUPTI times the GPU work,
+  /// so host and GPU times share one clock.
+  TimeNs HostNow() const {
+    if (!cupti_) return Now();
+    const uint64_t t = timestamp_();
+    return t > cupti_origin_ ? static_cast<TimeNs>(t - cupti_origin_) : 0;
   }
 
   void WaitFlag(int32_t v) {
@@ -388,14 +512,14 @@ class Runner {
     switch (op.kind) {
       case OpKind::kHost: {
         SpinFor(tn.gap_ns);  // the CPU time before the call
-        run->start_ns[v] = Now();
+        run->start_ns[v] = HostNow();
         SpinFor(tn.dur_ns);  // the call's own time (the launch itself follows)
-        run->end_ns[v] = Now();
+        run->end_ns[v] = HostNow();
         break;
       }
       case OpKind::kSync: {
         SpinFor(tn.gap_ns);
-        run->start_ns[v] = Now();
+        run->start_ns[v] = HostNow();
         switch (static_cast<SyncScope>(tn.sync_scope)) {
           case SyncScope::kStream:
             COTENANT_CUDA(cudaStreamSynchronize(stream));
@@ -415,13 +539,19 @@ class Runner {
           case SyncScope::kNone:
             break;
         }
-        run->end_ns[v] = Now();
+        run->end_ns[v] = HostNow();
         break;
       }
-      case OpKind::kGpu:
+      case OpKind::kGpu: {
+        const bool tag = cupti_ && ExpectsSample(g_, v);
+        if (tag && push_(TimingId(v)) != 0)
+          CudaFailed("cuptiActivityPushExternalCorrelationId", "failed (see the messages above)");
         Enqueue(node, tn, task, stream);
+        if (tag && pop_() != 0)
+          CudaFailed("cuptiActivityPopExternalCorrelationId", "failed (see the messages above)");
         if (events_[v] != nullptr) COTENANT_CUDA(cudaEventRecord(events_[v], stream));
         break;
+      }
     }
     flags_[v].store(1, std::memory_order_release);
   }
@@ -432,8 +562,19 @@ class Runner {
       case NodeKind::kKernel: {
         const KernelConfig& c = configs_[node.tenant][tn.kernel];
         ReplayKernelParams p = c.params;
-        p.stamps = stamps_ + 2 * v;
-        COTENANT_CUDA(LaunchReplayKernel(c.grid, c.block, p, stream));
+        p.stamps = cupti_ ? nullptr : stamps_ + 2 * v;
+        const int32_t side = p_.side_stream_of[v];
+        if (side < 0) {
+          COTENANT_CUDA(LaunchReplayKernel(c.grid, c.block, p, stream));
+          break;
+        }
+        // On its side stream, fenced into its own stream's order.
+        cudaEvent_t in = fence_events_[2 * v], out = fence_events_[2 * v + 1];
+        COTENANT_CUDA(cudaEventRecord(in, stream));
+        COTENANT_CUDA(cudaStreamWaitEvent(side_of_[side], in, 0));
+        COTENANT_CUDA(LaunchReplayKernel(c.grid, c.block, p, side_of_[side]));
+        COTENANT_CUDA(cudaEventRecord(out, side_of_[side]));
+        COTENANT_CUDA(cudaStreamWaitEvent(stream, out, 0));
         break;
       }
       case NodeKind::kCopy:
@@ -472,7 +613,14 @@ class Runner {
   void* dev_buf2_ = nullptr;
   size_t copy_bytes_ = 0;
   cudaStream_t calib_stream_ = nullptr;
-  std::vector<cudaStream_t> streams_, stream_of_;
+  std::vector<cudaStream_t> streams_, stream_of_, side_of_;
+  std::vector<cudaEvent_t> fence_events_;  ///< per node: into and out of its side stream
+  bool cupti_wanted_ = false, cupti_ = false;
+  CotenantPushIdFn push_ = nullptr;
+  CotenantPopIdFn pop_ = nullptr;
+  CotenantTimestampFn timestamp_ = nullptr;
+  CotenantCollectFn collect_ = nullptr;
+  uint64_t cupti_origin_ = 0;
   std::vector<std::vector<KernelConfig>> configs_;
   std::vector<KernelWork> configs_by_report_;
   std::vector<cudaEvent_t> events_;
