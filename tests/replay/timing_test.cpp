@@ -98,4 +98,23 @@ TEST_CASE("replay timing: a missing sample is named", "[replay][timing]") {
           "request 1)");
 }
 
+TEST_CASE("replay timing: real call time is paid from the next traced API time",
+          "[replay][timing]") {
+  ApiTimeLedger l;
+  REQUIRE(l.Spin(5000) == 5000);  // nothing owed yet
+  l.Owe(3000);                    // a launch really took 3 us
+  REQUIRE(l.Spin(5000) == 2000);  // the next 5 us call spins 2 us
+  REQUIRE(l.debt() == 0);
+  l.Owe(4000);
+  l.Owe(4000);
+  REQUIRE(l.Spin(5000) == 0);  // 8 us owed: this call is paid in full...
+  REQUIRE(l.debt() == 3000);   // ...and 3 us carry over
+  REQUIRE(l.Spin(1000) == 0);
+  REQUIRE(l.Spin(4000) == 2000);
+  REQUIRE(l.debt() == 0);
+  l.Owe(-5);  // a clock going backwards owes nothing
+  REQUIRE(l.Spin(-10) == 0);
+  REQUIRE(l.debt() == 0);
+}
+
 }  // namespace cotenant::replay

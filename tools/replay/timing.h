@@ -4,6 +4,7 @@
 // measured run here. Host logic only, so it is tested without a GPU.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -47,5 +48,29 @@ TimingApplied ApplyTimings(const TaskGraph& g, const std::vector<TimingSample>& 
 /// "CUPTI reported no time for 3 of 120 GPU operations (first: kernel 'gemm'
 /// of tenant resnet50, request 0)" — empty when nothing is missing.
 std::string DescribeMissing(const TaskGraph& g, const TimingApplied& applied, int64_t expected);
+
+/// The traced API time of a host thread's calls already includes what the
+/// real CUDA calls cost, so the replay spins only for the rest: the real
+/// time of each enqueue (launch, copy, event record, stream wait) is owed,
+/// and paid from the spun API time of the thread's next host calls.
+class ApiTimeLedger {
+ public:
+  /// A real CUDA call took `ns` on this thread.
+  void Owe(TimeNs ns) {
+    if (ns > 0) debt_ += ns;
+  }
+  /// How long to spin for a host call traced at `traced_ns`.
+  TimeNs Spin(TimeNs traced_ns) {
+    const TimeNs paid = std::min(debt_, std::max<TimeNs>(traced_ns, 0));
+    debt_ -= paid;
+    return std::max<TimeNs>(traced_ns, 0) - paid;
+  }
+  /// Real call time no traced API time absorbed (so far): the replay's host
+  /// side is that much slower than the trace's.
+  TimeNs debt() const { return debt_; }
+
+ private:
+  TimeNs debt_ = 0;
+};
 
 }  // namespace cotenant::replay
