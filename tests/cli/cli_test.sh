@@ -449,6 +449,8 @@ expect_usage_error "--gpu is required" calibrate -o "$work/gpu.json"
 expect_usage_error "--output is required" calibrate --gpu h100-sxm
 expect_usage_error "bogus not in" calibrate --gpu h100-sxm -o "$work/gpu.json" --fix bogus
 expect_usage_error "--repeat" calibrate --gpu h100-sxm -o "$work/gpu.json" --repeat 0
+expect_usage_error "--timing" replay --workload configs/workloads/vision3.json -o "$work/m.json" \
+  --timing events
 if ! nvidia-smi -L >/dev/null 2>&1; then
   expect_error "needs a CUDA GPU" validate --workload configs/workloads/vision3.json \
     --plan native --plan configs/plans/vision3_partition.json --json "$work/val.json"
@@ -462,6 +464,15 @@ if ! nvidia-smi -L >/dev/null 2>&1; then
   # one, the missing GPU is the first and only thing said: one line either way.
   expect_error "" validate --workload "$work/no-such-workload.json"
   expect_error "" calibrate --gpu h100-sx -o "$work/gpu.json"
+  expect_error "needs a CUDA GPU" replay --workload configs/workloads/vision3.json \
+    -o "$work/m.json" --timeline "$work/m-timeline.json"
+  checks=$((checks + 1))
+  [[ -e $work/m.json || -e $work/m-timeline.json ]] && fail "replay wrote output without a GPU"
+  if [[ $have_cupti -eq 1 ]]; then
+    # CUPTI timing asked for with a library that is not there: named, before any GPU work.
+    expect_error "--inject: $work/none.so" replay --workload configs/workloads/vision3.json \
+      -o "$work/m.json" --timing cupti --inject "$work/none.so"
+  fi
 fi
 
 echo "cli_test: $checks checks, $failures failures"

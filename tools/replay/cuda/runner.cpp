@@ -152,8 +152,15 @@ class Runner {
     int count = 0;
     const cudaError_t e = cudaGetDeviceCount(&count);
     if (e != cudaSuccess || count == 0) {
+      // Without any driver the runtime says "driver version is insufficient".
+      void* driver = dlopen("libcuda.so.1", RTLD_NOW | RTLD_NOLOAD);
+      if (driver == nullptr) driver = dlopen("libcuda.so.1", RTLD_LAZY);
+      const bool no_driver = driver == nullptr;
+      if (driver != nullptr) dlclose(driver);
       throw InputError(std::string("replay needs a CUDA GPU: cudaGetDeviceCount: ") +
-                       (e != cudaSuccess ? cudaGetErrorString(e) : "no device"));
+                       (e == cudaSuccess ? "no device"
+                        : no_driver      ? "no CUDA driver on this machine (libcuda.so.1 not found)"
+                                         : cudaGetErrorString(e)));
     }
     if (o_.device >= count)
       throw InputError("--device " + std::to_string(o_.device) + ": only " + std::to_string(count) +
