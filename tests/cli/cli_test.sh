@@ -449,6 +449,13 @@ expect_usage_error "--gpu is required" calibrate -o "$work/gpu.json"
 expect_usage_error "--output is required" calibrate --gpu h100-sxm
 expect_usage_error "bogus not in" calibrate --gpu h100-sxm -o "$work/gpu.json" --fix bogus
 expect_usage_error "--repeat" calibrate --gpu h100-sxm -o "$work/gpu.json" --repeat 0
+expect_usage_error "--output is required" replay --workload configs/workloads/vision3.json
+checks=$((checks + 1))
+if ! "$bin" replay --workload tests/replay/gpu/data/every_kind.json --dry-run >"$work/dry.out" 2>&1; then
+  fail "replay --dry-run failed: $(cat "$work/dry.out")"
+elif ! grep -q "side stream of stream" "$work/dry.out" || ! grep -q "cross-thread waits" "$work/dry.out"; then
+  fail "replay --dry-run: no program table or side stream in: $(cat "$work/dry.out")"
+fi
 expect_usage_error "--timing" replay --workload configs/workloads/vision3.json -o "$work/m.json" \
   --timing events
 if ! nvidia-smi -L >/dev/null 2>&1; then

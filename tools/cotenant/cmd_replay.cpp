@@ -10,6 +10,7 @@
 #include "tools/cotenant/commands.h"
 #include "tools/cotenant/common.h"
 #include "tools/cotenant/replay_cli.h"
+#include "tools/cotenant/table.h"
 #include "tools/replay/measured.h"
 #include "tools/replay/program.h"
 #include "tools/replay/report_json.h"
@@ -27,20 +28,64 @@ nlohmann::json CalibrationJson(const replay::ReplayReport& rep) {
   return j;
 }
 
+/// --dry-run: what the replay would do, without a GPU.
+void PrintDryRun(const LoadedWorkload& lw, const Plan& plan, const TaskGraph& g,
+                 const replay::ReplayProgram& p, std::FILE* out) {
+  std::fprintf(out, "replay program: %zu host thread(s), %zu stream(s), max_connections %d\n\n",
+               p.threads.size(), g.streams.size(), plan.max_connections);
+  Table t({{"thread", Align::kRight},
+           {"tenant"},
+           {"host calls", Align::kRight},
+           {"GPU tasks", Align::kRight},
+           {"syncs", Align::kRight},
+           {"cross-thread waits", Align::kRight},
+           {"side-stream kernels", Align::kRight}});
+  const std::vector<replay::ThreadSummary> rows = replay::SummarizeProgram(g, p);
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const replay::ThreadSummary& r = rows[i];
+    t.AddRow({std::to_string(i), r.tenant + (r.issuer ? " (issuer)" : ""),
+              std::to_string(r.host_calls), std::to_string(r.gpu_tasks), std::to_string(r.syncs),
+              std::to_string(r.waits), std::to_string(r.side_launches)});
+  }
+  t.Print(out);
+  std::fprintf(out, "\n");
+  Table s({{"tenant"}, {"streams", Align::kRight}, {"priority", Align::kRight}, {"SMs"}});
+  for (size_t ti = 0; ti < lw.workload.tenants.size(); ++ti) {
+    const int32_t part = g.tenant_partition[ti];
+    s.AddRow({lw.workload.tenants[ti].name, std::to_string(g.tenant_stream_count[ti]),
+              std::to_string(g.tenant_priority[ti]),
+              part < 0 ? "all (shared)"
+                       : std::to_string(g.partitions.sm_counts[part]) + " (green context " +
+                             std::to_string(part) + ")"});
+  }
+  s.Print(out);
+  for (const replay::SideStream& side : p.side_streams) {
+    std::fprintf(out, "side stream of stream %d: priority %d, %s\n", side.stream, side.priority,
+                 side.partition < 0
+                     ? "all SMs"
+                     : (std::to_string(g.partitions.sm_counts[side.partition]) + " SMs").c_str());
+  }
+  std::fprintf(out, "%lld GPU and %lld host dependencies across threads\n",
+               static_cast<long long>(p.gpu_waits), static_cast<long long>(p.host_waits));
+}
+
 }  // namespace
 
 RunFn AddReplay(CLI::App* sub) {
   struct Options {
     std::string workload, plan, gpu, out, timeline, traces, calibration;
     ReplayCliOptions replay;
+    bool dry_run = false;
   };
   auto o = std::make_shared<Options>();
   sub->add_option("-w,--workload", o->workload, "Workload file (cotenant.workload/1)")->required();
   sub->add_option("-p,--plan", o->plan, "Plan file (cotenant.plan/1); default: native");
   sub->add_option("-g,--gpu", o->gpu, "GPU spec key or file; overrides the workload's");
-  sub->add_option("-o,--output", o->out,
-                  "Write the measured result (cotenant.result/1), - = stdout")
-      ->required();
+  auto* output = sub->add_option("-o,--output", o->out,
+                                 "Write the measured result (cotenant.result/1), - = stdout");
+  sub->add_flag("--dry-run", o->dry_run,
+                "Print the replay program (threads, streams, partitions, side streams) and exit; "
+                "needs no GPU");
   AddReplayOptions(sub, &o->replay);
   sub->add_option(
       "--timeline", o->timeline,
@@ -55,7 +100,18 @@ RunFn AddReplay(CLI::App* sub) {
       "and the profiler's CUDA_INJECTION64_PATH take effect.\n\n"
       "Example:\n"
       "  cotenant replay --workload configs/workloads/vision3.json --plan P.json -o measured.json");
+  // -o is required unless --dry-run: checked while parsing, a usage error.
+  sub->parse_complete_callback([o, output]() {
+    if (!o->dry_run && output->count() == 0) throw CLI::RequiredError("--output");
+  });
   return [o]() {
+    if (o->dry_run) {
+      const LoadedWorkload lw = LoadWorkload(o->workload, o->gpu);
+      const Plan plan = LoadPlanOrNative(o->plan == "native" ? "" : o->plan);
+      const TaskGraph g = BuildTaskGraph(lw, plan);
+      PrintDryRun(lw, plan, g, replay::BuildReplayProgram(g), stdout);
+      return 0;
+    }
     if (!replay::ReplayBuilt()) {
       throw InputError(
           "replay needs a CUDA GPU: this cotenant was built without the CUDA toolkit (nvcc)");

@@ -230,20 +230,21 @@ ReplayProgram BuildReplayProgram(const TaskGraph& g) {
   return p;
 }
 
-std::string DescribeProgram(const TaskGraph& g, const ReplayProgram& p) {
-  std::string out;
-  for (size_t i = 0; i < p.threads.size(); ++i) {
-    const ThreadProgram& t = p.threads[i];
-    int64_t host = 0, gpu = 0, sync = 0;
+std::vector<ThreadSummary> SummarizeProgram(const TaskGraph& g, const ReplayProgram& p) {
+  std::vector<ThreadSummary> out;
+  for (const ThreadProgram& t : p.threads) {
+    ThreadSummary row;
+    row.tenant = t.tenant >= 0 ? g.templates[t.tenant]->name : "?";
+    row.issuer = t.graph_thread < 0;
     for (const Op& op : t.ops) {
-      host += op.kind == OpKind::kHost;
-      gpu += op.kind == OpKind::kGpu;
-      sync += op.kind == OpKind::kSync;
+      row.host_calls += op.kind == OpKind::kHost;
+      row.gpu_tasks += op.kind == OpKind::kGpu;
+      row.syncs += op.kind == OpKind::kSync;
+      row.waits += static_cast<int64_t>(op.host_waits.size() + op.gpu_waits.size());
+      if (op.kind == OpKind::kGpu && g.nodes[op.node].kind == NodeKind::kKernel)
+        row.side_launches += p.side_stream_of.empty() ? 0 : p.side_stream_of[op.node] >= 0;
     }
-    out += "thread " + std::to_string(i) + " (tenant " +
-           (t.tenant >= 0 ? g.templates[t.tenant]->name : std::string("?")) +
-           (t.graph_thread < 0 ? ", issuer" : "") + "): " + std::to_string(host) + " host calls, " +
-           std::to_string(gpu) + " GPU tasks, " + std::to_string(sync) + " syncs\n";
+    out.push_back(std::move(row));
   }
   return out;
 }

@@ -86,7 +86,14 @@ struct ReplayProgram {
 /// dependency the real hardware cannot express as a stream wait).
 ReplayProgram BuildReplayProgram(const TaskGraph& g);
 
-/// "thread 2 (tenant resnet50): 120 ops ..." summary lines, for --verbose.
-std::string DescribeProgram(const TaskGraph& g, const ReplayProgram& p);
+/// What one host thread of a replay program does (`replay --dry-run`).
+struct ThreadSummary {
+  std::string tenant;
+  bool issuer = false;  ///< the tenant's issuer thread (GPU-only traces)
+  int64_t host_calls = 0, gpu_tasks = 0, syncs = 0;
+  int64_t waits = 0;          ///< dependencies on other threads' host calls or GPU work
+  int64_t side_launches = 0;  ///< kernels launched on side streams
+};
+std::vector<ThreadSummary> SummarizeProgram(const TaskGraph& g, const ReplayProgram& p);
 
 }  // namespace cotenant::replay
