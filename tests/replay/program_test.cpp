@@ -170,6 +170,11 @@ TEST_CASE("replay program: kernels with their own priority or SM cap get side st
     REQUIRE(p.side_stream_of[NodeOf(g, 0, r, 1)] == 0);
     REQUIRE(p.side_stream_of[NodeOf(g, 0, r, 2)] == 1);
   }
+  const std::vector<ThreadSummary> rows = SummarizeProgram(g, p);
+  REQUIRE(rows.size() == 1);
+  REQUIRE(rows[0].tenant == "a");
+  REQUIRE(rows[0].gpu_tasks == 6);
+  REQUIRE(rows[0].side_launches == 4);  // 2 requests x 2 kernels
   // A plan priority of the tenant itself is the stream's, not a side stream's.
   Plan plan;
   plan.tenants["a"].priority = -2;
