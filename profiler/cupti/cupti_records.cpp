@@ -83,6 +83,23 @@ RecordNormaliser::RecordNormaliser(Capture* capture) : capture_(capture) {}
 
 void RecordNormaliser::Seen(uint64_t t_ns) { last_ns_ = std::max(last_ns_, Ns(t_ns)); }
 
+template <typename Record>
+GpuActivity* RecordNormaliser::AddGpu(const Record& r, TaskKind kind) {
+  if (r.start == 0 && r.end == 0) {
+    ++stats_.untimed;
+    return nullptr;
+  }
+  GpuActivity& g = capture_->gpu.emplace_back();
+  g.kind = kind;
+  g.device = r.deviceId;
+  g.stream = r.streamId;
+  g.start_ns = Ns(r.start);
+  g.end_ns = std::max(Ns(r.end), g.start_ns);
+  g.correlation = Correlation(r.correlationId);
+  Seen(r.end);
+  return &g;
+}
+
 const std::string& RecordNormaliser::ApiName(bool driver, uint32_t cbid) {
   const CUpti_CallbackDomain domain =
       driver ? CUPTI_CB_DOMAIN_DRIVER_API : CUPTI_CB_DOMAIN_RUNTIME_API;
@@ -124,83 +141,39 @@ void RecordNormaliser::HandleRecord(const CUpti_Activity& record) {
     case CUPTI_ACTIVITY_KIND_KERNEL:
     case CUPTI_ACTIVITY_KIND_CONCURRENT_KERNEL: {
       const auto& k = As<KernelRecord>(record);
-      if (k.start == 0 && k.end == 0) {
-        ++stats_.untimed;
-        break;
-      }
-      GpuActivity g;
-      g.kind = TaskKind::kKernel;
-      g.name = k.name != nullptr ? k.name : "";
-      g.device = k.deviceId;
-      g.stream = k.streamId;
-      g.start_ns = Ns(k.start);
-      g.end_ns = std::max(Ns(k.end), g.start_ns);
-      g.correlation = Correlation(k.correlationId);
-      g.grid = {k.gridX, k.gridY, k.gridZ};
-      g.block = {k.blockX, k.blockY, k.blockZ};
-      g.regs = k.registersPerThread;
-      g.smem = std::max(0, k.staticSharedMemory) + std::max(0, k.dynamicSharedMemory);
-      Seen(k.end);
-      capture_->gpu.push_back(std::move(g));
+      GpuActivity* g = AddGpu(k, TaskKind::kKernel);
+      if (g == nullptr) break;
+      g->name = k.name != nullptr ? k.name : "";
+      g->grid = {k.gridX, k.gridY, k.gridZ};
+      g->block = {k.blockX, k.blockY, k.blockZ};
+      g->regs = k.registersPerThread;
+      g->smem = std::max(0, k.staticSharedMemory) + std::max(0, k.dynamicSharedMemory);
       ++stats_.kernels;
       break;
     }
     case CUPTI_ACTIVITY_KIND_MEMCPY: {
       const auto& m = As<MemcpyRecord>(record);
-      if (m.start == 0 && m.end == 0) {
-        ++stats_.untimed;
-        break;
-      }
-      GpuActivity g;
-      g.kind = TaskKind::kMemcpy;
-      g.device = m.deviceId;
-      g.stream = m.streamId;
-      g.start_ns = Ns(m.start);
-      g.end_ns = std::max(Ns(m.end), g.start_ns);
-      g.correlation = Correlation(m.correlationId);
-      g.dir = CopyDirOfKind(m.copyKind);
-      g.bytes = static_cast<int64_t>(m.bytes);
-      Seen(m.end);
-      capture_->gpu.push_back(std::move(g));
+      GpuActivity* g = AddGpu(m, TaskKind::kMemcpy);
+      if (g == nullptr) break;
+      g->dir = CopyDirOfKind(m.copyKind);
+      g->bytes = static_cast<int64_t>(m.bytes);
       ++stats_.memcpys;
       break;
     }
     case CUPTI_ACTIVITY_KIND_MEMCPY2: {
       const auto& m = As<PeerCopyRecord>(record);
-      if (m.start == 0 && m.end == 0) {
-        ++stats_.untimed;
-        break;
-      }
-      GpuActivity g;
-      g.kind = TaskKind::kMemcpy;
-      g.device = m.deviceId;
-      g.stream = m.streamId;
-      g.start_ns = Ns(m.start);
-      g.end_ns = std::max(Ns(m.end), g.start_ns);
-      g.correlation = Correlation(m.correlationId);
-      g.dir = CopyDir::kP2P;
-      g.bytes = static_cast<int64_t>(m.bytes);
-      Seen(m.end);
-      capture_->gpu.push_back(std::move(g));
+      GpuActivity* g = AddGpu(m, TaskKind::kMemcpy);
+      if (g == nullptr) break;
+      g->dir = CopyDir::kP2P;
+      g->bytes = static_cast<int64_t>(m.bytes);
       ++stats_.memcpys;
       break;
     }
     case CUPTI_ACTIVITY_KIND_MEMSET: {
       const auto& m = As<MemsetRecord>(record);
-      if (m.start == 0 && m.end == 0) {
-        ++stats_.untimed;
-        break;
-      }
-      GpuActivity g;
-      g.kind = TaskKind::kMemset;
-      g.device = m.deviceId;
-      g.stream = m.streamId;
-      g.start_ns = Ns(m.start);
-      g.end_ns = std::max(Ns(m.end), g.start_ns);
-      g.correlation = Correlation(m.correlationId);
-      g.bytes = static_cast<int64_t>(m.bytes);
-      Seen(m.end);
-      capture_->gpu.push_back(std::move(g));
+      GpuActivity* g = AddGpu(m, TaskKind::kMemset);
+      if (g == nullptr) break;
+      g->bytes = static_cast<int64_t>(m.bytes);
       ++stats_.memsets;
       break;
     }

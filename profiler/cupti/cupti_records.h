@@ -92,6 +92,10 @@ class RecordNormaliser {
 
   const std::string& ApiName(bool driver, uint32_t cbid);
   void Seen(uint64_t t_ns);
+  /// Appends a GPU activity with the fields every timed kernel, copy and
+  /// memset record has; nullptr (counted as untimed) when it has no timestamps.
+  template <typename Record>
+  GpuActivity* AddGpu(const Record& r, TaskKind kind);
 
   Capture* capture_;
   RecordStats stats_;
