@@ -41,12 +41,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-#ifdef COTENANT_HAVE_CUPTI
-constexpr bool kHaveCupti = true;
-#else
-constexpr bool kHaveCupti = false;
-#endif
-
 /// A temporary folder, removed with everything in it when the object goes
 /// out of scope unless Keep() was called.
 class TempDir {

@@ -6,6 +6,13 @@
 
 namespace cotenant::cli {
 
+/// Whether this cotenant was built with CUPTI (and so with the library).
+#ifdef COTENANT_HAVE_CUPTI
+inline constexpr bool kHaveCupti = true;
+#else
+inline constexpr bool kHaveCupti = false;
+#endif
+
 /// libcotenant_inject.so: `flag` (a --inject path) when given, else
 /// $COTENANT_INJECT_LIB, else next to this executable, in ../lib from it, or
 /// in the install folder. Throws InputError naming where it looked.

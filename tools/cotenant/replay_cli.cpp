@@ -11,12 +11,6 @@
 
 namespace cotenant::cli {
 
-#ifdef COTENANT_HAVE_CUPTI
-constexpr bool kHaveCupti = true;
-#else
-constexpr bool kHaveCupti = false;
-#endif
-
 void AddReplayOptions(CLI::App* sub, ReplayCliOptions* o) {
   sub->add_option("--repeat", o->repeat,
                   "Measured runs of the whole workload; the run of median makespan is used")

@@ -24,9 +24,6 @@ enum class Timing : uint8_t {
   kStamps,  ///< %globaltimer stamps written by the replay kernel (kernels only)
 };
 
-/// "auto", "cupti", "stamps".
-const char* TimingName(Timing t);
-
 struct ReplayOptions {
   int32_t device = 0;                  ///< CUDA device ordinal
   int32_t repeat = 1;                  ///< measured runs of the whole workload

@@ -56,16 +56,4 @@ std::string DescribeMissing(const TaskGraph& g, const TimingApplied& applied, in
          " of tenant " + t.trace->tenant + ", request " + std::to_string(node.request) + ")";
 }
 
-const char* TimingName(Timing t) {
-  switch (t) {
-    case Timing::kAuto:
-      return "auto";
-    case Timing::kCupti:
-      return "cupti";
-    case Timing::kStamps:
-      return "stamps";
-  }
-  return "?";
-}
-
 }  // namespace cotenant::replay
