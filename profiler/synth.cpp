@@ -1,4 +1,4 @@
-#include "sim/synth.h"
+#include "profiler/synth.h"
 
 #include <algorithm>
 #include <array>
@@ -11,7 +11,7 @@
 #include "sim/occupancy.h"
 #include "sim/rng.h"
 
-namespace cotenant {
+namespace cotenant::profiler {
 namespace {
 
 /// Bytes per element of FP16 weights and activations.
@@ -750,4 +750,4 @@ Trace SynthesizeRandom(int64_t kernels, int streams, const GpuSpec& spec, uint64
   return trace;
 }
 
-}  // namespace cotenant
+}  // namespace cotenant::profiler
