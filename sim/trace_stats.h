@@ -83,20 +83,20 @@ struct OperatorStats {
 /// Everything inspect reports of one trace.
 struct TraceStats {
   std::string file, tenant;
-  std::string source;                   ///< meta.source when a string, else ""
-  std::string device_name, device_gpu;  ///< as in the trace; may be ""
-  int64_t tasks = 0;                    ///< all tasks
-  std::array<int64_t, kTaskKinds.size()> by_kind{};     ///< tasks per kind, indexed by TaskKind
-  std::vector<StreamStats> streams;     ///< by id
-  std::vector<ThreadStats> threads;     ///< by id
-  TimeNs kernel_time_ns = 0;            ///< sum of kernel dur_ns, ns
-  TimeNs gpu_time_ns = 0;               ///< sum of GPU task (kernel, memcpy, memset) dur_ns, ns
-  TimeNs gpu_first_start_ns = 0;        ///< first GPU task start, ns; 0 when none
-  TimeNs gpu_last_end_ns = 0;           ///< last GPU task end, ns; 0 when none
-  TimeNs gpu_span_ns = 0;               ///< last end - first start, ns
-  TimeNs gpu_busy_ns = 0;               ///< union of GPU task intervals, ns
-  double gpu_busy_fraction = 0.0;       ///< busy / span; 0 when the span is 0
-  int64_t distinct_operators = 0;       ///< operators (labels or kernel names) seen
+  std::string source;                                ///< meta.source when a string, else ""
+  std::string device_name, device_gpu;               ///< as in the trace; may be ""
+  int64_t tasks = 0;                                 ///< all tasks
+  std::array<int64_t, kTaskKinds.size()> by_kind{};  ///< tasks per kind, indexed by TaskKind
+  std::vector<StreamStats> streams;                  ///< by id
+  std::vector<ThreadStats> threads;                  ///< by id
+  TimeNs kernel_time_ns = 0;                         ///< sum of kernel dur_ns, ns
+  TimeNs gpu_time_ns = 0;          ///< sum of GPU task (kernel, memcpy, memset) dur_ns, ns
+  TimeNs gpu_first_start_ns = 0;   ///< first GPU task start, ns; 0 when none
+  TimeNs gpu_last_end_ns = 0;      ///< last GPU task end, ns; 0 when none
+  TimeNs gpu_span_ns = 0;          ///< last end - first start, ns
+  TimeNs gpu_busy_ns = 0;          ///< union of GPU task intervals, ns
+  double gpu_busy_fraction = 0.0;  ///< busy / span; 0 when the span is 0
+  int64_t distinct_operators = 0;  ///< operators (labels or kernel names) seen
   std::vector<OperatorStats> top_operators;  ///< the busiest, by kernel time (ties: name order)
   std::string occupancy_gpu;                 ///< key of the GPU spec of the histogram
   int32_t sm_count = 0;                      ///< its SMs
