@@ -205,7 +205,7 @@ json TraceStatsToJson(const TraceStats& st, const std::string& gpu_note) {
 
   json jb = json::array();
   for (int b = 0; b < kWaveBucketCount; ++b) {
-    jb.push_back({{"bucket", kWaveBucketNames[b]},
+    jb.push_back({{"bucket", WaveBucketName(static_cast<WaveBucket>(b))},
                   {"kernels", st.waves[b].kernels},
                   {"time_ns", st.waves[b].time_ns},
                   {"kernel_time_fraction", Ratio(st.waves[b].time_ns, st.kernel_time_ns)}});

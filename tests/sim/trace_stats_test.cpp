@@ -159,6 +159,8 @@ TEST_CASE("trace stats: counts, streams, threads, GPU time, operators, waves", "
   CHECK(st.occupancy_gpu == "h100-sxm");
   CHECK(st.sm_count == 132);
   auto wave = [&st](WaveBucket b) { return st.waves[static_cast<int>(b)]; };
+  CHECK(std::string(WaveBucketName(WaveBucket::kFoot25)) == "<1 wave, 25-50% of slots");
+  CHECK(std::string(WaveBucketName(WaveBucket::kNoFit)) == "does not fit");
   CHECK(wave(WaveBucket::kFoot0).kernels == 0);
   CHECK(wave(WaveBucket::kFoot25).kernels == 1);
   CHECK(wave(WaveBucket::kFoot25).time_ns == 1000);
