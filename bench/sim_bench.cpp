@@ -16,9 +16,9 @@
 #include <string>
 #include <vector>
 
+#include "profiler/synth.h"
 #include "sim/gpu_spec.h"
 #include "sim/simulate.h"
-#include "sim/synth.h"
 
 namespace {
 
@@ -68,7 +68,8 @@ int main(int argc, char** argv) {
       const char* models[] = {"resnet50", "mobilenetv2", "vgg16", "bert-base"};
       long long per_round = 0;
       for (int t = 0; t < tenants; ++t) {
-        lw.traces.push_back(cotenant::SynthesizeModel(models[t % 4], t < 4 ? 8 : 32, spec, 1));
+        lw.traces.push_back(
+            cotenant::profiler::SynthesizeModel(models[t % 4], t < 4 ? 8 : 32, spec, 1));
         lw.traces.back().tenant += t < 4 ? "_b8" : "_b32";
         for (const cotenant::Task& task : lw.traces.back().tasks)
           per_round += task.kind == cotenant::TaskKind::kKernel;
@@ -77,7 +78,7 @@ int main(int argc, char** argv) {
     } else {
       const long long per_trace = std::max(1LL, n / (tenants * requests));
       for (int t = 0; t < tenants; ++t) {
-        lw.traces.push_back(cotenant::SynthesizeRandom(per_trace, 2, spec, 1000 + t));
+        lw.traces.push_back(cotenant::profiler::SynthesizeRandom(per_trace, 2, spec, 1000 + t));
         lw.traces.back().tenant = "t" + std::to_string(t);
       }
     }

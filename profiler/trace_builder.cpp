@@ -9,6 +9,7 @@
 
 #include "profiler/capture.h"
 #include "sim/error.h"
+#include "sim/intervals.h"
 
 namespace cotenant::profiler {
 namespace {
@@ -475,7 +476,7 @@ Trace BuildTrace(const Capture& capture, const BuildOptions& options, BuildRepor
     if (h.correlation != kAbsent) call_correlations.insert(h.correlation);
   }
   std::set<int64_t> streams;
-  std::vector<std::pair<TimeNs, TimeNs>> busy;
+  std::vector<Interval> busy;
   for (const GpuActivity& g : capture.gpu) {
     const int64_t corr = g.correlation == kAbsent ? kAbsent : canonical(g.correlation);
     const auto l = corr == kAbsent ? launch_by_corr.end() : launch_by_corr.find(corr);
@@ -580,13 +581,7 @@ Trace BuildTrace(const Capture& capture, const BuildOptions& options, BuildRepor
   }
 
   // GPU busy time: the union of the GPU task intervals.
-  std::sort(busy.begin(), busy.end());
-  TimeNs covered_to = std::numeric_limits<TimeNs>::min();
-  for (const auto& [s, e] : busy) {
-    const TimeNs from = std::max(s, covered_to);
-    if (e > from) report.gpu_busy_ns += e - from;
-    covered_to = std::max(covered_to, e);
-  }
+  report.gpu_busy_ns = UnionLengthNs(std::move(busy));
   TimeNs last_end = 0;
   for (const Task& t : trace.tasks) last_end = std::max(last_end, t.end_ns());
   report.span_ns = last_end;

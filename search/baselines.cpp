@@ -2,21 +2,9 @@
 
 #include <algorithm>
 
+#include "sim/trace_stats.h"
+
 namespace cotenant::search {
-namespace {
-
-TimeNs RequestSpan(const Trace& t) {
-  if (t.tasks.empty()) return 0;
-  TimeNs lo = kNever, hi = 0;
-  for (const Task& task : t.tasks) {
-    lo = std::min(lo, task.start_ns);
-    hi = std::max(hi, task.end_ns());
-  }
-  return hi - lo;
-}
-
-}  // namespace
-
 int CriticalTenant(const LoadedWorkload& lw, std::string* why) {
   const std::vector<TenantSpec>& ts = lw.workload.tenants;
   int best = 0;
@@ -35,7 +23,7 @@ int CriticalTenant(const LoadedWorkload& lw, std::string* why) {
     } else if (weights_differ) {
       better = a.weight > b.weight;
     } else {
-      better = RequestSpan(lw.traces[i]) < RequestSpan(lw.traces[best]);
+      better = RequestSpanNs(lw.traces[i]) < RequestSpanNs(lw.traces[best]);
     }
     if (better) best = i;
   }

@@ -8,9 +8,9 @@
 #include <set>
 
 #include "search/baselines.h"
-#include "search/rng.h"
 #include "search/strategy.h"
 #include "sim/error.h"
+#include "sim/rng.h"
 
 namespace cotenant::search {
 namespace {

@@ -9,6 +9,7 @@
 #include "sim/error.h"
 #include "sim/json_util.h"
 #include "sim/template.h"
+#include "sim/trace_stats.h"
 
 namespace cotenant::search {
 namespace {
@@ -196,17 +197,6 @@ int64_t StreamCount(const Trace& t) {
   for (const Task& task : t.tasks)
     if (task.stream != kAbsent) ids.insert(task.stream);
   return static_cast<int64_t>(ids.size());
-}
-
-/// Isolated span of one request: last end - first start, ns.
-TimeNs Span(const Trace& t) {
-  if (t.tasks.empty()) return 0;
-  TimeNs lo = kNever, hi = 0;
-  for (const Task& task : t.tasks) {
-    lo = std::min(lo, task.start_ns);
-    hi = std::max(hi, task.end_ns());
-  }
-  return hi - lo;
 }
 
 /// The batch of a trace from meta.batch, or -1.
@@ -820,7 +810,7 @@ PlanSpace::PlanSpace(const LoadedWorkload& lw, const SpaceConfig& config) : lw_(
       values = tc->offset_ns->values;
     } else if (ranged[static_cast<int>(Knob::kOffset)]) {
       values = {0};
-      const TimeNs span = Span(lw.traces[ti]);
+      const TimeNs span = RequestSpanNs(lw.traces[ti]);
       const double unit = span >= 1000000 ? 1000.0 : 1.0;  // whole µs from 1 ms up
       for (double f : config.offset_fractions.value_or(std::vector<double>{0.25, 0.5})) {
         const int64_t v = static_cast<int64_t>(std::llround(f * span / unit) * unit);

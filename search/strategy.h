@@ -10,8 +10,8 @@
 #include <vector>
 
 #include "search/evaluator.h"
-#include "search/rng.h"
 #include "search/space.h"
+#include "sim/rng.h"
 
 namespace cotenant::search {
 

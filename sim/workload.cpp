@@ -9,6 +9,7 @@
 #include "sim/error.h"
 #include "sim/gpu_spec.h"
 #include "sim/json_util.h"
+#include "sim/rng.h"
 
 namespace cotenant {
 namespace {
@@ -40,14 +41,6 @@ std::string NonEmptyString(const JsonFields& f, const char* key) {
   const std::string s = f.String(key);
   if (s.empty()) f.Expected(key, "a non-empty string");
   return s;
-}
-
-/// The next number of the splitmix64 sequence.
-uint64_t SplitMix64(uint64_t& state) {
-  uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
 }
 
 Arrival ReadArrival(const JsonFields& f, int64_t requests) {
@@ -200,10 +193,10 @@ std::vector<TimeNs> ArrivalTimes(const Arrival& arrival, int64_t requests) {
       COTENANT_CHECK(arrival.rate_hz > 0.0);
       // Exponential gaps by inversion of splitmix64 uniforms; the first
       // request arrives at 0 and times are rounded to the nearest ns.
-      uint64_t state = arrival.seed;
+      SplitMix64 rng(arrival.seed);
       double now_ns = 0.0;
       for (int64_t i = 1; i < requests; ++i) {
-        const double u = static_cast<double>(SplitMix64(state) >> 11) * 0x1.0p-53;  // [0, 1)
+        const double u = rng.Unit();  // [0, 1)
         now_ns += -std::log1p(-u) / arrival.rate_hz * 1e9;
         times[i] = now_ns < 9.0e18 ? static_cast<TimeNs>(std::llround(now_ns)) : kNever;
       }

@@ -132,10 +132,65 @@ checks=$((checks + 1))
 ls "$work" | grep -q '\.tmp' && fail "temporary files left: $(ls "$work")"
 expect_ok simulate traces/synthetic/resnet50_b8.json traces/synthetic/bert-base_b1.json --model block
 expect_ok inspect traces/synthetic/bert-base_b8.json --json
+# inspect --json on a bundled trace: pinned numbers (bert-base, batch 8, one
+# stream: GPU busy equals GPU time) and the sums that must hold between them.
+checks=$((checks + 1))
+python3 - "$work/stdout" <<'PY' || fail "inspect --json: numbers moved or do not add up"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["schema"] == "cotenant.inspect/1" and d["tenant"] == "bert-base", d["tenant"]
+t, g = d["tasks"], d["gpu"]
+assert t["total"] == 477 and sum(t["by_kind"].values()) == 477, t
+assert (t["by_kind"]["kernel"], t["by_kind"]["launch"], t["by_kind"]["memcpy"], t["by_kind"]["sync"]) == (236, 238, 2, 1), t
+assert (g["kernel_time_ns"], g["gpu_time_ns"], g["busy_ns"]) == (1068546, 1068919, 1068919), g
+assert (g["first_start_ns"], g["last_end_ns"], g["span_ns"]) == (8777, 2499910, 2491133), g
+assert g["busy_fraction"] == g["busy_ns"] / g["span_ns"], g
+assert [(s["id"], s["kernels"], s["gpu_tasks"], s["gpu_time_ns"]) for s in d["streams"]] == [(7, 236, 238, 1068919)]
+assert [(h["id"], h["tasks"], h["launches"], h["busy_ns"], h["span_ns"]) for h in d["threads"]] == [(1, 239, 238, 1073253, 2505316)]
+ops = d["operators"]
+assert ops["distinct"] == 11 and len(ops["top"]) == 10, ops["distinct"]
+assert (ops["top"][0]["operator"], ops["top"][0]["kernels"], ops["top"][0]["time_ns"]) == ("aten::linear", 73, 439490)
+occ = d["occupancy"]
+assert occ["gpu"] == "h100-sxm" and occ["sm_count"] == 132, occ["gpu"]
+waves = {w["bucket"]: w["kernels"] for w in occ["waves"] if w["kernels"]}
+assert waves == {"<1 wave, 0-25% of slots": 2, "<1 wave, 25-50% of slots": 98,
+                 "<1 wave, 50-75% of slots": 112, "2-4 waves": 24}, waves
+assert sum(w["time_ns"] for w in occ["waves"]) == g["kernel_time_ns"]
+assert [(l["limiter"], l["kernels"], l["time_ns"]) for l in occ["limiters"]] == [("registers", 97, 543842), ("threads", 139, 524704)]
+PY
 expect_ok whatif traces/synthetic/resnet50_b8.json traces/synthetic/vgg16_b8.json \
   --select name=gemm --scale 0.5 --json "$work/w.json"
 expect_ok synth --model mobilenetv2 --batch 4 --gpu a100-sxm4-80g -o "$work/m.json.gz"
 expect_ok inspect "$work/m.json.gz"
+
+# An unwritable output: one line naming the file and the reason, a non-zero
+# status, and nothing left behind (no output, no temporary file), for each
+# subcommand that writes a file. (Run as root, a read-only folder would not
+# stop the write, so the cases are a missing folder, a file in the way of a
+# folder and a folder in the way of the file.)
+mkdir -p "$work/unw/adir"
+: >"$work/unw/afile"
+while IFS='|' read -r target reason; do
+  [[ -z $target ]] && continue
+  out=$work/unw/$target
+  while IFS= read -r args; do
+    [[ -z $args ]] && continue
+    read -ra args <<<"${args//OUT/$out}"
+    expect_error "$out: cannot write: $reason" "${args[@]}"
+  done <<'RUNS'
+simulate traces/synthetic/vgg16_b1.json --json OUT
+whatif traces/synthetic/vgg16_b1.json --scale 0.5 --json OUT
+synth --model resnet50 --batch 1 --gpu h100-sxm -o OUT
+import kineto tests/data/kineto/current.json -o OUT
+RUNS
+  checks=$((checks + 1))
+  left=$(find "$work/unw" -mindepth 1 -not -path "$work/unw/adir" -not -path "$work/unw/afile")
+  [[ -z $left ]] || fail "unwritable $target: files left behind: $left"
+done <<'CASES'
+none/out.json|No such file or directory
+afile/out.json|Not a directory
+adir|Is a directory
+CASES
 
 # Options that take a value never swallow the trace files after them.
 expect_ok simulate --plan native traces/synthetic/vgg16_b1.json

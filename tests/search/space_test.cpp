@@ -6,9 +6,9 @@
 #include <set>
 
 #include "search/baselines.h"
-#include "search/rng.h"
 #include "search/strategy.h"
 #include "sim/error.h"
+#include "sim/rng.h"
 #include "tests/search/search_test_util.h"
 #include "tests/sim/test_util.h"
 

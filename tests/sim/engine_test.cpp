@@ -9,6 +9,7 @@
 #include "sim/error.h"
 #include "sim/graph.h"
 #include "sim/models/fluid.h"
+#include "sim/rng.h"
 #include "sim/simulate.h"
 
 namespace cotenant {
@@ -489,15 +490,8 @@ namespace {
 /// A small random workload on TinyGpu: 2-3 tenants, 2-8 kernels each on 1-2
 /// streams, random shapes, durations, DRAM use and priorities.
 LoadedWorkload RandomWorkload(uint64_t seed, Plan* plan) {
-  uint64_t x = seed * 0x9E3779B97F4A7C15ULL + 1;
-  auto next = [&x](int64_t lo, int64_t hi) {  // splitmix64, uniform in [lo, hi]
-    x += 0x9E3779B97F4A7C15ULL;
-    uint64_t z = x;
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    z ^= z >> 31;
-    return lo + static_cast<int64_t>(z % static_cast<uint64_t>(hi - lo + 1));
-  };
+  SplitMix64 rng(seed * 0x9E3779B97F4A7C15ULL + 1);
+  auto next = [&rng](int64_t lo, int64_t hi) { return rng.Uniform(lo, hi); };
   std::vector<Tenant> tenants;
   const int n = static_cast<int>(next(2, 3));
   for (int t = 0; t < n; ++t) {

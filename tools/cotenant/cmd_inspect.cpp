@@ -1,20 +1,14 @@
-// cotenant inspect: summarise one trace: task counts, streams, host threads,
-// GPU time and busy fraction, the busiest operators, and an occupancy
-// histogram of its kernels on a GPU spec.
-#include <algorithm>
-#include <cmath>
+// cotenant inspect: print the statistics of one trace (sim/trace_stats.h) as
+// tables, or as JSON (cotenant.inspect/1).
 #include <cstdio>
-#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
-#include <utility>
-#include <vector>
 
 #include "sim/error.h"
 #include "sim/gpu_spec.h"
-#include "sim/occupancy.h"
 #include "sim/trace.h"
+#include "sim/trace_stats.h"
 #include "tools/cotenant/commands.h"
 #include "tools/cotenant/table.h"
 
@@ -24,225 +18,6 @@ namespace {
 using nlohmann::json;
 
 constexpr const char* kDefaultGpu = "h100-sxm";
-
-constexpr TaskKind kKinds[] = {TaskKind::kLaunch,     TaskKind::kKernel, TaskKind::kMemcpy,
-                               TaskKind::kMemset,     TaskKind::kCpu,    TaskKind::kEventRecord,
-                               TaskKind::kStreamWait, TaskKind::kSync};
-
-/// Total length of the union of [start, end) intervals.
-TimeNs UnionLength(std::vector<std::pair<TimeNs, TimeNs>> iv) {
-  std::sort(iv.begin(), iv.end());
-  TimeNs total = 0, cur_start = 0, cur_end = 0;
-  bool open = false;
-  for (const auto& [s, e] : iv) {
-    if (!open || s > cur_end) {
-      if (open) total += cur_end - cur_start;
-      cur_start = s;
-      cur_end = e;
-      open = true;
-    } else {
-      cur_end = std::max(cur_end, e);
-    }
-  }
-  if (open) total += cur_end - cur_start;
-  return total;
-}
-
-double Ratio(double a, double b) { return b > 0 ? a / b : 0.0; }
-
-/// Occupancy buckets, in display order.
-enum Bucket {
-  kFoot0,  // < 1 wave, footprint [0, 25%) of the GPU's block slots
-  kFoot25,
-  kFoot50,
-  kFoot75,
-  kOneWave,  // exactly one full wave
-  kWaves2to4,
-  kWaves5to16,
-  kWavesOver16,
-  kNoShape,  // no launch shape: taken to fill the GPU
-  kNoFit,    // the block does not fit on an SM of this GPU
-  kBucketCount
-};
-
-const char* const kBucketNames[kBucketCount] = {"<1 wave, 0-25% of slots",
-                                                "<1 wave, 25-50% of slots",
-                                                "<1 wave, 50-75% of slots",
-                                                "<1 wave, 75-100% of slots",
-                                                "1 wave",
-                                                "2-4 waves",
-                                                "5-16 waves",
-                                                ">16 waves",
-                                                "no launch shape",
-                                                "does not fit"};
-
-struct Tally {
-  int64_t count = 0;
-  TimeNs time_ns = 0;
-  void Add(TimeNs t) {
-    ++count;
-    time_ns += t;
-  }
-};
-
-struct StreamStats {
-  int64_t kernels = 0, gpu_tasks = 0, markers = 0;
-  TimeNs gpu_time_ns = 0;
-};
-
-struct ThreadStats {
-  int64_t tasks = 0, launches = 0;
-  TimeNs busy_ns = 0;
-  std::vector<std::pair<TimeNs, TimeNs>> intervals;
-};
-
-/// Everything inspect reports, computed once and printed as text or JSON.
-json Inspect(const Trace& trace, const GpuSpec& spec, const std::string& gpu_note, int top) {
-  json out;
-  out["schema"] = "cotenant.inspect/1";
-  out["file"] = trace.file;
-  out["tenant"] = trace.tenant;
-  std::string source;
-  if (trace.meta.is_object() && trace.meta.contains("source") && trace.meta["source"].is_string()) {
-    source = trace.meta["source"].get<std::string>();
-  }
-  out["source"] = source;
-  out["device"] = {{"name", trace.device_name}, {"gpu", trace.device_gpu}};
-
-  std::map<TaskKind, int64_t> by_kind;
-  std::map<int64_t, StreamStats> streams;
-  std::map<int64_t, ThreadStats> threads;
-  std::map<std::string, Tally> ops;
-  std::vector<std::pair<TimeNs, TimeNs>> gpu_intervals;
-  TimeNs kernel_time = 0, gpu_time = 0;
-  TimeNs gpu_first = kNever, gpu_last = 0;
-  Tally buckets[kBucketCount];
-  std::map<std::string, Tally> limiters;
-
-  for (const Task& t : trace.tasks) {
-    ++by_kind[t.kind];
-    if (t.stream != kAbsent && t.kind != TaskKind::kSync) {
-      StreamStats& s = streams[t.stream];
-      if (IsGpuWork(t.kind)) {
-        ++s.gpu_tasks;
-        s.gpu_time_ns += t.dur_ns;
-        s.kernels += t.kind == TaskKind::kKernel;
-      } else {
-        ++s.markers;
-      }
-    }
-    if (t.thread != kAbsent) {
-      ThreadStats& th = threads[t.thread];
-      ++th.tasks;
-      th.launches += t.kind == TaskKind::kLaunch;
-      th.intervals.push_back({t.start_ns, t.end_ns()});
-    }
-    if (IsGpuWork(t.kind)) {
-      gpu_time += t.dur_ns;
-      gpu_intervals.push_back({t.start_ns, t.end_ns()});
-      gpu_first = std::min(gpu_first, t.start_ns);
-      gpu_last = std::max(gpu_last, t.end_ns());
-    }
-    if (t.kind != TaskKind::kKernel) continue;
-    kernel_time += t.dur_ns;
-    const std::string& op = trace.Op(t);
-    ops[op.empty() ? trace.Name(t) : op].Add(t.dur_ns);
-    if (!t.HasShape()) {
-      buckets[kNoShape].Add(t.dur_ns);
-      continue;
-    }
-    const Occupancy occ = ComputeOccupancy(spec, t.ThreadsPerBlock(), t.regs, t.smem);
-    limiters[OccupancyLimiterName(occ.limiter)].Add(t.dur_ns);
-    if (occ.blocks_per_sm <= 0) {
-      buckets[kNoFit].Add(t.dur_ns);
-      continue;
-    }
-    const int64_t slots = int64_t{occ.blocks_per_sm} * spec.sm_count;
-    const int64_t blocks = t.Blocks();
-    if (blocks < slots) {
-      const double footprint = static_cast<double>(blocks) / static_cast<double>(slots);
-      buckets[kFoot0 + std::min(3, static_cast<int>(footprint * 4.0))].Add(t.dur_ns);
-    } else {
-      const int64_t waves = (blocks + slots - 1) / slots;
-      const Bucket b = waves == 1    ? kOneWave
-                       : waves <= 4  ? kWaves2to4
-                       : waves <= 16 ? kWaves5to16
-                                     : kWavesOver16;
-      buckets[b].Add(t.dur_ns);
-    }
-  }
-
-  json kinds = json::object();
-  for (TaskKind k : kKinds) kinds[TaskKindName(k)] = by_kind[k];
-  out["tasks"] = {{"total", trace.tasks.size()}, {"by_kind", kinds}};
-
-  json js = json::array();
-  for (const auto& [id, s] : streams) {
-    js.push_back({{"id", id},
-                  {"kernels", s.kernels},
-                  {"gpu_tasks", s.gpu_tasks},
-                  {"markers", s.markers},
-                  {"gpu_time_ns", s.gpu_time_ns},
-                  {"gpu_time_fraction", Ratio(s.gpu_time_ns, gpu_time)}});
-  }
-  out["streams"] = js;
-
-  json jt = json::array();
-  for (auto& [id, th] : threads) {
-    TimeNs first = kNever, last = 0;
-    for (const auto& [s, e] : th.intervals) {
-      first = std::min(first, s);
-      last = std::max(last, e);
-    }
-    jt.push_back({{"id", id},
-                  {"tasks", th.tasks},
-                  {"launches", th.launches},
-                  {"busy_ns", UnionLength(th.intervals)},
-                  {"span_ns", th.intervals.empty() ? 0 : last - first}});
-  }
-  out["threads"] = jt;
-
-  const TimeNs span = gpu_first == kNever ? 0 : gpu_last - gpu_first;
-  const TimeNs busy = UnionLength(gpu_intervals);
-  out["gpu"] = {{"kernel_time_ns", kernel_time},
-                {"gpu_time_ns", gpu_time},
-                {"first_start_ns", gpu_first == kNever ? 0 : gpu_first},
-                {"last_end_ns", gpu_last},
-                {"span_ns", span},
-                {"busy_ns", busy},
-                {"busy_fraction", Ratio(busy, span)}};
-
-  std::vector<std::pair<std::string, Tally>> sorted(ops.begin(), ops.end());
-  std::stable_sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) {
-    return a.second.time_ns > b.second.time_ns;
-  });
-  json jo = json::array();
-  for (size_t i = 0; i < sorted.size() && static_cast<int>(i) < top; ++i) {
-    jo.push_back({{"operator", sorted[i].first},
-                  {"kernels", sorted[i].second.count},
-                  {"time_ns", sorted[i].second.time_ns},
-                  {"kernel_time_fraction", Ratio(sorted[i].second.time_ns, kernel_time)}});
-  }
-  out["operators"] = {{"distinct", ops.size()}, {"top", jo}};
-
-  json jb = json::array();
-  for (int b = 0; b < kBucketCount; ++b) {
-    jb.push_back({{"bucket", kBucketNames[b]},
-                  {"kernels", buckets[b].count},
-                  {"time_ns", buckets[b].time_ns},
-                  {"kernel_time_fraction", Ratio(buckets[b].time_ns, kernel_time)}});
-  }
-  json jl = json::array();
-  for (const auto& [name, tally] : limiters) {
-    jl.push_back({{"limiter", name}, {"kernels", tally.count}, {"time_ns", tally.time_ns}});
-  }
-  out["occupancy"] = {{"gpu", spec.key},
-                      {"sm_count", spec.sm_count},
-                      {"note", gpu_note},
-                      {"waves", jb},
-                      {"limiters", jl}};
-  return out;
-}
 
 TimeNs Ns(const json& j) { return j.get<TimeNs>(); }
 
@@ -259,7 +34,7 @@ void PrintInspect(const json& r, std::FILE* out) {
   }
   if (!device.empty()) std::fprintf(out, "device   %s\n", device.c_str());
   std::string kinds;
-  for (TaskKind k : kKinds) {
+  for (TaskKind k : kTaskKinds) {
     const int64_t n = r["tasks"]["by_kind"][TaskKindName(k)].get<int64_t>();
     if (n == 0) continue;
     kinds += (kinds.empty() ? "" : ", ") + FormatCount(n) + " " + TaskKindName(k);
@@ -381,7 +156,7 @@ RunFn AddInspect(CLI::App* sub) {
     } else {
       spec = LoadGpuSpec(kDefaultGpu);
     }
-    const json r = Inspect(trace, spec, note, o->top);
+    const json r = TraceStatsToJson(ComputeTraceStats(trace, spec, o->top), note);
     if (o->json) {
       std::printf("%s\n", r.dump(2).c_str());
     } else {

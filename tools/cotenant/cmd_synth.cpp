@@ -4,9 +4,9 @@
 #include <memory>
 #include <string>
 
+#include "profiler/synth.h"
 #include "sim/error.h"
 #include "sim/gpu_spec.h"
-#include "sim/synth.h"
 #include "sim/trace.h"
 #include "tools/cotenant/commands.h"
 
@@ -23,10 +23,11 @@ RunFn AddSynth(CLI::App* sub) {
   };
   auto o = std::make_shared<Options>();
   std::string models;
-  for (const std::string& m : SynthModelNames()) models += (models.empty() ? "" : ", ") + m;
+  for (const std::string& m : profiler::SynthModelNames())
+    models += (models.empty() ? "" : ", ") + m;
   sub->add_option("-m,--model", o->model, "Model to synthesize: " + models);
   sub->add_option("-b,--batch", o->batch,
-                  "Batch size, 1.." + std::to_string(kSynthMaxBatch) + " (default 1)");
+                  "Batch size, 1.." + std::to_string(profiler::kSynthMaxBatch) + " (default 1)");
   sub->add_flag("--random", o->random, "Generate random kernels instead of a model");
   sub->add_option("--kernels", o->kernels, "Number of random kernels (with --random)");
   sub->add_option("--streams", o->streams, "Number of streams of random kernels (default 4)");
@@ -45,7 +46,7 @@ RunFn AddSynth(CLI::App* sub) {
     if (o->random == !o->model.empty()) {
       throw InputError(o->random ? "--model: not allowed with --random"
                                  : "--model: expected a model (" +
-                                       std::string(SynthModelNames().front()) +
+                                       std::string(profiler::SynthModelNames().front()) +
                                        ", ...) or --random, found neither");
     }
     if (o->random && batch_given) throw InputError("--batch: applies to --model, not --random");
@@ -56,8 +57,9 @@ RunFn AddSynth(CLI::App* sub) {
       throw InputError("--kernels: expected the number of random kernels with --random");
     }
     const GpuSpec spec = LoadGpuSpec(o->gpu);
-    const Trace trace = o->random ? SynthesizeRandom(o->kernels, o->streams, spec, o->seed)
-                                  : SynthesizeModel(o->model, o->batch, spec, o->seed);
+    const Trace trace = o->random
+                            ? profiler::SynthesizeRandom(o->kernels, o->streams, spec, o->seed)
+                            : profiler::SynthesizeModel(o->model, o->batch, spec, o->seed);
     WriteTrace(trace, o->output);
 
     int64_t kernels = 0;

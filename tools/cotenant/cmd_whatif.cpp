@@ -1,18 +1,7 @@
-// cotenant whatif: apply what-if changes (sim/whatif.h) to a workload's
-// traces, simulate the baseline and the changed workload under the same plan
-// and print them side by side.
-//
-// Changes apply in this fixed order:
-//   1. --swap-gpu   every tenant (the GPU is shared), selector not used;
-//   2. --scale      the selected tasks;
-//   3. --move-*     the selected tasks;
-//   4. --split      the selected tasks (kernels only);
-//   5. --remove     the selected tasks (not combined with 2-4);
-//   6. --insert-*   one kernel, after a task id of one tenant.
-// The selection is made once, on each trace after step 1 (steps 2-3 keep
-// task indices). Selector-based changes also apply to a tenant's
-// traces_by_batch; an insert applies to its main trace only.
-#include <array>
+// cotenant whatif: apply what-if changes to a workload's traces
+// (sim/workload_whatif.h, on the primitives of sim/whatif.h), simulate the
+// baseline and the changed workload under the same plan and print them side
+// by side.
 #include <cstdio>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -20,9 +9,9 @@
 #include <vector>
 
 #include "sim/error.h"
-#include "sim/json_util.h"
 #include "sim/simulate.h"
 #include "sim/whatif.h"
+#include "sim/workload_whatif.h"
 #include "tools/cotenant/commands.h"
 #include "tools/cotenant/common.h"
 #include "tools/cotenant/table.h"
@@ -31,28 +20,6 @@ namespace cotenant::cli {
 namespace {
 
 constexpr const char* kDefaultSelector = "kind=kernel";
-
-struct Change {
-  std::string tenant;     ///< "" = every tenant
-  std::string primitive;  ///< "scale", "remove", ...
-  std::string description;
-};
-
-std::array<int32_t, 3> Shape(const std::vector<int32_t>& v, const char* flag) {
-  if (v.empty() || v.size() > 3) {
-    throw InputError(std::string(flag) + ": expected 1 to 3 positive integers X[,Y[,Z]], found " +
-                     std::to_string(v.size()) + " values");
-  }
-  std::array<int32_t, 3> shape{1, 1, 1};
-  for (size_t i = 0; i < v.size(); ++i) {
-    if (v[i] < 1) {
-      throw InputError(std::string(flag) + ": expected positive integers, found " +
-                       std::to_string(v[i]));
-    }
-    shape[i] = v[i];
-  }
-  return shape;
-}
 
 /// One row of the comparison table: a time metric.
 void TimeRow(Table& t, const std::string& metric, TimeNs before, TimeNs after) {
@@ -182,97 +149,41 @@ RunFn AddWhatif(CLI::App* sub) {
 
     const LoadedWorkload base = LoadInputs(o->workload, o->traces, o->gpu);
     const Plan plan = LoadPlanOrNative(o->plan);
-    const Selector sel =
-        ParseSelector(o->select.empty() ? kDefaultSelector : o->select, "--select");
-    std::vector<std::string> names;
-    for (const TenantSpec& t : base.workload.tenants) names.push_back(t.name);
-    if (!sel.tenant.empty() && base.workload.FindTenant(sel.tenant) < 0) {
-      throw InputError("--select: tenant: no tenant \"" + sel.tenant +
-                       "\" (tenants: " + QuotedList(names) + ")" + DidYouMean(sel.tenant, names));
+    WorkloadChanges wc;
+    wc.select = ParseSelector(o->select.empty() ? kDefaultSelector : o->select, "--select");
+    wc.default_select = o->select.empty();
+    if (swap->count()) wc.swap_gpu = o->swap_gpu;
+    if (scale->count()) wc.scale = o->scale;
+    if (moving) {
+      MoveTo to;
+      if (move_stream->count()) to.stream = o->move_stream;
+      if (move_priority->count()) to.priority = o->move_priority;
+      if (move_sm->count()) to.sm_count = o->move_sm_count;
+      wc.move = to;
     }
-
-    LoadedWorkload changed = base;
-    std::vector<Change> changes;
-
-    // 1. The GPU, for every tenant.
-    if (swap->count()) {
-      const GpuSpec to = LoadGpuSpec(o->swap_gpu);
-      for (size_t i = 0; i < changed.traces.size(); ++i) {
-        changes.push_back({names[i], "swap-gpu", SwapGpu(changed.traces[i], base.gpu, to)});
-        for (auto& [batch, tr] : changed.by_batch[i]) SwapGpu(tr, base.gpu, to);
-      }
-      changed.gpu = to;
-      changed.workload.gpu = o->swap_gpu;
+    if (split->count()) wc.split = o->split;
+    wc.split_parallel = o->split_parallel;
+    if (o->remove) {
+      RemoveOptions ro;
+      ro.keep_launch = o->keep_launch;
+      wc.remove = ro;
     }
-
-    // 2-5. The selected tasks of the selected tenants.
-    if (per_task) {
-      int64_t selected = 0;
-      for (size_t i = 0; i < changed.traces.size(); ++i) {
-        if (!sel.MatchesTenant(names[i])) continue;
-        std::vector<Trace*> traces = {&changed.traces[i]};
-        for (auto& [batch, tr] : changed.by_batch[i]) traces.push_back(&tr);
-        for (size_t j = 0; j < traces.size(); ++j) {
-          Trace& tr = *traces[j];
-          const std::vector<int32_t> idx = Select(tr, sel, names[i]);
-          if (j == 0) selected += static_cast<int64_t>(idx.size());
-          if (idx.empty()) continue;
-          auto record = [&](const char* primitive, const std::string& d) {
-            if (j == 0) changes.push_back({names[i], primitive, d});
-          };
-          if (scale->count()) record("scale", ScaleTasks(tr, idx, o->scale));
-          if (moving) {
-            MoveTo to;
-            if (move_stream->count()) to.stream = o->move_stream;
-            if (move_priority->count()) to.priority = o->move_priority;
-            if (move_sm->count()) to.sm_count = o->move_sm_count;
-            record("move", MoveTasks(tr, idx, to));
-          }
-          if (split->count()) record("split", SplitKernels(tr, idx, o->split, o->split_parallel));
-          if (o->remove) {
-            RemoveOptions ro;
-            ro.keep_launch = o->keep_launch;
-            record("remove", RemoveTasks(tr, idx, ro));
-          }
-        }
-      }
-      if (selected == 0) {
-        throw InputError("--select " + sel.ToString() + ": matches no task" +
-                         (o->select.empty() ? " (default selector)" : "") + " in tenants " +
-                         QuotedList(names));
-      }
-    }
-
-    // 6. One inserted kernel.
     if (inserting) {
-      int ti = 0;
-      if (!sel.tenant.empty()) {
-        ti = base.workload.FindTenant(sel.tenant);
-      } else if (names.size() != 1) {
-        throw InputError("--insert-after: the workload has " + std::to_string(names.size()) +
-                         " tenants; name one with --select tenant=NAME");
-      }
-      Trace& tr = changed.traces[ti];
-      if (o->insert_dur < 0) {
-        throw InputError("--insert-dur: expected a duration >= 0 ns, found " +
-                         std::to_string(o->insert_dur));
-      }
-      Task k;
-      k.name = tr.Intern(o->insert_name);
-      k.dur_ns = o->insert_dur;
-      k.regs = o->insert_regs;
-      k.smem = o->insert_smem;
+      InsertChange in;
+      in.after_id = o->insert_after;
+      if (insert_stream->count()) in.stream = o->insert_stream;
+      in.name = o->insert_name;
+      in.dur_ns = o->insert_dur;
       if (insert_grid->count()) {
-        k.grid = Shape(o->insert_grid, "--insert-grid");
-        k.block = Shape(o->insert_block, "--insert-block");
+        in.grid = o->insert_grid;
+        in.block = o->insert_block;
       }
-      InsertSpec spec;
-      spec.after_id = o->insert_after;
-      if (insert_stream->count()) spec.stream = o->insert_stream;
-      std::string d = InsertKernel(tr, spec, k);
-      if (!changed.by_batch[ti].empty()) d += " (not in its traces_by_batch)";
-      changes.push_back({names[ti], "insert", d});
+      in.regs = o->insert_regs;
+      in.smem = o->insert_smem;
+      wc.insert = in;
     }
+    const ChangedWorkload cw = ApplyWorkloadChanges(base, wc);
+    const LoadedWorkload& changed = cw.workload;
 
     SimOptions options;
     options.model = o->model;
@@ -282,7 +193,7 @@ RunFn AddWhatif(CLI::App* sub) {
 
     if (o->json != "-") {
       std::printf("changes:\n");
-      for (const Change& c : changes) {
+      for (const AppliedChange& c : cw.changes) {
         std::printf("  %s: %s\n", c.tenant.c_str(), c.description.c_str());
       }
       std::printf("\n");
@@ -306,17 +217,8 @@ RunFn AddWhatif(CLI::App* sub) {
                   base.gpu.key.c_str(), changed.gpu.key.c_str());
     }
     if (!o->json.empty()) {
-      nlohmann::json j;
-      j["schema"] = "cotenant.whatif/1";
-      j["baseline"] = ResultToJson(before);
-      j["whatif"] = ResultToJson(after);
-      j["changes"] = nlohmann::json::array();
-      for (const Change& c : changes) {
-        j["changes"].push_back(
-            {{"tenant", c.tenant}, {"primitive", c.primitive}, {"description", c.description}});
-      }
-      j["select"] = sel.ToString();
-      j["gpu"] = {{"baseline", base.gpu.key}, {"whatif", changed.gpu.key}};
+      const nlohmann::json j =
+          WhatifToJson(before, after, cw.changes, wc.select, base.gpu.key, changed.gpu.key);
       WriteOutput(o->json, j.dump(2) + "\n");
     }
     if (!o->timeline.empty()) {

@@ -8,7 +8,7 @@
 #include <utility>
 #include <vector>
 
-namespace cotenant::cli {
+namespace cotenant::profiler {
 
 /// The file execvp() would run for `program`: `program` itself when it
 /// contains a '/', else the first executable regular file of that name in a
@@ -47,4 +47,4 @@ std::string SignalName(int sig);
 /// executable, fork failed), naming argv[0] and the system's reason.
 ChildStatus RunChild(const std::vector<std::string>& argv, const std::vector<EnvChange>& env);
 
-}  // namespace cotenant::cli
+}  // namespace cotenant::profiler

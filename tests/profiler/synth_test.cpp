@@ -1,7 +1,7 @@
 // The synthetic trace generator: layer-derived kernel counts, the roofline, the
 // host timeline, determinism and the random mode. GPU specs are built here so the
 // test does not read files.
-#include "sim/synth.h"
+#include "profiler/synth.h"
 
 #include <algorithm>
 #include <array>
@@ -16,7 +16,7 @@
 #include "sim/trace.h"
 #include "tests/sim/test_util.h"
 
-namespace cotenant {
+namespace cotenant::profiler {
 namespace {
 
 /// H100 SXM5 (tests/sim/test_util.h).
@@ -320,4 +320,4 @@ TEST_CASE("synth: random mode", "[synth]") {
   CHECK(OfKind(one, TaskKind::kEventRecord).empty());
 }
 
-}  // namespace cotenant
+}  // namespace cotenant::profiler

@@ -40,7 +40,7 @@
 #include "sim/trace.h"
 #include "sim/units.h"
 
-namespace cotenant {
+namespace cotenant::profiler {
 
 /// Share of `tensor_tflops` that GEMM and convolution kernels reach.
 constexpr double kSynthTensorEfficiency = 0.6;
@@ -88,4 +88,4 @@ Trace SynthesizeModel(const std::string& model, int batch, const GpuSpec& spec, 
 /// sync at the end. Deterministic for a seed. Throws InputError for bad arguments.
 Trace SynthesizeRandom(int64_t kernels, int streams, const GpuSpec& spec, uint64_t seed);
 
-}  // namespace cotenant
+}  // namespace cotenant::profiler

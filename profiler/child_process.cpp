@@ -1,4 +1,4 @@
-#include "tools/cotenant/profile_child.h"
+#include "profiler/child_process.h"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -20,7 +20,7 @@
 
 extern char** environ;
 
-namespace cotenant::cli {
+namespace cotenant::profiler {
 namespace {
 
 /// The child being waited for; 0 when none. Read by the signal handler.
@@ -234,4 +234,4 @@ ChildStatus RunChild(const std::vector<std::string>& argv, const std::vector<Env
   return result;
 }
 
-}  // namespace cotenant::cli
+}  // namespace cotenant::profiler

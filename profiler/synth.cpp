@@ -1,4 +1,4 @@
-#include "sim/synth.h"
+#include "profiler/synth.h"
 
 #include <algorithm>
 #include <array>
@@ -9,8 +9,9 @@
 #include "sim/error.h"
 #include "sim/json_util.h"
 #include "sim/occupancy.h"
+#include "sim/rng.h"
 
-namespace cotenant {
+namespace cotenant::profiler {
 namespace {
 
 /// Bytes per element of FP16 weights and activations.
@@ -27,28 +28,6 @@ constexpr int kMaxRandomStreams = 1024;
 
 int64_t DivUp(int64_t x, int64_t d) { return (x + d - 1) / d; }
 int32_t GridDim(int64_t g) { return static_cast<int32_t>(std::clamp<int64_t>(g, 1, INT32_MAX)); }
-
-/// SplitMix64: small, fast, and the same sequence on every platform (unlike the
-/// standard distributions, whose algorithms are implementation-defined).
-class Rng {
- public:
-  explicit Rng(uint64_t seed) : state_(seed) {}
-  uint64_t Next() {
-    uint64_t z = (state_ += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-  }
-  /// Uniform integer in [lo, hi] (modulo bias is negligible for these ranges).
-  int64_t Uniform(int64_t lo, int64_t hi) {
-    return lo + static_cast<int64_t>(Next() % static_cast<uint64_t>(hi - lo + 1));
-  }
-  /// Uniform double in [0, 1) with 53 random bits.
-  double Unit() { return static_cast<double>(Next() >> 11) * (1.0 / 9007199254740992.0); }
-
- private:
-  uint64_t state_;
-};
 
 /// One kernel of a model, before it is placed on the timeline.
 struct KernelDesc {
@@ -497,7 +476,7 @@ class Timeline {
         stream_free_(streams, 0),
         stream_last_start_(streams, 0) {}
 
-  Rng& rng() { return rng_; }
+  SplitMix64& rng() { return rng_; }
   TimeNs host() const { return host_; }
   TimeNs stream_free(int s) const { return stream_free_[s]; }
   TimeNs stream_last_start(int s) const { return stream_last_start_[s]; }
@@ -563,7 +542,7 @@ class Timeline {
  private:
   Trace& trace_;
   const GpuSpec& spec_;
-  Rng rng_;
+  SplitMix64 rng_;
   int64_t next_id_ = 1;
   int64_t next_corr_ = 1;
   TimeNs host_ = 0;
@@ -718,7 +697,7 @@ Trace SynthesizeRandom(int64_t kernels, int streams, const GpuSpec& spec, uint64
   const double bytes_per_ns = spec.dram_gbps * kSynthDramEfficiency;
 
   Timeline tl(trace, spec, seed, streams);
-  Rng& rng = tl.rng();
+  SplitMix64& rng = tl.rng();
   int64_t event = 1;
   int last_stream = 0;
   int32_t op = ops[0];
@@ -771,4 +750,4 @@ Trace SynthesizeRandom(int64_t kernels, int streams, const GpuSpec& spec, uint64
   return trace;
 }
 
-}  // namespace cotenant
+}  // namespace cotenant::profiler
