@@ -1,7 +1,7 @@
 // Calibration: the built-in micro-benchmark set, exact predictions of a few
 // of its benchmarks, and the fit recovering known parameters from co-run
 // times simulated with them (a synthetic ground truth).
-#include "tools/replay/calibration.h"
+#include "tools/validation/calibration.h"
 
 #include <catch2/catch.hpp>
 #include <cmath>
@@ -9,7 +9,7 @@
 
 #include "sim/error.h"
 
-namespace cotenant::replay {
+namespace cotenant::validation {
 namespace {
 
 /// An H100-like GPU (the GpuSpec defaults: 132 SMs, 8-SM partitions).
@@ -25,7 +25,7 @@ GpuSpec TestGpu() {
 
 }  // namespace
 
-TEST_CASE("calibration: the built-in set", "[replay][calibration]") {
+TEST_CASE("calibration: the built-in set", "[validation][calibration]") {
   const GpuSpec spec = TestGpu();
   const std::vector<MicroBenchmark> set = BuildMicroBenchmarks(spec);
   // Pairs: 10 footprint pairs x 4 DRAM mixes x 3 modes; triples: 3 x 3 x 3.
@@ -69,7 +69,7 @@ TEST_CASE("calibration: the built-in set", "[replay][calibration]") {
   REQUIRE(BuildMicroBenchmarks(whole).size() == 147 - 49);
 }
 
-TEST_CASE("calibration: predictions of benchmarks, by hand", "[replay][calibration]") {
+TEST_CASE("calibration: predictions of benchmarks, by hand", "[validation][calibration]") {
   GpuSpec spec = TestGpu();
   // Two quarter-GPU compute kernels overlap fully: each ends at launch +
   // latency + its duration.
@@ -95,7 +95,7 @@ TEST_CASE("calibration: predictions of benchmarks, by hand", "[replay][calibrati
   REQUIRE(t[0][1] == Approx(8000 + 100000 * slow + 25000).margin(1));
 }
 
-TEST_CASE("calibration: the fit recovers known parameters", "[replay][calibration]") {
+TEST_CASE("calibration: the fit recovers known parameters", "[validation][calibration]") {
   // Ground truth: the fluid model with parameters other than the spec's.
   // The "measured" co-run times are its predictions, so at the truth every
   // residual is zero up to the 1-ns rounding of simulated times (relative
@@ -130,7 +130,7 @@ TEST_CASE("calibration: the fit recovers known parameters", "[replay][calibratio
   REQUIRE(rep.train_after.rms_pct < rep.train_before.rms_pct);
 }
 
-TEST_CASE("calibration: the fit with measurement noise", "[replay][calibration]") {
+TEST_CASE("calibration: the fit with measurement noise", "[validation][calibration]") {
   // +-2% deterministic multiplicative noise on every measured time: the fit
   // is no longer exact, but lands near the truth and beats the spec's
   // defaults on the held-out part.
@@ -159,7 +159,7 @@ TEST_CASE("calibration: the fit with measurement noise", "[replay][calibration]"
   REQUIRE(rep.held_out_after.mean_abs_pct < rep.held_out_before.mean_abs_pct);
 }
 
-TEST_CASE("calibration: fixed parameters, bad input, writing the spec", "[replay][calibration]") {
+TEST_CASE("calibration: fixed parameters, bad input, writing the spec", "[validation][calibration]") {
   const GpuSpec spec = TestGpu();
   GpuSpec truth = spec;
   truth.model.corun_slowdown = 0.2;
@@ -200,11 +200,11 @@ TEST_CASE("calibration: fixed parameters, bad input, writing the spec", "[replay
   REQUIRE(j["residuals"]["held_out_after"]["count"] == held_kernels);
 }
 
-}  // namespace cotenant::replay
+}  // namespace cotenant::validation
 
-namespace cotenant::replay {
+namespace cotenant::validation {
 
-TEST_CASE("calibration: the set simulates on every bundled GPU", "[replay][calibration]") {
+TEST_CASE("calibration: the set simulates on every bundled GPU", "[validation][calibration]") {
   for (const std::string& key : ListGpuSpecs()) {
     INFO(key);
     const GpuSpec spec = LoadGpuSpec(key);
@@ -219,4 +219,4 @@ TEST_CASE("calibration: the set simulates on every bundled GPU", "[replay][calib
   }
 }
 
-}  // namespace cotenant::replay
+}  // namespace cotenant::validation

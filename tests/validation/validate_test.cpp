@@ -1,12 +1,12 @@
 // Validation: predicted against measured results, with hand-computed errors.
-#include "tools/replay/validate.h"
+#include "tools/validation/validate.h"
 
 #include <catch2/catch.hpp>
 #include <cmath>
 
 #include "sim/error.h"
 
-namespace cotenant::replay {
+namespace cotenant::validation {
 namespace {
 
 /// A result with one makespan and per-tenant (name, mean, p99) latencies.
@@ -26,7 +26,7 @@ SimResult Result(TimeNs makespan, std::vector<std::tuple<std::string, TimeNs, Ti
 
 }  // namespace
 
-TEST_CASE("validate: errors, speedup and ranking of two plans", "[replay][validate]") {
+TEST_CASE("validate: errors, speedup and ranking of two plans", "[validation][validate]") {
   // Predicted 100 -> 80 ns, measured 110 -> 90 ns: both say plan b is faster.
   const std::vector<SimResult> pred = {Result(100, {{"a", 50, 60}, {"b", 10, 20}}),
                                        Result(80, {{"a", 40, 40}, {"b", 10, 10}})};
@@ -61,7 +61,7 @@ TEST_CASE("validate: errors, speedup and ranking of two plans", "[replay][valida
   REQUIRE(v.latency_error.max_pct == Approx(25.0));
 }
 
-TEST_CASE("validate: a wrong ranking gives a negative tau and a regret", "[replay][validate]") {
+TEST_CASE("validate: a wrong ranking gives a negative tau and a regret", "[validation][validate]") {
   // Predicted 100, 90, 120; measured 100, 110, 105. Pairs (0,1) and (1,2)
   // are ordered oppositely, (0,2) alike: tau = (1 - 2) / 3. The simulator
   // picks plan 1, which really takes 110 against the best 100: 10% regret.
@@ -91,7 +91,7 @@ TEST_CASE("validate: a wrong ranking gives a negative tau and a regret", "[repla
   REQUIRE(j["summary"]["makespan"]["count"] == 3);
 }
 
-TEST_CASE("validate: ties within the tolerance; tau undefined", "[replay][validate]") {
+TEST_CASE("validate: ties within the tolerance; tau undefined", "[validation][validate]") {
   // 100 vs 102 is a tie at 5%; the measurement separates them, so every
   // pair is tied on the predicted side and tau-b is undefined.
   const std::vector<SimResult> pred = {Result(100, {}), Result(102, {})};
@@ -114,7 +114,7 @@ TEST_CASE("validate: ties within the tolerance; tau undefined", "[replay][valida
   REQUIRE(one.ranking.best_agrees);
 }
 
-TEST_CASE("validate: zero measured values and missing tenants", "[replay][validate]") {
+TEST_CASE("validate: zero measured values and missing tenants", "[validation][validate]") {
   const Compared c = Compare(5.0, 0.0);
   REQUIRE(std::isinf(c.error_pct));
   REQUIRE(Compare(0.0, 0.0).error_pct == 0.0);
@@ -125,4 +125,4 @@ TEST_CASE("validate: zero measured values and missing tenants", "[replay][valida
                       "plan a: tenant \"t\" is predicted but was not measured");
 }
 
-}  // namespace cotenant::replay
+}  // namespace cotenant::validation
