@@ -220,3 +220,63 @@ TEST_CASE("calibration: the set simulates on every bundled GPU", "[validation][c
 }
 
 }  // namespace cotenant::validation
+
+namespace cotenant::validation {
+namespace {
+
+/// A GPU that behaves as the fluid model with other parameters: the
+/// ground truth of the fit tests as a Measurer.
+class TruthMeasurer : public Measurer {
+ public:
+  explicit TruthMeasurer(const GpuSpec& truth) : truth_(truth) {}
+  Measurement Measure(const LoadedWorkload& lw, const Plan& plan, const std::string&) override {
+    LoadedWorkload on_truth = lw;
+    on_truth.gpu = truth_;
+    Measurement m;
+    m.result = Simulate(on_truth, plan, SimOptions{});
+    m.device = "truth GPU";
+    m.driver_version = 13000;
+    m.timing = "simulated";
+    return m;
+  }
+
+ private:
+  GpuSpec truth_;
+};
+
+}  // namespace
+
+TEST_CASE("calibration: Calibrate measures, fits and applies", "[validation][calibration]") {
+  // The same truth as "fixed parameters" above (corun_slowdown 0.2), through
+  // the Measurer: the same fit, and the provenance of the measurements.
+  const GpuSpec spec = TestGpu();
+  GpuSpec truth = spec;
+  truth.model.corun_slowdown = 0.2;
+  TruthMeasurer measurer(truth);
+  FitOptions only;
+  only.fit_dram_efficiency = false;
+  only.fit_launch_latency = false;
+  std::vector<std::string> names;
+  const Calibration c = Calibrate(spec, measurer, "2026-12-05", only, {},
+                                  [&](const MicroBenchmark& b, size_t i, size_t count,
+                                      const Measurement& m) {
+                                    REQUIRE(i == names.size());
+                                    REQUIRE(count == 147);
+                                    REQUIRE(m.timing == "simulated");
+                                    names.push_back(b.name);
+                                  });
+  REQUIRE(names.size() == 147);
+  REQUIRE(names[0] == "pair-f0.25x0.25-m0.0x0.0-shared");
+  REQUIRE(c.set.size() == 147);
+  const FitReport direct = FitModel(spec, c.set, PredictCoRun(truth, c.set), only);
+  REQUIRE(c.fit.after.corun_slowdown == direct.after.corun_slowdown);
+  REQUIRE(c.fit.after.corun_slowdown == Approx(0.2).margin(0.002));
+  REQUIRE(c.provenance.date == "2026-12-05");
+  REQUIRE(c.provenance.device == "truth GPU");
+  REQUIRE(c.provenance.driver == "13000");
+  REQUIRE(c.spec.model.calibrated);
+  REQUIRE(c.spec.model.source.find("truth GPU (driver 13000)") != std::string::npos);
+  REQUIRE(c.spec.sources["calibration"]["after"]["corun_slowdown"] == c.fit.after.corun_slowdown);
+}
+
+}  // namespace cotenant::validation

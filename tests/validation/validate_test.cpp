@@ -3,6 +3,7 @@
 
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <map>
 
 #include "sim/error.h"
 
@@ -122,6 +123,95 @@ TEST_CASE("validate: zero measured values and missing tenants", "[validation][va
   REQUIRE(ValidationToJson(v, "w", "d")["plans"][0]["tenants"]["t"]["mean_latency_ns"]["error_pct"]
               .is_null());
   REQUIRE_THROWS_WITH(Validate({"a"}, {Result(10, {{"t", 5, 5}})}, {Result(10, {{"u", 5, 5}})}),
+                      "plan a: tenant \"t\" is predicted but was not measured");
+}
+
+}  // namespace cotenant::validation
+
+namespace cotenant::validation {
+namespace {
+
+/// Measurements from a table: each plan's result by label, as a measured
+/// co-location table would give them (no replay, no GPU).
+class TableMeasurer : public Measurer {
+ public:
+  std::map<std::string, SimResult> rows;
+  std::vector<std::string> asked;
+  Measurement Measure(const LoadedWorkload&, const Plan& plan, const std::string& label) override {
+    asked.push_back(label + (plan.max_connections == 1 ? " (1 queue)" : ""));
+    Measurement m;
+    m.result = rows.at(label);
+    m.device = "table GPU";
+    m.driver_version = 12040 + static_cast<int32_t>(asked.size());
+    m.timing = "table";
+    m.notes = {"row " + label};
+    return m;
+  }
+};
+
+/// One tenant, one 1000-ns GPU-filling kernel, two closed requests.
+LoadedWorkload OneKernelTwice() {
+  GpuSpec spec;
+  spec.key = "tiny";
+  spec.sm_count = 4;
+  Trace t;
+  t.tenant = "t";
+  Task k;
+  k.id = 1;
+  k.kind = TaskKind::kKernel;
+  k.stream = 1;
+  k.dur_ns = 1000;
+  t.tasks = {k};
+  LoadedWorkload lw;
+  lw.gpu = spec;
+  lw.workload.gpu = spec.key;
+  TenantSpec ts;
+  ts.name = "t";
+  ts.requests = 2;
+  lw.workload.tenants.push_back(ts);
+  lw.traces.push_back(t);
+  lw.by_batch.emplace_back();
+  return lw;
+}
+
+}  // namespace
+
+TEST_CASE("validate: a workload through a Measurer", "[validation][validate]") {
+  // Predicted: two requests of 1000 ns back to back: makespan 2000, each
+  // latency 1000. The table says 2500 and 1250 (plan a), 2000 and 1000 (b).
+  TableMeasurer table;
+  table.rows["a"] = Result(2500, {{"t", 1250, 1250}});
+  table.rows["b"] = Result(2000, {{"t", 1000, 1000}});
+  Plan one_queue;
+  one_queue.max_connections = 1;
+  std::vector<size_t> seen;
+  const WorkloadValidation wv =
+      ValidateWorkload(OneKernelTwice(), {{"a", Plan{}}, {"b", one_queue}}, "fluid", table, {},
+                       [&](size_t i, const Measurement& m) {
+                         seen.push_back(i);
+                         REQUIRE(m.notes.size() == 1);
+                       });
+  REQUIRE(seen == std::vector<size_t>{0, 1});
+  REQUIRE(table.asked == std::vector<std::string>{"a", "b (1 queue)"});
+  const Validation& v = wv.validation;
+  REQUIRE(v.plans[0].makespan.predicted == 2000.0);
+  REQUIRE(v.plans[0].makespan.error_pct == -20.0);  // (2000 - 2500) / 2500
+  REQUIRE(v.plans[0].tenants[0].mean_latency.error_pct == -20.0);
+  REQUIRE(v.plans[1].makespan.error_pct == 0.0);
+  REQUIRE(v.speedups[0].speedup.predicted == 1.0);
+  REQUIRE(v.speedups[0].speedup.measured == 1.25);
+  // Provenance: the last measurement's.
+  REQUIRE(wv.device == "table GPU");
+  REQUIRE(wv.driver_version == 12042);
+  REQUIRE(wv.timing == "table");
+  const nlohmann::json j = ValidationToJson(wv, "w.json");
+  REQUIRE(j["device"] == "table GPU");
+  REQUIRE(j["driver_version"] == 12042);
+  REQUIRE(j["timing"] == "table");
+  REQUIRE(j["workload"] == "w.json");
+  // A row missing a predicted tenant is named.
+  table.rows["a"] = Result(2500, {{"u", 1250, 1250}});
+  REQUIRE_THROWS_WITH(ValidateWorkload(OneKernelTwice(), {{"a", Plan{}}}, "fluid", table),
                       "plan a: tenant \"t\" is predicted but was not measured");
 }
 
