@@ -4,6 +4,7 @@
 
 #include "sim/error.h"
 #include "tools/cotenant/inject_lib.h"
+#include "tools/cotenant/table.h"
 
 namespace cotenant::cli {
 
@@ -33,18 +34,18 @@ void AddReplayOptions(CLI::App* sub, ReplayCliOptions* o) {
                   "else next to cotenant)");
   // Testing aid, hidden from --help (tools/replay/README.md): a fake GPU
   // built on the simulator instead of the CUDA runner.
+  // (Checked in MakeRunner: CLI11 leaves a hidden option's name out of its messages.)
   sub->add_option("--runner", o->runner, "cuda, or fake (the simulator as a GPU, for tests)")
-      ->check(CLI::IsMember({"cuda", "fake"}))
       ->group("");
-  auto fake = [sub, o](const std::string& name, auto* value, const CLI::Validator& check) {
-    sub->add_option(name, *value)->check(check)->group("")->each([o, name](const std::string&) {
+  auto fake = [sub, o](const std::string& name, auto* value) {
+    sub->add_option(name, *value)->group("")->each([o, name](const std::string&) {
       if (o->fake_flag.empty()) o->fake_flag = name;
     });
   };
-  fake("--fake-corun-slowdown", &o->fake.corun_slowdown, CLI::Range(0.0, 10.0));
-  fake("--fake-bias", &o->fake.bias, CLI::Range(-0.9, 10.0));
-  fake("--fake-noise", &o->fake.noise, CLI::Range(0.0, 1.0));
-  fake("--fake-seed", &o->fake.seed, CLI::NonNegativeNumber);
+  fake("--fake-corun-slowdown", &o->fake.corun_slowdown);
+  fake("--fake-bias", &o->fake.bias);
+  fake("--fake-noise", &o->fake.noise);
+  fake("--fake-seed", &o->fake.seed);
 }
 
 replay::ReplayOptions MakeReplayOptions(const ReplayCliOptions& o,
@@ -77,7 +78,20 @@ replay::ReplayOptions MakeReplayOptions(const ReplayCliOptions& o,
 }
 
 std::unique_ptr<replay::Runner> MakeRunner(const ReplayCliOptions& o, const std::string& command) {
-  if (o.runner == "fake") return std::make_unique<replay::FakeRunner>(o.fake);
+  auto bad = [](const char* flag, const std::string& expected, double found) {
+    throw InputError(std::string(flag) + ": expected " + expected + ", found " +
+                     FormatFixed(found, 3));
+  };
+  if (o.runner == "fake") {
+    if (o.fake.corun_slowdown != -1.0 && !(o.fake.corun_slowdown >= 0.0))
+      bad("--fake-corun-slowdown", "a number >= 0", o.fake.corun_slowdown);
+    if (!(o.fake.bias > -1.0 && o.fake.bias <= 10.0))
+      bad("--fake-bias", "a number in (-1, 10]", o.fake.bias);
+    if (!(o.fake.noise >= 0.0 && o.fake.noise <= 1.0))
+      bad("--fake-noise", "a number in [0, 1]", o.fake.noise);
+    return std::make_unique<replay::FakeRunner>(o.fake);
+  }
+  if (o.runner != "cuda") throw InputError("--runner: expected cuda or fake, found " + o.runner);
   if (!o.fake_flag.empty()) throw InputError(o.fake_flag + ": needs --runner fake");
   return replay::MakeCudaRunner(command);
 }
