@@ -193,8 +193,8 @@ class CudaReplay {
     COTENANT_CUDA(cudaMallocHost(&host_buf_, copy_bytes_));
     COTENANT_CUDA(cudaMalloc(&dev_buf_, copy_bytes_));
     COTENANT_CUDA(cudaMalloc(&dev_buf2_, copy_bytes_));
-    COTENANT_CUDA(cudaStreamCreateWithFlags(&calib_stream_, cudaStreamNonBlocking));
-    streams_.push_back(calib_stream_);
+    COTENANT_CUDA(cudaStreamCreateWithFlags(&sizing_stream_, cudaStreamNonBlocking));
+    streams_.push_back(sizing_stream_);
   }
 
   /// A green context per SM partition, then every stream of the graph.
@@ -362,12 +362,12 @@ class CudaReplay {
     cudaEvent_t a, b;
     COTENANT_CUDA(cudaEventCreate(&a));
     COTENANT_CUDA(cudaEventCreate(&b));
-    COTENANT_CUDA(LaunchReplayKernel(c.grid, c.block, p, calib_stream_));
+    COTENANT_CUDA(LaunchReplayKernel(c.grid, c.block, p, sizing_stream_));
     float ms[3];
     for (float& m : ms) {
-      COTENANT_CUDA(cudaEventRecord(a, calib_stream_));
-      COTENANT_CUDA(LaunchReplayKernel(c.grid, c.block, p, calib_stream_));
-      COTENANT_CUDA(cudaEventRecord(b, calib_stream_));
+      COTENANT_CUDA(cudaEventRecord(a, sizing_stream_));
+      COTENANT_CUDA(LaunchReplayKernel(c.grid, c.block, p, sizing_stream_));
+      COTENANT_CUDA(cudaEventRecord(b, sizing_stream_));
       COTENANT_CUDA(cudaEventSynchronize(b));
       COTENANT_CUDA(cudaEventElapsedTime(&m, a, b));
     }
@@ -381,8 +381,8 @@ class CudaReplay {
   /// taken halfway between launch and completion.
   void SyncClocks(unsigned long long* stamp_dev) {
     const auto h0 = Clock::now();
-    COTENANT_CUDA(LaunchStamp(stamp_dev, calib_stream_));
-    COTENANT_CUDA(cudaStreamSynchronize(calib_stream_));
+    COTENANT_CUDA(LaunchStamp(stamp_dev, sizing_stream_));
+    COTENANT_CUDA(cudaStreamSynchronize(sizing_stream_));
     const auto h1 = Clock::now();
     unsigned long long gt = 0;
     COTENANT_CUDA(cudaMemcpy(&gt, stamp_dev, sizeof(gt), cudaMemcpyDeviceToHost));
@@ -635,7 +635,7 @@ class CudaReplay {
   void* dev_buf_ = nullptr;
   void* dev_buf2_ = nullptr;
   size_t copy_bytes_ = 0;
-  cudaStream_t calib_stream_ = nullptr;
+  cudaStream_t sizing_stream_ = nullptr;
   std::vector<cudaStream_t> streams_, stream_of_, side_of_;
   std::vector<cudaEvent_t> fence_events_;  ///< per node: into and out of its side stream
   bool cupti_wanted_ = false, cupti_ = false;
