@@ -9,6 +9,7 @@
 
 #include "sim/timeline.h"
 #include "tests/replay/replay_util.h"
+#include "tests/validation/validation_util.h"
 #include "tools/replay/replay_measurer.h"
 #include "tools/validation/calibration.h"
 #include "tools/validation/validate.h"
@@ -42,16 +43,6 @@ validation::WorkloadValidation ValidateOnFake(const FakeGpu& fake, int32_t repea
   o.repeat = repeat;
   ReplayMeasurer measurer(runner, o, nullptr);
   return validation::ValidateWorkload(TwoTenants(), TwoPlans(), "fluid", measurer);
-}
-
-/// An H100-like GPU (the GpuSpec defaults: 132 SMs, 8-SM partitions).
-GpuSpec TestGpu() {
-  GpuSpec s;
-  s.key = "test-h100";
-  s.model.dram_efficiency = 0.9;
-  s.model.corun_slowdown = 0.0;
-  s.model.launch_latency_ns = 3000;
-  return s;
 }
 
 }  // namespace
@@ -212,7 +203,7 @@ TEST_CASE("fake runner: calibrate recovers the fake GPU's co-run slowdown", "[re
   // the residuals move by 0.1 to 1 per unit of corun_slowdown, so the fit
   // lands within about 1e-4 of 0.3; 1e-3 leaves 10x room. The other
   // parameters are the spec's on the fake and must stay where they are.
-  const GpuSpec spec = TestGpu();
+  const GpuSpec spec = validation::testing::TestGpu();
   FakeGpu fake;
   fake.corun_slowdown = 0.3;
   FakeRunner runner(fake);

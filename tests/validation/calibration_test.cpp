@@ -8,22 +8,11 @@
 #include <set>
 
 #include "sim/error.h"
+#include "tests/validation/validation_util.h"
 
 namespace cotenant::validation {
-namespace {
 
-/// An H100-like GPU (the GpuSpec defaults: 132 SMs, 8-SM partitions).
-GpuSpec TestGpu() {
-  GpuSpec s;
-  s.key = "test-h100";
-  s.name = "test GPU";
-  s.model.dram_efficiency = 0.9;
-  s.model.corun_slowdown = 0.0;
-  s.model.launch_latency_ns = 3000;
-  return s;
-}
-
-}  // namespace
+using testing::TestGpu;
 
 TEST_CASE("calibration: the built-in set", "[validation][calibration]") {
   const GpuSpec spec = TestGpu();

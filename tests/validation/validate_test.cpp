@@ -6,6 +6,7 @@
 #include <map>
 
 #include "sim/error.h"
+#include "tests/replay/replay_util.h"
 
 namespace cotenant::validation {
 namespace {
@@ -149,34 +150,12 @@ class TableMeasurer : public Measurer {
   }
 };
 
-/// One tenant, one 1000-ns GPU-filling kernel, two closed requests.
-LoadedWorkload OneKernelTwice() {
-  GpuSpec spec;
-  spec.key = "tiny";
-  spec.sm_count = 4;
-  Trace t;
-  t.tenant = "t";
-  Task k;
-  k.id = 1;
-  k.kind = TaskKind::kKernel;
-  k.stream = 1;
-  k.dur_ns = 1000;
-  t.tasks = {k};
-  LoadedWorkload lw;
-  lw.gpu = spec;
-  lw.workload.gpu = spec.key;
-  TenantSpec ts;
-  ts.name = "t";
-  ts.requests = 2;
-  lw.workload.tenants.push_back(ts);
-  lw.traces.push_back(t);
-  lw.by_batch.emplace_back();
-  return lw;
-}
-
 }  // namespace
 
 TEST_CASE("validate: a workload through a Measurer", "[validation][validate]") {
+  using namespace cotenant::replay::testing;
+  // One tenant on the tiny GPU: one 1000-ns GPU-filling kernel, two closed requests.
+  const LoadedWorkload one_kernel_twice = Make({{MakeTrace("t", {Kernel(1, 1, 0, 1000, 8)}), 2}});
   // Predicted: two requests of 1000 ns back to back: makespan 2000, each
   // latency 1000. The table says 2500 and 1250 (plan a), 2000 and 1000 (b).
   TableMeasurer table;
@@ -186,7 +165,7 @@ TEST_CASE("validate: a workload through a Measurer", "[validation][validate]") {
   one_queue.max_connections = 1;
   std::vector<size_t> seen;
   const WorkloadValidation wv =
-      ValidateWorkload(OneKernelTwice(), {{"a", Plan{}}, {"b", one_queue}}, "fluid", table, {},
+      ValidateWorkload(one_kernel_twice, {{"a", Plan{}}, {"b", one_queue}}, "fluid", table, {},
                        [&](size_t i, const Measurement& m) {
                          seen.push_back(i);
                          REQUIRE(m.notes.size() == 1);
@@ -211,7 +190,7 @@ TEST_CASE("validate: a workload through a Measurer", "[validation][validate]") {
   REQUIRE(j["workload"] == "w.json");
   // A row missing a predicted tenant is named.
   table.rows["a"] = Result(2500, {{"u", 1250, 1250}});
-  REQUIRE_THROWS_WITH(ValidateWorkload(OneKernelTwice(), {{"a", Plan{}}}, "fluid", table),
+  REQUIRE_THROWS_WITH(ValidateWorkload(one_kernel_twice, {{"a", Plan{}}}, "fluid", table),
                       "plan a: tenant \"t\" is predicted but was not measured");
 }
 
