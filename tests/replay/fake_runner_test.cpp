@@ -24,7 +24,8 @@ using namespace cotenant::replay::testing;
 /// trace of a half-GPU kernel, three times. Every duration is a multiple of
 /// 10 ns, so a bias of +10% scales them without rounding.
 LoadedWorkload TwoTenants() {
-  Trace a = MakeTrace("a", {Host(1, TaskKind::kLaunch, 0, 4000, 10), Kernel(2, 7, 5000, 100000, 8)});
+  Trace a =
+      MakeTrace("a", {Host(1, TaskKind::kLaunch, 0, 4000, 10), Kernel(2, 7, 5000, 100000, 8)});
   a.tasks[1].correlation = 10;
   Trace b = MakeTrace("b", {Kernel(1, 3, 0, 50000, 4)});
   return Make({{a, 2}, {b, 3}});
@@ -187,10 +188,10 @@ TEST_CASE("fake runner: predicted and measured timelines line up", "[replay][fak
     const TimelineEntry& p = predicted.timeline[i];
     const TimelineEntry& q = measured.timeline[i];
     INFO("entry " << i);
-    REQUIRE(std::tie(p.tenant, p.request, p.sub_batch, p.task, p.name, p.op, p.kind, p.track,
-                     p.gpu, p.start_ns, p.end_ns) ==
-            std::tie(q.tenant, q.request, q.sub_batch, q.task, q.name, q.op, q.kind, q.track,
-                     q.gpu, q.start_ns, q.end_ns));
+    REQUIRE(std::tie(p.tenant, p.request, p.sub_batch, p.task, p.name, p.op, p.kind, p.track, p.gpu,
+                     p.start_ns, p.end_ns) == std::tie(q.tenant, q.request, q.sub_batch, q.task,
+                                                       q.name, q.op, q.kind, q.track, q.gpu,
+                                                       q.start_ns, q.end_ns));
   }
   measured.model = predicted.model;
   REQUIRE(TimelineToJsonText(measured) == TimelineToJsonText(predicted));
@@ -209,14 +210,14 @@ TEST_CASE("fake runner: calibrate recovers the fake GPU's co-run slowdown", "[re
   FakeRunner runner(fake);
   ReplayMeasurer measurer(runner, ReplayOptions{}, nullptr);
   size_t seen = 0;
-  const validation::Calibration c = validation::Calibrate(
-      spec, measurer, "2026-12-05", {}, {},
-      [&](const validation::MicroBenchmark&, size_t i, size_t count,
-          const validation::Measurement& m) {
-        REQUIRE(i == seen++);
-        REQUIRE(count == 147);
-        REQUIRE(m.timing == "fake");
-      });
+  const validation::Calibration c =
+      validation::Calibrate(spec, measurer, "2026-12-05", {}, {},
+                            [&](const validation::MicroBenchmark&, size_t i, size_t count,
+                                const validation::Measurement& m) {
+                              REQUIRE(i == seen++);
+                              REQUIRE(count == 147);
+                              REQUIRE(m.timing == "fake");
+                            });
   REQUIRE(seen == 147);
   INFO("corun_slowdown " << c.fit.after.corun_slowdown << ", dram_efficiency "
                          << c.fit.after.dram_efficiency << ", launch latency "

@@ -3,8 +3,8 @@
 #include <cmath>
 
 #include "tests/sim/test_util.h"
-#include "tools/replay/occupancy_match.h"
 #include "tools/replay/kernel_sizing.h"
+#include "tools/replay/occupancy_match.h"
 
 namespace cotenant::replay {
 

@@ -148,7 +148,8 @@ TEST_CASE("calibration: the fit with measurement noise", "[validation][calibrati
   REQUIRE(rep.held_out_after.mean_abs_pct < rep.held_out_before.mean_abs_pct);
 }
 
-TEST_CASE("calibration: fixed parameters, bad input, writing the spec", "[validation][calibration]") {
+TEST_CASE("calibration: fixed parameters, bad input, writing the spec",
+          "[validation][calibration]") {
   const GpuSpec spec = TestGpu();
   GpuSpec truth = spec;
   truth.model.corun_slowdown = 0.2;
@@ -246,14 +247,14 @@ TEST_CASE("calibration: Calibrate measures, fits and applies", "[validation][cal
   only.fit_dram_efficiency = false;
   only.fit_launch_latency = false;
   std::vector<std::string> names;
-  const Calibration c = Calibrate(spec, measurer, "2026-12-05", only, {},
-                                  [&](const MicroBenchmark& b, size_t i, size_t count,
-                                      const Measurement& m) {
-                                    REQUIRE(i == names.size());
-                                    REQUIRE(count == 147);
-                                    REQUIRE(m.timing == "simulated");
-                                    names.push_back(b.name);
-                                  });
+  const Calibration c =
+      Calibrate(spec, measurer, "2026-12-05", only, {},
+                [&](const MicroBenchmark& b, size_t i, size_t count, const Measurement& m) {
+                  REQUIRE(i == names.size());
+                  REQUIRE(count == 147);
+                  REQUIRE(m.timing == "simulated");
+                  names.push_back(b.name);
+                });
   REQUIRE(names.size() == 147);
   REQUIRE(names[0] == "pair-f0.25x0.25-m0.0x0.0-shared");
   REQUIRE(c.set.size() == 147);

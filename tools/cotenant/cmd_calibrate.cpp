@@ -90,17 +90,18 @@ RunFn AddCalibrate(CLI::App* sub) {
       if (f == "launch_latency_ns") fo.fit_launch_latency = false;
     }
     replay::ReplayMeasurer measurer(*runner, MakeReplayOptions(o->replay, nullptr), nullptr);
-    const validation::Calibration c = validation::Calibrate(
-        spec, measurer, o->date.empty() ? Today() : o->date, fo, {},
-        [](const validation::MicroBenchmark& b, size_t i, size_t count,
-           const validation::Measurement& m) {
-          std::fprintf(stderr, "calibrate: %zu/%zu %s (%s timing)\n", i + 1, count, b.name.c_str(),
-                       m.timing.c_str());
-        });
+    const validation::Calibration c =
+        validation::Calibrate(spec, measurer, o->date.empty() ? Today() : o->date, fo, {},
+                              [](const validation::MicroBenchmark& b, size_t i, size_t count,
+                                 const validation::Measurement& m) {
+                                std::fprintf(stderr, "calibrate: %zu/%zu %s (%s timing)\n", i + 1,
+                                             count, b.name.c_str(), m.timing.c_str());
+                              });
     WriteOutput(o->out, GpuSpecToJson(c.spec).dump(2) + "\n");
     if (!o->report.empty()) {
-      WriteOutput(o->report,
-                  validation::CalibrationReportToJson(c.fit, c.provenance, spec.key).dump(2) + "\n");
+      WriteOutput(
+          o->report,
+          validation::CalibrationReportToJson(c.fit, c.provenance, spec.key).dump(2) + "\n");
     }
     PrintFit(c.fit, stdout);
     return 0;

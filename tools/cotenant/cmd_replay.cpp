@@ -12,8 +12,8 @@
 #include "tools/cotenant/replay_cli.h"
 #include "tools/cotenant/table.h"
 #include "tools/replay/measured.h"
-#include "tools/replay/replay_measurer.h"
 #include "tools/replay/program.h"
+#include "tools/replay/replay_measurer.h"
 #include "tools/replay/report_json.h"
 #include "tools/replay/runner.h"
 
@@ -109,8 +109,9 @@ RunFn AddReplay(CLI::App* sub) {
     const LoadedWorkload lw = LoadWorkload(o->workload, o->gpu);
     const Plan plan = LoadPlanOrNative(o->plan == "native" ? "" : o->plan);
     const TaskGraph g = BuildTaskGraph(lw, plan);
-    replay::ReplayOptions ro = MakeReplayOptions(
-        o->replay, [](const std::string& line) { std::fprintf(stderr, "replay: %s\n", line.c_str()); });
+    replay::ReplayOptions ro = MakeReplayOptions(o->replay, [](const std::string& line) {
+      std::fprintf(stderr, "replay: %s\n", line.c_str());
+    });
     ro.max_connections = plan.max_connections;
     const replay::MeasuredPlan m = replay::MeasurePlan(*runner, lw, g, ro, !o->timeline.empty());
     const replay::ReplayReport& rep = m.report;
@@ -133,8 +134,8 @@ RunFn AddReplay(CLI::App* sub) {
                  "replay: %s, driver %d, runtime %d, timing %s; calibration error |%%| median "
                  "%.2f, p90 %.2f, max %.2f over %lld kernels\n",
                  rep.device_name.c_str(), rep.driver_version, rep.runtime_version,
-                 rep.timing.c_str(), rep.sizing.median_pct, rep.sizing.p90_pct,
-                 rep.sizing.max_pct, static_cast<long long>(rep.sizing.count));
+                 rep.timing.c_str(), rep.sizing.median_pct, rep.sizing.p90_pct, rep.sizing.max_pct,
+                 static_cast<long long>(rep.sizing.count));
     return 0;
   };
 }

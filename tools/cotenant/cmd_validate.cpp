@@ -111,11 +111,11 @@ RunFn AddValidate(CLI::App* sub) {
     for (const std::string& p : o->plans)
       plans.push_back({PlanLabel(p), LoadPlanOrNative(p == "native" ? "" : p)});
     // Each plan is replayed in its own process: its max_connections is its own.
-    replay::ReplayMeasurer measurer(
-        *runner, MakeReplayOptions(o->replay, nullptr),
-        [](const std::string& label, const std::string& line) {
-          std::fprintf(stderr, "validate: %s: %s\n", label.c_str(), line.c_str());
-        });
+    replay::ReplayMeasurer measurer(*runner, MakeReplayOptions(o->replay, nullptr),
+                                    [](const std::string& label, const std::string& line) {
+                                      std::fprintf(stderr, "validate: %s: %s\n", label.c_str(),
+                                                   line.c_str());
+                                    });
     validation::ValidateOptions vo;
     vo.tie_pct = o->tie_pct;
     const validation::WorkloadValidation wv = validation::ValidateWorkload(

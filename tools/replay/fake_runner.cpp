@@ -38,7 +38,9 @@ class Gaussian {
   std::mt19937_64 gen_;
 };
 
-TimeNs Scale(TimeNs t, double f) { return static_cast<TimeNs>(std::llround(static_cast<double>(t) * f)); }
+TimeNs Scale(TimeNs t, double f) {
+  return static_cast<TimeNs>(std::llround(static_cast<double>(t) * f));
+}
 
 /// The GPU spec of the fake device: `spec` with the fake's co-run slowdown,
 /// and `scale` times slower (latencies up, bandwidths down).
@@ -110,17 +112,17 @@ void SizeKernels(const LoadedWorkload& lw, const TaskGraph& g, const ReplayOptio
       kr.name = t.trace->Name(task);
       kr.launches = 1;
       kr.target_ns = k.dur_ns;
-      kr.occupancy = task.HasShape()
-                         ? MatchOccupancy(lw.gpu, task.ThreadsPerBlock(), task.regs, task.smem, res)
-                         : MatchOccupancy(lw.gpu, kThreadsNoShape, res.regs_per_thread,
-                                          res.static_smem, res);
+      kr.occupancy =
+          task.HasShape()
+              ? MatchOccupancy(lw.gpu, task.ThreadsPerBlock(), task.regs, task.smem, res)
+              : MatchOccupancy(lw.gpu, kThreadsNoShape, res.regs_per_thread, res.static_smem, res);
       if (!kr.occupancy.exact) rep->notes.push_back("kernel " + kr.name + ": " + kr.occupancy.note);
       SizingOptions so;
       so.iterations = o.sizing_iterations;
       so.tolerance_pct = o.sizing_tolerance_pct;
       so.min_work = 1.0;
-      kr.sizing = SizeKernel(static_cast<double>(k.dur_ns), 1.0,
-                             [](double w) { return kFakeKernelFixedNs + w; }, so);
+      kr.sizing = SizeKernel(
+          static_cast<double>(k.dur_ns), 1.0, [](double w) { return kFakeKernelFixedNs + w; }, so);
       const int64_t blocks =
           task.HasShape() ? k.blocks
                           : static_cast<int64_t>(std::max(1, kr.occupancy.replay_blocks_per_sm)) *
@@ -156,8 +158,7 @@ ReplayReport FakeRunner::Run(const LoadedWorkload& lw, const TaskGraph& g, const
                 static_cast<unsigned long long>(gpu_.seed));
   rep.notes.push_back(note);
   SizeKernels(lw, g, options, &rep);
-  if (options.log)
-    options.log("sized " + std::to_string(rep.kernels.size()) + " distinct kernels");
+  if (options.log) options.log("sized " + std::to_string(rep.kernels.size()) + " distinct kernels");
   Gaussian z(gpu_.seed);
   for (int32_t r = 0; r < options.repeat; ++r) {
     if (options.log)

@@ -44,8 +44,8 @@ double ErrorPercent(double measured_ns, double target_ns) {
 }
 
 KernelSizing SizeKernel(double target_ns, double initial_work,
-                              const std::function<double(double)>& time_ns,
-                              const SizingOptions& options) {
+                        const std::function<double(double)>& time_ns,
+                        const SizingOptions& options) {
   KernelSizing c;
   c.target_ns = target_ns;
   auto clamp = [&](double w) { return std::min(options.max_work, std::max(options.min_work, w)); };

@@ -59,8 +59,8 @@ struct SizingOptions {
 /// that, and repeats a fixed number of times; returns the probe closest to
 /// the target. `time_ns(work)` runs the kernel alone and returns its time.
 KernelSizing SizeKernel(double target_ns, double initial_work,
-                              const std::function<double(double)>& time_ns,
-                              const SizingOptions& options = {});
+                        const std::function<double(double)>& time_ns,
+                        const SizingOptions& options = {});
 
 /// Median, 90th percentile and maximum of absolute errors, in percent.
 struct ErrorSummary {

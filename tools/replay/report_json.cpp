@@ -126,8 +126,7 @@ ReplayReport ReplayReportFromJson(const json& j, size_t graph_nodes, const std::
   if (r.timing != "cupti" && r.timing != "stamps" && r.timing != "fake")
     f.Expected("timing", "\"cupti\", \"stamps\" or \"fake\"");
   r.max_connections = static_cast<int32_t>(f.IntIn("max_connections", 1, kInt32Max));
-  r.sizing =
-      ReadSummary(f.Get("calibration_error_pct"), where, f.PathOf("calibration_error_pct"));
+  r.sizing = ReadSummary(f.Get("calibration_error_pct"), where, f.PathOf("calibration_error_pct"));
   const json& kernels = f.Get("kernels");
   if (!kernels.is_array()) f.Expected("kernels", "an array");
   for (size_t i = 0; i < kernels.size(); ++i)

@@ -13,11 +13,10 @@
 
 #include "sim/graph.h"
 #include "sim/simulate.h"
+#include "tools/replay/kernel_sizing.h"
 #include "tools/replay/measured.h"
 #include "tools/replay/occupancy_match.h"
-#include "tools/replay/kernel_sizing.h"
 #include "tools/replay/program.h"
-#include "tools/replay/kernel_sizing.h"
 
 namespace cotenant::replay {
 
@@ -29,8 +28,8 @@ enum class Timing : uint8_t {
 };
 
 struct ReplayOptions {
-  int32_t device = 0;                  ///< CUDA device ordinal
-  int32_t repeat = 1;                  ///< measured runs of the whole workload
+  int32_t device = 0;                 ///< CUDA device ordinal
+  int32_t repeat = 1;                 ///< measured runs of the whole workload
   int32_t sizing_iterations = 4;      ///< kernel sizing: refinements per distinct kernel
   double sizing_tolerance_pct = 1.0;  ///< kernel sizing: stop at this |error|, percent
   int32_t max_connections =
@@ -48,7 +47,7 @@ struct KernelReport {
   std::string name;
   int64_t launches = 0;  ///< replay launches of it in one run
   TimeNs target_ns = 0;  ///< traced isolated duration
-  KernelSizing sizing;  ///< the work chosen and the residual
+  KernelSizing sizing;   ///< the work chosen and the residual
   OccupancyMatch occupancy;
   int64_t replay_dram_bytes = 0;        ///< DRAM bytes one replay launch reads and writes
   int64_t traced_dram_bytes = kAbsent;  ///< the trace's dram_bytes (counters), if known
@@ -56,10 +55,10 @@ struct KernelReport {
 
 struct ReplayReport {
   std::string device_name;
-  int32_t driver_version = 0;     ///< cudaDriverGetVersion, e.g. 13000
-  int32_t runtime_version = 0;    ///< cudaRuntimeGetVersion
-  std::string timing;  ///< "cupti", "stamps" or "fake": where the measured times came from
-  int32_t max_connections = 0;    ///< CUDA_DEVICE_MAX_CONNECTIONS of the replay process
+  int32_t driver_version = 0;   ///< cudaDriverGetVersion, e.g. 13000
+  int32_t runtime_version = 0;  ///< cudaRuntimeGetVersion
+  std::string timing;           ///< "cupti", "stamps" or "fake": where the measured times came from
+  int32_t max_connections = 0;  ///< CUDA_DEVICE_MAX_CONNECTIONS of the replay process
   std::vector<MeasuredRun> runs;  ///< one per repeat, replay clock from each run's start
   std::vector<KernelReport> kernels;
   ErrorSummary sizing;             ///< over kernels, |sizing residual %|

@@ -432,14 +432,13 @@ Calibration Calibrate(const GpuSpec& spec, Measurer& measurer, const std::string
   Calibration c;
   c.set = BuildMicroBenchmarks(spec, set_options);
   c.provenance.date = date;
-  const CoRunTimes measured =
-      MeasureCoRun(spec, c.set, measurer,
-                   [&](const MicroBenchmark& b, size_t i, size_t count, const Measurement& m) {
-                     c.provenance.device = m.device;
-                     c.provenance.driver =
-                         m.driver_version > 0 ? std::to_string(m.driver_version) : "";
-                     if (on_measured) on_measured(b, i, count, m);
-                   });
+  const CoRunTimes measured = MeasureCoRun(
+      spec, c.set, measurer,
+      [&](const MicroBenchmark& b, size_t i, size_t count, const Measurement& m) {
+        c.provenance.device = m.device;
+        c.provenance.driver = m.driver_version > 0 ? std::to_string(m.driver_version) : "";
+        if (on_measured) on_measured(b, i, count, m);
+      });
   c.fit = FitModel(spec, c.set, measured, fit_options);
   c.spec = ApplyCalibration(spec, c.fit, c.provenance);
   return c;

@@ -71,8 +71,8 @@ using CoRunTimes = std::vector<std::vector<double>>;
 
 /// Called after benchmark `b`, number `index` of `count`, was measured
 /// (progress lines).
-using OnBenchmark = std::function<void(const MicroBenchmark& b, size_t index, size_t count,
-                                       const Measurement& m)>;
+using OnBenchmark =
+    std::function<void(const MicroBenchmark& b, size_t index, size_t count, const Measurement& m)>;
 
 /// Measures every benchmark through `measurer` (labelled with the
 /// benchmark's name) and collects the tenants' finish times.

@@ -20,9 +20,9 @@ struct Measurement {
   /// "measured"): makespan and per-tenant latencies, ns. Where several runs
   /// were taken, the one it stands for (replay: the run of median makespan).
   SimResult result;
-  std::string device;          ///< the GPU as it names itself ("" = not known)
-  int32_t driver_version = 0;  ///< e.g. 13000; 0 = not known
-  std::string timing;          ///< where the times came from ("cupti", "stamps", "fake", ...)
+  std::string device;              ///< the GPU as it names itself ("" = not known)
+  int32_t driver_version = 0;      ///< e.g. 13000; 0 = not known
+  std::string timing;              ///< where the times came from ("cupti", "stamps", "fake", ...)
   std::vector<std::string> notes;  ///< what the measurer wants said, one line each
 };
 

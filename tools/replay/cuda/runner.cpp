@@ -6,8 +6,6 @@
 // profiler (libcotenant_inject.so in replay mode: CUPTI activity records
 // tagged with each node's external id) or, without it, by %globaltimer
 // stamps the replay kernel writes.
-#include "tools/replay/cuda/cuda_runner.h"
-
 #include <cuda.h>
 #include <cuda_runtime_api.h>
 #include <dlfcn.h>
@@ -25,6 +23,7 @@
 #include "profiler/cupti/replay_client.h"
 #include "sim/error.h"
 #include "tools/replay/cuda/cuda_check.h"
+#include "tools/replay/cuda/cuda_runner.h"
 #include "tools/replay/cuda/replay_kernel.h"
 #include "tools/replay/timing.h"
 
@@ -67,7 +66,7 @@ struct KernelConfig {
 class CudaReplay {
  public:
   CudaReplay(const LoadedWorkload& lw, const TaskGraph& g, const ReplayProgram& p,
-         const ReplayOptions& o)
+             const ReplayOptions& o)
       : lw_(lw), g_(g), p_(p), o_(o) {}
 
   ReplayReport Run() {
