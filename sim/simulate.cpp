@@ -15,6 +15,7 @@
 #include "sim/graph.h"
 #include "sim/json_util.h"
 #include "sim/models/fluid.h"
+#include "sim/timeline.h"
 
 namespace cotenant {
 namespace {
@@ -216,33 +217,9 @@ SimResult Simulate(const LoadedWorkload& lw, const Plan& plan, const SimOptions&
   }
 
   if (options.record_timeline) {
-    std::vector<int32_t> offset;
-    for (const TenantTemplate* t : g.templates) {
-      offset.push_back(static_cast<int32_t>(result.strings.size()));
-      result.strings.insert(result.strings.end(), t->trace->strings.begin(),
-                            t->trace->strings.end());
-    }
-    for (size_t v = 0; v < g.nodes.size(); ++v) {
-      const Node& n = g.nodes[v];
-      if (n.tmpl < 0 || n.kind == NodeKind::kMarker) continue;
-      const TenantTemplate& t = *g.templates[n.tenant];
-      const TemplateNode& tn = t.nodes[n.tmpl];
-      const Task& task = t.trace->tasks[tn.task];
-      TimelineEntry e;
-      e.tenant = n.tenant;
-      e.request = n.request;
-      e.sub_batch = n.sub_batch;
-      e.task = tn.task;
-      e.name = task.name >= 0 ? offset[n.tenant] + task.name : -1;
-      e.op = task.op >= 0 ? offset[n.tenant] + task.op : -1;
-      e.kind = static_cast<uint8_t>(task.kind);
-      e.gpu =
-          n.kind == NodeKind::kKernel || n.kind == NodeKind::kCopy || n.kind == NodeKind::kFixed;
-      e.track = e.gpu ? task.stream : task.thread;
-      e.start_ns = engine.start_ns(static_cast<int32_t>(v));
-      e.end_ns = engine.end_ns(static_cast<int32_t>(v));
-      result.timeline.push_back(e);
-    }
+    AppendTimeline(
+        g, [&engine](int32_t v) { return engine.start_ns(v); },
+        [&engine](int32_t v) { return engine.end_ns(v); }, &result);
   }
   return result;
 }

@@ -537,5 +537,100 @@ if ! nvidia-smi -L >/dev/null 2>&1; then
   fi
 fi
 
+# ---------------------------------------------------------------------------
+# replay / validate / calibrate on the fake GPU (--runner fake, a testing aid:
+# tools/replay/README.md): the whole path a real GPU takes, without one.
+# ---------------------------------------------------------------------------
+fake_ok() {  # fake_ok NAME cotenant-args...: runs, keeps stdout and stderr as NAME.out/.err
+  local name=$1
+  shift
+  checks=$((checks + 1))
+  if ! timeout 120 "$bin" "$@" >"$work/$name.out" 2>"$work/$name.err"; then
+    fail "cotenant $*: failed: $(cat "$work/$name.err")"
+  fi
+}
+fake_ok fv0 validate -w configs/workloads/vision3.json --plan native \
+  --plan configs/plans/vision3_partition.json --runner fake --json "$work/fv0.json"
+fake_ok fv10 validate -w configs/workloads/vision3.json --plan native \
+  --plan configs/plans/vision3_partition.json --runner fake --fake-bias 0.1 --json "$work/fv10.json"
+fake_ok fcal calibrate --gpu h100-sxm -o "$work/fgpu.json" --report "$work/ffit.json" \
+  --runner fake --fake-corun-slowdown 0.3 --date 2026-12-05
+fake_ok frep replay -w configs/workloads/vision3.json -o "$work/frep.json" --runner fake \
+  --repeat 3 --sizing-report "$work/fsize.json" --timeline "$work/frep-timeline.json"
+fake_ok fsim simulate -w configs/workloads/vision3.json --timeline "$work/fsim-timeline.json"
+checks=$((checks + 1))
+python3 - "$work" <<'PY' || fail "validate/calibrate/replay on the fake GPU: wrong output"
+import json, sys
+w = sys.argv[1]
+def load(name):
+    return json.load(open(f"{w}/{name}"))
+ok = True
+def check(cond, what):
+    global ok
+    if not cond:
+        print("fake GPU:", what)
+        ok = False
+# No bias, no noise: the fake GPU measures exactly what the simulator predicts.
+v0 = load("fv0.json")
+check(v0["schema"] == "cotenant.validation/1" and v0["timing"] == "fake"
+      and v0["device"] == "fake h100-sxm" and v0["driver_version"] == 0, "validate provenance")
+for p in v0["plans"]:
+    check(p["makespan_ns"]["error_pct"] == 0.0, f"{p['plan']}: makespan error {p['makespan_ns']}")
+    for t, c in p["tenants"].items():
+        check(c["mean_latency_ns"]["error_pct"] == 0.0, f"{p['plan']}/{t}: latency error")
+check(v0["summary"]["makespan"]["max_abs_pct"] == 0.0, "max makespan error not 0")
+# +10% bias: measured 1.1x predicted; the error, relative to the measured
+# value, is 1/1.1 - 1 = -9.0909% (1-ns roundings of thousands of tasks: 1e-3).
+v10 = load("fv10.json")
+for p in v10["plans"]:
+    m = p["makespan_ns"]
+    check(abs(m["measured"] / m["predicted"] - 1.1) < 1e-5, f"{p['plan']}: ratio {m}")
+    check(abs(m["error_pct"] + 100 / 11) < 1e-3, f"{p['plan']}: error {m['error_pct']}")
+# calibrate recovers the fake GPU's co-run slowdown (tests/replay/fake_runner_test.cpp
+# justifies the 1e-3).
+g = load("fgpu.json")
+check(g["model"]["calibrated"] is True, "spec not marked calibrated")
+check(abs(g["model"]["corun_slowdown"] - 0.3) < 1e-3, f"corun_slowdown {g['model']['corun_slowdown']}")
+f = load("ffit.json")
+check(f["schema"] == "cotenant.calibration/1" and f["device"] == "fake h100-sxm"
+      and f["date"] == "2026-12-05" and f["benchmarks"] == 147, "calibration report")
+# replay: the measured result, the kernel-sizing report, a timeline that
+# lines up with simulate's (the same bytes but the model's name).
+r = load("frep.json")
+check(r["schema"] == "cotenant.result/1" and r["model"] == "measured" and r["timing"] == "fake"
+      and len(r["run_makespans_ns"]) == 3, "replay result")
+s = load("fsize.json")
+check(s["schema"] == "cotenant.replay-calibration/1" and "runs" not in s
+      and s["calibration_error_pct"]["max"] <= 1.0 and len(s["kernels"]) > 0, "sizing report")
+t_rep = open(f"{w}/frep-timeline.json").read().replace('"model":"measured"', '"model":"fluid"')
+check(t_rep == open(f"{w}/fsim-timeline.json").read(), "replay and simulate timelines differ")
+sys.exit(0 if ok else 1)
+PY
+grep -q "calibrate: 147/147 .* (fake timing)" "$work/fcal.err" ||
+  fail "calibrate: no progress line in: $(tail -2 "$work/fcal.err")"
+checks=$((checks + 1))
+# The kernel-sizing flags' old names still work, with a one-line note.
+fake_ok fold replay -w configs/workloads/vision3.json -o "$work/fold.json" --runner fake \
+  --calibration-iterations 2 --calibration "$work/fold-size.json"
+checks=$((checks + 1))
+grep -q "^cotenant: note: --calibration-iterations was renamed --sizing-iterations$" \
+  "$work/fold.err" || fail "no rename note for --calibration-iterations: $(cat "$work/fold.err")"
+checks=$((checks + 1))
+grep -q "^cotenant: note: --calibration was renamed --sizing-report$" "$work/fold.err" ||
+  fail "no rename note for --calibration: $(cat "$work/fold.err")"
+checks=$((checks + 1))
+[[ -s $work/fold-size.json ]] || fail "replay --calibration did not write the sizing report"
+# Fake-GPU settings without the fake GPU, and out of range.
+expect_error "--fake-bias: needs --runner fake" validate -w configs/workloads/vision3.json \
+  --fake-bias 0.1
+expect_error "--fake-noise: expected a number in [0, 1], found -1.000" validate \
+  -w configs/workloads/vision3.json --runner fake --fake-noise -1
+expect_error "--fake-bias: expected a number in (-1, 10], found -1.000" replay \
+  -w configs/workloads/vision3.json -o "$work/g.json" --runner fake --fake-bias -1
+expect_error "--runner: expected cuda or fake, found gpu" calibrate --gpu h100-sxm \
+  -o "$work/g.json" --runner gpu
+checks=$((checks + 1))
+[[ -e $work/g.json ]] && fail "a bad fake-GPU setting still wrote $work/g.json"
+
 echo "cli_test: $checks checks, $failures failures"
 [[ $failures -eq 0 ]]

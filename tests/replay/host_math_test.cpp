@@ -1,10 +1,10 @@
-// Occupancy matching and work-calibration maths of the replay harness.
+// Occupancy matching and kernel-sizing maths of the replay harness.
 #include <catch2/catch.hpp>
 #include <cmath>
 
 #include "tests/sim/test_util.h"
+#include "tools/replay/kernel_sizing.h"
 #include "tools/replay/occupancy_match.h"
-#include "tools/replay/work_calibration.h"
 
 namespace cotenant::replay {
 
@@ -44,7 +44,7 @@ TEST_CASE("occupancy match: shared memory brings the replay kernel down to the t
   REQUIRE_FALSE(m.exact);
 }
 
-TEST_CASE("work calibration: least-squares line and its solution", "[replay][calibration]") {
+TEST_CASE("kernel sizing: least-squares line and its solution", "[replay][sizing]") {
   LinearFit f = FitLinear({{1, 105}, {3, 115}});
   REQUIRE(f.ok);
   REQUIRE(f.a == Approx(100));
@@ -67,10 +67,10 @@ TEST_CASE("work calibration: least-squares line and its solution", "[replay][cal
   REQUIRE(ErrorPercent(0, 0) == 0);
 }
 
-TEST_CASE("work calibration: converges on fake timers", "[replay][calibration]") {
+TEST_CASE("kernel sizing: converges on fake timers", "[replay][sizing]") {
   // Linear: exact after the two initial probes and one solve.
   int calls = 0;
-  WorkCalibration c = CalibrateWork(65000, 100, [&](double w) {
+  KernelSizing c = SizeKernel(65000, 100, [&](double w) {
     ++calls;
     return 5000 + 3 * w;
   });
@@ -79,24 +79,24 @@ TEST_CASE("work calibration: converges on fake timers", "[replay][calibration]")
   REQUIRE(calls == 3);
   REQUIRE(c.probes.size() == 3);
   // Mildly convex with a fixed cost: within 1% in the iterations given.
-  c = CalibrateWork(2e6, 1000, [](double w) { return 3000 + w + 1e-7 * w * w; });
+  c = SizeKernel(2e6, 1000, [](double w) { return 3000 + w + 1e-7 * w * w; });
   REQUIRE(std::fabs(c.error_pct) <= 1.0);
   REQUIRE(c.probes.size() <= 6);
   // Flat (the fixed cost dominates, noise makes the slope negative): scales up.
   int n = 0;
-  c = CalibrateWork(1e5, 10, [&](double w) { return w > 1000 ? 100 * w : (n++ ? 5000 : 5100); });
+  c = SizeKernel(1e5, 10, [&](double w) { return w > 1000 ? 100 * w : (n++ ? 5000 : 5100); });
   REQUIRE(c.probes.size() >= 3);
   REQUIRE(c.probes[2].work == Approx(80));  // 4 x the last probe (20)
   // Out of reach: the best probe, with its error.
-  CalibrationOptions o;
+  SizingOptions o;
   o.max_work = 10;
-  c = CalibrateWork(
+  c = SizeKernel(
       1e6, 1, [](double w) { return 1000 * w; }, o);
   REQUIRE(c.work == 10);
   REQUIRE(c.error_pct == Approx(-99));
 }
 
-TEST_CASE("work calibration: error summary and the work split", "[replay][calibration]") {
+TEST_CASE("kernel sizing: error summary and the work split", "[replay][sizing]") {
   const ErrorSummary s = SummarizeErrors({1, -2, 3, -4, 10, 0.5, -0.5, 2, 1, 1.5});
   REQUIRE(s.count == 10);
   REQUIRE(s.median_pct == 1.5);  // sorted |e|: .5 .5 1 1 1.5 2 2 3 4 10 -> rank 5

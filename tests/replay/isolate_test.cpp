@@ -18,16 +18,16 @@ ReplayReport SampleReport() {
   r.runtime_version = 13000;
   r.timing = "cupti";
   r.max_connections = 4;
-  r.calibration = {2, 0.5, 1.25, 1.5};
+  r.sizing = {2, 0.5, 1.25, 1.5};
   KernelReport k;
   k.name = "sm90_gemm";
   k.launches = 12;
   k.target_ns = 41000;
-  k.work.work = 1234.5;
-  k.work.measured_ns = 41200.0;
-  k.work.target_ns = 41000.0;
-  k.work.error_pct = 0.4878;
-  k.work.probes = {{1000.0, 33000.0}, {1234.5, 41200.0}};
+  k.sizing.work = 1234.5;
+  k.sizing.measured_ns = 41200.0;
+  k.sizing.target_ns = 41000.0;
+  k.sizing.error_pct = 0.4878;
+  k.sizing.probes = {{1000.0, 33000.0}, {1234.5, 41200.0}};
   k.occupancy.target_blocks_per_sm = 2;
   k.occupancy.replay_blocks_per_sm = 2;
   k.occupancy.dynamic_smem = 98304;
@@ -69,7 +69,7 @@ TEST_CASE("replay report: bad JSON names the field", "[replay][isolate]") {
   nlohmann::json k = j;
   k["timing"] = "events";
   REQUIRE_THROWS_WITH(ReplayReportFromJson(k, 3, "report"),
-                      Catch::Contains("timing: expected \"cupti\" or \"stamps\""));
+                      Catch::Contains("timing: expected \"cupti\", \"stamps\" or \"fake\""));
   k = j;
   k["runs"][0]["end_ns"][1] = -7;
   REQUIRE_THROWS_WITH(ReplayReportFromJson(k, 3, "report"),

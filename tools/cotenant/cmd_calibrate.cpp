@@ -12,8 +12,9 @@
 #include "tools/cotenant/common.h"
 #include "tools/cotenant/replay_cli.h"
 #include "tools/cotenant/table.h"
-#include "tools/replay/calibration.h"
+#include "tools/replay/replay_measurer.h"
 #include "tools/replay/runner.h"
+#include "tools/validation/calibration.h"
 
 namespace cotenant::cli {
 namespace {
@@ -27,7 +28,7 @@ std::string Today() {
   return buf;
 }
 
-void PrintFit(const replay::FitReport& r, std::FILE* out) {
+void PrintFit(const validation::FitReport& r, std::FILE* out) {
   Table p({{"parameter"}, {"before", Align::kRight}, {"after", Align::kRight}});
   p.AddRow({"dram_efficiency", FormatFixed(r.before.dram_efficiency, 4),
             FormatFixed(r.after.dram_efficiency, 4)});
@@ -43,7 +44,7 @@ void PrintFit(const replay::FitReport& r, std::FILE* out) {
            {"mean after", Align::kRight},
            {"max before", Align::kRight},
            {"max after", Align::kRight}});
-  auto row = [&](const char* name, const replay::FitError& b, const replay::FitError& a) {
+  auto row = [&](const char* name, const validation::FitError& b, const validation::FitError& a) {
     e.AddRow({name, std::to_string(a.count), FormatFixed(b.mean_abs_pct, 2) + "%",
               FormatFixed(a.mean_abs_pct, 2) + "%", FormatFixed(b.max_abs_pct, 2) + "%",
               FormatFixed(a.max_abs_pct, 2) + "%"});
@@ -80,40 +81,29 @@ RunFn AddCalibrate(CLI::App* sub) {
       "Example:\n"
       "  cotenant calibrate --gpu h100-sxm -o configs/gpus/h100-sxm.json --report fit.json");
   return [o]() {
-    if (!replay::ReplayBuilt()) {
-      throw InputError(
-          "calibrate needs a CUDA GPU: this cotenant was built without the CUDA toolkit (nvcc)");
-    }
+    const std::unique_ptr<replay::Runner> runner = MakeRunner(o->replay, "calibrate");
     const GpuSpec spec = LoadGpuSpec(o->gpu);
-    const std::vector<replay::MicroBenchmark> set = replay::BuildMicroBenchmarks(spec);
-    std::string device, driver;
-    size_t done = 0;
-    const replay::CoRunTimes measured =
-        replay::MeasureCoRun(spec, set, [&](const LoadedWorkload& lw, const Plan& plan) {
-          const TaskGraph g = BuildTaskGraph(lw, plan);
-          const replay::ReplayOptions ro =
-              MakeReplayOptions(o->replay, plan.max_connections, nullptr);
-          const MeasuredPlan m = MeasurePlan(lw, g, ro, false);
-          device = m.report.device_name;
-          driver = std::to_string(m.report.driver_version);
-          ++done;
-          std::fprintf(stderr, "calibrate: %zu/%zu %s (%s timing)\n", done, set.size(),
-                       set[done - 1].name.c_str(), m.report.timing.c_str());
-          return m.results[m.median];
-        });
-    replay::FitOptions fo;
+    validation::FitOptions fo;
     for (const std::string& f : o->fix) {
       if (f == "dram_efficiency") fo.fit_dram_efficiency = false;
       if (f == "corun_slowdown") fo.fit_corun_slowdown = false;
       if (f == "launch_latency_ns") fo.fit_launch_latency = false;
     }
-    const replay::FitReport fit = replay::FitModel(spec, set, measured, fo);
-    const replay::CalibrationProvenance prov{o->date.empty() ? Today() : o->date, device, driver};
-    const GpuSpec out = replay::ApplyCalibration(spec, fit, prov);
-    WriteOutput(o->out, GpuSpecToJson(out).dump(2) + "\n");
-    if (!o->report.empty())
-      WriteOutput(o->report, replay::CalibrationReportToJson(fit, prov, spec.key).dump(2) + "\n");
-    PrintFit(fit, stdout);
+    replay::ReplayMeasurer measurer(*runner, MakeReplayOptions(o->replay, nullptr), nullptr);
+    const validation::Calibration c =
+        validation::Calibrate(spec, measurer, o->date.empty() ? Today() : o->date, fo, {},
+                              [](const validation::MicroBenchmark& b, size_t i, size_t count,
+                                 const validation::Measurement& m) {
+                                std::fprintf(stderr, "calibrate: %zu/%zu %s (%s timing)\n", i + 1,
+                                             count, b.name.c_str(), m.timing.c_str());
+                              });
+    WriteOutput(o->out, GpuSpecToJson(c.spec).dump(2) + "\n");
+    if (!o->report.empty()) {
+      WriteOutput(
+          o->report,
+          validation::CalibrationReportToJson(c.fit, c.provenance, spec.key).dump(2) + "\n");
+    }
+    PrintFit(c.fit, stdout);
     return 0;
   };
 }

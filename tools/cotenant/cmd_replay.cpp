@@ -13,20 +13,12 @@
 #include "tools/cotenant/table.h"
 #include "tools/replay/measured.h"
 #include "tools/replay/program.h"
+#include "tools/replay/replay_measurer.h"
 #include "tools/replay/report_json.h"
 #include "tools/replay/runner.h"
 
 namespace cotenant::cli {
 namespace {
-
-/// The per-kernel calibration and the run's provenance (--calibration):
-/// the replay report without the per-node times.
-nlohmann::json CalibrationJson(const replay::ReplayReport& rep) {
-  nlohmann::json j = replay::ReplayReportToJson(rep);
-  j.erase("runs");
-  j["schema"] = "cotenant.replay-calibration/1";
-  return j;
-}
 
 /// --dry-run: what the replay would do, without a GPU.
 void PrintDryRun(const LoadedWorkload& lw, const Plan& plan, const TaskGraph& g,
@@ -73,7 +65,7 @@ void PrintDryRun(const LoadedWorkload& lw, const Plan& plan, const TaskGraph& g,
 
 RunFn AddReplay(CLI::App* sub) {
   struct Options {
-    std::string workload, plan, gpu, out, timeline, traces, calibration;
+    std::string workload, plan, gpu, out, timeline, traces, sizing_report;
     ReplayCliOptions replay;
     bool dry_run = false;
   };
@@ -93,8 +85,9 @@ RunFn AddReplay(CLI::App* sub) {
   sub->add_option("--traces", o->traces,
                   "Write the measured timeline as one cotenant.trace/1 per tenant: "
                   "<prefix>-<tenant>.json");
-  sub->add_option("--calibration", o->calibration,
-                  "Write the per-kernel calibration residuals and DRAM bytes (JSON)");
+  sub->add_option("--sizing-report", o->sizing_report,
+                  "Write the per-kernel sizing residuals and DRAM bytes (JSON)");
+  AddRenamedOption(sub, "--calibration", "--sizing-report", &o->sizing_report);
   sub->footer(
       "Each replay runs in its own process, so that the plan's CUDA_DEVICE_MAX_CONNECTIONS\n"
       "and the profiler's CUDA_INJECTION64_PATH take effect.\n\n"
@@ -112,31 +105,18 @@ RunFn AddReplay(CLI::App* sub) {
       PrintDryRun(lw, plan, g, replay::BuildReplayProgram(g), stdout);
       return 0;
     }
-    if (!replay::ReplayBuilt()) {
-      throw InputError(
-          "replay needs a CUDA GPU: this cotenant was built without the CUDA toolkit (nvcc)");
-    }
+    const std::unique_ptr<replay::Runner> runner = MakeRunner(o->replay, "replay");
     const LoadedWorkload lw = LoadWorkload(o->workload, o->gpu);
     const Plan plan = LoadPlanOrNative(o->plan == "native" ? "" : o->plan);
     const TaskGraph g = BuildTaskGraph(lw, plan);
-    const replay::ReplayOptions ro = MakeReplayOptions(
-        o->replay, plan.max_connections,
-        [](const std::string& line) { std::fprintf(stderr, "replay: %s\n", line.c_str()); });
-    const MeasuredPlan m = MeasurePlan(lw, g, ro, !o->timeline.empty());
+    replay::ReplayOptions ro = MakeReplayOptions(o->replay, [](const std::string& line) {
+      std::fprintf(stderr, "replay: %s\n", line.c_str());
+    });
+    ro.max_connections = plan.max_connections;
+    const replay::MeasuredPlan m = replay::MeasurePlan(*runner, lw, g, ro, !o->timeline.empty());
     const replay::ReplayReport& rep = m.report;
     const SimResult& r = m.results[m.median];
-    nlohmann::json j = ResultToJson(r);
-    j["device"] = rep.device_name;
-    j["driver_version"] = rep.driver_version;
-    j["runtime_version"] = rep.runtime_version;
-    j["timing"] = rep.timing;
-    j["calibration_error_pct"] = {{"median", rep.calibration.median_pct},
-                                  {"p90", rep.calibration.p90_pct},
-                                  {"max", rep.calibration.max_pct}};
-    nlohmann::json makespans = nlohmann::json::array();
-    for (const SimResult& x : m.results) makespans.push_back(x.makespan_ns);
-    j["run_makespans_ns"] = makespans;
-    WriteOutput(o->out, j.dump(2) + "\n");
+    WriteOutput(o->out, replay::MeasuredResultToJson(m).dump(2) + "\n");
     if (!o->timeline.empty()) WriteOutput(o->timeline, TimelineToJsonText(r));
     if (!o->traces.empty()) {
       std::string stem = o->traces;
@@ -145,7 +125,8 @@ RunFn AddReplay(CLI::App* sub) {
       for (const Trace& t : replay::MeasuredTraces(lw, g, rep.runs[m.median]))
         WriteTrace(t, stem + "-" + t.tenant + ".json");
     }
-    if (!o->calibration.empty()) WriteOutput(o->calibration, CalibrationJson(rep).dump(2) + "\n");
+    if (!o->sizing_report.empty())
+      WriteOutput(o->sizing_report, replay::SizingReportToJson(rep).dump(2) + "\n");
     if (o->out != "-") PrintResult(r, lw, stdout);
     for (const std::string& note : rep.notes)
       std::fprintf(stderr, "replay: note: %s\n", note.c_str());
@@ -153,8 +134,8 @@ RunFn AddReplay(CLI::App* sub) {
                  "replay: %s, driver %d, runtime %d, timing %s; calibration error |%%| median "
                  "%.2f, p90 %.2f, max %.2f over %lld kernels\n",
                  rep.device_name.c_str(), rep.driver_version, rep.runtime_version,
-                 rep.timing.c_str(), rep.calibration.median_pct, rep.calibration.p90_pct,
-                 rep.calibration.max_pct, static_cast<long long>(rep.calibration.count));
+                 rep.timing.c_str(), rep.sizing.median_pct, rep.sizing.p90_pct, rep.sizing.max_pct,
+                 static_cast<long long>(rep.sizing.count));
     return 0;
   };
 }

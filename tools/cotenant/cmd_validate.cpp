@@ -14,8 +14,9 @@
 #include "tools/cotenant/common.h"
 #include "tools/cotenant/replay_cli.h"
 #include "tools/cotenant/table.h"
+#include "tools/replay/replay_measurer.h"
 #include "tools/replay/runner.h"
-#include "tools/replay/validate.h"
+#include "tools/validation/validate.h"
 
 namespace cotenant::cli {
 namespace {
@@ -30,19 +31,19 @@ std::string Pct(double pct) {
   return (pct >= 0.0 ? "+" : "") + FormatFixed(pct, 1) + "%";
 }
 
-void PrintValidation(const replay::Validation& v, std::FILE* out) {
+void PrintValidation(const validation::Validation& v, std::FILE* out) {
   Table t({{"plan"},
            {"metric"},
            {"predicted", Align::kRight},
            {"measured", Align::kRight},
            {"error", Align::kRight}});
-  for (const replay::PlanValidation& p : v.plans) {
-    auto row = [&](const std::string& metric, const replay::Compared& c) {
+  for (const validation::PlanValidation& p : v.plans) {
+    auto row = [&](const std::string& metric, const validation::Compared& c) {
       t.AddRow({p.plan, metric, FormatNs(static_cast<TimeNs>(std::llround(c.predicted))),
                 FormatNs(static_cast<TimeNs>(std::llround(c.measured))), Pct(c.error_pct)});
     };
     row("makespan", p.makespan);
-    for (const replay::TenantValidation& tv : p.tenants) {
+    for (const validation::TenantValidation& tv : p.tenants) {
       row(tv.name + " mean latency", tv.mean_latency);
       row(tv.name + " p99 latency", tv.p99_latency);
     }
@@ -56,13 +57,13 @@ void PrintValidation(const replay::Validation& v, std::FILE* out) {
              {"measured", Align::kRight},
              {"error", Align::kRight},
              {"direction"}});
-    for (const replay::SpeedupValidation& x : v.speedups) {
+    for (const validation::SpeedupValidation& x : v.speedups) {
       s.AddRow({v.plans[x.b].plan, v.plans[x.a].plan, FormatFixed(x.speedup.predicted, 3) + "x",
                 FormatFixed(x.speedup.measured, 3) + "x", Pct(x.speedup.error_pct),
                 x.same_direction ? "agrees" : "WRONG"});
     }
     s.Print(out);
-    const replay::RankingValidation& r = v.ranking;
+    const validation::RankingValidation& r = v.ranking;
     std::fprintf(out, "\nranking: Kendall tau %s (%lld concordant, %lld discordant pairs); ",
                  r.kendall_tau ? FormatFixed(*r.kendall_tau, 3).c_str() : "n/a",
                  static_cast<long long>(r.concordant), static_cast<long long>(r.discordant));
@@ -103,50 +104,28 @@ RunFn AddValidate(CLI::App* sub) {
       "  cotenant validate --workload configs/workloads/vision3.json --plan native \\\n"
       "      --plan configs/plans/vision3_partition.json --json validation.json");
   return [o]() {
-    if (!replay::ReplayBuilt()) {
-      throw InputError(
-          "validate needs a CUDA GPU: this cotenant was built without the CUDA toolkit (nvcc)");
-    }
+    const std::unique_ptr<replay::Runner> runner = MakeRunner(o->replay, "validate");
     if (o->plans.empty()) o->plans.push_back("native");
     const LoadedWorkload lw = LoadWorkload(o->workload, o->gpu);
-    // Every input is read and every prediction made before the GPU is touched.
-    std::vector<Plan> plans;
-    std::vector<std::string> labels;
-    std::vector<SimResult> predicted;
-    for (const std::string& p : o->plans) {
-      plans.push_back(LoadPlanOrNative(p == "native" ? "" : p));
-      labels.push_back(PlanLabel(p));
-      SimOptions so;
-      so.model = o->model;
-      predicted.push_back(Simulate(lw, plans.back(), so));
-    }
+    std::vector<validation::LabelledPlan> plans;
+    for (const std::string& p : o->plans)
+      plans.push_back({PlanLabel(p), LoadPlanOrNative(p == "native" ? "" : p)});
     // Each plan is replayed in its own process: its max_connections is its own.
-    std::vector<SimResult> measured;
-    std::string device, timing;
-    int32_t driver = 0;
-    for (size_t i = 0; i < plans.size(); ++i) {
-      const TaskGraph g = BuildTaskGraph(lw, plans[i]);
-      const replay::ReplayOptions ro =
-          MakeReplayOptions(o->replay, plans[i].max_connections, [&](const std::string& line) {
-            std::fprintf(stderr, "validate: %s: %s\n", labels[i].c_str(), line.c_str());
-          });
-      const MeasuredPlan m = MeasurePlan(lw, g, ro, false);
-      for (const std::string& note : m.report.notes)
-        std::fprintf(stderr, "validate: %s: note: %s\n", labels[i].c_str(), note.c_str());
-      device = m.report.device_name;
-      timing = m.report.timing;
-      driver = m.report.driver_version;
-      measured.push_back(m.results[m.median]);
-    }
-    replay::ValidateOptions vo;
+    replay::ReplayMeasurer measurer(*runner, MakeReplayOptions(o->replay, nullptr),
+                                    [](const std::string& label, const std::string& line) {
+                                      std::fprintf(stderr, "validate: %s: %s\n", label.c_str(),
+                                                   line.c_str());
+                                    });
+    validation::ValidateOptions vo;
     vo.tie_pct = o->tie_pct;
-    const replay::Validation v = replay::Validate(labels, predicted, measured, vo);
-    if (!o->json.empty()) {
-      nlohmann::json j = replay::ValidationToJson(v, o->workload, device);
-      j["driver_version"] = driver;
-      j["timing"] = timing;
-      WriteOutput(o->json, j.dump(2) + "\n");
-    }
+    const validation::WorkloadValidation wv = validation::ValidateWorkload(
+        lw, plans, o->model, measurer, vo, [&](size_t i, const validation::Measurement& m) {
+          for (const std::string& note : m.notes)
+            std::fprintf(stderr, "validate: %s: note: %s\n", plans[i].label.c_str(), note.c_str());
+        });
+    const validation::Validation& v = wv.validation;
+    if (!o->json.empty())
+      WriteOutput(o->json, validation::ValidationToJson(wv, o->workload).dump(2) + "\n");
     if (o->json != "-") PrintValidation(v, stdout);
     return 0;
   };

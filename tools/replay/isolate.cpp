@@ -10,6 +10,7 @@
 #include <string>
 
 #include "sim/error.h"
+#include "tools/replay/report_json.h"
 
 namespace cotenant::replay {
 namespace {
@@ -112,6 +113,13 @@ nlohmann::json RunInChild(const std::function<nlohmann::json()>& work) {
     if (errno != EINTR) throw InputError(std::string("replay: waitpid: ") + std::strerror(errno));
   }
   return ReplayChildResult(text, wstatus);
+}
+
+ReplayReport RunReplayInChild(Runner& runner, const LoadedWorkload& lw, const TaskGraph& g,
+                              const ReplayProgram& program, const ReplayOptions& options) {
+  const nlohmann::json j =
+      RunInChild([&]() { return ReplayReportToJson(runner.Run(lw, g, program, options)); });
+  return ReplayReportFromJson(j, g.nodes.size(), "the replay process's report");
 }
 
 }  // namespace cotenant::replay

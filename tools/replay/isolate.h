@@ -13,12 +13,13 @@
 
 namespace cotenant::replay {
 
-/// RunReplay in a forked child process. The parent must not have started
-/// CUDA (cotenant never does outside replay children). The child's progress
-/// lines go to `options.log` in the child (stderr is shared). Throws
-/// InputError with the child's one-line reason when the replay failed, and
-/// when the child died ("the replay process was killed by SIGSEGV").
-ReplayReport RunReplayInChild(const LoadedWorkload& lw, const TaskGraph& g,
+/// `runner.Run` in a forked child process; the report comes back through
+/// JSON (report_json.h). The parent must not have started CUDA (cotenant
+/// never does outside replay children). The child's progress lines go to
+/// `options.log` in the child (stderr is shared). Throws InputError with
+/// the child's one-line reason when the replay failed, and when the child
+/// died ("the replay process was killed by SIGSEGV").
+ReplayReport RunReplayInChild(Runner& runner, const LoadedWorkload& lw, const TaskGraph& g,
                               const ReplayProgram& program, const ReplayOptions& options);
 
 /// Runs `work` in a forked child process and returns the JSON it produced.

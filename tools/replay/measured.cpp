@@ -5,6 +5,7 @@
 #include <map>
 
 #include "sim/error.h"
+#include "sim/timeline.h"
 
 namespace cotenant::replay {
 namespace {
@@ -76,32 +77,9 @@ SimResult AssembleResult(const LoadedWorkload& lw, const TaskGraph& g, const Mea
   result.stats.kernels = g.kernel_count;
 
   if (timeline) {
-    std::vector<int32_t> offset;
-    for (const TenantTemplate* tp : g.templates) {
-      const TenantTemplate& t = *tp;
-      offset.push_back(static_cast<int32_t>(result.strings.size()));
-      result.strings.insert(result.strings.end(), t.trace->strings.begin(), t.trace->strings.end());
-    }
-    for (size_t v = 0; v < g.nodes.size(); ++v) {
-      const Node& n = g.nodes[v];
-      if (n.tmpl < 0 || n.kind == NodeKind::kMarker || run.start_ns[v] < 0) continue;
-      const TenantTemplate& t = *g.templates[n.tenant];
-      const Task& task = t.trace->tasks[t.nodes[n.tmpl].task];
-      TimelineEntry e;
-      e.tenant = n.tenant;
-      e.request = n.request;
-      e.sub_batch = n.sub_batch;
-      e.task = t.nodes[n.tmpl].task;
-      e.name = task.name >= 0 ? offset[n.tenant] + task.name : -1;
-      e.op = task.op >= 0 ? offset[n.tenant] + task.op : -1;
-      e.kind = static_cast<uint8_t>(task.kind);
-      e.gpu =
-          n.kind == NodeKind::kKernel || n.kind == NodeKind::kCopy || n.kind == NodeKind::kFixed;
-      e.track = e.gpu ? task.stream : task.thread;
-      e.start_ns = run.start_ns[v];
-      e.end_ns = std::max(run.start_ns[v], run.end_ns[v]);
-      result.timeline.push_back(e);
-    }
+    AppendTimeline(
+        g, [&run](int32_t v) { return run.start_ns[v]; },
+        [&run](int32_t v) { return run.end_ns[v]; }, &result);
   }
   return result;
 }

@@ -11,6 +11,7 @@ namespace {
 using nlohmann::json;
 
 constexpr const char* kSchema = "cotenant.replay-report/1";
+constexpr const char* kSizingSchema = "cotenant.replay-calibration/1";
 constexpr int64_t kInt32Max = std::numeric_limits<int32_t>::max();
 
 json SummaryJson(const ErrorSummary& s) {
@@ -29,13 +30,13 @@ ErrorSummary ReadSummary(const json& j, const std::string& where, const std::str
 
 json KernelJson(const KernelReport& k) {
   json probes = json::array();
-  for (const Probe& p : k.work.probes) probes.push_back({p.work, p.time_ns});
+  for (const Probe& p : k.sizing.probes) probes.push_back({p.work, p.time_ns});
   json j = {{"name", k.name},
             {"launches", k.launches},
             {"target_ns", k.target_ns},
-            {"work", k.work.work},
-            {"measured_ns", k.work.measured_ns},
-            {"error_pct", k.work.error_pct},
+            {"work", k.sizing.work},
+            {"measured_ns", k.sizing.measured_ns},
+            {"error_pct", k.sizing.error_pct},
             {"probes", probes},
             {"blocks_per_sm", k.occupancy.replay_blocks_per_sm},
             {"traced_blocks_per_sm", k.occupancy.target_blocks_per_sm},
@@ -56,16 +57,16 @@ KernelReport ReadKernel(const json& j, const std::string& where, const std::stri
   k.name = f.String("name");
   k.launches = f.NonNegInt("launches");
   k.target_ns = f.NonNegInt("target_ns");
-  k.work.work = f.Number("work");
-  k.work.measured_ns = f.Number("measured_ns");
-  k.work.target_ns = static_cast<double>(k.target_ns);
-  k.work.error_pct = f.Number("error_pct");
+  k.sizing.work = f.Number("work");
+  k.sizing.measured_ns = f.Number("measured_ns");
+  k.sizing.target_ns = static_cast<double>(k.target_ns);
+  k.sizing.error_pct = f.Number("error_pct");
   const json& probes = f.Get("probes");
   if (!probes.is_array()) f.Expected("probes", "an array of [work, time_ns] pairs");
   for (const json& p : probes) {
     if (!p.is_array() || p.size() != 2 || !p[0].is_number() || !p[1].is_number())
       f.Expected("probes", "an array of [work, time_ns] pairs");
-    k.work.probes.push_back({p[0].get<double>(), p[1].get<double>()});
+    k.sizing.probes.push_back({p[0].get<double>(), p[1].get<double>()});
   }
   k.occupancy.replay_blocks_per_sm = static_cast<int32_t>(f.IntIn("blocks_per_sm", 0, kInt32Max));
   k.occupancy.target_blocks_per_sm =
@@ -106,7 +107,7 @@ json ReplayReportToJson(const ReplayReport& r) {
           {"runtime_version", r.runtime_version},
           {"timing", r.timing},
           {"max_connections", r.max_connections},
-          {"calibration_error_pct", SummaryJson(r.calibration)},
+          {"calibration_error_pct", SummaryJson(r.sizing)},
           {"kernels", kernels},
           {"notes", r.notes},
           {"runs", runs}};
@@ -122,10 +123,10 @@ ReplayReport ReplayReportFromJson(const json& j, size_t graph_nodes, const std::
   r.driver_version = static_cast<int32_t>(f.IntIn("driver_version", 0, kInt32Max));
   r.runtime_version = static_cast<int32_t>(f.IntIn("runtime_version", 0, kInt32Max));
   r.timing = f.String("timing");
-  if (r.timing != "cupti" && r.timing != "stamps") f.Expected("timing", "\"cupti\" or \"stamps\"");
+  if (r.timing != "cupti" && r.timing != "stamps" && r.timing != "fake")
+    f.Expected("timing", "\"cupti\", \"stamps\" or \"fake\"");
   r.max_connections = static_cast<int32_t>(f.IntIn("max_connections", 1, kInt32Max));
-  r.calibration =
-      ReadSummary(f.Get("calibration_error_pct"), where, f.PathOf("calibration_error_pct"));
+  r.sizing = ReadSummary(f.Get("calibration_error_pct"), where, f.PathOf("calibration_error_pct"));
   const json& kernels = f.Get("kernels");
   if (!kernels.is_array()) f.Expected("kernels", "an array");
   for (size_t i = 0; i < kernels.size(); ++i)
@@ -148,6 +149,28 @@ ReplayReport ReplayReportFromJson(const json& j, size_t graph_nodes, const std::
     r.runs.push_back(std::move(run));
   }
   return r;
+}
+
+json SizingReportToJson(const ReplayReport& report) {
+  json j = ReplayReportToJson(report);
+  j.erase("runs");
+  j["schema"] = kSizingSchema;
+  return j;
+}
+
+json MeasuredResultToJson(const MeasuredPlan& m) {
+  const ReplayReport& rep = m.report;
+  json j = ResultToJson(m.results[m.median]);
+  j["device"] = rep.device_name;
+  j["driver_version"] = rep.driver_version;
+  j["runtime_version"] = rep.runtime_version;
+  j["timing"] = rep.timing;
+  j["calibration_error_pct"] = {
+      {"median", rep.sizing.median_pct}, {"p90", rep.sizing.p90_pct}, {"max", rep.sizing.max_pct}};
+  json makespans = json::array();
+  for (const SimResult& x : m.results) makespans.push_back(x.makespan_ns);
+  j["run_makespans_ns"] = makespans;
+  return j;
 }
 
 }  // namespace cotenant::replay

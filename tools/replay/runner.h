@@ -1,19 +1,22 @@
-// The replay runner's interface (implemented in tools/replay/cuda/ when the
-// CUDA toolkit is present). No CUDA types here, so the CLI includes it in
-// every build.
+// The replay runner's interface: what executes a replay program and says
+// what happened. Two implementations: the CUDA runner (tools/replay/cuda/,
+// built when the CUDA toolkit is present; MakeCudaRunner) and the fake GPU
+// built on the simulator (fake_runner.h), which stands in for it in tests.
+// No CUDA types here, so the CLI includes it in every build.
 #pragma once
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "sim/graph.h"
 #include "sim/simulate.h"
+#include "tools/replay/kernel_sizing.h"
 #include "tools/replay/measured.h"
 #include "tools/replay/occupancy_match.h"
 #include "tools/replay/program.h"
-#include "tools/replay/work_calibration.h"
 
 namespace cotenant::replay {
 
@@ -25,10 +28,10 @@ enum class Timing : uint8_t {
 };
 
 struct ReplayOptions {
-  int32_t device = 0;                  ///< CUDA device ordinal
-  int32_t repeat = 1;                  ///< measured runs of the whole workload
-  int32_t calibration_iterations = 4;  ///< refinements per distinct kernel
-  double calibration_tolerance_pct = 1.0;
+  int32_t device = 0;                 ///< CUDA device ordinal
+  int32_t repeat = 1;                 ///< measured runs of the whole workload
+  int32_t sizing_iterations = 4;      ///< kernel sizing: refinements per distinct kernel
+  double sizing_tolerance_pct = 1.0;  ///< kernel sizing: stop at this |error|, percent
   int32_t max_connections =
       8;  ///< CUDA_DEVICE_MAX_CONNECTIONS (the plan's), set before CUDA starts
   Timing timing = Timing::kAuto;
@@ -39,12 +42,12 @@ struct ReplayOptions {
   std::function<void(const std::string&)> log;
 };
 
-/// Calibration of one distinct kernel (same name, shape and duration).
+/// Sizing of one distinct kernel (same name, shape and duration).
 struct KernelReport {
   std::string name;
   int64_t launches = 0;  ///< replay launches of it in one run
   TimeNs target_ns = 0;  ///< traced isolated duration
-  WorkCalibration work;  ///< the work chosen and the residual
+  KernelSizing sizing;   ///< the work chosen and the residual
   OccupancyMatch occupancy;
   int64_t replay_dram_bytes = 0;        ///< DRAM bytes one replay launch reads and writes
   int64_t traced_dram_bytes = kAbsent;  ///< the trace's dram_bytes (counters), if known
@@ -52,27 +55,37 @@ struct KernelReport {
 
 struct ReplayReport {
   std::string device_name;
-  int32_t driver_version = 0;     ///< cudaDriverGetVersion, e.g. 13000
-  int32_t runtime_version = 0;    ///< cudaRuntimeGetVersion
-  std::string timing;             ///< "cupti" or "stamps": where the measured times came from
-  int32_t max_connections = 0;    ///< CUDA_DEVICE_MAX_CONNECTIONS of the replay process
+  int32_t driver_version = 0;   ///< cudaDriverGetVersion, e.g. 13000
+  int32_t runtime_version = 0;  ///< cudaRuntimeGetVersion
+  std::string timing;           ///< "cupti", "stamps" or "fake": where the measured times came from
+  int32_t max_connections = 0;  ///< CUDA_DEVICE_MAX_CONNECTIONS of the replay process
   std::vector<MeasuredRun> runs;  ///< one per repeat, replay clock from each run's start
   std::vector<KernelReport> kernels;
-  ErrorSummary calibration;        ///< over kernels, |residual %|
+  ErrorSummary sizing;             ///< over kernels, |sizing residual %|
   std::vector<std::string> notes;  ///< leftover SMs, clamped priorities, occupancy mismatches
 };
 
-/// True when this build has the CUDA runner.
-bool ReplayBuilt();
+/// Executes replay programs.
+class Runner {
+ public:
+  virtual ~Runner() = default;
 
-/// Runs the replay program of `g` on the GPU in this process: calibrates
-/// every distinct kernel alone, then runs the workload `repeat` times.
-/// Throws InputError with a one-line reason when there is no usable device,
-/// and names the failing CUDA/driver call on any CUDA error. Environment
-/// variables CUDA reads at start-up (CUDA_DEVICE_MAX_CONNECTIONS,
-/// CUDA_INJECTION64_PATH) only take effect if CUDA has not started in this
-/// process yet: use RunReplayInChild (isolate.h) for more than one run.
-ReplayReport RunReplay(const LoadedWorkload& lw, const TaskGraph& g, const ReplayProgram& program,
-                       const ReplayOptions& options);
+  /// Runs the replay program of `g` in this process: sizes every distinct
+  /// kernel alone, then runs the workload `options.repeat` times. Throws
+  /// InputError with a one-line reason when it cannot run (no usable
+  /// device; the CUDA runner names the failing CUDA/driver call). The CUDA
+  /// runner reads CUDA_DEVICE_MAX_CONNECTIONS and CUDA_INJECTION64_PATH once
+  /// per process: run it through RunIsolated (isolate.h).
+  virtual ReplayReport Run(const LoadedWorkload& lw, const TaskGraph& g,
+                           const ReplayProgram& program, const ReplayOptions& options) = 0;
+};
+
+/// True when this build has the CUDA runner.
+bool CudaRunnerBuilt();
+
+/// The CUDA runner. In a build without it, throws InputError "`command`
+/// needs a CUDA GPU: this cotenant was built without the CUDA toolkit
+/// (nvcc)".
+std::unique_ptr<Runner> MakeCudaRunner(const std::string& command);
 
 }  // namespace cotenant::replay

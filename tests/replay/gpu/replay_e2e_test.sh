@@ -9,7 +9,7 @@
 #   - every kernel of every request is measured (12 per tenant);
 #   - isolated replay fidelity: each kernel of a tenant alone takes its
 #     traced 200 us within 10% (the target is a median under 3%; the
-#     bound here only catches a broken calibration);
+#     bound here only catches a broken kernel sizing);
 #   - the sequential plan really runs tenant a entirely before tenant b;
 #   - partitions, max_connections 1 (its own process) and side streams run;
 #   - validate compares two plans and writes its JSON.
@@ -46,17 +46,17 @@ run() {  # run NAME ARGS...: cotenant ARGS, output kept in $work/NAME.out
   fi
 }
 run cupti replay -w "$data/pair.json" -o "$work/cupti.json" --timing cupti --repeat 2 \
-  --calibration "$work/cupti-cal.json" --traces "$work/cupti"
+  --sizing-report "$work/cupti-cal.json" --traces "$work/cupti"
 run stamps replay -w "$data/pair.json" -o "$work/stamps.json" --timing stamps \
   --traces "$work/stamps"
 run sequential replay -w "$data/pair.json" --plan "$data/sequential.json" \
   -o "$work/sequential.json" --traces "$work/sequential"
 run partition replay -w "$data/pair.json" --plan "$data/partition.json" \
-  -o "$work/partition.json" --calibration "$work/partition-cal.json"
+  -o "$work/partition.json" --sizing-report "$work/partition-cal.json"
 run one_queue replay -w "$data/pair.json" --plan "$data/one_queue.json" \
-  -o "$work/one_queue.json" --calibration "$work/one_queue-cal.json"
+  -o "$work/one_queue.json" --sizing-report "$work/one_queue-cal.json"
 run every_kind replay -w "$data/every_kind.json" -o "$work/every_kind.json" \
-  --calibration "$work/every_kind-cal.json" --timeline "$work/every_kind-timeline.json"
+  --sizing-report "$work/every_kind-cal.json" --timeline "$work/every_kind-timeline.json"
 run validate validate -w "$data/pair.json" --plan native --plan "$data/sequential.json" \
   --repeat 1 --json "$work/validation.json"
 cat "$work/cupti.out" "$work/validate.out"
@@ -112,13 +112,13 @@ if r and s:
     check(0.85 < ratio < 1.15, "cupti and stamps makespans differ by more than 15%%: %.3f" % ratio)
 cal = load("cupti-cal.json")
 if cal:
-    check(cal["schema"] == "cotenant.replay-calibration/1", "calibration schema")
+    check(cal["schema"] == "cotenant.replay-calibration/1", "sizing report schema")
     check(len(cal["kernels"]) == 2, "two distinct kernels, found %d" % len(cal["kernels"]))
     for k in cal["kernels"]:
         check(k["replay_dram_bytes"] > 0, k["name"] + ": moves DRAM bytes")
         check(k["occupancy_exact"], k["name"] + ": occupancy matched " + k.get("occupancy_note", ""))
     check(cal["calibration_error_pct"]["median"] < 10.0,
-          "calibration median |error| %.2f%%" % cal["calibration_error_pct"]["median"])
+          "kernel sizing median |error| %.2f%%" % cal["calibration_error_pct"]["median"])
 
 # Isolated fidelity: tenant a alone, kernels back to back.
 alone = kernels("alone", "a")

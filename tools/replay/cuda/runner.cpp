@@ -1,4 +1,4 @@
-// The replay runner: executes a ReplayProgram on a real GPU. One host thread
+// The CUDA runner: executes a ReplayProgram on a real GPU. One host thread
 // per program thread; streams with clamped priorities; SM partitions as
 // green contexts; real events for cross-stream and cross-tenant waits, with
 // a host-side flag per event so no wait is enqueued before its record; CPU
@@ -6,8 +6,6 @@
 // profiler (libcotenant_inject.so in replay mode: CUPTI activity records
 // tagged with each node's external id) or, without it, by %globaltimer
 // stamps the replay kernel writes.
-#include "tools/replay/runner.h"
-
 #include <cuda.h>
 #include <cuda_runtime_api.h>
 #include <dlfcn.h>
@@ -17,6 +15,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <tuple>
@@ -24,6 +23,7 @@
 #include "profiler/cupti/replay_client.h"
 #include "sim/error.h"
 #include "tools/replay/cuda/cuda_check.h"
+#include "tools/replay/cuda/cuda_runner.h"
 #include "tools/replay/cuda/replay_kernel.h"
 #include "tools/replay/timing.h"
 
@@ -62,10 +62,11 @@ struct KernelConfig {
   int32_t report = -1;  ///< index into ReplayReport::kernels
 };
 
-class Runner {
+/// One replay on the device: everything it creates lives as long as it.
+class CudaReplay {
  public:
-  Runner(const LoadedWorkload& lw, const TaskGraph& g, const ReplayProgram& p,
-         const ReplayOptions& o)
+  CudaReplay(const LoadedWorkload& lw, const TaskGraph& g, const ReplayProgram& p,
+             const ReplayOptions& o)
       : lw_(lw), g_(g), p_(p), o_(o) {}
 
   ReplayReport Run() {
@@ -79,7 +80,7 @@ class Runner {
     return std::move(rep_);
   }
 
-  ~Runner() {
+  ~CudaReplay() {
     for (cudaEvent_t e : events_)
       if (e != nullptr) cudaEventDestroy(e);
     for (cudaEvent_t e : fence_events_)
@@ -191,8 +192,8 @@ class Runner {
     COTENANT_CUDA(cudaMallocHost(&host_buf_, copy_bytes_));
     COTENANT_CUDA(cudaMalloc(&dev_buf_, copy_bytes_));
     COTENANT_CUDA(cudaMalloc(&dev_buf2_, copy_bytes_));
-    COTENANT_CUDA(cudaStreamCreateWithFlags(&calib_stream_, cudaStreamNonBlocking));
-    streams_.push_back(calib_stream_);
+    COTENANT_CUDA(cudaStreamCreateWithFlags(&sizing_stream_, cudaStreamNonBlocking));
+    streams_.push_back(sizing_stream_);
   }
 
   /// A green context per SM partition, then every stream of the graph.
@@ -282,7 +283,7 @@ class Runner {
                            std::to_string(least_priority_) + "]");
   }
 
-  /// Occupancy matching and work calibration of every distinct kernel.
+  /// Occupancy matching and kernel sizing of every distinct kernel.
   void ConfigureKernels() {
     int regs = 0, static_smem = 0;
     COTENANT_CUDA(QueryReplayKernel(&regs, &static_smem, lw_.gpu.sm.max_smem_per_block));
@@ -330,25 +331,25 @@ class Runner {
         const double blocks = static_cast<double>(c.grid.x) * c.grid.y * c.grid.z;
         const double waves =
             std::max(1.0, blocks / (std::max(1, m.replay_blocks_per_sm) * double(sm_count_)));
-        CalibrationOptions co;
-        co.iterations = o_.calibration_iterations;
-        co.tolerance_pct = o_.calibration_tolerance_pct;
+        SizingOptions co;
+        co.iterations = o_.sizing_iterations;
+        co.tolerance_pct = o_.sizing_tolerance_pct;
         co.min_work = 1.0;
-        kr.work = CalibrateWork(
+        kr.sizing = SizeKernel(
             static_cast<double>(k.dur_ns),
             InitialWork(k.dur_ns, waves, lw_.gpu.clock_mhz, kCyclesPerIter),
             [&](double w) { return TimeAlone(c, SplitWork(w, k.mem_bound, kBytesPerUnit)); }, co);
-        const KernelWork kw = SplitWork(kr.work.work, k.mem_bound, kBytesPerUnit);
+        const KernelWork kw = SplitWork(kr.sizing.work, k.mem_bound, kBytesPerUnit);
         c.params.spin_iters = kw.spin_iters;
         c.params.bytes_per_block = kw.bytes_per_block;
         kr.replay_dram_bytes = static_cast<int64_t>(blocks) * kw.bytes_per_block;
         kr.traced_dram_bytes = task.dram_bytes;
         configs_by_report_.push_back(kw);
-        errors.push_back(kr.work.error_pct);
+        errors.push_back(kr.sizing.error_pct);
         rep_.kernels.push_back(std::move(kr));
       }
     }
-    rep_.calibration = SummarizeErrors(errors);
+    rep_.sizing = SummarizeErrors(errors);
     Log("calibrated " + std::to_string(rep_.kernels.size()) + " distinct kernels");
   }
 
@@ -360,12 +361,12 @@ class Runner {
     cudaEvent_t a, b;
     COTENANT_CUDA(cudaEventCreate(&a));
     COTENANT_CUDA(cudaEventCreate(&b));
-    COTENANT_CUDA(LaunchReplayKernel(c.grid, c.block, p, calib_stream_));
+    COTENANT_CUDA(LaunchReplayKernel(c.grid, c.block, p, sizing_stream_));
     float ms[3];
     for (float& m : ms) {
-      COTENANT_CUDA(cudaEventRecord(a, calib_stream_));
-      COTENANT_CUDA(LaunchReplayKernel(c.grid, c.block, p, calib_stream_));
-      COTENANT_CUDA(cudaEventRecord(b, calib_stream_));
+      COTENANT_CUDA(cudaEventRecord(a, sizing_stream_));
+      COTENANT_CUDA(LaunchReplayKernel(c.grid, c.block, p, sizing_stream_));
+      COTENANT_CUDA(cudaEventRecord(b, sizing_stream_));
       COTENANT_CUDA(cudaEventSynchronize(b));
       COTENANT_CUDA(cudaEventElapsedTime(&m, a, b));
     }
@@ -379,8 +380,8 @@ class Runner {
   /// taken halfway between launch and completion.
   void SyncClocks(unsigned long long* stamp_dev) {
     const auto h0 = Clock::now();
-    COTENANT_CUDA(LaunchStamp(stamp_dev, calib_stream_));
-    COTENANT_CUDA(cudaStreamSynchronize(calib_stream_));
+    COTENANT_CUDA(LaunchStamp(stamp_dev, sizing_stream_));
+    COTENANT_CUDA(cudaStreamSynchronize(sizing_stream_));
     const auto h1 = Clock::now();
     unsigned long long gt = 0;
     COTENANT_CUDA(cudaMemcpy(&gt, stamp_dev, sizeof(gt), cudaMemcpyDeviceToHost));
@@ -633,7 +634,7 @@ class Runner {
   void* dev_buf_ = nullptr;
   void* dev_buf2_ = nullptr;
   size_t copy_bytes_ = 0;
-  cudaStream_t calib_stream_ = nullptr;
+  cudaStream_t sizing_stream_ = nullptr;
   std::vector<cudaStream_t> streams_, stream_of_, side_of_;
   std::vector<cudaEvent_t> fence_events_;  ///< per node: into and out of its side stream
   bool cupti_wanted_ = false, cupti_ = false;
@@ -655,13 +656,16 @@ class Runner {
   std::string error_;
 };
 
+class CudaRunner : public Runner {
+ public:
+  ReplayReport Run(const LoadedWorkload& lw, const TaskGraph& g, const ReplayProgram& program,
+                   const ReplayOptions& options) override {
+    return CudaReplay(lw, g, program, options).Run();
+  }
+};
+
 }  // namespace
 
-bool ReplayBuilt() { return true; }
-
-ReplayReport RunReplay(const LoadedWorkload& lw, const TaskGraph& g, const ReplayProgram& program,
-                       const ReplayOptions& options) {
-  return Runner(lw, g, program, options).Run();
-}
+std::unique_ptr<Runner> NewCudaRunner() { return std::make_unique<CudaRunner>(); }
 
 }  // namespace cotenant::replay

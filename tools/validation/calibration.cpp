@@ -1,4 +1,4 @@
-#include "tools/replay/calibration.h"
+#include "tools/validation/calibration.h"
 
 #include <Eigen/Dense>
 #include <algorithm>
@@ -8,7 +8,7 @@
 #include "sim/error.h"
 #include "sim/occupancy.h"
 
-namespace cotenant::replay {
+namespace cotenant::validation {
 namespace {
 
 /// "0.50" style numbers for benchmark names.
@@ -110,6 +110,16 @@ nlohmann::json ErrorJson(const FitError& f) {
           {"max_abs_pct", f.max_abs_pct},
           {"rms_pct", f.rms_pct}};
 }
+
+/// The simulator as a measurer: what PredictCoRun measures with.
+class Predictor : public Measurer {
+ public:
+  Measurement Measure(const LoadedWorkload& lw, const Plan& plan, const std::string&) override {
+    Measurement m;
+    m.result = Simulate(lw, plan, SimOptions{});
+    return m;
+  }
+};
 
 nlohmann::json ParamsJson(const ModelParams& m) {
   return {{"dram_efficiency", m.dram_efficiency},
@@ -247,22 +257,24 @@ Plan MicroPlan(const MicroBenchmark& b) {
 }
 
 CoRunTimes MeasureCoRun(const GpuSpec& spec, const std::vector<MicroBenchmark>& set,
-                        const std::function<SimResult(const LoadedWorkload&, const Plan&)>& run) {
+                        Measurer& measurer, const OnBenchmark& on_measured) {
   CoRunTimes out;
-  for (const MicroBenchmark& b : set) {
-    const SimResult r = run(MicroWorkload(spec, b), MicroPlan(b));
-    COTENANT_CHECK(r.tenants.size() == b.kernels.size());
+  for (size_t i = 0; i < set.size(); ++i) {
+    const MicroBenchmark& b = set[i];
+    const Measurement m = measurer.Measure(MicroWorkload(spec, b), MicroPlan(b), b.name);
+    COTENANT_CHECK(m.result.tenants.size() == b.kernels.size());
+    if (on_measured) on_measured(b, i, set.size(), m);
     std::vector<double> times;
-    for (const TenantResult& t : r.tenants) times.push_back(static_cast<double>(t.finish_ns));
+    for (const TenantResult& t : m.result.tenants)
+      times.push_back(static_cast<double>(t.finish_ns));
     out.push_back(std::move(times));
   }
   return out;
 }
 
 CoRunTimes PredictCoRun(const GpuSpec& spec, const std::vector<MicroBenchmark>& set) {
-  return MeasureCoRun(spec, set, [](const LoadedWorkload& lw, const Plan& p) {
-    return Simulate(lw, p, SimOptions{});
-  });
+  Predictor predictor;
+  return MeasureCoRun(spec, set, predictor);
 }
 
 FitReport FitModel(const GpuSpec& spec, const std::vector<MicroBenchmark>& set,
@@ -414,4 +426,22 @@ nlohmann::json CalibrationReportToJson(const FitReport& report,
             {"held_out_after", ErrorJson(report.held_out_after)}}}};
 }
 
-}  // namespace cotenant::replay
+Calibration Calibrate(const GpuSpec& spec, Measurer& measurer, const std::string& date,
+                      const FitOptions& fit_options, const MicroSetOptions& set_options,
+                      const OnBenchmark& on_measured) {
+  Calibration c;
+  c.set = BuildMicroBenchmarks(spec, set_options);
+  c.provenance.date = date;
+  const CoRunTimes measured = MeasureCoRun(
+      spec, c.set, measurer,
+      [&](const MicroBenchmark& b, size_t i, size_t count, const Measurement& m) {
+        c.provenance.device = m.device;
+        c.provenance.driver = m.driver_version > 0 ? std::to_string(m.driver_version) : "";
+        if (on_measured) on_measured(b, i, count, m);
+      });
+  c.fit = FitModel(spec, c.set, measured, fit_options);
+  c.spec = ApplyCalibration(spec, c.fit, c.provenance);
+  return c;
+}
+
+}  // namespace cotenant::validation

@@ -1,31 +1,20 @@
 // Calibration: the built-in micro-benchmark set, exact predictions of a few
 // of its benchmarks, and the fit recovering known parameters from co-run
 // times simulated with them (a synthetic ground truth).
-#include "tools/replay/calibration.h"
+#include "tools/validation/calibration.h"
 
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <set>
 
 #include "sim/error.h"
+#include "tests/validation/validation_util.h"
 
-namespace cotenant::replay {
-namespace {
+namespace cotenant::validation {
 
-/// An H100-like GPU (the GpuSpec defaults: 132 SMs, 8-SM partitions).
-GpuSpec TestGpu() {
-  GpuSpec s;
-  s.key = "test-h100";
-  s.name = "test GPU";
-  s.model.dram_efficiency = 0.9;
-  s.model.corun_slowdown = 0.0;
-  s.model.launch_latency_ns = 3000;
-  return s;
-}
+using testing::TestGpu;
 
-}  // namespace
-
-TEST_CASE("calibration: the built-in set", "[replay][calibration]") {
+TEST_CASE("calibration: the built-in set", "[validation][calibration]") {
   const GpuSpec spec = TestGpu();
   const std::vector<MicroBenchmark> set = BuildMicroBenchmarks(spec);
   // Pairs: 10 footprint pairs x 4 DRAM mixes x 3 modes; triples: 3 x 3 x 3.
@@ -69,7 +58,7 @@ TEST_CASE("calibration: the built-in set", "[replay][calibration]") {
   REQUIRE(BuildMicroBenchmarks(whole).size() == 147 - 49);
 }
 
-TEST_CASE("calibration: predictions of benchmarks, by hand", "[replay][calibration]") {
+TEST_CASE("calibration: predictions of benchmarks, by hand", "[validation][calibration]") {
   GpuSpec spec = TestGpu();
   // Two quarter-GPU compute kernels overlap fully: each ends at launch +
   // latency + its duration.
@@ -95,7 +84,7 @@ TEST_CASE("calibration: predictions of benchmarks, by hand", "[replay][calibrati
   REQUIRE(t[0][1] == Approx(8000 + 100000 * slow + 25000).margin(1));
 }
 
-TEST_CASE("calibration: the fit recovers known parameters", "[replay][calibration]") {
+TEST_CASE("calibration: the fit recovers known parameters", "[validation][calibration]") {
   // Ground truth: the fluid model with parameters other than the spec's.
   // The "measured" co-run times are its predictions, so at the truth every
   // residual is zero up to the 1-ns rounding of simulated times (relative
@@ -130,7 +119,7 @@ TEST_CASE("calibration: the fit recovers known parameters", "[replay][calibratio
   REQUIRE(rep.train_after.rms_pct < rep.train_before.rms_pct);
 }
 
-TEST_CASE("calibration: the fit with measurement noise", "[replay][calibration]") {
+TEST_CASE("calibration: the fit with measurement noise", "[validation][calibration]") {
   // +-2% deterministic multiplicative noise on every measured time: the fit
   // is no longer exact, but lands near the truth and beats the spec's
   // defaults on the held-out part.
@@ -159,7 +148,8 @@ TEST_CASE("calibration: the fit with measurement noise", "[replay][calibration]"
   REQUIRE(rep.held_out_after.mean_abs_pct < rep.held_out_before.mean_abs_pct);
 }
 
-TEST_CASE("calibration: fixed parameters, bad input, writing the spec", "[replay][calibration]") {
+TEST_CASE("calibration: fixed parameters, bad input, writing the spec",
+          "[validation][calibration]") {
   const GpuSpec spec = TestGpu();
   GpuSpec truth = spec;
   truth.model.corun_slowdown = 0.2;
@@ -200,11 +190,11 @@ TEST_CASE("calibration: fixed parameters, bad input, writing the spec", "[replay
   REQUIRE(j["residuals"]["held_out_after"]["count"] == held_kernels);
 }
 
-}  // namespace cotenant::replay
+}  // namespace cotenant::validation
 
-namespace cotenant::replay {
+namespace cotenant::validation {
 
-TEST_CASE("calibration: the set simulates on every bundled GPU", "[replay][calibration]") {
+TEST_CASE("calibration: the set simulates on every bundled GPU", "[validation][calibration]") {
   for (const std::string& key : ListGpuSpecs()) {
     INFO(key);
     const GpuSpec spec = LoadGpuSpec(key);
@@ -219,4 +209,64 @@ TEST_CASE("calibration: the set simulates on every bundled GPU", "[replay][calib
   }
 }
 
-}  // namespace cotenant::replay
+}  // namespace cotenant::validation
+
+namespace cotenant::validation {
+namespace {
+
+/// A GPU that behaves as the fluid model with other parameters: the
+/// ground truth of the fit tests as a Measurer.
+class TruthMeasurer : public Measurer {
+ public:
+  explicit TruthMeasurer(const GpuSpec& truth) : truth_(truth) {}
+  Measurement Measure(const LoadedWorkload& lw, const Plan& plan, const std::string&) override {
+    LoadedWorkload on_truth = lw;
+    on_truth.gpu = truth_;
+    Measurement m;
+    m.result = Simulate(on_truth, plan, SimOptions{});
+    m.device = "truth GPU";
+    m.driver_version = 13000;
+    m.timing = "simulated";
+    return m;
+  }
+
+ private:
+  GpuSpec truth_;
+};
+
+}  // namespace
+
+TEST_CASE("calibration: Calibrate measures, fits and applies", "[validation][calibration]") {
+  // The same truth as "fixed parameters" above (corun_slowdown 0.2), through
+  // the Measurer: the same fit, and the provenance of the measurements.
+  const GpuSpec spec = TestGpu();
+  GpuSpec truth = spec;
+  truth.model.corun_slowdown = 0.2;
+  TruthMeasurer measurer(truth);
+  FitOptions only;
+  only.fit_dram_efficiency = false;
+  only.fit_launch_latency = false;
+  std::vector<std::string> names;
+  const Calibration c =
+      Calibrate(spec, measurer, "2026-12-05", only, {},
+                [&](const MicroBenchmark& b, size_t i, size_t count, const Measurement& m) {
+                  REQUIRE(i == names.size());
+                  REQUIRE(count == 147);
+                  REQUIRE(m.timing == "simulated");
+                  names.push_back(b.name);
+                });
+  REQUIRE(names.size() == 147);
+  REQUIRE(names[0] == "pair-f0.25x0.25-m0.0x0.0-shared");
+  REQUIRE(c.set.size() == 147);
+  const FitReport direct = FitModel(spec, c.set, PredictCoRun(truth, c.set), only);
+  REQUIRE(c.fit.after.corun_slowdown == direct.after.corun_slowdown);
+  REQUIRE(c.fit.after.corun_slowdown == Approx(0.2).margin(0.002));
+  REQUIRE(c.provenance.date == "2026-12-05");
+  REQUIRE(c.provenance.device == "truth GPU");
+  REQUIRE(c.provenance.driver == "13000");
+  REQUIRE(c.spec.model.calibrated);
+  REQUIRE(c.spec.model.source.find("truth GPU (driver 13000)") != std::string::npos);
+  REQUIRE(c.spec.sources["calibration"]["after"]["corun_slowdown"] == c.fit.after.corun_slowdown);
+}
+
+}  // namespace cotenant::validation

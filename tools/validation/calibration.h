@@ -1,9 +1,11 @@
 // Calibration of the contention model: a built-in set of co-location
-// micro-benchmarks (pairs and triples of synthetic kernels), measured on a
-// GPU by replay, and a least-squares fit (Levenberg-Marquardt over
-// Simulate(), Eigen) of the GPU spec's model parameters to the measured
+// micro-benchmarks (pairs and triples of synthetic kernels), measured through
+// a Measurer (replay on a GPU), and a least-squares fit (Levenberg-Marquardt
+// over Simulate(), Eigen) of the GPU spec's model parameters to the measured
 // co-run times. The measurements are an input, so the fit is tested on the
-// CPU against times simulated with known parameters.
+// CPU against times simulated with known parameters. (Not to be confused
+// with kernel sizing, which fits replay kernels to traced durations:
+// tools/replay/kernel_sizing.h.)
 #pragma once
 
 #include <cstdint>
@@ -15,8 +17,9 @@
 #include "sim/gpu_spec.h"
 #include "sim/plan.h"
 #include "sim/simulate.h"
+#include "tools/validation/measurer.h"
 
-namespace cotenant::replay {
+namespace cotenant::validation {
 
 /// One synthetic kernel of a micro-benchmark; it is one tenant of the
 /// benchmark's workload: a launch call of kMicroLaunchNs, then the kernel.
@@ -66,10 +69,15 @@ Plan MicroPlan(const MicroBenchmark& b);
 /// Co-run times: per benchmark, per kernel, when its tenant finished, ns.
 using CoRunTimes = std::vector<std::vector<double>>;
 
-/// Runs every benchmark through `run` (replay on a GPU, or Simulate) and
-/// collects the tenants' finish times. `run` gets the workload and plan.
+/// Called after benchmark `b`, number `index` of `count`, was measured
+/// (progress lines).
+using OnBenchmark =
+    std::function<void(const MicroBenchmark& b, size_t index, size_t count, const Measurement& m)>;
+
+/// Measures every benchmark through `measurer` (labelled with the
+/// benchmark's name) and collects the tenants' finish times.
 CoRunTimes MeasureCoRun(const GpuSpec& spec, const std::vector<MicroBenchmark>& set,
-                        const std::function<SimResult(const LoadedWorkload&, const Plan&)>& run);
+                        Measurer& measurer, const OnBenchmark& on_measured = nullptr);
 
 /// What Simulate() (fluid) predicts for the set with `spec`'s parameters.
 CoRunTimes PredictCoRun(const GpuSpec& spec, const std::vector<MicroBenchmark>& set);
@@ -121,9 +129,24 @@ struct CalibrationProvenance {
 GpuSpec ApplyCalibration(const GpuSpec& spec, const FitReport& report,
                          const CalibrationProvenance& provenance);
 
+/// A calibration run from start to end.
+struct Calibration {
+  std::vector<MicroBenchmark> set;  ///< the built-in set it measured
+  FitReport fit;
+  CalibrationProvenance provenance;  ///< device and driver of the last measurement
+  GpuSpec spec;                      ///< the calibrated spec (ApplyCalibration)
+};
+
+/// Builds the built-in set for `spec` (`set_options`), measures it through
+/// `measurer`, fits the model (`fit_options`) and applies the fit, recording
+/// `date` (YYYY-MM-DD) as where it ran.
+Calibration Calibrate(const GpuSpec& spec, Measurer& measurer, const std::string& date,
+                      const FitOptions& fit_options = {}, const MicroSetOptions& set_options = {},
+                      const OnBenchmark& on_measured = nullptr);
+
 /// The `cotenant.calibration/1` report (docs/formats.md).
 nlohmann::json CalibrationReportToJson(const FitReport& report,
                                        const CalibrationProvenance& provenance,
                                        const std::string& gpu_key);
 
-}  // namespace cotenant::replay
+}  // namespace cotenant::validation

@@ -1,4 +1,4 @@
-#include "tools/replay/validate.h"
+#include "tools/validation/validate.h"
 
 #include <algorithm>
 #include <cmath>
@@ -6,7 +6,7 @@
 
 #include "sim/error.h"
 
-namespace cotenant::replay {
+namespace cotenant::validation {
 namespace {
 
 /// -1, 0 or +1: how `a` compares with `b`, equal within `tie_pct` of the larger.
@@ -172,4 +172,38 @@ nlohmann::json ValidationToJson(const Validation& v, const std::string& workload
             {"speedup", StatsJson(v.speedup_error)}}}};
 }
 
-}  // namespace cotenant::replay
+WorkloadValidation ValidateWorkload(const LoadedWorkload& lw,
+                                    const std::vector<LabelledPlan>& plans,
+                                    const std::string& model, Measurer& measurer,
+                                    const ValidateOptions& options, const OnMeasured& on_measured) {
+  COTENANT_CHECK(!plans.empty());
+  std::vector<std::string> labels;
+  std::vector<SimResult> predicted;
+  for (const LabelledPlan& p : plans) {
+    labels.push_back(p.label);
+    SimOptions so;
+    so.model = model;
+    predicted.push_back(Simulate(lw, p.plan, so));
+  }
+  WorkloadValidation out;
+  std::vector<SimResult> measured;
+  for (size_t i = 0; i < plans.size(); ++i) {
+    Measurement m = measurer.Measure(lw, plans[i].plan, plans[i].label);
+    if (on_measured) on_measured(i, m);
+    out.device = m.device;
+    out.driver_version = m.driver_version;
+    out.timing = m.timing;
+    measured.push_back(std::move(m.result));
+  }
+  out.validation = Validate(labels, predicted, measured, options);
+  return out;
+}
+
+nlohmann::json ValidationToJson(const WorkloadValidation& v, const std::string& workload) {
+  nlohmann::json j = ValidationToJson(v.validation, workload, v.device);
+  j["driver_version"] = v.driver_version;
+  j["timing"] = v.timing;
+  return j;
+}
+
+}  // namespace cotenant::validation

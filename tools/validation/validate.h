@@ -1,17 +1,21 @@
 // Validation: the simulator's predictions of a workload under one or more
-// plans against what replay measured for the same workload and plans.
-// Pure functions over results, so they are tested with hand-made numbers.
+// plans against what was measured for the same workload and plans (through
+// a Measurer: replay on a GPU, or measured tables). The comparison is pure
+// functions over results, so it is tested with hand-made numbers.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "sim/plan.h"
 #include "sim/simulate.h"
+#include "tools/validation/measurer.h"
 
-namespace cotenant::replay {
+namespace cotenant::validation {
 
 /// One predicted figure against its measured value.
 struct Compared {
@@ -96,4 +100,36 @@ Validation Validate(const std::vector<std::string>& labels, const std::vector<Si
 nlohmann::json ValidationToJson(const Validation& v, const std::string& workload,
                                 const std::string& device);
 
-}  // namespace cotenant::replay
+/// One plan of a workload validation.
+struct LabelledPlan {
+  std::string label;  ///< how results and messages name it (file name or "native")
+  Plan plan;
+};
+
+/// A workload validated under its plans, and where the measurements came
+/// from (as the last measurement says).
+struct WorkloadValidation {
+  Validation validation;
+  std::string device;          ///< "" = not known
+  int32_t driver_version = 0;  ///< 0 = not known
+  std::string timing;
+};
+
+/// Called after plan `index` was measured (to show progress and notes).
+using OnMeasured = std::function<void(size_t index, const Measurement& m)>;
+
+/// Predicts `lw` under every plan with the contention model `model` (all
+/// predictions before the first measurement, so that a bad plan fails
+/// before a GPU is touched), measures each plan through `measurer` in
+/// order, and compares them (Validate). `plans` has at least one entry.
+WorkloadValidation ValidateWorkload(const LoadedWorkload& lw,
+                                    const std::vector<LabelledPlan>& plans,
+                                    const std::string& model, Measurer& measurer,
+                                    const ValidateOptions& options = {},
+                                    const OnMeasured& on_measured = nullptr);
+
+/// The `cotenant.validation/1` document of a workload validation, with the
+/// measurement's `driver_version` and `timing`.
+nlohmann::json ValidationToJson(const WorkloadValidation& v, const std::string& workload);
+
+}  // namespace cotenant::validation

@@ -1,4 +1,4 @@
-#include "tools/replay/work_calibration.h"
+#include "tools/replay/kernel_sizing.h"
 
 #include <algorithm>
 #include <cmath>
@@ -43,10 +43,10 @@ double ErrorPercent(double measured_ns, double target_ns) {
   return 100.0 * (measured_ns - target_ns) / target_ns;
 }
 
-WorkCalibration CalibrateWork(double target_ns, double initial_work,
-                              const std::function<double(double)>& time_ns,
-                              const CalibrationOptions& options) {
-  WorkCalibration c;
+KernelSizing SizeKernel(double target_ns, double initial_work,
+                        const std::function<double(double)>& time_ns,
+                        const SizingOptions& options) {
+  KernelSizing c;
   c.target_ns = target_ns;
   auto clamp = [&](double w) { return std::min(options.max_work, std::max(options.min_work, w)); };
   auto probe = [&](double w) {

@@ -1,6 +1,8 @@
-// Work calibration: how much synthetic work a replay kernel needs so that,
+// Kernel sizing: how much synthetic work a replay kernel needs so that,
 // alone on the GPU, it takes the traced kernel's isolated duration. Pure
 // functions over measured times, so they are tested with fake timings.
+// (Not to be confused with calibration, which fits the contention model:
+// tools/validation/calibration.h.)
 #pragma once
 
 #include <cstdint>
@@ -35,8 +37,8 @@ double SolveWork(const LinearFit& fit, double target_ns, double min_work, double
 /// Signed error of a measured time against its target, in percent.
 double ErrorPercent(double measured_ns, double target_ns);
 
-/// Result of calibrating one kernel.
-struct WorkCalibration {
+/// Result of sizing one kernel.
+struct KernelSizing {
   double work = 0.0;         ///< the work chosen
   double measured_ns = 0.0;  ///< the isolated time measured with it
   double target_ns = 0.0;
@@ -44,21 +46,21 @@ struct WorkCalibration {
   std::vector<Probe> probes;
 };
 
-/// Options of CalibrateWork.
-struct CalibrationOptions {
+/// Options of SizeKernel.
+struct SizingOptions {
   int32_t iterations = 4;      ///< refinements after the two initial probes
   double min_work = 0.0;       ///< smallest work the kernel accepts
   double max_work = 1e12;      ///< largest
   double tolerance_pct = 1.0;  ///< stop early when |error| is at most this
 };
 
-/// Calibrates one kernel: probes `initial_work` and twice it, fits
+/// Sizes one kernel: probes `initial_work` and twice it, fits
 /// T = a + b * work over every probe so far, solves for `target_ns`, times
 /// that, and repeats a fixed number of times; returns the probe closest to
 /// the target. `time_ns(work)` runs the kernel alone and returns its time.
-WorkCalibration CalibrateWork(double target_ns, double initial_work,
-                              const std::function<double(double)>& time_ns,
-                              const CalibrationOptions& options = {});
+KernelSizing SizeKernel(double target_ns, double initial_work,
+                        const std::function<double(double)>& time_ns,
+                        const SizingOptions& options = {});
 
 /// Median, 90th percentile and maximum of absolute errors, in percent.
 struct ErrorSummary {

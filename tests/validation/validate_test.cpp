@@ -1,12 +1,14 @@
 // Validation: predicted against measured results, with hand-computed errors.
-#include "tools/replay/validate.h"
+#include "tools/validation/validate.h"
 
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <map>
 
 #include "sim/error.h"
+#include "tests/replay/replay_util.h"
 
-namespace cotenant::replay {
+namespace cotenant::validation {
 namespace {
 
 /// A result with one makespan and per-tenant (name, mean, p99) latencies.
@@ -26,7 +28,7 @@ SimResult Result(TimeNs makespan, std::vector<std::tuple<std::string, TimeNs, Ti
 
 }  // namespace
 
-TEST_CASE("validate: errors, speedup and ranking of two plans", "[replay][validate]") {
+TEST_CASE("validate: errors, speedup and ranking of two plans", "[validation][validate]") {
   // Predicted 100 -> 80 ns, measured 110 -> 90 ns: both say plan b is faster.
   const std::vector<SimResult> pred = {Result(100, {{"a", 50, 60}, {"b", 10, 20}}),
                                        Result(80, {{"a", 40, 40}, {"b", 10, 10}})};
@@ -61,7 +63,7 @@ TEST_CASE("validate: errors, speedup and ranking of two plans", "[replay][valida
   REQUIRE(v.latency_error.max_pct == Approx(25.0));
 }
 
-TEST_CASE("validate: a wrong ranking gives a negative tau and a regret", "[replay][validate]") {
+TEST_CASE("validate: a wrong ranking gives a negative tau and a regret", "[validation][validate]") {
   // Predicted 100, 90, 120; measured 100, 110, 105. Pairs (0,1) and (1,2)
   // are ordered oppositely, (0,2) alike: tau = (1 - 2) / 3. The simulator
   // picks plan 1, which really takes 110 against the best 100: 10% regret.
@@ -91,7 +93,7 @@ TEST_CASE("validate: a wrong ranking gives a negative tau and a regret", "[repla
   REQUIRE(j["summary"]["makespan"]["count"] == 3);
 }
 
-TEST_CASE("validate: ties within the tolerance; tau undefined", "[replay][validate]") {
+TEST_CASE("validate: ties within the tolerance; tau undefined", "[validation][validate]") {
   // 100 vs 102 is a tie at 5%; the measurement separates them, so every
   // pair is tied on the predicted side and tau-b is undefined.
   const std::vector<SimResult> pred = {Result(100, {}), Result(102, {})};
@@ -114,7 +116,7 @@ TEST_CASE("validate: ties within the tolerance; tau undefined", "[replay][valida
   REQUIRE(one.ranking.best_agrees);
 }
 
-TEST_CASE("validate: zero measured values and missing tenants", "[replay][validate]") {
+TEST_CASE("validate: zero measured values and missing tenants", "[validation][validate]") {
   const Compared c = Compare(5.0, 0.0);
   REQUIRE(std::isinf(c.error_pct));
   REQUIRE(Compare(0.0, 0.0).error_pct == 0.0);
@@ -125,4 +127,71 @@ TEST_CASE("validate: zero measured values and missing tenants", "[replay][valida
                       "plan a: tenant \"t\" is predicted but was not measured");
 }
 
-}  // namespace cotenant::replay
+}  // namespace cotenant::validation
+
+namespace cotenant::validation {
+namespace {
+
+/// Measurements from a table: each plan's result by label, as a measured
+/// co-location table would give them (no replay, no GPU).
+class TableMeasurer : public Measurer {
+ public:
+  std::map<std::string, SimResult> rows;
+  std::vector<std::string> asked;
+  Measurement Measure(const LoadedWorkload&, const Plan& plan, const std::string& label) override {
+    asked.push_back(label + (plan.max_connections == 1 ? " (1 queue)" : ""));
+    Measurement m;
+    m.result = rows.at(label);
+    m.device = "table GPU";
+    m.driver_version = 12040 + static_cast<int32_t>(asked.size());
+    m.timing = "table";
+    m.notes = {"row " + label};
+    return m;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("validate: a workload through a Measurer", "[validation][validate]") {
+  using namespace cotenant::replay::testing;
+  // One tenant on the tiny GPU: one 1000-ns GPU-filling kernel, two closed requests.
+  const LoadedWorkload one_kernel_twice = Make({{MakeTrace("t", {Kernel(1, 1, 0, 1000, 8)}), 2}});
+  // Predicted: two requests of 1000 ns back to back: makespan 2000, each
+  // latency 1000. The table says 2500 and 1250 (plan a), 2000 and 1000 (b).
+  TableMeasurer table;
+  table.rows["a"] = Result(2500, {{"t", 1250, 1250}});
+  table.rows["b"] = Result(2000, {{"t", 1000, 1000}});
+  Plan one_queue;
+  one_queue.max_connections = 1;
+  std::vector<size_t> seen;
+  const WorkloadValidation wv =
+      ValidateWorkload(one_kernel_twice, {{"a", Plan{}}, {"b", one_queue}}, "fluid", table, {},
+                       [&](size_t i, const Measurement& m) {
+                         seen.push_back(i);
+                         REQUIRE(m.notes.size() == 1);
+                       });
+  REQUIRE(seen == std::vector<size_t>{0, 1});
+  REQUIRE(table.asked == std::vector<std::string>{"a", "b (1 queue)"});
+  const Validation& v = wv.validation;
+  REQUIRE(v.plans[0].makespan.predicted == 2000.0);
+  REQUIRE(v.plans[0].makespan.error_pct == -20.0);  // (2000 - 2500) / 2500
+  REQUIRE(v.plans[0].tenants[0].mean_latency.error_pct == -20.0);
+  REQUIRE(v.plans[1].makespan.error_pct == 0.0);
+  REQUIRE(v.speedups[0].speedup.predicted == 1.0);
+  REQUIRE(v.speedups[0].speedup.measured == 1.25);
+  // Provenance: the last measurement's.
+  REQUIRE(wv.device == "table GPU");
+  REQUIRE(wv.driver_version == 12042);
+  REQUIRE(wv.timing == "table");
+  const nlohmann::json j = ValidationToJson(wv, "w.json");
+  REQUIRE(j["device"] == "table GPU");
+  REQUIRE(j["driver_version"] == 12042);
+  REQUIRE(j["timing"] == "table");
+  REQUIRE(j["workload"] == "w.json");
+  // A row missing a predicted tenant is named.
+  table.rows["a"] = Result(2500, {{"u", 1250, 1250}});
+  REQUIRE_THROWS_WITH(ValidateWorkload(one_kernel_twice, {{"a", Plan{}}}, "fluid", table),
+                      "plan a: tenant \"t\" is predicted but was not measured");
+}
+
+}  // namespace cotenant::validation
