@@ -5,6 +5,7 @@
 #include <map>
 
 #include "sim/error.h"
+#include "sim/intervals.h"
 #include "sim/timeline.h"
 
 namespace cotenant::replay {
@@ -53,23 +54,12 @@ SimResult AssembleResult(const LoadedWorkload& lw, const TaskGraph& g, const Mea
   for (TimeNs t : end) result.makespan_ns = std::max(result.makespan_ns, t);
 
   // SMs busy: the union of kernel intervals.
-  std::vector<std::pair<TimeNs, TimeNs>> kernels;
+  std::vector<Interval> kernels;
   for (size_t v = 0; v < g.nodes.size(); ++v) {
     if (g.nodes[v].kind == NodeKind::kKernel && run.start_ns[v] >= 0 && run.end_ns[v] >= 0)
       kernels.emplace_back(run.start_ns[v], run.end_ns[v]);
   }
-  std::sort(kernels.begin(), kernels.end());
-  TimeNs busy = 0, cur_start = -1, cur_end = -1;
-  for (const auto& [s, e] : kernels) {
-    if (s > cur_end) {
-      busy += cur_end - cur_start;
-      cur_start = s;
-      cur_end = e;
-    } else {
-      cur_end = std::max(cur_end, e);
-    }
-  }
-  busy += cur_end - cur_start;
+  const TimeNs busy = UnionLengthNs(std::move(kernels));
   if (result.makespan_ns > 0)
     result.gpu.sm_busy_fraction =
         static_cast<double>(busy) / static_cast<double>(result.makespan_ns);
