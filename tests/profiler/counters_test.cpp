@@ -6,7 +6,7 @@
 #include "sim/error.h"
 #include "sim/json_util.h"
 #include "sim/trace.h"
-#include "tests/sim/test_util.h"
+#include "tests/common/fixtures.h"
 
 namespace cotenant::profiler {
 namespace {

@@ -10,7 +10,7 @@
 
 #include "profiler/child_process.h"
 #include "sim/trace.h"
-#include "tests/sim/test_util.h"
+#include "tests/common/fixtures.h"
 
 namespace cotenant::profiler {
 namespace {

@@ -14,12 +14,12 @@
 #include "sim/gpu_spec.h"
 #include "sim/occupancy.h"
 #include "sim/trace.h"
-#include "tests/sim/test_util.h"
+#include "tests/common/fixtures.h"
 
 namespace cotenant::profiler {
 namespace {
 
-/// H100 SXM5 (tests/sim/test_util.h).
+/// H100 SXM5 (tests/common/fixtures.h).
 GpuSpec H100() { return testing::H100Sxm(); }
 
 /// Round figures for hand calculation: 1000 tensor TFLOPS, 50 FP32 TFLOPS, 2500 GB/s.

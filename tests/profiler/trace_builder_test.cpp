@@ -4,7 +4,7 @@
 #include "profiler/capture.h"
 #include "sim/error.h"
 #include "sim/trace.h"
-#include "tests/sim/test_util.h"
+#include "tests/common/fixtures.h"
 
 namespace cotenant::profiler {
 namespace {

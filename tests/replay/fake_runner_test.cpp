@@ -8,8 +8,7 @@
 #include <cmath>
 
 #include "sim/timeline.h"
-#include "tests/replay/replay_util.h"
-#include "tests/validation/validation_util.h"
+#include "tests/common/fixtures.h"
 #include "tools/replay/replay_measurer.h"
 #include "tools/validation/calibration.h"
 #include "tools/validation/validate.h"
@@ -17,7 +16,7 @@
 namespace cotenant::replay {
 namespace {
 
-using namespace cotenant::replay::testing;
+using namespace cotenant::testing;
 
 /// Two tenants on the tiny GPU: `a` launches a GPU-filling kernel (8 blocks
 /// of 1024 threads, 2 per SM) from a host thread, twice; `b` is a GPU-only
@@ -204,7 +203,7 @@ TEST_CASE("fake runner: calibrate recovers the fake GPU's co-run slowdown", "[re
   // the residuals move by 0.1 to 1 per unit of corun_slowdown, so the fit
   // lands within about 1e-4 of 0.3; 1e-3 leaves 10x room. The other
   // parameters are the spec's on the fake and must stay where they are.
-  const GpuSpec spec = validation::testing::TestGpu();
+  const GpuSpec spec = testing::FitGpu();
   FakeGpu fake;
   fake.corun_slowdown = 0.3;
   FakeRunner runner(fake);

@@ -2,7 +2,7 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 
-#include "tests/sim/test_util.h"
+#include "tests/common/fixtures.h"
 #include "tools/replay/kernel_sizing.h"
 #include "tools/replay/occupancy_match.h"
 

@@ -3,11 +3,11 @@
 
 #include <catch2/catch.hpp>
 
-#include "tests/replay/replay_util.h"
+#include "tests/common/fixtures.h"
 
 namespace cotenant::replay {
 
-using namespace cotenant::replay::testing;
+using namespace cotenant::testing;
 
 TEST_CASE("measured result: latencies as the simulator computes them", "[replay][measured]") {
   // Closed loop of 3 requests of one kernel; the replay measured 0..1100,

@@ -4,12 +4,12 @@
 #include <catch2/catch.hpp>
 
 #include "sim/error.h"
-#include "tests/replay/replay_util.h"
+#include "tests/common/fixtures.h"
 
 namespace cotenant::replay {
 namespace {
 
-using namespace cotenant::replay::testing;
+using namespace cotenant::testing;
 
 /// Graph node of tenant `tenant`, request `r`, sub-batch `j`, trace task index `task`
 /// (`gpu`: the GPU part of an event record/wait).

@@ -3,12 +3,12 @@
 
 #include <catch2/catch.hpp>
 
-#include "tests/replay/replay_util.h"
+#include "tests/common/fixtures.h"
 
 namespace cotenant::replay {
 namespace {
 
-using namespace cotenant::replay::testing;
+using namespace cotenant::testing;
 
 Task Copy(int64_t id, int64_t stream, int64_t bytes) {
   Task t;

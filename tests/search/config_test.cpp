@@ -6,7 +6,7 @@
 #include "search/space.h"
 #include "sim/error.h"
 #include "tests/search/search_test_util.h"
-#include "tests/sim/test_util.h"
+#include "tests/common/fixtures.h"
 
 namespace cotenant::search {
 namespace {

@@ -10,7 +10,7 @@
 #include "sim/error.h"
 #include "sim/rng.h"
 #include "tests/search/search_test_util.h"
-#include "tests/sim/test_util.h"
+#include "tests/common/fixtures.h"
 
 namespace cotenant::search {
 namespace {

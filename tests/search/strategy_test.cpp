@@ -8,7 +8,7 @@
 #include "search/search.h"
 #include "sim/error.h"
 #include "tests/search/search_test_util.h"
-#include "tests/sim/test_util.h"
+#include "tests/common/fixtures.h"
 
 namespace cotenant::search {
 namespace {

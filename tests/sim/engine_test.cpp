@@ -11,69 +11,12 @@
 #include "sim/models/fluid.h"
 #include "sim/rng.h"
 #include "sim/simulate.h"
+#include "tests/common/fixtures.h"
 
 namespace cotenant {
 namespace {
 
-/// 4 SMs; a 1024-thread, 32-register block fits twice per SM (B = 2: 64
-/// warps / 32 warps per block), so 8 such blocks fill the GPU in one wave.
-GpuSpec TinyGpu() {
-  GpuSpec s;
-  s.key = "tiny";
-  s.sm_count = 4;
-  s.dram_gbps = 1000.0;  // 1000 bytes/ns
-  s.model.dram_efficiency = 1.0;
-  s.model.corun_slowdown = 0.0;
-  s.model.launch_latency_ns = 2000;
-  s.model.sync_latency_ns = 1000;
-  s.sm_partition_granularity = 1;
-  s.sm_partition_min = 1;
-  s.hw_queues = 32;
-  return s;
-}
-
-Task Kernel(int64_t id, int64_t stream, TimeNs start, TimeNs dur, int32_t blocks) {
-  Task t;
-  t.id = id;
-  t.kind = TaskKind::kKernel;
-  t.stream = stream;
-  t.start_ns = start;
-  t.dur_ns = dur;
-  t.grid = {blocks, 1, 1};
-  t.block = {1024, 1, 1};
-  return t;
-}
-
-Trace MakeTrace(const std::string& tenant, std::vector<Task> tasks) {
-  Trace t;
-  t.tenant = tenant;
-  t.tasks = std::move(tasks);
-  return t;
-}
-
-struct Tenant {
-  Tenant(Trace t, int64_t r = 1, Arrival a = Arrival{})
-      : trace(std::move(t)), requests(r), arrival(std::move(a)) {}
-  Trace trace;
-  int64_t requests = 1;
-  Arrival arrival;
-};
-
-LoadedWorkload Make(std::vector<Tenant> tenants, GpuSpec spec = TinyGpu()) {
-  LoadedWorkload lw;
-  lw.gpu = spec;
-  lw.workload.gpu = spec.key;
-  for (Tenant& t : tenants) {
-    TenantSpec ts;
-    ts.name = t.trace.tenant;
-    ts.requests = t.requests;
-    ts.arrival = t.arrival;
-    lw.workload.tenants.push_back(ts);
-    lw.traces.push_back(std::move(t.trace));
-    lw.by_batch.emplace_back();
-  }
-  return lw;
-}
+using namespace testing;
 
 SimResult Run(const LoadedWorkload& lw, const Plan& plan = Plan{},
               const std::string& model = "fluid") {
@@ -327,11 +270,11 @@ TEST_CASE("edge rules: explicit `after` dependencies", "[engine][graph]") {
 }
 
 TEST_CASE("requests: closed loop and periodic arrivals", "[engine][graph]") {
-  Tenant closed{MakeTrace("a", {Kernel(1, 7, 0, 1000, 8)}), 3};
+  TenantIn closed{MakeTrace("a", {Kernel(1, 7, 0, 1000, 8)}), 3};
   SimResult r = Run(Make({closed}));
   REQUIRE(r.makespan_ns == 3000);
   REQUIRE(r.tenants[0].latencies_ns == std::vector<TimeNs>{1000, 1000, 1000});
-  Tenant periodic = closed;
+  TenantIn periodic = closed;
   periodic.arrival.kind = ArrivalKind::kPeriodic;
   periodic.arrival.period_ns = 500;
   r = Run(Make({periodic}));
@@ -492,7 +435,7 @@ namespace {
 LoadedWorkload RandomWorkload(uint64_t seed, Plan* plan) {
   SplitMix64 rng(seed * 0x9E3779B97F4A7C15ULL + 1);
   auto next = [&rng](int64_t lo, int64_t hi) { return rng.Uniform(lo, hi); };
-  std::vector<Tenant> tenants;
+  std::vector<TenantIn> tenants;
   const int n = static_cast<int>(next(2, 3));
   for (int t = 0; t < n; ++t) {
     std::vector<Task> tasks;
@@ -506,7 +449,7 @@ LoadedWorkload RandomWorkload(uint64_t seed, Plan* plan) {
       }
       tasks.push_back(task);
     }
-    Tenant tenant{MakeTrace("t" + std::to_string(t), tasks), next(1, 2)};
+    TenantIn tenant{MakeTrace("t" + std::to_string(t), tasks), next(1, 2)};
     if (next(0, 3) == 0) plan->tenants[tenant.trace.tenant].priority = -1;
     tenants.push_back(tenant);
   }
@@ -648,7 +591,7 @@ TEST_CASE("copies of one direction share a copy engine", "[engine]") {
 }
 
 TEST_CASE("plan: offsets delay a tenant's arrivals", "[engine][graph]") {
-  Tenant periodic{MakeTrace("a", {Kernel(1, 7, 0, 1000, 2)}), 2};
+  TenantIn periodic{MakeTrace("a", {Kernel(1, 7, 0, 1000, 2)}), 2};
   periodic.arrival.kind = ArrivalKind::kPeriodic;
   periodic.arrival.period_ns = 3000;
   Plan plan;
@@ -675,7 +618,7 @@ TEST_CASE("a workload that can never finish is reported as a deadlock", "[engine
 }
 
 TEST_CASE("result and timeline outputs", "[engine]") {
-  Tenant t{MakeTrace("a", {Kernel(1, 7, 0, 1000, 8)}), 2};
+  TenantIn t{MakeTrace("a", {Kernel(1, 7, 0, 1000, 8)}), 2};
   t.trace.tasks[0].name = t.trace.Intern("gemm \"tile\"");
   t.trace.tasks[0].op = t.trace.Intern("aten::mm");
   LoadedWorkload lw = Make({t});

@@ -13,7 +13,7 @@
 #include "sim/plan.h"
 #include "sim/trace.h"
 #include "sim/workload.h"
-#include "tests/sim/test_util.h"
+#include "tests/common/fixtures.h"
 
 namespace cotenant {
 namespace {

@@ -11,7 +11,7 @@
 #include <functional>
 
 #include "sim/error.h"
-#include "tests/sim/test_util.h"
+#include "tests/common/fixtures.h"
 
 namespace cotenant {
 namespace {

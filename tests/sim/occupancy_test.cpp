@@ -5,12 +5,12 @@
 #include <catch2/catch.hpp>
 
 #include "sim/gpu_spec.h"
-#include "tests/sim/test_util.h"
+#include "tests/common/fixtures.h"
 
 namespace cotenant {
 namespace {
 
-/// H100 SXM5 (tests/sim/test_util.h).
+/// H100 SXM5 (tests/common/fixtures.h).
 GpuSpec H100() { return testing::H100Sxm(); }
 
 /// A100 SXM4 (CC 8.0): as H100 but 164 KB shared memory per SM, 163 KB per block.

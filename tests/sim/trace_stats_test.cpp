@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "sim/trace.h"
-#include "tests/sim/test_util.h"
+#include "tests/common/fixtures.h"
 
 namespace cotenant {
 namespace {

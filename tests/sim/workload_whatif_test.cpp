@@ -10,7 +10,7 @@
 #include "sim/gpu_spec.h"
 #include "sim/simulate.h"
 #include "sim/trace.h"
-#include "tests/sim/test_util.h"
+#include "tests/common/fixtures.h"
 
 namespace cotenant {
 namespace {

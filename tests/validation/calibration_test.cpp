@@ -8,14 +8,14 @@
 #include <set>
 
 #include "sim/error.h"
-#include "tests/validation/validation_util.h"
+#include "tests/common/fixtures.h"
 
 namespace cotenant::validation {
 
-using testing::TestGpu;
+using cotenant::testing::FitGpu;
 
 TEST_CASE("calibration: the built-in set", "[validation][calibration]") {
-  const GpuSpec spec = TestGpu();
+  const GpuSpec spec = FitGpu();
   const std::vector<MicroBenchmark> set = BuildMicroBenchmarks(spec);
   // Pairs: 10 footprint pairs x 4 DRAM mixes x 3 modes; triples: 3 x 3 x 3.
   REQUIRE(set.size() == 147);
@@ -59,7 +59,7 @@ TEST_CASE("calibration: the built-in set", "[validation][calibration]") {
 }
 
 TEST_CASE("calibration: predictions of benchmarks, by hand", "[validation][calibration]") {
-  GpuSpec spec = TestGpu();
+  GpuSpec spec = FitGpu();
   // Two quarter-GPU compute kernels overlap fully: each ends at launch +
   // latency + its duration.
   std::vector<MicroBenchmark> set = {BuildMicroBenchmarks(spec)[0]};
@@ -92,7 +92,7 @@ TEST_CASE("calibration: the fit recovers known parameters", "[validation][calibr
   // parameter is of order 0.1 to 1 per unit (per µs for the latency), so the
   // fit must land within about 1e-4 of the truth; the tolerances below are
   // 10 to 50 times that.
-  const GpuSpec spec = TestGpu();
+  const GpuSpec spec = FitGpu();
   GpuSpec truth = spec;
   truth.model.dram_efficiency = 0.72;
   truth.model.corun_slowdown = 0.15;
@@ -123,7 +123,7 @@ TEST_CASE("calibration: the fit with measurement noise", "[validation][calibrati
   // +-2% deterministic multiplicative noise on every measured time: the fit
   // is no longer exact, but lands near the truth and beats the spec's
   // defaults on the held-out part.
-  const GpuSpec spec = TestGpu();
+  const GpuSpec spec = FitGpu();
   GpuSpec truth = spec;
   truth.model.dram_efficiency = 0.8;
   truth.model.corun_slowdown = 0.3;
@@ -150,7 +150,7 @@ TEST_CASE("calibration: the fit with measurement noise", "[validation][calibrati
 
 TEST_CASE("calibration: fixed parameters, bad input, writing the spec",
           "[validation][calibration]") {
-  const GpuSpec spec = TestGpu();
+  const GpuSpec spec = FitGpu();
   GpuSpec truth = spec;
   truth.model.corun_slowdown = 0.2;
   const std::vector<MicroBenchmark> set = BuildMicroBenchmarks(spec);
@@ -239,7 +239,7 @@ class TruthMeasurer : public Measurer {
 TEST_CASE("calibration: Calibrate measures, fits and applies", "[validation][calibration]") {
   // The same truth as "fixed parameters" above (corun_slowdown 0.2), through
   // the Measurer: the same fit, and the provenance of the measurements.
-  const GpuSpec spec = TestGpu();
+  const GpuSpec spec = FitGpu();
   GpuSpec truth = spec;
   truth.model.corun_slowdown = 0.2;
   TruthMeasurer measurer(truth);

@@ -6,7 +6,7 @@
 #include <map>
 
 #include "sim/error.h"
-#include "tests/replay/replay_util.h"
+#include "tests/common/fixtures.h"
 
 namespace cotenant::validation {
 namespace {
@@ -153,7 +153,7 @@ class TableMeasurer : public Measurer {
 }  // namespace
 
 TEST_CASE("validate: a workload through a Measurer", "[validation][validate]") {
-  using namespace cotenant::replay::testing;
+  using namespace cotenant::testing;
   // One tenant on the tiny GPU: one 1000-ns GPU-filling kernel, two closed requests.
   const LoadedWorkload one_kernel_twice = Make({{MakeTrace("t", {Kernel(1, 1, 0, 1000, 8)}), 2}});
   // Predicted: two requests of 1000 ns back to back: makespan 2000, each

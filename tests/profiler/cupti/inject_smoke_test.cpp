@@ -18,7 +18,7 @@
 #include "profiler/counters.h"
 #include "profiler/cupti/replay_client.h"
 #include "sim/trace.h"
-#include "tests/sim/test_util.h"
+#include "tests/common/fixtures.h"
 
 namespace cotenant::profiler::cupti {
 namespace {

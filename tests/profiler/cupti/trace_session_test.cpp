@@ -8,7 +8,7 @@
 #include "profiler/cupti/cupti_check.h"
 #include "sim/trace.h"
 #include "tests/profiler/cupti/record_buffer.h"
-#include "tests/sim/test_util.h"
+#include "tests/common/fixtures.h"
 
 namespace cotenant::profiler::cupti {
 namespace {

@@ -1,0 +1,164 @@
+// Test fixtures shared by every test binary: the data folder, error capture,
+// temporary folders, GPUs built in code, and small hand-made workloads whose
+// timelines can be worked out on paper.
+#pragma once
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "sim/error.h"
+#include "sim/gpu_spec.h"
+#include "sim/simulate.h"
+#include "sim/trace.h"
+
+namespace cotenant::testing {
+
+/// The fixture folder (tests/data).
+inline const std::string kData = COTENANT_TEST_DATA;
+
+/// The InputError message `f` throws, or "<no error>".
+inline std::string ErrorOf(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const InputError& e) {
+    return e.what();
+  }
+  return "<no error>";
+}
+
+/// A fresh empty folder under the system temp folder, removed at scope exit.
+struct TempDir {
+  std::filesystem::path path;
+  explicit TempDir(const std::string& prefix = "cotenant_test") {
+    path = std::filesystem::temp_directory_path() / (prefix + "_" + std::to_string(getpid()));
+    std::filesystem::remove_all(path);
+    std::filesystem::create_directories(path);
+  }
+  ~TempDir() { std::filesystem::remove_all(path); }
+  std::string operator/(const std::string& name) const { return (path / name).string(); }
+};
+
+/// H100 SXM5 as in configs/gpus/h100-sxm.json, built in code so that tests
+/// do not depend on the spec reader. Per SM (CC 9.0): 2048 threads, 32
+/// blocks, 64 warps, 64K registers (unit 256), 228 KB shared memory, 227 KB
+/// per block, 1 KB reserved per block, 128-byte smem units.
+inline GpuSpec H100Sxm() {
+  GpuSpec s;
+  s.key = "h100-sxm";
+  s.name = "NVIDIA H100 SXM5 80GB";
+  s.compute_capability = 90;
+  s.sm_count = 132;
+  s.sm.max_threads = 2048;
+  s.sm.max_blocks = 32;
+  s.sm.max_warps = 64;
+  s.sm.registers = 65536;
+  s.sm.max_regs_per_thread = 255;
+  s.sm.reg_alloc_unit = 256;
+  s.sm.smem_bytes = 233472;
+  s.sm.max_smem_per_block = 232448;
+  s.sm.smem_alloc_unit = 128;
+  s.sm.smem_reserved_per_block = 1024;
+  s.sm.warp_size = 32;
+  s.tensor_tflops = 989.4;
+  s.fp32_tflops = 66.9;
+  s.dram_gbps = 3350;
+  s.pcie_gbps = 55;
+  return s;
+}
+
+/// 4 SMs; a 1024-thread, 32-register block fits twice per SM (B = 2: 64
+/// warps / 32 warps per block), so 8 such blocks fill the GPU in one wave.
+/// DRAM 1000 bytes/ns at full efficiency, no co-run slowdown, 2 us launch and
+/// 1 us sync latency, SM partitions of any size, 32 hardware queues.
+inline GpuSpec TinyGpu() {
+  GpuSpec s;
+  s.key = "tiny";
+  s.name = "tiny test GPU";
+  s.sm_count = 4;
+  s.dram_gbps = 1000.0;  // 1000 bytes/ns
+  s.model.dram_efficiency = 1.0;
+  s.model.corun_slowdown = 0.0;
+  s.model.launch_latency_ns = 2000;
+  s.model.sync_latency_ns = 1000;
+  s.sm_partition_granularity = 1;
+  s.sm_partition_min = 1;
+  s.hw_queues = 32;
+  return s;
+}
+
+/// An H100-like GPU (the GpuSpec defaults: 132 SMs, 8-SM partitions) with
+/// the contention-model parameters the calibration fits start from.
+inline GpuSpec FitGpu() {
+  GpuSpec s;
+  s.key = "test-h100";
+  s.name = "test GPU";
+  s.model.dram_efficiency = 0.9;
+  s.model.corun_slowdown = 0.0;
+  s.model.launch_latency_ns = 3000;
+  return s;
+}
+
+/// A GPU-only kernel of `blocks` 1024-thread blocks on `stream`.
+inline Task Kernel(int64_t id, int64_t stream, TimeNs start, TimeNs dur, int32_t blocks) {
+  Task t;
+  t.id = id;
+  t.kind = TaskKind::kKernel;
+  t.stream = stream;
+  t.start_ns = start;
+  t.dur_ns = dur;
+  t.grid = {blocks, 1, 1};
+  t.block = {1024, 1, 1};
+  return t;
+}
+
+/// A host task of `kind` on thread 1; `corr` links a launch to its GPU task.
+inline Task Host(int64_t id, TaskKind kind, TimeNs start, TimeNs dur, int64_t corr = kAbsent) {
+  Task t;
+  t.id = id;
+  t.kind = kind;
+  t.thread = 1;
+  t.start_ns = start;
+  t.dur_ns = dur;
+  t.correlation = corr;
+  return t;
+}
+
+inline Trace MakeTrace(const std::string& tenant, std::vector<Task> tasks) {
+  Trace t;
+  t.tenant = tenant;
+  t.tasks = std::move(tasks);
+  return t;
+}
+
+/// One tenant of Make(): its trace, request count and arrivals.
+struct TenantIn {
+  TenantIn(Trace t, int64_t r = 1, Arrival a = Arrival{})
+      : trace(std::move(t)), requests(r), arrival(std::move(a)) {}
+  Trace trace;
+  int64_t requests = 1;
+  Arrival arrival;
+};
+
+/// A workload of `tenants` on `spec` (no batch variants).
+inline LoadedWorkload Make(std::vector<TenantIn> tenants, GpuSpec spec = TinyGpu()) {
+  LoadedWorkload lw;
+  lw.gpu = spec;
+  lw.workload.gpu = spec.key;
+  for (TenantIn& t : tenants) {
+    TenantSpec ts;
+    ts.name = t.trace.tenant;
+    ts.requests = t.requests;
+    ts.arrival = t.arrival;
+    lw.workload.tenants.push_back(ts);
+    lw.traces.push_back(std::move(t.trace));
+    lw.by_batch.emplace_back();
+  }
+  return lw;
+}
+
+}  // namespace cotenant::testing
