@@ -16,8 +16,6 @@ namespace {
 using nlohmann::json;
 
 constexpr const char* kSpaceSchema = "cotenant.searchspace/1";
-constexpr int64_t kMaxConnections = 32;    ///< CUDA_DEVICE_MAX_CONNECTIONS upper limit
-constexpr int64_t kMaxBatchSplit = 64;     ///< as the plan checker allows
 constexpr int64_t kMaxPriorityLevels = 6;  ///< CUDA stream priorities on Volta and later: 0..-5
 constexpr int64_t kMaxDomain = 4096;       ///< values one knob may range over
 constexpr int64_t kInt32Max = std::numeric_limits<int32_t>::max();
@@ -29,10 +27,6 @@ const char* const kKnobNames[kKnobCount] = {"groups", "priority", "sm",         
 
 /// The per-tenant keys of a searchspace file.
 const char* const kTenantKeys[] = {"priority", "sm_count", "batch_split", "offset_ns", "stages"};
-
-std::string Index(const std::string& path, size_t i) {
-  return path + "[" + std::to_string(i) + "]";
-}
 
 /// A list of integers (null = -1 where `allow_null`), a single integer, or a
 /// range {"min", "max", "step"}, each in [lo, hi].
@@ -51,7 +45,7 @@ ConfiguredValues ReadValues(const json& j, const std::string& file, const std::s
   };
   if (j.is_array()) {
     if (j.empty()) FailAt(file, path, "expected at least one value, found an empty array");
-    for (size_t i = 0; i < j.size(); ++i) out.values.push_back(one(j[i], Index(path, i)));
+    for (size_t i = 0; i < j.size(); ++i) out.values.push_back(one(j[i], IndexPath(path, i)));
   } else if (j.is_object()) {
     const JsonFields f(j, file, path, {"min", "max", "step"});
     const int64_t mn = f.IntIn("min", lo, hi);
@@ -70,7 +64,7 @@ ConfiguredValues ReadValues(const json& j, const std::string& file, const std::s
   std::set<int64_t> seen;
   for (size_t i = 0; i < out.values.size(); ++i) {
     if (!seen.insert(out.values[i]).second) {
-      FailAt(file, j.is_array() ? Index(path, i) : path,
+      FailAt(file, j.is_array() ? IndexPath(path, i) : path,
              "value " +
                  (out.values[i] == -1 && allow_null ? std::string("null")
                                                     : std::to_string(out.values[i])) +
@@ -90,7 +84,7 @@ ConfiguredCuts ReadCutOptions(const json& j, const std::string& file, const std:
                DescribeJson(j));
   }
   for (size_t i = 0; i < j.size(); ++i) {
-    const std::string at = Index(path, i);
+    const std::string at = IndexPath(path, i);
     if (!j[i].is_array()) {
       FailAt(file, at,
              "expected an array of increasing operator indices, found " + DescribeJson(j[i]));
@@ -100,7 +94,7 @@ ConfiguredCuts ReadCutOptions(const json& j, const std::string& file, const std:
       const std::optional<int64_t> c = JsonToInt(j[i][k]);
       const int64_t lo = cuts.empty() ? 1 : cuts.back() + 1;
       if (!c || *c < lo) {
-        FailAt(file, Index(at, k),
+        FailAt(file, IndexPath(at, k),
                "expected " +
                    (cuts.empty()
                         ? IntRangeName(1, kInt64Max)
@@ -123,9 +117,9 @@ std::vector<Knob> ReadKnobs(const json& j, const std::string& file, const std::s
   const std::vector<std::string> names = KnobNames();
   for (size_t i = 0; i < j.size(); ++i) {
     const int k = IndexOf(j[i], names);
-    if (k < 0) FailAt(file, Index(path, i), ExpectedOneOf(j[i], names));
+    if (k < 0) FailAt(file, IndexPath(path, i), ExpectedOneOf(j[i], names));
     if (std::find(knobs.begin(), knobs.end(), static_cast<Knob>(k)) != knobs.end())
-      FailAt(file, Index(path, i), "knob \"" + names[k] + "\" appears twice");
+      FailAt(file, IndexPath(path, i), "knob \"" + names[k] + "\" appears twice");
     knobs.push_back(static_cast<Knob>(k));
   }
   return knobs;
@@ -139,13 +133,13 @@ std::vector<std::vector<std::string>> ReadGroups(const json& j, const std::strin
   std::vector<std::vector<std::string>> out;
   std::map<std::string, std::string> seen;
   for (size_t g = 0; g < j.size(); ++g) {
-    const std::string gpath = Index(path, g);
+    const std::string gpath = IndexPath(path, g);
     if (!j[g].is_array() || j[g].empty())
       FailAt(file, gpath,
              "expected a non-empty array of tenant names, found " + DescribeJson(j[g]));
     out.emplace_back();
     for (size_t t = 0; t < j[g].size(); ++t) {
-      const std::string tpath = Index(gpath, t);
+      const std::string tpath = IndexPath(gpath, t);
       if (!j[g][t].is_string() || j[g][t].get_ref<const std::string&>().empty())
         FailAt(file, tpath, "expected a tenant name, found " + DescribeJson(j[g][t]));
       const std::string& name = j[g][t].get_ref<const std::string&>();
@@ -323,7 +317,7 @@ SpaceConfig SpaceConfigFromJson(const json& j, const std::string& file) {
     std::vector<double> fr;
     for (size_t i = 0; i < a.size(); ++i) {
       if (!a[i].is_number() || a[i].get<double>() <= 0.0 || a[i].get<double>() > 4.0) {
-        FailAt(file, Index("offset_fractions", i),
+        FailAt(file, IndexPath("offset_fractions", i),
                "expected a number in (0, 4], found " + DescribeJson(a[i]));
       }
       fr.push_back(a[i].get<double>());
@@ -600,7 +594,7 @@ PlanSpace::PlanSpace(const LoadedWorkload& lw, const SpaceConfig& config) : lw_(
     return it == config.tenants.end() ? nullptr : &it->second;
   };
   const auto fail_value = [](const ConfiguredValues& cv, size_t i, const std::string& msg) {
-    FailAt(cv.file, cv.values.size() > 1 ? Index(cv.path, i) : cv.path, msg);
+    FailAt(cv.file, cv.values.size() > 1 ? IndexPath(cv.path, i) : cv.path, msg);
   };
 
   // Groups: a level per tenant; groups run in level order.
@@ -611,7 +605,7 @@ PlanSpace::PlanSpace(const LoadedWorkload& lw, const SpaceConfig& config) : lw_(
         const std::string& name = (*config.groups)[g][k];
         const int ti = w.FindTenant(name);
         if (ti < 0) {
-          FailAt(config.groups_file, Index(Index(config.groups_path, g), k),
+          FailAt(config.groups_file, IndexPath(IndexPath(config.groups_path, g), k),
                  "unknown tenant \"" + name + "\"" + DidYouMean(name, names));
         }
         level[ti] = static_cast<int64_t>(g);
@@ -676,26 +670,9 @@ PlanSpace::PlanSpace(const LoadedWorkload& lw, const SpaceConfig& config) : lw_(
     if (tc != nullptr && tc->sm_count) {
       const ConfiguredValues& cv = *tc->sm_count;
       for (size_t i = 0; i < cv.values.size(); ++i) {
-        const int64_t v = cv.values[i];
-        if (v < 0) continue;
-        const std::string found = ", found " + std::to_string(v);
-        if (g == 0)
-          fail_value(cv, i, "expected null (" + gpu.key + " has no SM partitioning)" + found);
-        if (v < gpu.sm_partition_min) {
-          fail_value(cv, i,
-                     "expected at least " + std::to_string(gpu.sm_partition_min) +
-                         " SMs (the smallest partition of " + gpu.key + ")" + found);
-        }
-        if (v % g != 0) {
-          fail_value(cv, i,
-                     "expected a multiple of " + std::to_string(g) +
-                         " SMs (the partition granularity of " + gpu.key + ")" + found);
-        }
-        if (v > gpu.sm_count) {
-          fail_value(cv, i,
-                     "expected at most " + std::to_string(gpu.sm_count) + " SMs (" + gpu.key +
-                         " has " + std::to_string(gpu.sm_count) + ")" + found);
-        }
+        if (cv.values[i] < 0) continue;
+        CheckSmPartition(cv.values[i], gpu, cv.file,
+                         cv.values.size() > 1 ? IndexPath(cv.path, i) : cv.path);
       }
       values = cv.values;
     } else if (ranged[static_cast<int>(Knob::kSm)] && g > 0) {
@@ -754,12 +731,12 @@ PlanSpace::PlanSpace(const LoadedWorkload& lw, const SpaceConfig& config) : lw_(
       for (size_t i = 0; i < cc.options.size(); ++i) {
         for (size_t k = 0; k < cc.options[i].size(); ++k) {
           if (ops < 2) {
-            FailAt(cc.file, Index(Index(cc.path, i), k),
+            FailAt(cc.file, IndexPath(IndexPath(cc.path, i), k),
                    "no cut point is possible: " + names[ti] + " has " + std::to_string(ops) +
                        " operator" + (ops == 1 ? "" : "s"));
           }
           if (cc.options[i][k] >= ops) {
-            FailAt(cc.file, Index(Index(cc.path, i), k),
+            FailAt(cc.file, IndexPath(IndexPath(cc.path, i), k),
                    "expected a cut point in 1.." + std::to_string(ops - 1) + " (" + names[ti] +
                        " has " + std::to_string(ops) + " operators), found " +
                        std::to_string(cc.options[i][k]));
