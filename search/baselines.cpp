@@ -2,20 +2,9 @@
 
 #include <algorithm>
 
+#include "search/trace_facts.h"
+
 namespace cotenant::search {
-namespace {
-
-TimeNs RequestSpan(const Trace& t) {
-  if (t.tasks.empty()) return 0;
-  TimeNs lo = kNever, hi = 0;
-  for (const Task& task : t.tasks) {
-    lo = std::min(lo, task.start_ns);
-    hi = std::max(hi, task.end_ns());
-  }
-  return hi - lo;
-}
-
-}  // namespace
 
 int CriticalTenant(const LoadedWorkload& lw, std::string* why) {
   const std::vector<TenantSpec>& ts = lw.workload.tenants;
