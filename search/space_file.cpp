@@ -79,24 +79,7 @@ ConfiguredCuts ReadCutOptions(const json& j, const std::string& file, const std:
   }
   for (size_t i = 0; i < j.size(); ++i) {
     const std::string at = IndexPath(path, i);
-    if (!j[i].is_array()) {
-      FailAt(file, at,
-             "expected an array of increasing operator indices, found " + DescribeJson(j[i]));
-    }
-    std::vector<int64_t> cuts;
-    for (size_t k = 0; k < j[i].size(); ++k) {
-      const std::optional<int64_t> c = JsonToInt(j[i][k]);
-      const int64_t lo = cuts.empty() ? 1 : cuts.back() + 1;
-      if (!c || *c < lo) {
-        FailAt(file, IndexPath(at, k),
-               "expected " +
-                   (cuts.empty()
-                        ? IntRangeName(1, kInt64Max)
-                        : "an integer >= " + std::to_string(lo) + " (cut points must increase)") +
-                   ", found " + DescribeJson(j[i][k]));
-      }
-      cuts.push_back(*c);
-    }
+    std::vector<int64_t> cuts = CutPointsFromJson(j[i], file, at, 1);
     if (std::find(out.options.begin(), out.options.end(), cuts) != out.options.end())
       FailAt(file, at, "this cut-point list appears twice");
     out.options.push_back(std::move(cuts));

@@ -60,26 +60,6 @@ TenantPlan ReadTenantPlan(const json& j, const std::string& file, const std::str
   return t;
 }
 
-std::vector<int64_t> ReadCuts(const json& j, const std::string& file, const std::string& path) {
-  if (!j.is_array()) {
-    FailAt(file, path,
-           "expected an array of increasing operator indices, found " + DescribeJson(j));
-  }
-  std::vector<int64_t> cuts;
-  for (size_t i = 0; i < j.size(); ++i) {
-    const std::optional<int64_t> c = JsonToInt(j[i]);
-    const int64_t lo = cuts.empty() ? 0 : cuts.back() + 1;
-    if (!c || *c < lo) {
-      const std::string what =
-          cuts.empty() ? IntRangeName(0, kInt64Max)
-                       : "an integer >= " + std::to_string(lo) + " (cut points must increase)";
-      FailAt(file, IndexPath(path, i), "expected " + what + ", found " + DescribeJson(j[i]));
-    }
-    cuts.push_back(*c);
-  }
-  return cuts;
-}
-
 }  // namespace
 
 TenantPlan Plan::For(const std::string& tenant) const {
@@ -110,10 +90,31 @@ Plan PlanFromJson(const json& j, const std::string& file) {
     for (auto it = stages.begin(); it != stages.end(); ++it) {
       const std::string path = "stages." + it.key();
       if (it.key().empty()) FailAt(file, path, "expected a tenant name as the key, found \"\"");
-      plan.stages[it.key()] = ReadCuts(it.value(), file, path);
+      plan.stages[it.key()] = CutPointsFromJson(it.value(), file, path, 0);
     }
   }
   return plan;
+}
+
+std::vector<int64_t> CutPointsFromJson(const json& j, const std::string& file,
+                                       const std::string& path, int64_t first) {
+  if (!j.is_array()) {
+    FailAt(file, path,
+           "expected an array of increasing operator indices, found " + DescribeJson(j));
+  }
+  std::vector<int64_t> cuts;
+  for (size_t i = 0; i < j.size(); ++i) {
+    const std::optional<int64_t> c = JsonToInt(j[i]);
+    const int64_t lo = cuts.empty() ? first : cuts.back() + 1;
+    if (!c || *c < lo) {
+      const std::string what =
+          cuts.empty() ? IntRangeName(first, kInt64Max)
+                       : "an integer >= " + std::to_string(lo) + " (cut points must increase)";
+      FailAt(file, IndexPath(path, i), "expected " + what + ", found " + DescribeJson(j[i]));
+    }
+    cuts.push_back(*c);
+  }
+  return cuts;
 }
 
 Plan ReadPlan(const std::string& path) { return PlanFromJson(ReadJsonFile(path), path); }

@@ -48,6 +48,12 @@ Plan ReadPlan(const std::string& path);
 Plan PlanFromJson(const nlohmann::json& j, const std::string& file);
 nlohmann::json PlanToJson(const Plan& plan);
 
+/// One list of stage cut points (operator indices): an array of increasing
+/// integers, the first at least `first`. Throws InputError `file: path[i]:
+/// expected ..., found X`.
+std::vector<int64_t> CutPointsFromJson(const nlohmann::json& j, const std::string& file,
+                                       const std::string& path, int64_t first);
+
 /// Checks one SM partition (a tenant's `sm_count`, SMs; not -1) against
 /// `spec`: the GPU can partition, and `sm_count` is at least its smallest
 /// partition, a multiple of its granularity and at most its SM count. Throws
