@@ -4,6 +4,7 @@
 #include <cmath>
 #include <functional>
 #include <numeric>
+#include <optional>
 
 #include "search/trace_facts.h"
 #include "sim/json_util.h"
@@ -23,6 +24,25 @@ std::vector<int64_t> SortedUnique(std::vector<int64_t> values) {
   std::sort(values.begin(), values.end());
   values.erase(std::unique(values.begin(), values.end()), values.end());
   return values;
+}
+
+/// Per tenant: the configured values of `field`, else `ranged(ti)` when
+/// `knob` ranges over its default domain, else {native}.
+KnobDomains PerTenant(const KnobInputs& in,
+                      std::optional<ConfiguredValues> SpaceConfig::Tenant::*field, Knob knob,
+                      int64_t native, const std::function<std::vector<int64_t>(int32_t)>& ranged) {
+  KnobDomains out;
+  for (int32_t ti = 0; ti < in.tenants(); ++ti) {
+    const SpaceConfig::Tenant* tc = in.Configured(ti);
+    if (tc != nullptr && tc->*field) {
+      out.push_back((tc->*field)->values);
+    } else if (in.Ranged(knob)) {
+      out.push_back(ranged(ti));
+    } else {
+      out.push_back({native});
+    }
+  }
+  return out;
 }
 
 /// The operator boundaries nearest k/grid of the tenant's kernel time, k =
@@ -149,23 +169,15 @@ KnobDomains GroupDomains(const KnobInputs& in) {
 }
 
 KnobDomains PriorityDomains(const KnobInputs& in) {
-  const int32_t n = in.tenants();
-  KnobDomains out;
-  for (int32_t ti = 0; ti < n; ++ti) {
-    const SpaceConfig::Tenant* tc = in.Configured(ti);
+  const int64_t levels =
+      std::min<int64_t>(in.tenants(), in.config().priority_levels.value_or(kMaxPriorityLevels));
+  KnobDomains out = PerTenant(in, &SpaceConfig::Tenant::priority, Knob::kPriority, 0, [&](int32_t) {
     std::vector<int64_t> values;
-    if (tc != nullptr && tc->priority) {
-      values = tc->priority->values;
-    } else if (in.Ranged(Knob::kPriority) && n > 1) {
-      const int64_t levels =
-          std::min<int64_t>(n, in.config().priority_levels.value_or(kMaxPriorityLevels));
-      for (int64_t p = 0; p < levels; ++p) values.push_back(-p);
-    } else {
-      values = {0};
-    }
+    for (int64_t p = 0; p < levels; ++p) values.push_back(-p);
+    return values;
+  });
+  for (std::vector<int64_t>& values : out)
     std::sort(values.begin(), values.end(), std::greater<int64_t>());
-    out.push_back(std::move(values));
-  }
   return out;
 }
 
@@ -190,59 +202,47 @@ int64_t SmStep(const KnobInputs& in) {
 KnobDomains SmDomains(const KnobInputs& in) {
   const GpuSpec& gpu = in.gpu();
   const int64_t step = SmStep(in);
-  KnobDomains out;
   for (int32_t ti = 0; ti < in.tenants(); ++ti) {
     const SpaceConfig::Tenant* tc = in.Configured(ti);
-    std::vector<int64_t> values;
-    if (tc != nullptr && tc->sm_count) {
-      const ConfiguredValues& cv = *tc->sm_count;
-      for (size_t i = 0; i < cv.values.size(); ++i)
-        if (cv.values[i] >= 0) CheckSmPartition(cv.values[i], gpu, cv.file, cv.PathOf(i));
-      values = cv.values;
-    } else if (in.Ranged(Knob::kSm) && gpu.sm_partition_granularity > 0) {
-      values.push_back(-1);
-      const int64_t first =
-          std::max<int64_t>(step, (gpu.sm_partition_min + step - 1) / step * step);
-      for (int64_t v = first; v <= gpu.sm_count; v += step) values.push_back(v);
-    } else {
-      values = {-1};
-    }
-    std::sort(values.begin(), values.end());
-    out.push_back(std::move(values));
+    if (tc == nullptr || !tc->sm_count) continue;
+    const ConfiguredValues& cv = *tc->sm_count;
+    for (size_t i = 0; i < cv.values.size(); ++i)
+      if (cv.values[i] >= 0) CheckSmPartition(cv.values[i], gpu, cv.file, cv.PathOf(i));
   }
+  KnobDomains out = PerTenant(in, &SpaceConfig::Tenant::sm_count, Knob::kSm, -1, [&](int32_t) {
+    std::vector<int64_t> values = {-1};
+    if (step == 0) return values;  // no partitioning
+    const int64_t first = std::max<int64_t>(step, (gpu.sm_partition_min + step - 1) / step * step);
+    for (int64_t v = first; v <= gpu.sm_count; v += step) values.push_back(v);
+    return values;
+  });
+  for (std::vector<int64_t>& values : out) std::sort(values.begin(), values.end());
   return out;
 }
 
 KnobDomains SplitDomains(const KnobInputs& in) {
   const LoadedWorkload& lw = in.lw();
-  KnobDomains out;
-  for (int32_t ti = 0; ti < in.tenants(); ++ti) {
-    const SpaceConfig::Tenant* tc = in.Configured(ti);
-    std::vector<int64_t> values;
-    if (tc != nullptr && tc->batch_split) {
-      values = tc->batch_split->values;
-    } else if (in.Ranged(Knob::kSplit)) {
-      values = {1};
-      const int64_t batch = TraceBatch(lw.traces[ti]);
-      bool measured = false;
-      if (batch > 0) {
-        for (const auto& [b, trace] : lw.by_batch[ti]) {
-          if (b < batch && batch % b == 0 && batch / b <= kMaxBatchSplit) {
-            values.push_back(batch / b);
-            measured = true;
+  KnobDomains out =
+      PerTenant(in, &SpaceConfig::Tenant::batch_split, Knob::kSplit, 1, [&](int32_t ti) {
+        std::vector<int64_t> values = {1};
+        const int64_t batch = TraceBatch(lw.traces[ti]);
+        bool measured = false;
+        if (batch > 0) {
+          for (const auto& [b, trace] : lw.by_batch[ti]) {
+            if (b < batch && batch % b == 0 && batch / b <= kMaxBatchSplit) {
+              values.push_back(batch / b);
+              measured = true;
+            }
           }
         }
-      }
-      if (!measured) {
-        for (int64_t k : {2, 4}) {
-          if (batch < 0 || (batch % k == 0 && k <= batch)) values.push_back(k);
+        if (!measured) {
+          for (int64_t k : {2, 4}) {
+            if (batch < 0 || (batch % k == 0 && k <= batch)) values.push_back(k);
+          }
         }
-      }
-    } else {
-      values = {1};
-    }
-    out.push_back(SortedUnique(std::move(values)));
-  }
+        return values;
+      });
+  for (std::vector<int64_t>& values : out) values = SortedUnique(std::move(values));
   return out;
 }
 
@@ -269,25 +269,20 @@ std::vector<std::vector<std::vector<int64_t>>> StageOptions(const KnobInputs& in
 }
 
 KnobDomains OffsetDomains(const KnobInputs& in) {
-  KnobDomains out;
-  for (int32_t ti = 0; ti < in.tenants(); ++ti) {
-    const SpaceConfig::Tenant* tc = in.Configured(ti);
-    std::vector<int64_t> values;
-    if (tc != nullptr && tc->offset_ns) {
-      values = tc->offset_ns->values;
-    } else if (in.Ranged(Knob::kOffset)) {
-      values = {0};
-      const TimeNs span = RequestSpan(in.lw().traces[ti]);
-      const double unit = span >= 1000000 ? 1000.0 : 1.0;  // whole µs from 1 ms up
-      for (double f : in.config().offset_fractions.value_or(std::vector<double>{0.25, 0.5})) {
-        const int64_t v = static_cast<int64_t>(std::llround(f * span / unit) * unit);
-        if (v > 0) values.push_back(v);
-      }
-    } else {
-      values = {0};
-    }
-    out.push_back(SortedUnique(std::move(values)));
-  }
+  const std::vector<double> fractions =
+      in.config().offset_fractions.value_or(std::vector<double>{0.25, 0.5});
+  KnobDomains out =
+      PerTenant(in, &SpaceConfig::Tenant::offset_ns, Knob::kOffset, 0, [&](int32_t ti) {
+        std::vector<int64_t> values = {0};
+        const TimeNs span = RequestSpan(in.lw().traces[ti]);
+        const double unit = span >= 1000000 ? 1000.0 : 1.0;  // whole µs from 1 ms up
+        for (double f : fractions) {
+          const int64_t v = static_cast<int64_t>(std::llround(f * span / unit) * unit);
+          if (v > 0) values.push_back(v);
+        }
+        return values;
+      });
+  for (std::vector<int64_t>& values : out) values = SortedUnique(std::move(values));
   return out;
 }
 
