@@ -2,9 +2,11 @@
 
 #include <algorithm>
 
+#include "search/trace_facts.h"
 #include "sim/trace_stats.h"
 
 namespace cotenant::search {
+
 int CriticalTenant(const LoadedWorkload& lw, std::string* why) {
   const std::vector<TenantSpec>& ts = lw.workload.tenants;
   int best = 0;

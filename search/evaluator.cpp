@@ -21,7 +21,8 @@ Evaluator::Evaluator(const PlanSpace& space, const EvalOptions& options)
       lw_(space.workload()),
       options_(options),
       pool_(std::max(1, options.threads)),
-      start_(std::chrono::steady_clock::now()) {
+      clock_(options.clock != nullptr ? *options.clock : SteadyClock()),
+      start_(clock_.Seconds()) {
   for (int w = 0; w < pool_.size(); ++w) {
     caches_.push_back(std::make_unique<TemplateCache>());
     workspaces_.push_back(std::make_unique<SimWorkspace>());
@@ -34,9 +35,7 @@ bool Evaluator::Better(const Score& a, const Candidate& ca, const Score& b, cons
   return ca < cb;
 }
 
-double Evaluator::Seconds() const {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-}
+double Evaluator::Seconds() const { return clock_.Seconds() - start_; }
 
 int64_t Evaluator::remaining() const {
   if (options_.max_evaluations <= 0) return std::numeric_limits<int64_t>::max();
@@ -51,12 +50,15 @@ double Evaluator::Progress() const {
   return std::min(1.0, p);
 }
 
-bool Evaluator::Done() const {
-  if (options_.max_evaluations > 0 && evaluations_ >= options_.max_evaluations) return true;
-  if (options_.max_seconds > 0.0 && Seconds() >= options_.max_seconds) return true;
-  if (stop_at_ < 1.0 && Progress() >= stop_at_) return true;
-  if (space_covered_ >= 0 && static_cast<uint64_t>(space_covered_) >= space_.Size()) return true;
-  return stale_ >= options_.max_stale_proposals;
+StopReason Evaluator::Stop() const {
+  if (options_.max_evaluations > 0 && evaluations_ >= options_.max_evaluations)
+    return StopReason::kEvaluations;
+  if (options_.max_seconds > 0.0 && Seconds() >= options_.max_seconds) return StopReason::kDeadline;
+  if (stop_at_ < 1.0 && Progress() >= stop_at_) return StopReason::kShare;
+  if (space_covered_ >= 0 && static_cast<uint64_t>(space_covered_) >= space_.Size())
+    return StopReason::kCovered;
+  if (stale_ >= options_.max_stale_proposals) return StopReason::kStale;
+  return StopReason::kNone;
 }
 
 const Outcome* Evaluator::Lookup(const Candidate& canonical) const {

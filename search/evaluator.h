@@ -5,7 +5,6 @@
 // depends only on what strategies propose, never on timing.
 #pragma once
 
-#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -14,6 +13,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "search/clock.h"
 #include "search/objective.h"
 #include "search/space.h"
 #include "search/thread_pool.h"
@@ -29,6 +29,18 @@ struct EvalOptions {
   /// Proposals in a row that bring no new simulation before a search is
   /// called stuck and stopped (a guard for strategies on tiny spaces).
   int64_t max_stale_proposals = 200000;
+  /// Where max_seconds is measured; null = SteadyClock(). Must outlive the evaluator.
+  const Clock* clock = nullptr;
+};
+
+/// Why an evaluator is done (Evaluator::Stop), in the order it is checked.
+enum class StopReason : uint8_t {
+  kNone,         ///< not done: the budget allows more
+  kEvaluations,  ///< the budget in simulations is spent
+  kDeadline,     ///< the budget in seconds is spent
+  kShare,        ///< a portfolio strategy's share of the budget is spent (set_stop_at)
+  kCovered,      ///< every plan of the space was simulated
+  kStale,        ///< strategies keep proposing known plans
 };
 
 /// What became of one proposed candidate.
@@ -77,8 +89,10 @@ class Evaluator {
   SimResult Run(const Plan& plan, bool record_timeline = false);
 
   /// True when the budget is spent, every plan of the space was simulated,
-  /// or strategies keep proposing known plans.
-  bool Done() const;
+  /// or strategies keep proposing known plans: Stop() != kNone.
+  bool Done() const { return Stop() != StopReason::kNone; }
+  /// Why the evaluator is done, or kNone.
+  StopReason Stop() const;
   int64_t evaluations() const { return evaluations_; }
   int64_t cache_hits() const { return cache_hits_; }
   int64_t infeasible() const { return infeasible_; }
@@ -89,6 +103,7 @@ class Evaluator {
   int64_t remaining() const;
   /// How much of the budget is used, 0..1 (the larger of evaluations and time).
   double Progress() const;
+  /// Seconds since the evaluator was made, on its clock.
   double Seconds() const;
 
   bool has_best() const { return has_best_; }
@@ -121,10 +136,11 @@ class Evaluator {
   const LoadedWorkload& lw_;
   EvalOptions options_;
   ThreadPool pool_;
-  std::vector<std::unique_ptr<TemplateCache>> caches_;  ///< one per worker thread
+  std::vector<std::unique_ptr<TemplateCache>> caches_;     ///< one per worker thread
   std::vector<std::unique_ptr<SimWorkspace>> workspaces_;  ///< one per worker thread
   std::unordered_map<Candidate, Outcome, Hash> cache_;
-  std::chrono::steady_clock::time_point start_;
+  const Clock& clock_;
+  double start_ = 0.0;  ///< clock_.Seconds() when made
   int64_t evaluations_ = 0, cache_hits_ = 0, infeasible_ = 0, failed_ = 0;
   int64_t stale_ = 0;          ///< proposals since the last new simulation
   int64_t space_covered_ = 0;  ///< distinct feasible candidates of the space cached

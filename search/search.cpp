@@ -1,7 +1,6 @@
 #include "search/search.h"
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <map>
@@ -68,12 +67,14 @@ SearchResult RunSearch(const PlanSpace& space, const SearchOptions& o) {
 
   // Baselines first (not counted in the budget); those inside the space
   // seed the cache and the best-so-far.
-  const auto t0 = std::chrono::steady_clock::now();
+  const Clock& clock = o.clock != nullptr ? *o.clock : SteadyClock();
+  const double t0 = clock.Seconds();
   EvalOptions eo;
   eo.threads = out.threads;
   eo.max_evaluations = o.budget_evaluations;
   eo.max_seconds = 0.0;
   eo.model = o.model;
+  eo.clock = &clock;
   int simulated = 0;
   {
     Evaluator scratch(space, EvalOptions{1, 0, 0.0, o.model});
@@ -97,9 +98,7 @@ SearchResult RunSearch(const PlanSpace& space, const SearchOptions& o) {
       out.baselines.push_back(std::move(br));
     }
   }
-  const double per_sim =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() /
-      std::max(1, simulated);
+  const double per_sim = (clock.Seconds() - t0) / std::max(1, simulated);
   const int native = FindBaseline(out, "native");
   COTENANT_CHECK(native >= 0);
   out.lower_bound_ns = out.baselines[native].result.lower_bound_ns;
@@ -142,6 +141,7 @@ SearchResult RunSearch(const PlanSpace& space, const SearchOptions& o) {
   ev.set_strategy(out.strategy);
   strategy->Run(ev, rng, ctx);
   out.seconds = ev.Seconds();
+  out.stopped = ev.Stop();
   out.evaluations = ev.evaluations();
   out.cache_hits = ev.cache_hits();
   out.infeasible = ev.infeasible();

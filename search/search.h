@@ -26,6 +26,8 @@ struct SearchOptions {
   std::optional<Plan> start;
   /// Called after every batch of evaluations (progress bars).
   std::function<void(const Evaluator&)> on_batch;
+  /// Where budget_seconds is measured; null = SteadyClock(). Must outlive the search.
+  const Clock* clock = nullptr;
 };
 
 struct BaselineResult {
@@ -46,6 +48,9 @@ struct SearchResult {
   int64_t evaluations = 0;  ///< simulations the strategy ran (baselines not counted)
   int64_t cache_hits = 0, infeasible = 0, failed = 0;
   double seconds = 0.0;  ///< wall clock of the strategy
+  /// Why the strategy stopped: its budget, the space covered, or kNone when
+  /// the strategy ended on its own.
+  StopReason stopped = StopReason::kNone;
   int threads = 1;
   uint64_t seed = 1;
   int64_t budget_evaluations = 0;

@@ -1,7 +1,8 @@
 // The plan space search explores: every knob of `cotenant.plan/1` as one or
 // more dimensions with a finite domain, fixed (one value) or ranged, built
 // from a workload, its GPU and a space configuration (`cotenant.searchspace/1`
-// and command-line settings). A candidate is one index per dimension; it maps
+// and command-line settings, read by search/space_file.h; each knob's domain
+// comes from its builder in search/space_knobs.h). A candidate is one index per dimension; it maps
 // to a plan deterministically, and equivalent candidates share one canonical
 // form (see docs/formats.md, "Search space").
 #pragma once
@@ -13,27 +14,12 @@
 #include <string>
 #include <vector>
 
+#include "search/knob.h"
+#include "search/space_file.h"
 #include "sim/plan.h"
 #include "sim/simulate.h"
 
 namespace cotenant::search {
-
-/// The plan knobs, in the order dimensions are laid out.
-enum class Knob : uint8_t {
-  kGroups,       ///< per tenant: its concurrency group (groups run one after another)
-  kPriority,     ///< per tenant: stream priority
-  kSm,           ///< per tenant: SM partition, -1 = share
-  kSplit,        ///< per tenant: batch split
-  kStages,       ///< per tenant: stage cut points (an index into PlanSpace::cut_options)
-  kOffset,       ///< per tenant: start offset, ns
-  kConnections,  ///< global: max_connections
-};
-constexpr int kKnobCount = 7;
-
-/// "groups", "priority", "sm", "split", "stages", "offset", "connections".
-const char* KnobName(Knob k);
-/// Every knob name, in Knob order.
-std::vector<std::string> KnobNames();
 
 /// One dimension of the space: a knob of one tenant (or a global knob) and
 /// its domain.
@@ -49,58 +35,6 @@ struct Dimension {
 
 /// One index into Dimension::values per dimension.
 using Candidate = std::vector<int32_t>;
-
-/// A knob's values as configured (a list; a single value fixes the knob),
-/// with where they came from for messages.
-struct ConfiguredValues {
-  std::vector<int64_t> values;  ///< SM counts use -1 for null
-  std::string file, path;       ///< "space.json", "tenants.bert.sm_count"
-};
-
-/// Stage options as configured: a list of cut-point lists.
-struct ConfiguredCuts {
-  std::vector<std::vector<int64_t>> options;
-  std::string file, path;
-};
-
-/// What the user asks of the space (`cotenant.searchspace/1` and command-line
-/// settings). Unset fields take the defaults of docs/formats.md. Syntax is
-/// checked when reading; values against the workload and GPU by BuildSpace.
-struct SpaceConfig {
-  struct Tenant {
-    std::optional<ConfiguredValues> priority, sm_count, batch_split, offset_ns;
-    std::optional<ConfiguredCuts> stages;
-  };
-  std::string file;  ///< for messages ("space.json", "--knobs")
-  /// Knobs ranged over their default domains; the others stay at their
-  /// native-plan value unless a domain is given below. Unset = every knob.
-  std::optional<std::vector<Knob>> knobs;
-  std::optional<int64_t> sm_step;          ///< SM partition step (multiple of the granularity)
-  std::optional<int64_t> priority_levels;  ///< distinct stream priorities, >= 1
-  std::optional<int64_t> max_groups;       ///< concurrency groups, >= 1
-  std::optional<int64_t> max_cuts;         ///< stage cut points per tenant, >= 0
-  std::optional<int64_t> cut_grid;         ///< cut points at k/cut_grid of a tenant's kernel time
-  std::optional<std::vector<double>> offset_fractions;  ///< of a tenant's isolated request time
-  /// Fixed concurrency groups (tenant names), with where they came from.
-  std::optional<std::vector<std::vector<std::string>>> groups;
-  std::string groups_file, groups_path;
-  std::optional<ConfiguredValues> max_connections;
-  std::map<std::string, Tenant> tenants;       ///< by tenant name
-  std::map<std::string, std::string> origins;  ///< top-level key -> file it came from
-
-  /// Takes every field `later` sets (later settings win).
-  void MergeFrom(const SpaceConfig& later);
-};
-
-/// Reads a `cotenant.searchspace/1` document (syntax only).
-SpaceConfig SpaceConfigFromJson(const nlohmann::json& j, const std::string& file);
-SpaceConfig ReadSpaceConfig(const std::string& path);
-/// One command-line setting `KEY=VALUES` (see docs/formats.md): KEY is a
-/// top-level key (`max_connections`, `groups`, `sm_step`, ...) or
-/// `TENANT.KNOB`; VALUES is `v`, `v1,v2,...` or `lo:hi[:step]`.
-SpaceConfig SpaceConfigFromSetting(const std::string& setting);
-/// `--knobs groups,priority,...` as a config.
-SpaceConfig SpaceConfigFromKnobList(const std::string& list);
 
 class PlanSpace {
  public:
@@ -154,6 +88,8 @@ class PlanSpace {
 
  private:
   void AddDim(Knob knob, int32_t tenant, std::vector<int64_t> values);
+  /// One dimension per tenant, from a knob builder.
+  void AddDims(Knob knob, std::vector<std::vector<int64_t>> domains);
   uint64_t CountCanonical() const;
 
   const LoadedWorkload& lw_;
@@ -172,10 +108,5 @@ class PlanSpace {
 /// Saturating arithmetic for space sizes.
 uint64_t SaturatingMul(uint64_t a, uint64_t b);
 uint64_t SaturatingAdd(uint64_t a, uint64_t b);
-
-/// Operator boundaries of `trace` as stage cuts see them: per operator (in
-/// issue order, numbered as `stages` cut points count them), the isolated GPU
-/// time of its kernels, ns.
-std::vector<TimeNs> OperatorTimes(const Trace& trace, const GpuSpec& spec);
 
 }  // namespace cotenant::search

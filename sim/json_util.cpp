@@ -450,6 +450,10 @@ void JsonFields::Expected(const char* key, const std::string& what) const {
   Fail(key, "expected " + what + ", found " + found);
 }
 
+std::string IndexPath(const std::string& path, size_t i) {
+  return path + "[" + std::to_string(i) + "]";
+}
+
 void FailAt(const std::string& file, const std::string& path, const std::string& message) {
   throw InputError(Located(file, path, message));
 }

@@ -132,6 +132,10 @@ class JsonFields {
   std::string path_;
 };
 
+/// The path of element `i` of the array at `path`: IndexPath("groups", 2) is
+/// "groups[2]".
+std::string IndexPath(const std::string& path, size_t i);
+
 /// `file: path: message` as an InputError, for fields outside JsonFields
 /// (an empty `file` or `path` is left out with its separator).
 [[noreturn]] void FailAt(const std::string& file, const std::string& path,

@@ -13,15 +13,9 @@ namespace {
 using nlohmann::json;
 
 constexpr const char* kPlanSchema = "cotenant.plan/1";
-constexpr int64_t kMaxConnections = 32;  ///< CUDA_DEVICE_MAX_CONNECTIONS upper limit
-constexpr int64_t kMaxBatchSplit = 64;
 constexpr int64_t kInt32Max = std::numeric_limits<int32_t>::max();
 constexpr int64_t kInt32Min = std::numeric_limits<int32_t>::min();
 constexpr int64_t kInt64Max = std::numeric_limits<int64_t>::max();
-
-std::string Index(const std::string& path, size_t i) {
-  return path + "[" + std::to_string(i) + "]";
-}
 
 std::vector<std::vector<std::string>> ReadGroups(const JsonFields& f) {
   const json& groups = f.Get("groups");
@@ -30,7 +24,7 @@ std::vector<std::vector<std::string>> ReadGroups(const JsonFields& f) {
   std::vector<std::vector<std::string>> out;
   std::map<std::string, std::string> seen;  // tenant -> where it appeared first
   for (size_t g = 0; g < groups.size(); ++g) {
-    const std::string gpath = Index("groups", g);
+    const std::string gpath = IndexPath("groups", g);
     const json& group = groups[g];
     if (!group.is_array()) {
       FailAt(f.file(), gpath, "expected an array of tenant names, found " + DescribeJson(group));
@@ -38,7 +32,7 @@ std::vector<std::vector<std::string>> ReadGroups(const JsonFields& f) {
     if (group.empty()) FailAt(f.file(), gpath, "expected at least one tenant, found none");
     out.emplace_back();
     for (size_t t = 0; t < group.size(); ++t) {
-      const std::string tpath = Index(gpath, t);
+      const std::string tpath = IndexPath(gpath, t);
       if (!group[t].is_string() || group[t].get_ref<const std::string&>().empty()) {
         FailAt(f.file(), tpath, "expected a tenant name, found " + DescribeJson(group[t]));
       }
@@ -64,26 +58,6 @@ TenantPlan ReadTenantPlan(const json& j, const std::string& file, const std::str
   t.batch_split = static_cast<int32_t>(f.IntIn("batch_split", 1, kInt32Max, 1));
   t.offset_ns = f.NonNegInt("offset_ns", 0);
   return t;
-}
-
-std::vector<int64_t> ReadCuts(const json& j, const std::string& file, const std::string& path) {
-  if (!j.is_array()) {
-    FailAt(file, path,
-           "expected an array of increasing operator indices, found " + DescribeJson(j));
-  }
-  std::vector<int64_t> cuts;
-  for (size_t i = 0; i < j.size(); ++i) {
-    const std::optional<int64_t> c = JsonToInt(j[i]);
-    const int64_t lo = cuts.empty() ? 0 : cuts.back() + 1;
-    if (!c || *c < lo) {
-      const std::string what =
-          cuts.empty() ? IntRangeName(0, kInt64Max)
-                       : "an integer >= " + std::to_string(lo) + " (cut points must increase)";
-      FailAt(file, Index(path, i), "expected " + what + ", found " + DescribeJson(j[i]));
-    }
-    cuts.push_back(*c);
-  }
-  return cuts;
 }
 
 }  // namespace
@@ -116,10 +90,31 @@ Plan PlanFromJson(const json& j, const std::string& file) {
     for (auto it = stages.begin(); it != stages.end(); ++it) {
       const std::string path = "stages." + it.key();
       if (it.key().empty()) FailAt(file, path, "expected a tenant name as the key, found \"\"");
-      plan.stages[it.key()] = ReadCuts(it.value(), file, path);
+      plan.stages[it.key()] = CutPointsFromJson(it.value(), file, path, 0);
     }
   }
   return plan;
+}
+
+std::vector<int64_t> CutPointsFromJson(const json& j, const std::string& file,
+                                       const std::string& path, int64_t first) {
+  if (!j.is_array()) {
+    FailAt(file, path,
+           "expected an array of increasing operator indices, found " + DescribeJson(j));
+  }
+  std::vector<int64_t> cuts;
+  for (size_t i = 0; i < j.size(); ++i) {
+    const std::optional<int64_t> c = JsonToInt(j[i]);
+    const int64_t lo = cuts.empty() ? first : cuts.back() + 1;
+    if (!c || *c < lo) {
+      const std::string what =
+          cuts.empty() ? IntRangeName(first, kInt64Max)
+                       : "an integer >= " + std::to_string(lo) + " (cut points must increase)";
+      FailAt(file, IndexPath(path, i), "expected " + what + ", found " + DescribeJson(j[i]));
+    }
+    cuts.push_back(*c);
+  }
+  return cuts;
 }
 
 Plan ReadPlan(const std::string& path) { return PlanFromJson(ReadJsonFile(path), path); }
@@ -141,6 +136,28 @@ json PlanToJson(const Plan& plan) {
   return j;
 }
 
+void CheckSmPartition(int64_t sm_count, const GpuSpec& spec, const std::string& file,
+                      const std::string& path) {
+  const std::string found = ", found " + std::to_string(sm_count);
+  const int32_t g = spec.sm_partition_granularity;
+  if (g == 0) FailAt(file, path, "expected null (" + spec.key + " has no SM partitioning)" + found);
+  if (sm_count < spec.sm_partition_min) {
+    FailAt(file, path,
+           "expected at least " + std::to_string(spec.sm_partition_min) +
+               " SMs (the smallest partition of " + spec.key + ")" + found);
+  }
+  if (sm_count % g != 0) {
+    FailAt(file, path,
+           "expected a multiple of " + std::to_string(g) + " SMs (the partition granularity of " +
+               spec.key + ")" + found);
+  }
+  if (sm_count > spec.sm_count) {
+    FailAt(file, path,
+           "expected at most " + std::to_string(spec.sm_count) + " SMs (" + spec.key + " has " +
+               std::to_string(spec.sm_count) + ")" + found);
+  }
+}
+
 void CheckPlanAgainst(const Plan& plan, const Workload& workload, const GpuSpec& spec) {
   const std::string& file = plan.file;
   std::vector<std::string> names;
@@ -158,7 +175,7 @@ void CheckPlanAgainst(const Plan& plan, const Workload& workload, const GpuSpec&
   }
   for (size_t g = 0; g < plan.groups.size(); ++g) {
     for (size_t t = 0; t < plan.groups[g].size(); ++t) {
-      known(Index(Index("groups", g), t), plan.groups[g][t]);
+      known(IndexPath(IndexPath("groups", g), t), plan.groups[g][t]);
     }
   }
   if (!plan.groups.empty()) {
@@ -183,25 +200,7 @@ void CheckPlanAgainst(const Plan& plan, const Workload& workload, const GpuSpec&
                  std::to_string(t.batch_split));
     }
     if (t.sm_count < 0) continue;
-    const std::string at = path + ".sm_count";
-    const std::string found = ", found " + std::to_string(t.sm_count);
-    const int32_t g = spec.sm_partition_granularity;
-    if (g == 0) FailAt(file, at, "expected null (" + spec.key + " has no SM partitioning)" + found);
-    if (t.sm_count < spec.sm_partition_min) {
-      FailAt(file, at,
-             "expected at least " + std::to_string(spec.sm_partition_min) +
-                 " SMs (the smallest partition of " + spec.key + ")" + found);
-    }
-    if (t.sm_count % g != 0) {
-      FailAt(file, at,
-             "expected a multiple of " + std::to_string(g) + " SMs (the partition granularity of " +
-                 spec.key + ")" + found);
-    }
-    if (t.sm_count > spec.sm_count) {
-      FailAt(file, at,
-             "expected at most " + std::to_string(spec.sm_count) + " SMs (" + spec.key + " has " +
-                 std::to_string(spec.sm_count) + ")" + found);
-    }
+    CheckSmPartition(t.sm_count, spec, file, path + ".sm_count");
     partitioned += t.sm_count;
   }
   if (partitioned > spec.sm_count) {

@@ -13,6 +13,12 @@
 namespace cotenant {
 
 struct Workload;
+struct GpuSpec;
+
+/// Upper limit of `max_connections` (CUDA_DEVICE_MAX_CONNECTIONS), queues.
+constexpr int64_t kMaxConnections = 32;
+/// Largest `batch_split` a plan may ask for, sub-batches per request.
+constexpr int64_t kMaxBatchSplit = 64;
 
 /// Per-tenant knobs. Absent fields keep the native multi-stream default.
 struct TenantPlan {
@@ -42,11 +48,23 @@ Plan ReadPlan(const std::string& path);
 Plan PlanFromJson(const nlohmann::json& j, const std::string& file);
 nlohmann::json PlanToJson(const Plan& plan);
 
+/// One list of stage cut points (operator indices): an array of increasing
+/// integers, the first at least `first`. Throws InputError `file: path[i]:
+/// expected ..., found X`.
+std::vector<int64_t> CutPointsFromJson(const nlohmann::json& j, const std::string& file,
+                                       const std::string& path, int64_t first);
+
+/// Checks one SM partition (a tenant's `sm_count`, SMs; not -1) against
+/// `spec`: the GPU can partition, and `sm_count` is at least its smallest
+/// partition, a multiple of its granularity and at most its SM count. Throws
+/// InputError `file: path: expected ..., found sm_count`.
+void CheckSmPartition(int64_t sm_count, const GpuSpec& spec, const std::string& file,
+                      const std::string& path);
+
 /// Checks a plan against a workload and GPU: every tenant it names exists,
 /// groups partition the tenants, SM partitions fit the GPU and its
-/// granularity, max_connections is within the hardware queues. Throws
-/// InputError naming the plan file and field.
-struct GpuSpec;
+/// granularity (CheckSmPartition), max_connections is within the hardware
+/// queues. Throws InputError naming the plan file and field.
 void CheckPlanAgainst(const Plan& plan, const Workload& workload, const GpuSpec& spec);
 
 }  // namespace cotenant

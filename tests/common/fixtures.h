@@ -161,4 +161,43 @@ inline LoadedWorkload Make(std::vector<TenantIn> tenants, GpuSpec spec = TinyGpu
   return lw;
 }
 
+/// A tenant of TinyWorkload(): kernels (dur_ns, blocks) back to back on one
+/// stream, each its own operator ("<name>_op<i>").
+struct TinyTenant {
+  std::string name;
+  std::vector<std::pair<TimeNs, int32_t>> kernels;  ///< (dur_ns, blocks)
+  TimeNs slo_ns = 0;
+  double weight = 1.0;
+};
+
+/// A closed-loop, one-request workload of `tenants` on TinyGpu(), GPU tasks
+/// only (stream 7), for the search tests.
+inline LoadedWorkload TinyWorkload(const std::vector<TinyTenant>& tenants,
+                                   Objective objective = Objective::kMakespan) {
+  LoadedWorkload lw;
+  lw.gpu = TinyGpu();
+  lw.workload.gpu = lw.gpu.key;
+  lw.workload.file = "tiny";
+  lw.workload.objective = objective;
+  for (const TinyTenant& t : tenants) {
+    Trace trace;
+    trace.tenant = t.name;
+    TimeNs at = 0;
+    for (size_t i = 0; i < t.kernels.size(); ++i) {
+      Task k = Kernel(static_cast<int64_t>(i + 1), 7, at, t.kernels[i].first, t.kernels[i].second);
+      k.op = trace.Intern(t.name + "_op" + std::to_string(i));
+      trace.tasks.push_back(k);
+      at += t.kernels[i].first;
+    }
+    TenantSpec ts;
+    ts.name = t.name;
+    ts.slo_ns = t.slo_ns;
+    ts.weight = t.weight;
+    lw.workload.tenants.push_back(ts);
+    lw.traces.push_back(std::move(trace));
+    lw.by_batch.emplace_back();
+  }
+  return lw;
+}
+
 }  // namespace cotenant::testing

@@ -5,7 +5,6 @@
 
 #include "search/space.h"
 #include "sim/error.h"
-#include "tests/search/search_test_util.h"
 #include "tests/common/fixtures.h"
 
 namespace cotenant::search {

@@ -9,8 +9,8 @@
 
 #include "search/objective.h"
 #include "search/thread_pool.h"
+#include "tests/common/fixtures.h"
 #include "sim/graph.h"
-#include "tests/search/search_test_util.h"
 
 namespace cotenant::search {
 namespace {

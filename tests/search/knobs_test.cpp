@@ -13,7 +13,7 @@
 #include "search/search.h"
 #include "search/space.h"
 #include "search/strategy.h"
-#include "tests/search/search_test_util.h"
+#include "tests/common/fixtures.h"
 
 namespace cotenant::search {
 namespace {

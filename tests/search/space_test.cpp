@@ -9,7 +9,6 @@
 #include "search/strategy.h"
 #include "sim/error.h"
 #include "sim/rng.h"
-#include "tests/search/search_test_util.h"
 #include "tests/common/fixtures.h"
 
 namespace cotenant::search {

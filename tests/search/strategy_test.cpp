@@ -4,10 +4,10 @@
 
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <stdexcept>
 
 #include "search/search.h"
 #include "sim/error.h"
-#include "tests/search/search_test_util.h"
 #include "tests/common/fixtures.h"
 
 namespace cotenant::search {
@@ -120,15 +120,48 @@ TEST_CASE("a budget in evaluations is kept exactly", "[search][strategy]") {
   REQUIRE(r.evaluations + 2 <= 13);  // native and priority are baselines inside it
 }
 
-TEST_CASE("a budget in seconds ends the search", "[search][strategy]") {
+TEST_CASE("a budget in seconds ends the search at its deadline", "[search][strategy]") {
+  // A fake clock that moves 1 s per batch of evaluations: with a 5 s budget
+  // the strategy may simulate in its first 5 batches and in none after, and
+  // must say it stopped on the deadline. (A search that ignores its deadline
+  // walks the space for 100 batches and fails the guard below.)
+  struct FakeClock : Clock {
+    double Seconds() const override { return now; }
+    double now = 1000.0;
+  };
   const LoadedWorkload lw = Mix();
   const PlanSpace space(lw, SpaceConfig{});
+  REQUIRE(space.Size() > 10000);  // far more than 5 batches can cover
+  FakeClock clock;
   SearchOptions o;
-  o.strategy = GENERATE("random", "anneal", "surrogate");
-  o.budget_seconds = 0.2;
+  o.strategy = GENERATE("exhaustive", "random", "greedy", "anneal", "genetic", "surrogate");
+  o.threads = GENERATE(1, 3);
+  o.budget_seconds = 5.0;
+  o.clock = &clock;
+  int batches = 0;
+  int64_t by_deadline = -1;  // simulations when the clock reached 5 s
+  o.on_batch = [&](const Evaluator& ev) {
+    clock.now += 1.0;
+    if (++batches == 5) by_deadline = ev.evaluations();
+    if (batches > 100) throw std::runtime_error("the search ran past its deadline");
+  };
+  INFO(o.strategy << ", " << o.threads << " threads");
   const SearchResult r = RunSearch(space, o);
+  REQUIRE(r.stopped == StopReason::kDeadline);
+  REQUIRE(batches >= 5);
   REQUIRE(r.evaluations > 0);
-  REQUIRE(r.seconds >= 0.2);
+  REQUIRE(r.evaluations == by_deadline);
+  REQUIRE(r.seconds == 5.0);
+  for (const CurvePoint& p : r.curve) REQUIRE(p.seconds < 5.0);
+}
+
+TEST_CASE("a budget in evaluations stops the search on the count", "[search][strategy]") {
+  const LoadedWorkload lw = Mix();
+  const PlanSpace space(lw, SpaceConfig{});
+  const SearchResult r = Search(space, "random", 40);
+  REQUIRE(r.stopped == StopReason::kEvaluations);
+  const PlanSpace small(lw, SpaceConfigFromKnobList("priority"));
+  REQUIRE(Search(small, "random", 1000).stopped == StopReason::kCovered);
 }
 
 TEST_CASE("a search reports baselines, the best plan and its curve", "[search][strategy]") {
