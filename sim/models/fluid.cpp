@@ -111,6 +111,16 @@ class FluidModel final : public ContentionModel {
     return next_event_;
   }
 
+  /// Ends the kernel in `slot`: reports it done, frees its SMs and the slot.
+  void Retire(int32_t slot, std::vector<int32_t>* done) {
+    Active& r = pool_[slot];
+    done->push_back(r.in.task);
+    ++stats_.kernels;
+    Release(r, r.held);
+    r.alive = false;
+    free_slots_.push_back(slot);
+  }
+
   void AdvanceTo(TimeNs now, std::vector<int32_t>* done) override {
     COTENANT_CHECK_MSG(now >= now_, "fluid model: time went backwards");
     if (NextEventTime() > now) return;  // nothing inside the model changes before then
@@ -121,11 +131,7 @@ class FluidModel final : public ContentionModel {
       Active& r = pool_[slot];
       BringTo(r, now);
       if (r.remaining <= kEps) {
-        done->push_back(r.in.task);
-        ++stats_.kernels;
-        Release(r, r.held);
-        r.alive = false;
-        free_slots_.push_back(slot);
+        Retire(slot, done);
         order_.clear();
         waiting_.clear();  // (it holds running kernels only)
       } else {
@@ -146,11 +152,7 @@ class FluidModel final : public ContentionModel {
       Active& r = pool_[slot];
       BringTo(r, now);
       if (r.remaining <= kEps) {
-        done->push_back(r.in.task);
-        ++stats_.kernels;
-        Release(r, r.held);
-        r.alive = false;
-        free_slots_.push_back(slot);
+        Retire(slot, done);
         removed = true;
         continue;
       }
