@@ -291,7 +291,7 @@ TenantTemplate BuildTemplate(const Trace& trace, const GpuSpec& spec,
       for (size_t d = 0; d < trace.tasks[i].after.size(); ++d) {
         auto it = index_of_id.find(trace.tasks[i].after[d]);
         if (it == index_of_id.end()) {
-          FailAt(trace.file, "tasks[" + std::to_string(i) + "].after[" + std::to_string(d) + "]",
+          FailAt(trace.file, IndexPath(IndexPath("tasks", i) + ".after", d),
                  "dangling task id " + std::to_string(trace.tasks[i].after[d]));
         }
         const int32_t j = it->second;
@@ -333,7 +333,7 @@ TenantTemplate BuildTemplate(const Trace& trace, const GpuSpec& spec,
   }
   for (size_t c = 0; c < cuts.size(); ++c) {
     if (cuts[c] < 1 || cuts[c] >= t.operators) {
-      FailAt(where, "stages." + name + "[" + std::to_string(c) + "]",
+      FailAt(where, IndexPath("stages." + name, c),
              "expected a cut point in 1.." + std::to_string(t.operators - 1) + " (" +
                  std::to_string(t.operators) + " operators), found " + std::to_string(cuts[c]));
     }

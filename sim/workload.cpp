@@ -78,7 +78,7 @@ Arrival ReadArrival(const JsonFields& f, int64_t requests) {
       const std::string path = f.PathOf("times_ns");
       for (size_t i = 0; i < times.size(); ++i) {
         const std::optional<int64_t> t = JsonToInt(times[i]);
-        const std::string at = path + "[" + std::to_string(i) + "]";
+        const std::string at = IndexPath(path, i);
         if (!t || *t < 0) {
           FailAt(f.file(), at, "expected a non-negative integer, found " + DescribeJson(times[i]));
         }
@@ -224,7 +224,7 @@ Workload WorkloadFromJson(const json& j, const std::string& file, const std::str
   if (!tenants.is_array()) f.Expected("tenants", "an array");
   if (tenants.empty()) f.Fail("tenants", "expected at least one tenant, found none");
   for (size_t i = 0; i < tenants.size(); ++i) {
-    const std::string path = "tenants[" + std::to_string(i) + "]";
+    const std::string path = IndexPath("tenants", i);
     TenantSpec t = ReadTenant(tenants[i], file, path, base_dir);
     const int other = w.FindTenant(t.name);
     if (other >= 0) {

@@ -131,7 +131,7 @@ ReplayReport ReplayReportFromJson(const json& j, size_t graph_nodes, const std::
   if (!kernels.is_array()) f.Expected("kernels", "an array");
   for (size_t i = 0; i < kernels.size(); ++i)
     r.kernels.push_back(
-        ReadKernel(kernels[i], where, f.PathOf("kernels") + "[" + std::to_string(i) + "]"));
+        ReadKernel(kernels[i], where, IndexPath(f.PathOf("kernels"), i)));
   const json& notes = f.Get("notes");
   if (!notes.is_array()) f.Expected("notes", "an array of strings");
   for (const json& n : notes) {
@@ -141,7 +141,7 @@ ReplayReport ReplayReportFromJson(const json& j, size_t graph_nodes, const std::
   const json& runs = f.Get("runs");
   if (!runs.is_array() || runs.empty()) f.Expected("runs", "a non-empty array");
   for (size_t i = 0; i < runs.size(); ++i) {
-    JsonFields rf(runs[i], where, f.PathOf("runs") + "[" + std::to_string(i) + "]",
+    JsonFields rf(runs[i], where, IndexPath(f.PathOf("runs"), i),
                   {"start_ns", "end_ns"});
     MeasuredRun run;
     run.start_ns = ReadTimes(rf, "start_ns", graph_nodes);
