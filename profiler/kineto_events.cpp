@@ -49,19 +49,6 @@ int IndexOfName(const std::string_view (&names)[N], std::string_view key) {
   return -1;
 }
 
-/// `slot` = `v`, reusing the slot's string buffer.
-void Assign(json& slot, const JsonValue& v) {
-  if (v.type == JsonType::kString) {
-    if (slot.is_string()) {
-      slot.get_ref<std::string&>().assign(v.text.data(), v.text.size());
-    } else {
-      slot = std::string(v.text);
-    }
-  } else {
-    slot = v.ToJson();
-  }
-}
-
 const json& NullJson() {
   static const json kNull;
   return kNull;
@@ -190,7 +177,7 @@ void EventReader::Store(const JsonReader& reader, const JsonValue& value) {
   if (reader.depth() == events_depth_ + 2) {
     const int a = IndexOfName(kArgNames, reader.key());
     if (a < 0) return;
-    Assign(event_.arg[a], value);
+    value.AssignTo(event_.arg[a]);
     event_.has_arg |= 1u << a;
     return;
   }
@@ -208,10 +195,10 @@ void EventReader::Store(const JsonReader& reader, const JsonValue& value) {
     JsonValue text;
     text.type = JsonType::kString;
     text.text = value.text;
-    Assign(event_.field[k], text);
+    text.AssignTo(event_.field[k]);
     return;
   }
-  Assign(event_.field[k], value);
+  value.AssignTo(event_.field[k]);
 }
 
 TimeNs EventReader::Time(Event::Key key, bool as_text, bool non_negative, Cat cat) const {

@@ -79,6 +79,14 @@ json JsonValue::ToJson() const {
   return json();
 }
 
+void JsonValue::AssignTo(json& slot) const {
+  if (type == JsonType::kString && slot.is_string()) {
+    slot.get_ref<std::string&>().assign(text.data(), text.size());
+  } else {
+    slot = ToJson();
+  }
+}
+
 JsonReader::JsonReader(ByteSource& source, std::string file)
     : source_(source), file_(std::move(file)) {}
 
@@ -400,11 +408,12 @@ done:
   if ((has_exponent || int_digits > 300) && !std::isfinite(v->Number())) throw SyntaxError{};
 }
 
-void JsonReader::Key(std::string_view k) {
+void JsonReader::Key(JsonHandler& handler, std::string_view k) {
   if (capturing_) {
     tree_key_.assign(k.data(), k.size());
   } else {
     frames_.back().key.assign(k.data(), k.size());
+    handler.Key(*this);
   }
 }
 
@@ -532,7 +541,7 @@ void JsonReader::Parse(JsonHandler& handler) {
         [[fallthrough]];
       case Want::kKey:
         if (c != '"') throw SyntaxError{};
-        Key(String());
+        Key(handler, String());
         if (SkipSpace() != ':') throw SyntaxError{};
         ++p_;
         want = Want::kValue;

@@ -52,6 +52,8 @@ struct JsonValue {
   double Number() const;
   /// The value as nlohmann's parser builds it (same type, same number).
   nlohmann::json ToJson() const;
+  /// `slot` = ToJson(), reusing the slot's string buffer for a string.
+  void AssignTo(nlohmann::json& slot) const;
 };
 
 class JsonReader;
@@ -69,6 +71,10 @@ class JsonHandler {
   virtual void End(JsonReader& reader, JsonType type) = 0;
   /// A scalar, or a container received whole.
   virtual void Value(JsonReader& reader, const JsonValue& value) = 0;
+  /// A key of an object being walked was read (reader.key()), before its
+  /// value: where nlohmann reports it, so that a check of the key comes
+  /// before an error in its value.
+  virtual void Key(JsonReader& reader) {}
 };
 
 /// Reads one JSON document from a ByteSource and reports it to a handler.
@@ -118,7 +124,7 @@ class JsonReader {
   void Open(JsonHandler& handler, JsonType type);
   void Close(JsonHandler& handler, JsonType type);
   void Emit(JsonHandler& handler, const JsonValue& v);
-  void Key(std::string_view k);
+  void Key(JsonHandler& handler, std::string_view k);
 
   ByteSource& source_;
   std::string file_;
