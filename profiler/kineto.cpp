@@ -30,22 +30,24 @@ Capture ParseKinetoSource(ByteSource& source, const std::string& file, KinetoRep
   r = KinetoReport{};
   Capture capture;
   capture.source = "kineto";
-  kineto::Pending pending;
-  kineto::EventReader events(file, capture, r, pending);
-  JsonReader reader(source, file);
-  reader.Read(events);
-  if (!pending.saw_events) {
-    FailAt(file, "traceEvents", "missing required field (is this a Chrome trace?)");
-  }
-  if (!pending.base_time.is_null()) {
-    const std::optional<int64_t> base = JsonToInt(pending.base_time);
-    if (!base || *base < 0) {
-      FailAt(file, "baseTimeNanoseconds",
-             "expected a non-negative integer, found " + kineto::Found(pending.base_time));
+  {
+    kineto::Pending pending;
+    kineto::EventReader events(file, capture, r, pending);
+    JsonReader reader(source, file);
+    reader.Read(events);
+    if (!pending.saw_events) {
+      FailAt(file, "traceEvents", "missing required field (is this a Chrome trace?)");
     }
-    r.base_time_ns = *base;
+    if (!pending.base_time.is_null()) {
+      const std::optional<int64_t> base = JsonToInt(pending.base_time);
+      if (!base || *base < 0) {
+        FailAt(file, "baseTimeNanoseconds",
+               "expected a non-negative integer, found " + kineto::Found(pending.base_time));
+      }
+      r.base_time_ns = *base;
+    }
+    kineto::Resolve(pending, capture, r);
   }
-  kineto::Resolve(pending, capture, r);
   return capture;
 }
 

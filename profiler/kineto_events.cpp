@@ -135,6 +135,7 @@ void EventReader::End(JsonReader& reader, JsonType type) {
       if (reader.key() == "traceEvents") events_depth_ = 0;
       return;
     case Place::kEvents:
+      reader_ = &reader;
       Finish();
       ++index_;
       return;
@@ -307,6 +308,18 @@ FlowKey EventReader::FlowKeyOf(TimeNs ts) {
   return FlowKey{TrackOf(event_.Get(Event::kPid)), TrackOf(event_.Get(Event::kTid)), ts};
 }
 
+template <class T>
+void EventReader::Reserve(std::vector<T>& records) const {
+  constexpr size_t kMin = 4096;
+  if (records.size() < records.capacity() || records.size() < kMin || reader_ == nullptr) return;
+  const int64_t read = reader_->offset();
+  const int64_t size = reader_->size_hint();
+  if (read <= 0 || size <= read) return;  // unknown: the vector doubles
+  const double whole =
+      static_cast<double>(records.size()) * static_cast<double>(size) / static_cast<double>(read);
+  records.reserve(std::max(records.size() + kMin, static_cast<size_t>(whole * 1.02)));
+}
+
 void EventReader::Finish() {
   ++report_.events;
   const std::string ph = event_.Text(Event::kPh);
@@ -435,6 +448,7 @@ void EventReader::Gpu(Cat cat, TimeNs ts, TimeNs dur) {
     pending_.gpu_need_flow.emplace_back(capture_.gpu.size(), FlowKeyOf(ts));
   }
   pending_.gpu_ext.push_back(ExternalId());
+  Reserve(capture_.gpu);
   capture_.gpu.push_back(std::move(g));
 }
 
@@ -457,6 +471,7 @@ void EventReader::Api(Cat cat, TimeNs ts, TimeNs dur) {
     pending_.api_need_flow.emplace_back(capture_.api.size(), FlowKeyOf(ts));
   }
   pending_.api_ext.push_back(ExternalId());
+  Reserve(capture_.api);
   capture_.api.push_back(std::move(a));
 }
 
@@ -543,6 +558,7 @@ void EventReader::Op(Cat cat, TimeNs ts, TimeNs dur) {
       it->second = std::move(op);
     }
   }
+  Reserve(capture_.ranges);
   capture_.ranges.push_back(std::move(r));
 }
 

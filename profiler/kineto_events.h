@@ -162,6 +162,11 @@ class EventReader : public JsonHandler {
   /// `(pid, tid, ts)` of the event as a flow endpoint.
   FlowKey FlowKeyOf(TimeNs ts);
   void Unknown(const std::string& category) { ++report_.unknown_categories[category]; }
+  /// Room for one more record in `records`: when full, as many as the part
+  /// of the document read so far predicts for the whole (records of a
+  /// whole-run trace would otherwise leave up to half their room unused).
+  template <class T>
+  void Reserve(std::vector<T>& records) const;
 
   void Gpu(Cat cat, TimeNs ts, TimeNs dur);
   void Api(Cat cat, TimeNs ts, TimeNs dur);
@@ -171,6 +176,7 @@ class EventReader : public JsonHandler {
   void Flow(const std::string& ph);
 
   const std::string& file_;
+  const JsonReader* reader_ = nullptr;  ///< the reader of the event being finished
   Capture& capture_;
   KinetoReport& report_;
   Pending& pending_;

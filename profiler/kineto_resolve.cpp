@@ -32,23 +32,26 @@ int64_t FlowAt(const Flows& sorted, const FlowKey& key) {
   return it != sorted.end() && it->first == key ? it->second : kAbsent;
 }
 
+/// Sets the correlation of each record in `need` that a flow of `flows`
+/// reaches (records: Capture::api or Capture::gpu).
+template <class Records>
+void CorrelateFrom(Flows& flows, const std::vector<std::pair<size_t, FlowKey>>& need,
+                   Records& records, KinetoReport& report) {
+  if (need.empty()) return;
+  SortFlows(flows);
+  for (const auto& [i, key] : need) {
+    const int64_t id = FlowAt(flows, key);
+    if (id == kAbsent) continue;
+    records[i].correlation = id;
+    ++report.correlated_by_flow;
+  }
+}
+
 /// Rule 1: correlations from ac2g flows, for records whose args lack them
 /// (a call starts a flow, its GPU work ends it).
 void CorrelateByFlows(Pending& pending, Capture& capture, KinetoReport& report) {
-  if (!pending.api_need_flow.empty()) SortFlows(pending.flow_starts);
-  for (const auto& [i, key] : pending.api_need_flow) {
-    const int64_t id = FlowAt(pending.flow_starts, key);
-    if (id == kAbsent) continue;
-    capture.api[i].correlation = id;
-    ++report.correlated_by_flow;
-  }
-  if (!pending.gpu_need_flow.empty()) SortFlows(pending.flow_ends);
-  for (const auto& [i, key] : pending.gpu_need_flow) {
-    const int64_t id = FlowAt(pending.flow_ends, key);
-    if (id == kAbsent) continue;
-    capture.gpu[i].correlation = id;
-    ++report.correlated_by_flow;
-  }
+  CorrelateFrom(pending.flow_starts, pending.api_need_flow, capture.api, report);
+  CorrelateFrom(pending.flow_ends, pending.gpu_need_flow, capture.gpu, report);
 }
 
 CallIndex IndexCalls(const Capture& capture) {

@@ -54,6 +54,15 @@ FileSource::FileSource(std::string path) : path_(std::move(path)) {
       throw InputError(path_ + ": cannot decompress: zlib initialisation failed");
     }
     zs_open_ = true;
+    // The gzip trailer's ISIZE: the inflated size (mod 2^32) of the last
+    // member, a hint only (one member is the common case).
+    unsigned char isize[4];
+    if (file_size_ >= 18 && std::fseek(file_, -4, SEEK_END) == 0 &&
+        std::fread(isize, 1, 4, file_) == 4) {
+      inflated_hint_ = int64_t{isize[0]} | int64_t{isize[1]} << 8 | int64_t{isize[2]} << 16 |
+                       int64_t{isize[3]} << 24;
+    }
+    std::rewind(file_);
   }
 }
 

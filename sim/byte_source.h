@@ -23,6 +23,9 @@ class ByteSource {
   /// The whole document read again from its start, for messages that need
   /// the text around an error (line and column). Throws as Next().
   virtual std::string WholeText() = 0;
+  /// The document's size in bytes when known before reading it (a plain
+  /// file, text in memory), else -1 (gzip, a pipe).
+  virtual int64_t SizeHint() const { return -1; }
   /// Reads to the end, so that an error of the source itself (a corrupt or
   /// oversized gzip file) is raised before one found in what was read.
   void Drain() {
@@ -38,6 +41,7 @@ class TextSource : public ByteSource {
   explicit TextSource(std::string_view text) : text_(text) {}
   std::string_view Next() override;
   std::string WholeText() override { return std::string(text_); }
+  int64_t SizeHint() const override { return static_cast<int64_t>(text_.size()); }
 
  private:
   std::string_view text_;
@@ -61,6 +65,9 @@ class FileSource : public ByteSource {
 
   std::string_view Next() override;
   std::string WholeText() override;
+  /// A `.gz` file: the inflated size its trailer states (ISIZE, exact for
+  /// one member under 4 GiB).
+  int64_t SizeHint() const override { return gz_ ? inflated_hint_ : file_size_; }
   /// The rest of the file, inflated, in one string (ReadFileText()).
   std::string ReadAll();
 
@@ -75,10 +82,11 @@ class FileSource : public ByteSource {
   std::string path_;
   FILE* file_ = nullptr;
   bool gz_ = false;
-  bool file_end_ = false;   ///< the raw file is read to its end
-  bool done_ = false;       ///< the last gzip member ended with the file
-  int64_t file_size_ = -1;  ///< from stat, or -1 when unknown (a pipe)
-  int64_t delivered_ = 0;   ///< bytes handed out so far (after inflating)
+  bool file_end_ = false;       ///< the raw file is read to its end
+  bool done_ = false;           ///< the last gzip member ended with the file
+  int64_t file_size_ = -1;      ///< from stat, or -1 when unknown (a pipe)
+  int64_t delivered_ = 0;       ///< bytes handed out so far (after inflating)
+  int64_t inflated_hint_ = -1;  ///< `.gz`: ISIZE of the trailer, or -1
   z_stream zs_{};
   bool zs_open_ = false;
   std::vector<char> packed_;  ///< compressed input (`.gz`)

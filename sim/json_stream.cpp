@@ -134,6 +134,7 @@ bool JsonReader::Refill() {
     }
     p_ = chunk.data();
     end_ = p_ + chunk.size();
+    consumed_ += static_cast<int64_t>(chunk.size());
     return true;
   }
   p_ = end_ = nullptr;

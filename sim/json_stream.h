@@ -99,6 +99,10 @@ class JsonReader {
   /// Path of the current value for messages: "tasks[3].grid", "" at the top.
   std::string Path() const;
   const std::string& file() const { return file_; }
+  /// Bytes of the document read so far.
+  int64_t offset() const { return consumed_ - (end_ - p_); }
+  /// The document's size when the source knows it, else -1.
+  int64_t size_hint() const { return source_.SizeHint(); }
 
  private:
   struct Frame {
@@ -132,6 +136,7 @@ class JsonReader {
   const char* end_ = nullptr;  ///< end of the chunk
   bool at_end_ = false;        ///< the source has no more chunks
   bool source_failed_ = false;
+  int64_t consumed_ = 0;        ///< bytes of every chunk so far
   std::vector<Frame> frames_;   ///< containers being walked, innermost last
   std::vector<JsonType> open_;  ///< every open container, innermost last
   size_t capture_base_ = 0;     ///< open_.size() where the capture began

@@ -127,7 +127,9 @@ nlohmann::json ReadJsonFile(const std::string& path) {
 }
 
 void WriteFileAtomic(const std::string& path, const std::string& content) {
-  const std::string data = EndsWith(path, ".gz") ? Gzip(path, content) : content;
+  // Not a copy of `content` for a plain file (a trace's text can be large).
+  const std::string packed = EndsWith(path, ".gz") ? Gzip(path, content) : std::string();
+  const std::string& data = EndsWith(path, ".gz") ? packed : content;
   const std::string tmp = path + ".tmp." + std::to_string(static_cast<long>(getpid()));
   FILE* f = std::fopen(tmp.c_str(), "wb");
   if (f == nullptr) FailFile(path, "cannot write", errno);
