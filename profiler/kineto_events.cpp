@@ -548,16 +548,7 @@ void EventReader::Op(Cat cat, TimeNs ts, TimeNs dur) {
   const int64_t step = StepNumber(r.name);
   if (step >= 0) report_.steps.push_back(step);
   const int64_t ext = ExternalId();
-  if (ext != kAbsent && step < 0) {
-    // Innermost of several ranges with one id: the later start, then the
-    // earlier end.
-    OpRange op{r.name, r.start_ns, r.end_ns};
-    const auto [it, fresh] = pending_.ops_by_ext.emplace(ext, op);
-    if (!fresh && (op.start_ns > it->second.start_ns ||
-                   (op.start_ns == it->second.start_ns && op.end_ns < it->second.end_ns))) {
-      it->second = std::move(op);
-    }
-  }
+  if (ext != kAbsent && step < 0) pending_.ops_by_ext.emplace_back(ext, capture_.ranges.size());
   Reserve(capture_.ranges);
   capture_.ranges.push_back(std::move(r));
 }

@@ -22,12 +22,6 @@
 
 namespace cotenant::profiler::kineto {
 
-/// A cpu_op or user_annotation, for labels through External id.
-struct OpRange {
-  std::string name;
-  TimeNs start_ns = 0, end_ns = 0;
-};
-
 /// A flow endpoint: where (pid, tid, ts) an ac2g arrow starts or ends. The
 /// pid and tid are tracks: equal when their text is (KeyText(): 7 and "7"
 /// are one track).
@@ -61,7 +55,9 @@ struct Pending {
   bool legacy = false, current = false;  ///< category names of either layout seen
   std::vector<int64_t> gpu_ext;          ///< External id of each Capture::gpu entry
   std::vector<int64_t> api_ext;          ///< External id of each Capture::api entry
-  std::unordered_map<int64_t, OpRange> ops_by_ext;
+  /// (External id, index in Capture::ranges) of each cpu_op and
+  /// user_annotation with one (not ProfilerStep ranges), in file order.
+  std::vector<std::pair<int64_t, size_t>> ops_by_ext;
   /// Records without a correlation, waiting for a flow: (index, key).
   std::vector<std::pair<size_t, FlowKey>> gpu_need_flow, api_need_flow;
   /// Flow starts and ends, (endpoint, flow id) in file order; the first of

@@ -13,8 +13,33 @@ namespace {
 
 using nlohmann::json;
 
-/// Index in Capture::api of the call with each correlation.
-using CallIndex = std::unordered_map<int64_t, size_t>;
+/// The calls of a capture by correlation: a sorted vector rather than a hash
+/// map (a whole-run trace has one call per kernel).
+class CallIndex {
+ public:
+  explicit CallIndex(const Capture& capture) {
+    by_corr_.reserve(capture.api.size());
+    for (size_t i = 0; i < capture.api.size(); ++i) {
+      if (capture.api[i].correlation != kAbsent)
+        by_corr_.emplace_back(capture.api[i].correlation, i);
+    }
+    // The first call of a correlation counts.
+    std::stable_sort(by_corr_.begin(), by_corr_.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
+    by_corr_.erase(std::unique(by_corr_.begin(), by_corr_.end(),
+                               [](const auto& a, const auto& b) { return a.first == b.first; }),
+                   by_corr_.end());
+  }
+  /// Index in Capture::api of the call with correlation `corr`, or -1.
+  int64_t Find(int64_t corr) const {
+    const auto it = std::lower_bound(by_corr_.begin(), by_corr_.end(), corr,
+                                     [](const auto& e, int64_t c) { return e.first < c; });
+    return it != by_corr_.end() && it->first == corr ? static_cast<int64_t>(it->second) : -1;
+  }
+
+ private:
+  std::vector<std::pair<int64_t, size_t>> by_corr_;
+};
 
 using Flows = std::vector<std::pair<FlowKey, int64_t>>;
 
@@ -54,14 +79,6 @@ void CorrelateByFlows(Pending& pending, Capture& capture, KinetoReport& report) 
   CorrelateFrom(pending.flow_ends, pending.gpu_need_flow, capture.gpu, report);
 }
 
-CallIndex IndexCalls(const Capture& capture) {
-  CallIndex by_corr;
-  for (size_t i = 0; i < capture.api.size(); ++i) {
-    if (capture.api[i].correlation != kAbsent) by_corr.emplace(capture.api[i].correlation, i);
-  }
-  return by_corr;
-}
-
 /// Rule 2: waits known only by CUDA event id join the latest record of that
 /// event (from cuda_event events) issued before the wait's call. Marks in
 /// `drop` the waits that find none and returns how many.
@@ -70,15 +87,15 @@ int64_t LinkWaitsByEventId(Pending& pending, Capture& capture, const CallIndex& 
   int64_t dropped = 0;
   for (const UnresolvedWait& w : pending.unresolved) {
     GpuSync& s = capture.syncs[w.sync];
-    const auto call = calls.find(s.correlation);
-    const TimeNs at = call != calls.end() ? capture.api[call->second].start_ns : s.start_ns;
+    const int64_t call = calls.Find(s.correlation);
+    const TimeNs at = call >= 0 ? capture.api[call].start_ns : s.start_ns;
     int64_t best = kAbsent;
     TimeNs best_at = 0;
     if (w.cuda_event_id != kAbsent) {
       for (const auto& [corr, r] : pending.records) {
         if (r.cuda_event_id != w.cuda_event_id) continue;
-        const auto rc = calls.find(corr);
-        const TimeNs r_at = rc != calls.end() ? capture.api[rc->second].start_ns : r.start_ns;
+        const int64_t rc = calls.Find(corr);
+        const TimeNs r_at = rc >= 0 ? capture.api[rc].start_ns : r.start_ns;
         if (r_at <= at && (best == kAbsent || r_at >= best_at)) {
           best = corr;
           best_at = r_at;
@@ -118,9 +135,8 @@ void EmitEventRecords(Pending& pending, Capture& capture, const CallIndex& calls
     s.correlation = corr;
     s.stream = r.stream;
     s.event = corr;
-    const auto call = calls.find(corr);
-    if (call != calls.end()) {
-      ApiCall& a = capture.api[call->second];
+    if (const int64_t call = calls.Find(corr); call >= 0) {
+      ApiCall& a = capture.api[call];
       s.start_ns = a.start_ns;
       s.end_ns = a.end_ns;
       a.stream = r.stream;
@@ -139,9 +155,8 @@ void EmitEventRecords(Pending& pending, Capture& capture, const CallIndex& calls
       if (!drop[i]) ++dropped_waits;
       continue;
     }
-    const auto call = calls.find(s.correlation);
-    if (call != calls.end()) {
-      ApiCall& a = capture.api[call->second];
+    if (const int64_t call = calls.Find(s.correlation); call >= 0) {
+      ApiCall& a = capture.api[call];
       if (a.stream == kAbsent) a.stream = s.stream;
       if (a.event == kAbsent) a.event = s.event;
     }
@@ -158,21 +173,47 @@ void EmitEventRecords(Pending& pending, Capture& capture, const CallIndex& calls
   }
 }
 
+/// The range that labels each External id, sorted by id: of several ranges
+/// with one id the innermost, the later start, then the earlier end (the
+/// first in the file of equals).
+std::vector<std::pair<int64_t, size_t>> LabelRanges(const Pending& pending,
+                                                    const Capture& capture) {
+  std::vector<std::pair<int64_t, size_t>> ops = pending.ops_by_ext;
+  std::stable_sort(ops.begin(), ops.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  size_t kept = 0;
+  for (size_t i = 0; i < ops.size(); ++i) {
+    if (kept > 0 && ops[kept - 1].first == ops[i].first) {
+      const Range& best = capture.ranges[ops[kept - 1].second];
+      const Range& r = capture.ranges[ops[i].second];
+      if (r.start_ns > best.start_ns || (r.start_ns == best.start_ns && r.end_ns < best.end_ns)) {
+        ops[kept - 1] = ops[i];
+      }
+      continue;
+    }
+    ops[kept++] = ops[i];
+  }
+  ops.resize(kept);
+  return ops;
+}
+
 /// Rule 4: operator labels through External id: the GPU event's own, else
 /// its launching call's.
 void LabelByExternalId(const Pending& pending, Capture& capture, const CallIndex& calls,
                        KinetoReport& report) {
+  const std::vector<std::pair<int64_t, size_t>> ops = LabelRanges(pending, capture);
   for (size_t i = 0; i < capture.gpu.size(); ++i) {
     GpuActivity& g = capture.gpu[i];
     int64_t ext = pending.gpu_ext[i];
     if (ext == kAbsent && g.correlation != kAbsent) {
-      const auto call = calls.find(g.correlation);
-      if (call != calls.end()) ext = pending.api_ext[call->second];
+      const int64_t call = calls.Find(g.correlation);
+      if (call >= 0) ext = pending.api_ext[call];
     }
     if (ext == kAbsent) continue;
-    const auto op = pending.ops_by_ext.find(ext);
-    if (op == pending.ops_by_ext.end()) continue;
-    g.op = op->second.name;
+    const auto op = std::lower_bound(ops.begin(), ops.end(), ext,
+                                     [](const auto& e, int64_t x) { return e.first < x; });
+    if (op == ops.end() || op->first != ext) continue;
+    g.op = capture.ranges[op->second].name;
     ++report.labelled_kernels;
   }
 }
@@ -219,7 +260,7 @@ void FinishReport(const Pending& pending, Capture& capture, KinetoReport& report
 
 void Resolve(Pending& pending, Capture& capture, KinetoReport& report) {
   CorrelateByFlows(pending, capture, report);
-  const CallIndex calls = IndexCalls(capture);
+  const CallIndex calls(capture);
   std::vector<bool> drop(capture.syncs.size(), false);
   const int64_t dropped = LinkWaitsByEventId(pending, capture, calls, report, &drop);
   EmitEventRecords(pending, capture, calls, drop, dropped);
