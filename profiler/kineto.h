@@ -58,8 +58,8 @@ struct KinetoReport {
 };
 
 /// Parses Kineto Chrome-trace JSON `text` into a Capture (source "kineto").
-/// `file` names the input in messages. The document is streamed: one
-/// event's tree at a time. Throws InputError, `file: traceEvents[3].dur:
+/// `file` names the input in messages. The document is streamed, one
+/// event's fields at a time (no JSON tree per event). Throws InputError, `file: traceEvents[3].dur:
 /// expected ..., found ...`, for malformed JSON, a document that is not a
 /// trace-event object or array, and bad fields of the events it uses
 /// (missing or non-numeric `ts`/`dur`, negative `dur`, `args` of the wrong
@@ -67,7 +67,8 @@ struct KinetoReport {
 /// `report` may be null.
 Capture ParseKinetoTrace(const std::string& text, const std::string& file, KinetoReport* report);
 
-/// ReadFileText (`.gz`, size limit) + ParseKinetoTrace.
+/// ParseKinetoTrace on a file read in chunks (`.gz` inflated as it is read;
+/// the size limit of ReadFileText), never whole in memory.
 Capture ReadKinetoTrace(const std::string& path, KinetoReport* report);
 
 /// Microseconds as written in a trace (a decimal number: "1234.567",

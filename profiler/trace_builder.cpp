@@ -62,11 +62,45 @@ struct HostCall {
 };
 
 /// A task being built, with its sort key.
+/// The trace's tasks before they are put in order: each with whether it is
+/// a host task; its index is its creation order (the last tie-break).
 struct Pending {
-  Task task;
-  bool host = false;
-  size_t order = 0;  ///< creation order, the last tie-break
+  std::vector<Task> tasks;
+  std::vector<bool> host;
+  bool empty() const { return tasks.empty(); }
 };
+
+/// Sorts `p.tasks` in place by (start, host before GPU, creation order),
+/// through a permutation of indices rather than a copy of the tasks (a
+/// whole-run import holds hundreds of thousands).
+void SortTasks(Pending& p) {
+  std::vector<uint32_t> order(p.tasks.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = static_cast<uint32_t>(i);
+  std::sort(order.begin(), order.end(), [&p](uint32_t a, uint32_t b) {
+    const Task& x = p.tasks[a];
+    const Task& y = p.tasks[b];
+    if (x.start_ns != y.start_ns) return x.start_ns < y.start_ns;
+    if (p.host[a] != p.host[b]) return static_cast<bool>(p.host[a]);  // calls before their work
+    return a < b;
+  });
+  // Position i takes the task at order[i]: follow each cycle once.
+  std::vector<bool> host(p.host.size());
+  std::vector<bool> done(order.size(), false);
+  for (size_t i = 0; i < order.size(); ++i) {
+    host[i] = p.host[order[i]];
+    if (done[i]) continue;
+    Task first = std::move(p.tasks[i]);
+    size_t j = i;
+    while (order[j] != i) {
+      p.tasks[j] = std::move(p.tasks[order[j]]);
+      done[j] = true;
+      j = order[j];
+    }
+    p.tasks[j] = std::move(first);
+    done[j] = true;
+  }
+  p.host = std::move(host);
+}
 
 /// Innermost-range lookup by a sweep over one thread's ranges and queries,
 /// both in time order. Ranges are taken to nest (NVTX push/pop, cpu_ops).
@@ -319,20 +353,24 @@ Trace BuildTrace(const Capture& capture, const BuildOptions& options, BuildRepor
     if (s.correlation != kAbsent) sync_by_corr.emplace(canonical(s.correlation), &s);
   }
 
-  // GPU activities by (canonical) correlation.
-  std::unordered_map<int64_t, std::vector<const GpuActivity*>> gpu_by_corr;
+  // The first GPU activity of each blocking copy call's correlation (the
+  // copy it waits for), by correlation.
+  std::unordered_map<int64_t, const GpuActivity*> gpu_by_corr;
+  for (const HostCall& h : calls) {
+    if (h.correlation != kAbsent && IsBlockingCopy(h.call->name)) {
+      gpu_by_corr.emplace(h.correlation, nullptr);
+    }
+  }
   for (const GpuActivity& g : capture.gpu) {
-    if (g.correlation != kAbsent) gpu_by_corr[canonical(g.correlation)].push_back(&g);
+    if (g.correlation == kAbsent || gpu_by_corr.empty()) continue;
+    const auto it = gpu_by_corr.find(canonical(g.correlation));
+    if (it != gpu_by_corr.end() && it->second == nullptr) it->second = &g;
   }
 
-  std::vector<Pending> pending;
-  size_t order = 0;
-  auto add = [&](Task t, bool host) {
-    Pending p;
-    p.task = std::move(t);
-    p.host = host;
-    p.order = order++;
-    pending.push_back(std::move(p));
+  Pending pending;
+  auto add = [&pending](Task t, bool host) {
+    pending.tasks.push_back(std::move(t));
+    pending.host.push_back(host);
   };
 
   Trace trace;
@@ -340,7 +378,9 @@ Trace BuildTrace(const Capture& capture, const BuildOptions& options, BuildRepor
   trace.device_name = capture.device_name;
 
   // Host side. Launch correlation -> the launching call (for op labels).
-  std::unordered_map<int64_t, const HostCall*> launch_by_corr;
+  // (correlation, launch), sorted by correlation after the host side: the
+  // first launch of a correlation counts.
+  std::vector<std::pair<int64_t, const HostCall*>> launch_by_corr;
   std::set<int64_t> recorded_events;  // events whose record is kept, for waits
   std::vector<const HostCall*> kept_calls;
   for (const HostCall& h : calls) {
@@ -357,6 +397,7 @@ Trace BuildTrace(const Capture& capture, const BuildOptions& options, BuildRepor
     return std::tie(a->call->start_ns, a->call->thread) <
            std::tie(b->call->start_ns, b->call->thread);
   });
+  pending.tasks.reserve(kept_calls.size() + capture.gpu.size());
   for (const HostCall* hp : kept_calls) {
     const HostCall& h = *hp;
     const ApiCall& a = *h.call;
@@ -377,14 +418,14 @@ Trace BuildTrace(const Capture& capture, const BuildOptions& options, BuildRepor
       case ApiRole::kLaunch: {
         t.kind = TaskKind::kLaunch;
         t.correlation = h.correlation;
-        if (h.correlation != kAbsent) launch_by_corr.emplace(h.correlation, &h);
+        if (h.correlation != kAbsent) launch_by_corr.emplace_back(h.correlation, &h);
         ++report.launches;
         const auto g =
             h.correlation == kAbsent ? gpu_by_corr.end() : gpu_by_corr.find(h.correlation);
-        if (IsBlockingCopy(a.name) && g != gpu_by_corr.end()) {
+        if (IsBlockingCopy(a.name) && g != gpu_by_corr.end() && g->second != nullptr) {
           // The call returns when the copy is done: a launch, then a wait on
           // the copy's stream for the rest of the call.
-          const GpuActivity& copy = *g->second.front();
+          const GpuActivity& copy = *g->second;
           const TimeNs split = std::clamp(copy.start_ns, a.start_ns, a.end_ns);
           t.dur_ns = split - a.start_ns;
           Task w;
@@ -448,8 +489,20 @@ Trace BuildTrace(const Capture& capture, const BuildOptions& options, BuildRepor
     add(t, true);
   }
 
+  std::stable_sort(launch_by_corr.begin(), launch_by_corr.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  launch_by_corr.erase(std::unique(launch_by_corr.begin(), launch_by_corr.end(),
+                                   [](const auto& a, const auto& b) { return a.first == b.first; }),
+                       launch_by_corr.end());
+  auto launch_of = [&launch_by_corr](int64_t corr) -> const HostCall* {
+    const auto it = std::lower_bound(launch_by_corr.begin(), launch_by_corr.end(), corr,
+                                     [](const auto& entry, int64_t c) { return entry.first < c; });
+    return it != launch_by_corr.end() && it->first == corr ? it->second : nullptr;
+  };
+
   // Innermost NVTX/cpu_op range of each launch, by a sweep per thread.
-  std::unordered_map<const HostCall*, const Range*> label_of;
+  // By index in `calls` (vectors, not hash maps: an import holds a whole run).
+  std::vector<const Range*> label_of(calls.size(), nullptr);
   {
     std::map<int64_t, std::vector<const Range*>> ranges_by_thread;
     for (const Range& r : capture.ranges) {
@@ -465,24 +518,26 @@ Trace BuildTrace(const Capture& capture, const BuildOptions& options, BuildRepor
       });
       RangeStack stack(r->second);
       for (const HostCall* h : launches) {
-        if (const Range* range = stack.At(h->call->start_ns)) label_of[h] = range;
+        if (const Range* range = stack.At(h->call->start_ns)) label_of[h - calls.data()] = range;
       }
     }
   }
 
   // GPU side.
-  std::unordered_set<int64_t> call_correlations;
+  std::vector<int64_t> call_correlations;
   for (const HostCall& h : calls) {
-    if (h.correlation != kAbsent) call_correlations.insert(h.correlation);
+    if (h.correlation != kAbsent) call_correlations.push_back(h.correlation);
   }
+  std::sort(call_correlations.begin(), call_correlations.end());
   std::set<int64_t> streams;
   std::vector<Interval> busy;
   for (const GpuActivity& g : capture.gpu) {
     const int64_t corr = g.correlation == kAbsent ? kAbsent : canonical(g.correlation);
-    const auto l = corr == kAbsent ? launch_by_corr.end() : launch_by_corr.find(corr);
-    if (l == launch_by_corr.end()) {
+    const HostCall* launch = corr == kAbsent ? nullptr : launch_of(corr);
+    if (launch == nullptr) {
       // No launch kept: either outside the window or never captured.
-      const bool launch_seen = corr != kAbsent && call_correlations.count(corr) != 0;
+      const bool launch_seen = corr != kAbsent && std::binary_search(call_correlations.begin(),
+                                                                     call_correlations.end(), corr);
       if (launch_seen || !in_window(g.start_ns)) {
         ++report.outside_window;
         continue;
@@ -494,7 +549,7 @@ Trace BuildTrace(const Capture& capture, const BuildOptions& options, BuildRepor
     t.stream = g.stream;
     t.start_ns = g.start_ns;
     t.dur_ns = std::max<TimeNs>(0, g.end_ns - g.start_ns);
-    t.correlation = l == launch_by_corr.end() ? kAbsent : corr;
+    t.correlation = launch == nullptr ? kAbsent : corr;
     if (!g.name.empty()) t.name = trace.Intern(g.name);
     switch (g.kind) {
       case TaskKind::kKernel: {
@@ -512,9 +567,9 @@ Trace BuildTrace(const Capture& capture, const BuildOptions& options, BuildRepor
         t.dram_bytes = g.dram_bytes;
         if (g.mem_bound >= 0) t.mem_bound = std::min(1.0, g.mem_bound);
         std::string op = g.op;
-        if (op.empty() && l != launch_by_corr.end()) {
-          const auto r = label_of.find(l->second);
-          if (r != label_of.end()) op = r->second->name;
+        if (op.empty() && launch != nullptr) {
+          const Range* r = label_of[launch - calls.data()];
+          if (r != nullptr) op = r->name;
         }
         if (!op.empty()) {
           t.op = trace.Intern(options.short_op_names ? ShortOpName(op) : op);
@@ -551,12 +606,13 @@ Trace BuildTrace(const Capture& capture, const BuildOptions& options, BuildRepor
 
   // Rebase, renumber threads in order of first activity, number the tasks.
   TimeNs origin = kTimeMax;
-  for (const Pending& p : pending) origin = std::min(origin, p.task.start_ns);
+  for (const Task& t : pending.tasks) origin = std::min(origin, t.start_ns);
   std::map<int64_t, TimeNs> first_on_thread;
-  for (const Pending& p : pending) {
-    if (!p.host) continue;
-    auto [it, fresh] = first_on_thread.emplace(p.task.thread, p.task.start_ns);
-    if (!fresh) it->second = std::min(it->second, p.task.start_ns);
+  for (size_t i = 0; i < pending.tasks.size(); ++i) {
+    if (!pending.host[i]) continue;
+    const Task& t = pending.tasks[i];
+    auto [it, fresh] = first_on_thread.emplace(t.thread, t.start_ns);
+    if (!fresh) it->second = std::min(it->second, t.start_ns);
   }
   std::vector<std::pair<TimeNs, int64_t>> thread_order;
   for (const auto& [thread, first] : first_on_thread) thread_order.emplace_back(first, thread);
@@ -565,20 +621,16 @@ Trace BuildTrace(const Capture& capture, const BuildOptions& options, BuildRepor
   for (size_t i = 0; i < thread_order.size(); ++i) {
     thread_id[thread_order[i].second] = static_cast<int64_t>(i) + 1;
   }
-  std::stable_sort(pending.begin(), pending.end(), [](const Pending& a, const Pending& b) {
-    if (a.task.start_ns != b.task.start_ns) return a.task.start_ns < b.task.start_ns;
-    if (a.host != b.host) return a.host;  // host calls before the GPU work they enqueue
-    return a.order < b.order;
-  });
-  trace.tasks.reserve(pending.size());
-  int64_t next_id = 1;
-  for (Pending& p : pending) {
-    Task& t = p.task;
-    t.id = next_id++;
+  SortTasks(pending);
+  for (size_t i = 0; i < pending.tasks.size(); ++i) {
+    Task& t = pending.tasks[i];
+    t.id = static_cast<int64_t>(i) + 1;
     t.start_ns -= origin;
-    if (p.host) t.thread = thread_id.at(t.thread);
-    trace.tasks.push_back(std::move(t));
+    if (pending.host[i]) t.thread = thread_id.at(t.thread);
   }
+  // Reserved for every GPU activity: give back what a window left unused.
+  if (pending.tasks.capacity() > 2 * pending.tasks.size()) pending.tasks.shrink_to_fit();
+  trace.tasks = std::move(pending.tasks);
 
   // GPU busy time: the union of the GPU task intervals.
   report.gpu_busy_ns = UnionLengthNs(std::move(busy));

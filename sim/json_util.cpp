@@ -1,6 +1,5 @@
 #include "sim/json_util.h"
 
-#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -12,6 +11,7 @@
 #include <cstring>
 #include <limits>
 
+#include "sim/byte_source.h"
 #include "sim/error.h"
 
 namespace cotenant {
@@ -22,105 +22,6 @@ constexpr int64_t kMaxInt = std::numeric_limits<int64_t>::max();
 
 [[noreturn]] void FailFile(const std::string& path, const std::string& what, int err) {
   throw InputError(path + ": " + what + ": " + std::strerror(err));
-}
-
-std::string TooLarge(const std::string& path) {
-  return path + ": file too large: over " + std::to_string(MaxInputBytes()) + " bytes";
-}
-
-/// Reads the raw bytes of a file, refusing directories and files over the limit.
-std::string ReadRawFile(const std::string& path) {
-  FILE* f = std::fopen(path.c_str(), "rb");
-  if (f == nullptr) FailFile(path, "cannot open", errno);
-  struct stat st {};
-  if (fstat(fileno(f), &st) != 0) {
-    const int err = errno;
-    std::fclose(f);
-    FailFile(path, "cannot open", err);
-  }
-  if (S_ISDIR(st.st_mode)) {
-    std::fclose(f);
-    FailFile(path, "cannot open", EISDIR);
-  }
-  const int64_t limit = MaxInputBytes();
-  if (st.st_size > limit) {
-    std::fclose(f);
-    throw InputError(TooLarge(path));
-  }
-  std::string data;
-  data.resize(static_cast<size_t>(st.st_size));
-  size_t got = data.empty() ? 0 : std::fread(&data[0], 1, data.size(), f);
-  // Files whose size stat does not know (pipes, /proc) are read to the end.
-  char buf[1 << 16];
-  while (got == data.size()) {
-    const size_t n = std::fread(buf, 1, sizeof buf, f);
-    if (n == 0) break;
-    if (static_cast<int64_t>(data.size() + n) > limit) {
-      std::fclose(f);
-      throw InputError(TooLarge(path));
-    }
-    data.append(buf, n);
-    got += n;
-  }
-  const bool failed = std::ferror(f) != 0;
-  const int err = errno;
-  std::fclose(f);
-  if (failed) FailFile(path, "cannot read", err);
-  data.resize(got);
-  return data;
-}
-
-/// Inflates gzip data (one or more concatenated members).
-std::string Gunzip(const std::string& path, const std::string& packed) {
-  std::string out;
-  z_stream zs{};
-  if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK) {
-    throw InputError(path + ": cannot decompress: zlib initialisation failed");
-  }
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(packed.data()));
-  zs.avail_in =
-      static_cast<uInt>(std::min<size_t>(packed.size(), std::numeric_limits<uInt>::max()));
-  size_t fed = zs.avail_in;
-  const auto limit = static_cast<size_t>(MaxInputBytes());
-  // One byte of room over the limit tells "exactly at the limit" from "over it".
-  out.resize(std::min(std::max<size_t>(packed.size() * 4, 1 << 16), limit + 1));
-  size_t used = 0;
-  for (;;) {
-    if (used > limit) {
-      inflateEnd(&zs);
-      throw InputError(TooLarge(path));
-    }
-    if (used == out.size()) out.resize(std::min(out.size() * 2, limit + 1));
-    const size_t room = std::min<size_t>(out.size() - used, std::numeric_limits<uInt>::max());
-    zs.next_out = reinterpret_cast<Bytef*>(&out[used]);
-    zs.avail_out = static_cast<uInt>(room);
-    if (zs.avail_in == 0 && fed < packed.size()) {
-      const size_t n = std::min<size_t>(packed.size() - fed, std::numeric_limits<uInt>::max());
-      zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(packed.data() + fed));
-      zs.avail_in = static_cast<uInt>(n);
-      fed += n;
-    }
-    const int rc = inflate(&zs, Z_NO_FLUSH);
-    used += room - zs.avail_out;
-    if (rc == Z_STREAM_END) {
-      if (zs.avail_in == 0 && fed == packed.size()) break;
-      inflateReset(&zs);  // another gzip member follows
-      continue;
-    }
-    if (rc == Z_OK) continue;
-    if (rc == Z_BUF_ERROR && zs.avail_out != 0) {
-      inflateEnd(&zs);
-      throw InputError(path + ": corrupt gzip data: unexpected end of compressed data");
-    }
-    if (rc == Z_BUF_ERROR) continue;
-    const std::string msg = zs.msg != nullptr ? zs.msg : "error " + std::to_string(rc);
-    inflateEnd(&zs);
-    throw InputError(path + ": corrupt gzip data: " + msg);
-  }
-  inflateEnd(&zs);
-  if (used > limit) throw InputError(TooLarge(path));
-  out.resize(used);
-  return out;
 }
 
 /// Compresses `data` as one gzip member.
@@ -187,11 +88,7 @@ bool EndsWith(const std::string& s, const std::string& suffix) {
          s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
-std::string ReadFileText(const std::string& path) {
-  std::string data = ReadRawFile(path);
-  if (EndsWith(path, ".gz")) return Gunzip(path, data);
-  return data;
-}
+std::string ReadFileText(const std::string& path) { return FileSource(path).ReadAll(); }
 
 std::string MalformedJsonMessage(const std::string& text, const std::string& file, size_t byte,
                                  const std::string& what) {
@@ -230,7 +127,9 @@ nlohmann::json ReadJsonFile(const std::string& path) {
 }
 
 void WriteFileAtomic(const std::string& path, const std::string& content) {
-  const std::string data = EndsWith(path, ".gz") ? Gzip(path, content) : content;
+  // Not a copy of `content` for a plain file (a trace's text can be large).
+  const std::string packed = EndsWith(path, ".gz") ? Gzip(path, content) : std::string();
+  const std::string& data = EndsWith(path, ".gz") ? packed : content;
   const std::string tmp = path + ".tmp." + std::to_string(static_cast<long>(getpid()));
   FILE* f = std::fopen(tmp.c_str(), "wb");
   if (f == nullptr) FailFile(path, "cannot write", errno);

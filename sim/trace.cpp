@@ -7,7 +7,9 @@
 #include <unordered_map>
 #include <utility>
 
+#include "sim/byte_source.h"
 #include "sim/error.h"
+#include "sim/json_stream.h"
 #include "sim/json_util.h"
 
 namespace cotenant {
@@ -79,7 +81,7 @@ std::string FieldName(Field f) { return std::string(kFieldNames[static_cast<int>
 std::string TaskPath(size_t index) { return "tasks[" + std::to_string(index) + "]"; }
 
 /// Field by key, or kCount when the key is unknown.
-Field FindField(const std::string& key) {
+Field FindField(std::string_view key) {
   for (size_t i = 0; i < static_cast<size_t>(Field::kCount); ++i) {
     if (key == kFieldNames[i]) return static_cast<Field>(i);
   }
@@ -101,14 +103,14 @@ class TaskReader {
   }
 
   /// One key and its value.
-  void Add(const std::string& key, const json& v) {
+  void Add(std::string_view key, const json& v) {
     const Field f = FindField(key);
     if (f == Field::kCount) {
       const std::vector<std::string> names(std::begin(kFieldNames), std::end(kFieldNames));
-      Fail(key, "unknown key" + DidYouMean(key, names));
+      Fail(std::string(key), "unknown key" + DidYouMean(std::string(key), names));
     }
     const uint32_t bit = 1u << static_cast<unsigned>(f);
-    if (seen_ & bit) Fail(key, "duplicate key");
+    if (seen_ & bit) Fail(std::string(key), "duplicate key");
     seen_ |= bit;
     switch (f) {
       case Field::kId:
@@ -418,189 +420,78 @@ void CheckReferences(const Trace& trace) {
   }
 }
 
-/// nlohmann SAX handler for a whole trace: task objects go straight into a
-/// TaskReader (no DOM for the task array), other top-level values are
-/// captured whole and read by ReadHeader.
-class TraceSax {
+/// The streaming handler for a whole trace: task fields go straight into a
+/// TaskReader (no tree for the task array), other top-level values are
+/// kept whole and read by ReadHeader.
+class TraceHandler : public JsonHandler {
  public:
-  TraceSax(const std::string& text, const std::string& file, Trace& trace)
-      : text_(text), file_(file), reader_(trace, file) {}
+  TraceHandler(const std::string& file, Trace& trace) : file_(file), reader_(trace, file) {}
 
   /// Top-level fields other than "tasks" (with a placeholder for it).
   json root = json::object();
   bool saw_tasks = false;
 
-  bool null() { return Value(json(nullptr)); }
-  bool boolean(bool v) { return Value(json(v)); }
-  bool number_integer(json::number_integer_t v) { return Value(json(v)); }
-  bool number_unsigned(json::number_unsigned_t v) { return Value(json(v)); }
-  bool number_float(json::number_float_t v, const std::string&) { return Value(json(v)); }
-  bool string(std::string& v) {
-    // Reuse one string value's buffer instead of allocating per string.
-    string_.get_ref<std::string&>() = v;
-    return Value(string_);
-  }
-  bool binary(json::binary_t&) { return true; }  // JSON text has no binary values
-
-  bool start_object(std::size_t) {
-    switch (state_) {
-      case State::kStart:
-        state_ = State::kRoot;
+  bool Begin(JsonReader& r, JsonType type) override {
+    switch (r.depth()) {
+      case 0:
+        if (type != JsonType::kObject) FailAt(file_, "", "expected a JSON object, found an array");
         return true;
-      case State::kTasks:
-        reader_.Begin(index_);
-        state_ = State::kTask;
-        return true;
-      case State::kRootValue:
-      case State::kTaskValue:
-        capture_.Open(json::object());
-        return true;
-      default:
-        return Unexpected(json::object());
-    }
-  }
-
-  bool key(std::string& k) {
-    switch (state_) {
-      case State::kRoot:
-        if (k == "tasks" ? saw_tasks : root.contains(k)) FailAt(file_, k, "duplicate key");
-        key_ = k;
-        state_ = k == "tasks" ? State::kTasksKey : State::kRootValue;
-        return true;
-      case State::kTask:
-        key_ = k;
-        state_ = State::kTaskValue;
-        return true;
-      case State::kRootValue:
-      case State::kTaskValue:
-        capture_.Key(k);
-        return true;
-      default:
-        COTENANT_CHECK_MSG(false, "key outside an object");
-        return false;
-    }
-  }
-
-  bool end_object() {
-    switch (state_) {
-      case State::kRoot:
-        state_ = State::kDone;
-        return true;
-      case State::kTask:
-        reader_.End();
-        ++index_;
-        state_ = State::kTasks;
-        return true;
-      case State::kRootValue:
-      case State::kTaskValue:
-        if (capture_.Close()) Captured();
-        return true;
-      default:
-        COTENANT_CHECK_MSG(false, "unbalanced object");
-        return false;
-    }
-  }
-
-  bool start_array(std::size_t) {
-    switch (state_) {
-      case State::kTasksKey:
+      case 1:
+        if (r.key() != "tasks") return false;  // kept whole
+        if (type != JsonType::kArray) FailAt(file_, "tasks", "expected an array, found an object");
         saw_tasks = true;
         root["tasks"] = json::array();
-        state_ = State::kTasks;
         return true;
-      case State::kRootValue:
-      case State::kTaskValue:
-        capture_.Open(json::array());
+      case 2:
+        if (type != JsonType::kObject) {
+          FailAt(file_, r.Path(), "expected an object, found an array");
+        }
+        reader_.Begin(r.index());
         return true;
       default:
-        return Unexpected(json::array());
+        return false;  // a task field: kept whole
     }
   }
 
-  bool end_array() {
-    switch (state_) {
-      case State::kTasks:
-        state_ = State::kRoot;
-        return true;
-      case State::kRootValue:
-      case State::kTaskValue:
-        if (capture_.Close()) Captured();
-        return true;
-      default:
-        COTENANT_CHECK_MSG(false, "unbalanced array");
-        return false;
-    }
+  void End(JsonReader& r, JsonType) override {
+    if (r.depth() == 2) reader_.End();
   }
 
-  bool parse_error(std::size_t position, const std::string&, const nlohmann::detail::exception& e) {
-    throw InputError(MalformedJsonMessage(text_, file_, position, e.what()));
+  void Key(JsonReader& r) override {
+    if (r.depth() != 1) return;
+    const std::string key(r.key());
+    if (key == "tasks" ? saw_tasks : root.contains(key)) FailAt(file_, key, "duplicate key");
+  }
+
+  void Value(JsonReader& r, const JsonValue& v) override {
+    switch (r.depth()) {
+      case 0:
+        FailAt(file_, "", "expected a JSON object, found " + DescribeJson(v.ToJson()));
+      case 1: {
+        const std::string key(r.key());
+        if (key == "tasks") FailAt(file_, "tasks", "expected an array, found " + Found(v));
+        root[key] = v.ToJson();
+        if (key == "schema") CheckSchema(root, file_, kTraceSchema);
+        return;
+      }
+      case 2:
+        FailAt(file_, r.Path(), "expected an object, found " + Found(v));
+      default:
+        if (v.tree != nullptr) {
+          reader_.Add(r.key(), *v.tree);
+        } else {
+          v.AssignTo(scalar_);  // one value's buffer for every string
+          reader_.Add(r.key(), scalar_);
+        }
+    }
   }
 
  private:
-  enum class State {
-    kStart,      ///< before the document
-    kRoot,       ///< in the top-level object, between fields
-    kRootValue,  ///< in the value of a top-level field other than tasks
-    kTasksKey,   ///< after the "tasks" key
-    kTasks,      ///< in the tasks array, between tasks
-    kTask,       ///< in a task object, between fields
-    kTaskValue,  ///< in the value of a task field
-    kDone,       ///< after the document
-  };
+  static std::string Found(const JsonValue& v) { return DescribeJson(v.ToJson()); }
 
-  bool Value(const json& v) {
-    switch (state_) {
-      case State::kTaskValue:
-        if (!capture_.open()) {  // the common case: a scalar task field
-          reader_.Add(key_, v);
-          state_ = State::kTask;
-          return true;
-        }
-        capture_.Add(json(v));
-        return true;
-      case State::kRootValue:
-        if (capture_.Add(json(v))) Captured();
-        return true;
-      default:
-        return Unexpected(v);
-    }
-  }
-
-  /// A value where the trace layout does not allow one.
-  bool Unexpected(const json& v) {
-    switch (state_) {
-      case State::kStart:
-        FailAt(file_, "", "expected a JSON object, found " + DescribeJson(v));
-      case State::kTasksKey:
-        FailAt(file_, "tasks", "expected an array, found " + DescribeJson(v));
-      case State::kTasks:
-        FailAt(file_, TaskPath(index_), "expected an object, found " + DescribeJson(v));
-      default:
-        COTENANT_CHECK_MSG(false, "value outside the trace layout");
-        return false;
-    }
-  }
-
-  /// The captured value of the current field is complete.
-  void Captured() {
-    if (state_ == State::kTaskValue) {
-      reader_.Add(key_, capture_.value());
-      state_ = State::kTask;
-      return;
-    }
-    root[key_] = std::move(capture_.value());
-    if (key_ == "schema") CheckSchema(root, file_, kTraceSchema);
-    state_ = State::kRoot;
-  }
-
-  const std::string& text_;
   const std::string& file_;
   TaskReader reader_;
-  SaxTreeBuilder capture_;
-  State state_ = State::kStart;
-  std::string key_;                 ///< key of the field being read (top level or task)
-  json string_ = json::string_t();  ///< scratch value for string()
-  size_t index_ = 0;                ///< index of the current task
+  json scalar_;
 };
 
 void AppendInt(std::string& out, int64_t v) {
@@ -668,17 +559,31 @@ Trace TraceFromJson(const json& j, const std::string& file) {
   return trace;
 }
 
-Trace ParseTrace(const std::string& text, const std::string& file) {
+namespace {
+
+/// Reads a trace from `source`; `file` names it in messages.
+Trace ReadTraceSource(ByteSource& source, const std::string& file) {
   Trace trace;
   trace.file = file;
-  TraceSax sax(text, file, trace);
-  json::sax_parse(text, &sax);
-  ReadHeader(sax.root, file, trace);
+  TraceHandler handler(file, trace);
+  JsonReader reader(source, file);
+  reader.Read(handler);
+  ReadHeader(handler.root, file, trace);
   CheckReferences(trace);
   return trace;
 }
 
-Trace ReadTrace(const std::string& path) { return ParseTrace(ReadFileText(path), path); }
+}  // namespace
+
+Trace ParseTrace(const std::string& text, const std::string& file) {
+  TextSource source(text);
+  return ReadTraceSource(source, file);
+}
+
+Trace ReadTrace(const std::string& path) {
+  FileSource source(path);
+  return ReadTraceSource(source, path);
+}
 
 std::string TraceToJsonText(const Trace& trace) {
   std::vector<std::string> strings;  // JSON text of each interned string

@@ -5,11 +5,13 @@
 #include "profiler/kineto.h"
 
 #include <catch2/catch.hpp>
+#include <filesystem>
 #include <limits>
 #include <string>
 #include <vector>
 
 #include "profiler/capture.h"
+#include "sim/byte_source.h"
 #include "sim/error.h"
 #include "sim/json_util.h"
 #include "sim/trace.h"
@@ -710,4 +712,70 @@ TEST_CASE("Kineto: event syncs, memcpy kinds, split shared memory, bad shapes", 
 }
 
 }  // namespace
+
+TEST_CASE("Kineto: a trace larger than the reader's chunks streams from a file", "[kineto]") {
+  // About 3 MiB: events cut by chunk boundaries (1 MiB) and, compressed, by
+  // the inflated chunks.
+  std::string events;
+  for (int i = 1; i <= 6000; ++i) {
+    const std::string corr = std::to_string(i);
+    const std::string ts = std::to_string(1000 + 10 * i) + ".5";
+    events += std::string(i == 1 ? "" : ",\n") +
+              R"({"ph": "X", "cat": "cpu_op", "name": "aten::op)" + corr +
+              R"(", "pid": 1, "tid": 1, "ts": )" + ts + R"(, "dur": 8, "args": {"External id": )" +
+              corr + R"(, "Input Dims": [[8, 768], [768]], "Sequence number": 1}},)" +
+              R"({"ph": "X", "cat": "cuda_runtime", "name": "cudaLaunchKernel", "pid": 1, )" +
+              R"("tid": 1, "ts": )" + ts + R"(, "dur": 4, "args": {"External id": )" + corr +
+              R"(, "correlation": )" + corr +
+              R"(}},{"ph": "X", "cat": "kernel", "name": "gemm_kernel_with_a_long_name_)" + corr +
+              R"(", "pid": 0, "tid": 7, "ts": )" + ts + R"(, "dur": 20.25, "args": )" +
+              R"({"correlation": )" + corr + R"(, "stream": 7, "grid": [264, 1, 1], )" +
+              R"("block": [128, 1, 1], "registers per thread": 168, "shared memory": 98304}})";
+  }
+  const std::string text = "{\"traceEvents\": [\n" + events + "\n]}";
+  REQUIRE(text.size() > 2 * FileSource::kChunkBytes);
+  TempDir dir("cotenant_kineto_stream");
+  WriteFileAtomic(dir / "t.json", text);
+  WriteFileAtomic(dir / "t.json.gz", text);
+  KinetoReport want_report;
+  const Capture want = ParseKinetoTrace(text, dir / "t.json", &want_report);
+  REQUIRE(want.gpu.size() == 6000);
+  CHECK(want.gpu[5999].op == "aten::op6000");
+  CHECK(want.gpu[5999].start_ns == 61'000'500);
+  CHECK(want.gpu[5999].end_ns == 61'020'750);
+  for (const std::string name : {"t.json", "t.json.gz"}) {
+    KinetoReport report;
+    const Capture got = ReadKinetoTrace(dir / name, &report);
+    INFO(name);
+    CHECK(report.events == want_report.events);
+    CHECK(report.labelled_kernels == 6000);
+    REQUIRE(got.gpu.size() == want.gpu.size());
+    REQUIRE(got.api.size() == want.api.size());
+    for (size_t i = 0; i < got.gpu.size(); ++i) {
+      CHECK(got.gpu[i].name == want.gpu[i].name);
+      CHECK(got.gpu[i].op == want.gpu[i].op);
+      CHECK(got.gpu[i].start_ns == want.gpu[i].start_ns);
+      CHECK(got.gpu[i].end_ns == want.gpu[i].end_ns);
+      CHECK(got.gpu[i].grid == want.gpu[i].grid);
+    }
+  }
+
+  // An error past the first chunk names its event; in a gzip file cut
+  // short, the gzip error comes first, as when the file was read whole.
+  const size_t at = text.find("\"dur\": 20.25", text.size() / 2);
+  std::string bad = text;
+  bad.replace(at, 12, "\"dur\": -20.25");
+  WriteFileAtomic(dir / "bad.json", bad);
+  const std::string error = ErrorOf([&] { ReadKinetoTrace(dir / "bad.json", nullptr); });
+  CHECK(error.find(dir / "bad.json" + ": traceEvents[") == 0);
+  CHECK(error.find("].dur: expected a non-negative number of µs, found -20.25") !=
+        std::string::npos);
+  CHECK(ErrorOf([&] { ParseKinetoTrace(bad, dir / "bad.json", nullptr); }) == error);
+  WriteFileAtomic(dir / "bad.json.gz", bad);
+  std::filesystem::resize_file(dir / "bad.json.gz",
+                               std::filesystem::file_size(dir / "bad.json.gz") - 20);
+  CHECK(ErrorOf([&] { ReadKinetoTrace(dir / "bad.json.gz", nullptr); }) ==
+        dir / "bad.json.gz" + ": corrupt gzip data: unexpected end of compressed data");
+}
+
 }  // namespace cotenant::profiler
