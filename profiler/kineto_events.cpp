@@ -203,37 +203,41 @@ void EventReader::Store(const JsonReader& reader, const JsonValue& value) {
 }
 
 TimeNs EventReader::Time(Event::Key key, bool as_text, bool non_negative, Cat cat) const {
-  const std::string field = "." + std::string(kKeyNames[key]);
   const json* found = event_.Get(key);
+  // The messages are built only on failure: this runs twice per event.
+  auto field = [key] { return "." + std::string(kKeyNames[key]); };
+  auto what = [non_negative] {
+    return std::string(non_negative ? "expected a non-negative number of µs"
+                                    : "expected a number of µs");
+  };
   if (found == nullptr) {
-    Fail(field, std::string("missing required field (a \"") + CatNoun(cat) + "\" event needs it)");
+    Fail(field(), std::string("missing required field (a \"") + CatNoun(cat) + "\" event needs it)");
   }
   const json& v = *found;
-  const std::string what =
-      non_negative ? "expected a non-negative number of µs" : "expected a number of µs";
   std::optional<TimeNs> ns;
-  std::string shown;
   if (v.is_number_integer()) {
     const std::optional<int64_t> us = JsonToInt(v);
     if (us && *us <= kInt64Max / 1000 && *us >= -kInt64Max / 1000) ns = *us * 1000;
-    shown = v.dump();
   } else if (v.is_string()) {
     TimeNs parsed = 0;
     const UsParse r = ParseUs(v.get_ref<const std::string&>(), &parsed);
-    shown = as_text ? v.get<std::string>() : Found(v);
-    if (r == UsParse::kNotNumber) Fail(field, what + ", found " + shown);
+    if (r == UsParse::kNotNumber)
+      Fail(field(), what() + ", found " + (as_text ? v.get<std::string>() : Found(v)));
     if (r == UsParse::kOk) ns = parsed;
   } else if (v.is_number_float()) {  // not kept as text (not expected)
     char buf[40];
     std::snprintf(buf, sizeof buf, "%.17g", v.get<double>());
     TimeNs parsed = 0;
     if (ParseUs(buf, &parsed) == UsParse::kOk) ns = parsed;
-    shown = v.dump();
   } else {
-    Fail(field, what + ", found " + Found(v));
+    Fail(field(), what() + ", found " + Found(v));
   }
-  if (!ns) Fail(field, what + " that fits in 64-bit ns, found " + shown);
-  if (non_negative && *ns < 0) Fail(field, what + ", found " + shown);
+  if (!ns || (non_negative && *ns < 0)) {
+    const std::string shown =
+        v.is_string() ? (as_text ? v.get<std::string>() : Found(v)) : v.dump();
+    if (!ns) Fail(field(), what() + " that fits in 64-bit ns, found " + shown);
+    Fail(field(), what() + ", found " + shown);
+  }
   return *ns;
 }
 

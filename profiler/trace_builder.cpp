@@ -74,15 +74,23 @@ struct Pending {
 /// through a permutation of indices rather than a copy of the tasks (a
 /// whole-run import holds hundreds of thousands).
 void SortTasks(Pending& p) {
-  std::vector<uint32_t> order(p.tasks.size());
-  for (size_t i = 0; i < order.size(); ++i) order[i] = static_cast<uint32_t>(i);
-  std::sort(order.begin(), order.end(), [&p](uint32_t a, uint32_t b) {
-    const Task& x = p.tasks[a];
-    const Task& y = p.tasks[b];
-    if (x.start_ns != y.start_ns) return x.start_ns < y.start_ns;
-    if (p.host[a] != p.host[b]) return static_cast<bool>(p.host[a]);  // calls before their work
-    return a < b;
-  });
+  // Sort compact keys, not the tasks: (start, calls before their work, index).
+  struct Key {
+    TimeNs start_ns;
+    uint32_t gpu;  ///< 0 for a host call, 1 for GPU work
+    uint32_t index;
+    bool operator<(const Key& o) const {
+      if (start_ns != o.start_ns) return start_ns < o.start_ns;
+      if (gpu != o.gpu) return gpu < o.gpu;
+      return index < o.index;
+    }
+  };
+  std::vector<Key> keys(p.tasks.size());
+  for (size_t i = 0; i < keys.size(); ++i)
+    keys[i] = {p.tasks[i].start_ns, p.host[i] ? 0u : 1u, static_cast<uint32_t>(i)};
+  std::sort(keys.begin(), keys.end());
+  std::vector<uint32_t> order(keys.size());
+  for (size_t i = 0; i < keys.size(); ++i) order[i] = keys[i].index;
   // Position i takes the task at order[i]: follow each cycle once.
   std::vector<bool> host(p.host.size());
   std::vector<bool> done(order.size(), false);
