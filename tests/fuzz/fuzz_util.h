@@ -33,8 +33,8 @@ namespace cotenant::fuzz {
 inline const std::string& ScratchDir() {
   static const std::string dir = [] {
     namespace fs = std::filesystem;
-    const fs::path base = fs::is_directory("/dev/shm") ? fs::path("/dev/shm")
-                                                       : fs::temp_directory_path();
+    const fs::path base =
+        fs::is_directory("/dev/shm") ? fs::path("/dev/shm") : fs::temp_directory_path();
     const fs::path d = base / ("cotenant-fuzz." + std::to_string(getpid()));
     fs::create_directories(d);
     static struct Remover {
@@ -84,8 +84,8 @@ std::optional<std::string> ErrorOf(const std::string& file, F&& read) {
     CheckMessage(e, file);
     return std::string(e.what()).substr(file.size());
   } catch (const std::exception& e) {
-    Finding(std::string("unexpected exception ") + typeid(e).name() + " (not InputError): " +
-            e.what());
+    Finding(std::string("unexpected exception ") + typeid(e).name() +
+            " (not InputError): " + e.what());
   } catch (...) {
     Finding("unexpected non-std exception");
   }

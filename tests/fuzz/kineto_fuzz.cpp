@@ -24,8 +24,7 @@ void CheckImported(const Trace& trace, const char* what) {
   try {
     again = ParseTrace(first, "imported.json");
   } catch (const InputError& e) {
-    fuzz::Finding(std::string(what) + ": the trace reader rejects the imported trace: " +
-                  e.what());
+    fuzz::Finding(std::string(what) + ": the trace reader rejects the imported trace: " + e.what());
   }
   fuzz::MustWork(what, [&] { fuzz::SameText(what, first, TraceToJsonText(again)); });
 }
@@ -45,7 +44,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   CheckImported(trace, "import");
   if (!report.steps.empty()) {
     options.step = report.steps.front();
-    if (fuzz::Reads(path, [&] { trace = profiler::ImportKineto(path, options, nullptr, nullptr); })) {
+    if (fuzz::Reads(path,
+                    [&] { trace = profiler::ImportKineto(path, options, nullptr, nullptr); })) {
       CheckImported(trace, "import --step");
     }
   }

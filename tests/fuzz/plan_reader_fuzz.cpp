@@ -35,7 +35,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string first;
   fuzz::MustWork("PlanToJson", [&] { first = PlanToJson(plan).dump(); });
   fuzz::MustWork("reading the written plan", [&] {
-    fuzz::SameText("plan", first, PlanToJson(PlanFromJson(ParseJsonText(first, path), path)).dump());
+    fuzz::SameText("plan", first,
+                   PlanToJson(PlanFromJson(ParseJsonText(first, path), path)).dump());
   });
   if (!fuzz::Reads(path, [&] { CheckPlanAgainst(plan, lw.workload, lw.gpu); })) return 0;
   SimOptions o;

@@ -87,7 +87,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string first;
   fuzz::MustWork("PlanSpace::ToJson", [&] { first = space->ToJson().dump(); });
   fuzz::MustWork("the written space", [&] {
-    const search::PlanSpace again(lw, search::SpaceConfigFromJson(ParseJsonText(first, path), path));
+    const search::PlanSpace again(lw,
+                                  search::SpaceConfigFromJson(ParseJsonText(first, path), path));
     fuzz::SameText("space", first, again.ToJson().dump());
     if (again.Size() != space->Size()) fuzz::Finding("the written space has another size");
   });

@@ -39,9 +39,8 @@ void WriteFixtures() {
       R"("grid":[264,1,1],"block":[128,1,1],"op":"aten::linear"}]})";
   fuzz::WriteScratch("t.json", trace);
   WriteFileAtomic(fuzz::ScratchDir() + "/t.json.gz", trace);
-  fuzz::WriteScratch("gpu.json",
-                     ReadFileText(std::string(COTENANT_SOURCE_DIR) +
-                                  "/tests/data/formats/gpu_good.json"));
+  fuzz::WriteScratch("gpu.json", ReadFileText(std::string(COTENANT_SOURCE_DIR) +
+                                              "/tests/data/formats/gpu_good.json"));
 }
 
 }  // namespace
@@ -55,8 +54,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string first;
   fuzz::MustWork("WorkloadToJson", [&] { first = WorkloadToJson(w).dump(); });
   fuzz::MustWork("reading the written workload", [&] {
-    const Workload again =
-        WorkloadFromJson(ParseJsonText(first, path), path, fuzz::ScratchDir());
+    const Workload again = WorkloadFromJson(ParseJsonText(first, path), path, fuzz::ScratchDir());
     fuzz::SameText("workload", first, WorkloadToJson(again).dump());
   });
   for (const TenantSpec& t : w.tenants) {
