@@ -14,6 +14,9 @@ namespace cotenant::profiler {
 namespace {
 
 constexpr TimeNs kTimeMax = std::numeric_limits<TimeNs>::max();
+/// The launch-shape limits of the trace format (and of CUDA).
+constexpr int64_t kMaxGridYz = 65535;
+constexpr int64_t kMaxThreadsPerBlock = 1024;
 
 bool StartsWith(const std::string& s, const char* prefix) { return s.rfind(prefix, 0) == 0; }
 
@@ -504,6 +507,17 @@ Trace BuildTrace(const Capture& capture, const BuildOptions& options, BuildRepor
           for (int i = 0; i < 3; ++i) {
             t.grid[i] = std::max(1, t.grid[i]);
             t.block[i] = std::max(1, t.block[i]);
+          }
+          // A shape the trace format rejects (CUDA never launches one) would
+          // make the written trace unreadable: keep the kernel without it.
+          const int64_t threads_xy = int64_t{t.block[0]} * t.block[1];
+          if (t.grid[1] > kMaxGridYz || t.grid[2] > kMaxGridYz ||
+              threads_xy > kMaxThreadsPerBlock || threads_xy * t.block[2] > kMaxThreadsPerBlock) {
+            t.grid = {0, 0, 0};
+            t.block = {0, 0, 0};
+            AddProblem(&report, &problem_counts,
+                       "kernels with an impossible launch shape (grid y or z over 65535, or more "
+                       "than 1024 threads per block) were kept without a launch shape");
           }
         }
         if (g.regs > 0) t.regs = std::min(g.regs, 255);
