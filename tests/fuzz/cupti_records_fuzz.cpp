@@ -7,7 +7,9 @@
 // input as they are (any field value, timestamps included), and only the
 // name pointers (kernel, NVTX marker) are set to strings this target owns
 // (a pointer from the input would be a crash of the harness, not a
-// finding). A last byte may cut the buffer inside a record.
+// finding) and the enum fields the normaliser reads are kept inside their
+// enum's range (CUPTI's FORCE_INT = 0x7fffffff). A last byte per buffer may
+// cut it inside a record.
 // Checks: no crash, sanitizer report or failed internal check; BuildTrace
 // returns a trace or throws InputError; a built trace is one the trace
 // reader accepts and reads back unchanged (what `cotenant profile` writes
@@ -59,6 +61,18 @@ const char* Name(Bytes& in) {
   return b % 6 == 5 ? nullptr : kNames[b % 6];
 }
 
+/// CUPTI's enums end in a FORCE_INT = 0x7fffffff member: a value with the
+/// top bit set is out of the enum's range (UBSan's -fsanitize=enum), which
+/// CUPTI never writes. Unknown values below it stay possible.
+template <typename Enum>
+void InRange(Enum& e) {
+  static_assert(sizeof(Enum) == sizeof(uint32_t), "a 32-bit CUPTI enum");
+  uint32_t raw;
+  std::memcpy(&raw, &e, sizeof raw);
+  raw &= 0x7fffffffu;
+  std::memcpy(&e, &raw, sizeof raw);
+}
+
 /// Appends one record of type T with the input's bytes and the given kind.
 template <typename T>
 T& Append(std::vector<uint64_t>& buffer, Bytes& in, CUpti_ActivityKind kind) {
@@ -99,16 +113,22 @@ void AppendRecord(std::vector<uint64_t>& buffer, Bytes& in) {
       break;
     }
     case 7:
-      Append<SyncRecord>(buffer, in, CUPTI_ACTIVITY_KIND_SYNCHRONIZATION);
+      InRange(Append<SyncRecord>(buffer, in, CUPTI_ACTIVITY_KIND_SYNCHRONIZATION).type);
       break;
     case 8:
       Append<CudaEventRecord>(buffer, in, CUPTI_ACTIVITY_KIND_CUDA_EVENT);
       break;
-    case 9:
-      Append<MarkerRecord>(buffer, in, CUPTI_ACTIVITY_KIND_MARKER).name = Name(in);
+    case 9: {
+      MarkerRecord& m = Append<MarkerRecord>(buffer, in, CUPTI_ACTIVITY_KIND_MARKER);
+      m.name = Name(in);
+      InRange(m.flags);
+      InRange(m.objectKind);
       break;
+    }
     case 10:
-      Append<ExternalCorrelationRecord>(buffer, in, CUPTI_ACTIVITY_KIND_EXTERNAL_CORRELATION);
+      InRange(
+          Append<ExternalCorrelationRecord>(buffer, in, CUPTI_ACTIVITY_KIND_EXTERNAL_CORRELATION)
+              .externalKind);
       break;
     default:  // a kind the normaliser does not read
       Append<CUpti_ActivityStream>(buffer, in, CUPTI_ACTIVITY_KIND_STREAM);
