@@ -378,11 +378,20 @@ Trace BuildTrace(const Capture& capture, const BuildOptions& options, BuildRepor
         continue;  // host time that stays as a CPU gap
       case ApiRole::kLaunch: {
         t.kind = TaskKind::kLaunch;
-        t.correlation = h.correlation;
-        if (h.correlation != kAbsent) launch_by_corr.emplace(h.correlation, &h);
+        // A correlation id is one launch's: a later launch with the same id
+        // (a wrapped 32-bit counter, a damaged record) keeps none, and its
+        // GPU work stays with the first one.
+        const bool repeated =
+            h.correlation != kAbsent && !launch_by_corr.emplace(h.correlation, &h).second;
+        if (repeated) {
+          AddProblem(&report, &problem_counts,
+                     "launches with the correlation id of an earlier launch were kept without "
+                     "it");
+        }
+        t.correlation = repeated ? kAbsent : h.correlation;
         ++report.launches;
         const auto g =
-            h.correlation == kAbsent ? gpu_by_corr.end() : gpu_by_corr.find(h.correlation);
+            t.correlation == kAbsent ? gpu_by_corr.end() : gpu_by_corr.find(t.correlation);
         if (IsBlockingCopy(a.name) && g != gpu_by_corr.end()) {
           // The call returns when the copy is done: a launch, then a wait on
           // the copy's stream for the rest of the call.

@@ -344,6 +344,24 @@ TEST_CASE("BuildTrace: a launch shape the trace format rejects is dropped and re
         "threads per block) were kept without a launch shape");
 }
 
+TEST_CASE("BuildTrace: a launch repeating an earlier launch's correlation keeps none") {
+  // Found by the cupti_records fuzz target: both launches kept the id, and
+  // the trace reader rejected the trace (duplicate launch correlation).
+  Capture c;
+  c.api.push_back(Api("cudaLaunchKernel", 1, 0, 10, 5));
+  c.api.push_back(Api("cudaLaunchKernel", 1, 20, 30, 5));
+  c.gpu.push_back(Kernel("k", 7, 40, 50, 5));
+  BuildReport rep;
+  const Trace t = RoundTrip(BuildTrace(c, {}, &rep));
+  REQUIRE(t.tasks.size() == 3);
+  CHECK(t.tasks[0].correlation == 5);
+  CHECK(t.tasks[1].correlation == kAbsent);
+  CHECK(t.tasks[2].correlation == 5);
+  REQUIRE(rep.problems.size() == 1);
+  CHECK(rep.problems[0] ==
+        "launches with the correlation id of an earlier launch were kept without it");
+}
+
 TEST_CASE("ParseWindow and WindowSpec") {
   CHECK(ParseWindow("all", "w").kind == Window::Kind::kAll);
   const Window r = ParseWindow("range:aten::addmm", "w");
