@@ -7,6 +7,8 @@
 # (e.g. -jobs=2, -only_ascii=1); a file argument instead runs just that input.
 #   tests/fuzz/run.sh [SECONDS] [TARGET] [LIBFUZZER ARGS...]
 #   tests/fuzz/run.sh repro TARGET FILE...        (run inputs once, no fuzzing)
+# COTENANT_FUZZ_BUILD=0 skips the build step (several runs at once share
+# one build directory: build first, then start them).
 # Targets: kineto trace_reader workload_reader plan_reader space_reader
 # sim_trace sim_workload cupti_records (with CUPTI). See docs/FUZZING.md.
 set -euo pipefail
@@ -26,7 +28,7 @@ case $target in  # the names before the targets were split
   workload_fuzz) target=sim_workload ;;
 esac
 [[ -f tests/fuzz/${target}_fuzz.cpp ]] || { echo "run.sh: no target $target" >&2; exit 2; }
-tests/fuzz/build.sh "$out" "fuzz_$target" >/dev/null
+[[ ${COTENANT_FUZZ_BUILD:-1} == 0 ]] || tests/fuzz/build.sh "$out" "fuzz_$target" >/dev/null
 corpus=$out/corpus-$target
 artifacts=$out/artifacts/$target
 mkdir -p "$corpus" "$artifacts"
