@@ -5,19 +5,62 @@
 // Checks: the reader returns a trace or throws InputError naming the file;
 // plain bytes gzipped read the same (same trace or same message); the DOM
 // reader TraceFromJson accepts what the streaming one accepts, and reads
-// the same trace; an
+// the same trace (unless an object repeats a key, which only the streaming
+// reader can see); an
 // accepted trace survives read -> TraceToJsonText -> read unchanged, and
 // WriteTrace to .json.gz -> ReadTrace too.
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <string>
+#include <vector>
 
 #include "sim/json_util.h"
 #include "sim/trace.h"
 #include "tests/fuzz/fuzz_util.h"
 
 using namespace cotenant;
+
+namespace {
+
+/// True when some object of the JSON text has a key twice: the streaming
+/// reader rejects it ("duplicate key"), a DOM keeps the last value, so the
+/// two readers cannot be compared on it.
+bool HasDuplicateKey(const std::string& text) {
+  struct Keys : nlohmann::json_sax<nlohmann::json> {
+    std::vector<std::set<std::string>> open;
+    bool duplicate = false;
+    bool null() override { return true; }
+    bool boolean(bool) override { return true; }
+    bool number_integer(number_integer_t) override { return true; }
+    bool number_unsigned(number_unsigned_t) override { return true; }
+    bool number_float(number_float_t, const string_t&) override { return true; }
+    bool string(string_t&) override { return true; }
+    bool binary(binary_t&) override { return true; }
+    bool start_object(std::size_t) override {
+      open.emplace_back();
+      return true;
+    }
+    bool key(string_t& k) override {
+      duplicate = duplicate || !open.back().insert(k).second;
+      return !duplicate;
+    }
+    bool end_object() override {
+      open.pop_back();
+      return true;
+    }
+    bool start_array(std::size_t) override { return true; }
+    bool end_array() override { return true; }
+    bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override {
+      return false;
+    }
+  } keys;
+  nlohmann::json::sax_parse(text, &keys);
+  return keys.duplicate;
+}
+
+}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const bool gz = size >= 2 && data[0] == 0x1f && data[1] == 0x8b;
@@ -26,9 +69,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::optional<std::string> error = fuzz::ErrorOf(path, [&] { trace = ReadTrace(path); });
   std::string first;
   if (!error) fuzz::MustWork("TraceToJsonText", [&] { first = TraceToJsonText(trace); });
+  const std::string text(reinterpret_cast<const char*>(data), size);
   if (!gz) {  // the same bytes gzipped read the same
     const std::string gz_path = fuzz::ScratchDir() + "/again.json.gz";
-    const std::string text(reinterpret_cast<const char*>(data), size);
     fuzz::MustWork("gzip the input", [&] { WriteFileAtomic(gz_path, text); });
     Trace unzipped;
     const std::optional<std::string> gz_error =
@@ -39,8 +82,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
     if (!error) fuzz::SameText("trace (input gzipped)", first, TraceToJsonText(unzipped));
   }
-  if (!gz) {  // the DOM reader (TraceFromJson) agrees with the streaming one
-    const std::string text(reinterpret_cast<const char*>(data), size);
+  if (!gz && !HasDuplicateKey(text)) {  // the DOM reader (TraceFromJson) agrees
     Trace dom;
     const std::optional<std::string> dom_error =
         fuzz::ErrorOf(path, [&] { dom = TraceFromJson(ParseJsonText(text, path), path); });
