@@ -84,7 +84,12 @@ Trace ImportKineto(const std::string& path, const KinetoImportOptions& options,
   } else if (!options.window.empty()) {
     build.window = ParseWindow(options.window, "--window");
   }
-  Trace trace = BuildTrace(capture, build, build_report);
+  Trace trace;
+  try {
+    trace = BuildTrace(capture, build, build_report);
+  } catch (const InputError& e) {  // a window that selects nothing: name the file
+    throw InputError(path + ": " + e.what());
+  }
   if (!options.gpu.empty()) trace.device_gpu = options.gpu;
 
   json k = json::object();

@@ -15,6 +15,9 @@ namespace cotenant::profiler {
 namespace {
 
 constexpr TimeNs kTimeMax = std::numeric_limits<TimeNs>::max();
+/// The launch-shape limits of the trace format (and of CUDA).
+constexpr int64_t kMaxGridYz = 65535;
+constexpr int64_t kMaxThreadsPerBlock = 1024;
 
 bool StartsWith(const std::string& s, const char* prefix) { return s.rfind(prefix, 0) == 0; }
 
@@ -389,6 +392,21 @@ Trace BuildTrace(const Capture& capture, const BuildOptions& options, BuildRepor
   // (correlation, launch), sorted by correlation after the host side: the
   // first launch of a correlation counts.
   std::vector<std::pair<int64_t, const HostCall*>> launch_by_corr;
+  // Correlation ids that more than one launch carries (usually none), and
+  // those of them whose first launch has been seen.
+  std::vector<int64_t> shared_corrs;
+  {
+    std::vector<int64_t> all;
+    for (const HostCall& h : calls) {
+      if (h.role == ApiRole::kLaunch && h.correlation != kAbsent) all.push_back(h.correlation);
+    }
+    std::sort(all.begin(), all.end());
+    for (size_t i = 1; i < all.size(); ++i) {
+      if (all[i] == all[i - 1] && (shared_corrs.empty() || shared_corrs.back() != all[i]))
+        shared_corrs.push_back(all[i]);
+    }
+  }
+  std::set<int64_t> first_of_shared;
   std::set<int64_t> recorded_events;  // events whose record is kept, for waits
   std::vector<const HostCall*> kept_calls;
   for (const HostCall& h : calls) {
@@ -425,11 +443,23 @@ Trace BuildTrace(const Capture& capture, const BuildOptions& options, BuildRepor
         continue;  // host time that stays as a CPU gap
       case ApiRole::kLaunch: {
         t.kind = TaskKind::kLaunch;
-        t.correlation = h.correlation;
-        if (h.correlation != kAbsent) launch_by_corr.emplace_back(h.correlation, &h);
+        // A correlation id is one launch's: a later launch with the same id
+        // (a wrapped 32-bit counter, a damaged record) keeps none, and its
+        // GPU work stays with the first one.
+        const bool repeated = h.correlation != kAbsent &&
+                              std::binary_search(shared_corrs.begin(), shared_corrs.end(),
+                                                 h.correlation) &&
+                              !first_of_shared.insert(h.correlation).second;
+        if (repeated) {
+          AddProblem(&report, &problem_counts,
+                     "launches with the correlation id of an earlier launch were kept without "
+                     "it");
+        }
+        t.correlation = repeated ? kAbsent : h.correlation;
+        if (t.correlation != kAbsent) launch_by_corr.emplace_back(t.correlation, &h);
         ++report.launches;
         const auto g =
-            h.correlation == kAbsent ? gpu_by_corr.end() : gpu_by_corr.find(h.correlation);
+            t.correlation == kAbsent ? gpu_by_corr.end() : gpu_by_corr.find(t.correlation);
         if (IsBlockingCopy(a.name) && g != gpu_by_corr.end() && g->second != nullptr) {
           // The call returns when the copy is done: a launch, then a wait on
           // the copy's stream for the rest of the call.
@@ -568,6 +598,17 @@ Trace BuildTrace(const Capture& capture, const BuildOptions& options, BuildRepor
           for (int i = 0; i < 3; ++i) {
             t.grid[i] = std::max(1, t.grid[i]);
             t.block[i] = std::max(1, t.block[i]);
+          }
+          // A shape the trace format rejects (CUDA never launches one) would
+          // make the written trace unreadable: keep the kernel without it.
+          const int64_t threads_xy = int64_t{t.block[0]} * t.block[1];
+          if (t.grid[1] > kMaxGridYz || t.grid[2] > kMaxGridYz ||
+              threads_xy > kMaxThreadsPerBlock || threads_xy * t.block[2] > kMaxThreadsPerBlock) {
+            t.grid = {0, 0, 0};
+            t.block = {0, 0, 0};
+            AddProblem(&report, &problem_counts,
+                       "kernels with an impossible launch shape (grid y or z over 65535, or more "
+                       "than 1024 threads per block) were kept without a launch shape");
           }
         }
         if (g.regs > 0) t.regs = std::min(g.regs, 255);

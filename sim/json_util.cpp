@@ -98,14 +98,17 @@ std::string MalformedJsonMessage(const std::string& text, const std::string& fil
   const size_t nl = at == 0 ? std::string::npos : text.rfind('\n', at - 1);
   const size_t col = nl == std::string::npos ? at + 1 : at - nl;
   // "[json.exception.parse_error.101] parse error at line 1, column 2: syntax
-  // error while parsing value - REASON": keep REASON only.
+  // error while parsing value - REASON": keep REASON only. (A number too
+  // large for a double: "[json.exception.out_of_range.406] REASON".)
   std::string reason = what;
   const size_t dash = reason.find(" - ");
+  const size_t colon = reason.find(": ");
   if (dash != std::string::npos) {
     reason = reason.substr(dash + 3);
-  } else {
-    const size_t colon = reason.find(": ");
-    if (colon != std::string::npos) reason = reason.substr(colon + 2);
+  } else if (colon != std::string::npos) {
+    reason = reason.substr(colon + 2);
+  } else if (reason.rfind("[json.exception.", 0) == 0 && reason.find("] ") != std::string::npos) {
+    reason = reason.substr(reason.find("] ") + 2);
   }
   // A file cut short inside a token: say so first.
   const std::string kEnd = "unexpected end of input";
@@ -114,11 +117,43 @@ std::string MalformedJsonMessage(const std::string& text, const std::string& fil
          ": malformed JSON: " + reason;
 }
 
+namespace {
+
+/// A SAX pass that only finds where parsing fails: nlohmann's DOM parser
+/// throws a number too large for a double ("1e400", out_of_range 406)
+/// without its position.
+struct ErrorPosition : nlohmann::json_sax<nlohmann::json> {
+  size_t byte = 0;
+  bool null() override { return true; }
+  bool boolean(bool) override { return true; }
+  bool number_integer(number_integer_t) override { return true; }
+  bool number_unsigned(number_unsigned_t) override { return true; }
+  bool number_float(number_float_t, const string_t&) override { return true; }
+  bool string(string_t&) override { return true; }
+  bool binary(binary_t&) override { return true; }
+  bool start_object(std::size_t) override { return true; }
+  bool key(string_t&) override { return true; }
+  bool end_object() override { return true; }
+  bool start_array(std::size_t) override { return true; }
+  bool end_array() override { return true; }
+  bool parse_error(std::size_t position, const std::string&,
+                   const nlohmann::detail::exception&) override {
+    byte = position;
+    return false;
+  }
+};
+
+}  // namespace
+
 nlohmann::json ParseJsonText(const std::string& text, const std::string& file) {
   try {
     return nlohmann::json::parse(text);
   } catch (const nlohmann::json::parse_error& e) {
     throw InputError(MalformedJsonMessage(text, file, e.byte, e.what()));
+  } catch (const nlohmann::json::out_of_range& e) {  // a number overflowing a double
+    ErrorPosition where;
+    nlohmann::json::sax_parse(text, &where);
+    throw InputError(MalformedJsonMessage(text, file, where.byte, e.what()));
   }
 }
 

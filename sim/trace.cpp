@@ -72,6 +72,7 @@ static_assert(sizeof(kFieldNames) / sizeof(kFieldNames[0]) == static_cast<size_t
               "one name per field");
 
 constexpr int kMaxThreadsPerBlock = 1024;
+constexpr int64_t kMaxGridYz = 65535;  ///< gridDim.y and gridDim.z
 constexpr int64_t kInt64Max = std::numeric_limits<int64_t>::max();
 constexpr int64_t kInt32Max = std::numeric_limits<int32_t>::max();
 constexpr int64_t kInt32Min = std::numeric_limits<int32_t>::min();
@@ -227,9 +228,17 @@ class TaskReader {
       Fail(FieldName(has_grid ? Field::kBlock : Field::kGrid),
            "missing required field (grid and block must appear together)");
     }
-    if (has_grid && task_.ThreadsPerBlock() > kMaxThreadsPerBlock) {
+    // (In int64 and in steps: each dimension may be up to 2^31 - 1, and
+    // ThreadsPerBlock() is int32, safe only once this check has passed.)
+    const std::array<int32_t, 3>& b = task_.block;
+    const int64_t threads_xy = int64_t{b[0]} * b[1];
+    if (has_grid && (threads_xy > kMaxThreadsPerBlock || threads_xy * b[2] > kMaxThreadsPerBlock)) {
+      const std::string found =
+          threads_xy <= kInt64Max / b[2]
+              ? std::to_string(threads_xy * b[2])
+              : std::to_string(b[0]) + " x " + std::to_string(b[1]) + " x " + std::to_string(b[2]);
       Fail("block", "expected at most " + std::to_string(kMaxThreadsPerBlock) +
-                        " threads per block, found " + std::to_string(task_.ThreadsPerBlock()));
+                        " threads per block, found " + found);
     }
     trace_.tasks.push_back(task_);
   }
@@ -296,6 +305,13 @@ class TaskReader {
       if (!n || *n < 1 || *n > kInt32Max) {
         Fail(FieldName(f) + "[" + std::to_string(i) + "]",
              "expected " + IntRangeName(1, kInt32Max) + ", found " + DescribeJson(v[i]));
+      }
+      // CUDA's limit for grid y and z, which also keeps Task::Blocks() (the
+      // product, int64) from overflowing.
+      if (f == Field::kGrid && i > 0 && *n > kMaxGridYz) {
+        Fail(FieldName(f) + "[" + std::to_string(i) + "]",
+             "expected at most " + std::to_string(kMaxGridYz) +
+                 " (CUDA's limit for grid y and z), found " + DescribeJson(v[i]));
       }
       shape[i] = static_cast<int32_t>(*n);
     }

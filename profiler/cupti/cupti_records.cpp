@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <limits>
 
 #include "profiler/cupti/cupti_check.h"
 #include "profiler/cupti/cupti_version.h"
@@ -17,7 +18,16 @@ int64_t SyncId(uint32_t id) {
   return id == CUPTI_SYNCHRONIZATION_INVALID_VALUE ? kAbsent : static_cast<int64_t>(id);
 }
 
-TimeNs Ns(uint64_t t) { return static_cast<TimeNs>(t); }
+/// CUPTI's unsigned 64-bit times and sizes as the capture's int64,
+/// saturating: CUPTI never reaches 2^63, and a damaged record must not turn
+/// into a negative time or size (the trace would be unreadable).
+int64_t ToInt64(uint64_t v) {
+  return v > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())
+             ? std::numeric_limits<int64_t>::max()
+             : static_cast<int64_t>(v);
+}
+
+TimeNs Ns(uint64_t t) { return ToInt64(t); }
 
 /// The record as its concrete type. Records are naturally aligned in CUPTI
 /// buffers (and in the tests' hand-made ones).
@@ -147,7 +157,10 @@ void RecordNormaliser::HandleRecord(const CUpti_Activity& record) {
       g->grid = {k.gridX, k.gridY, k.gridZ};
       g->block = {k.blockX, k.blockY, k.blockZ};
       g->regs = k.registersPerThread;
-      g->smem = std::max(0, k.staticSharedMemory) + std::max(0, k.dynamicSharedMemory);
+      // (In int64: the two int32 fields could overflow an int32 sum.)
+      g->smem = static_cast<int32_t>(std::min<int64_t>(
+          std::numeric_limits<int32_t>::max(),
+          int64_t{std::max(0, k.staticSharedMemory)} + std::max(0, k.dynamicSharedMemory)));
       ++stats_.kernels;
       break;
     }
@@ -156,7 +169,7 @@ void RecordNormaliser::HandleRecord(const CUpti_Activity& record) {
       GpuActivity* g = AddGpu(m, TaskKind::kMemcpy);
       if (g == nullptr) break;
       g->dir = CopyDirOfKind(m.copyKind);
-      g->bytes = static_cast<int64_t>(m.bytes);
+      g->bytes = ToInt64(m.bytes);
       ++stats_.memcpys;
       break;
     }
@@ -165,7 +178,7 @@ void RecordNormaliser::HandleRecord(const CUpti_Activity& record) {
       GpuActivity* g = AddGpu(m, TaskKind::kMemcpy);
       if (g == nullptr) break;
       g->dir = CopyDir::kP2P;
-      g->bytes = static_cast<int64_t>(m.bytes);
+      g->bytes = ToInt64(m.bytes);
       ++stats_.memcpys;
       break;
     }
@@ -173,7 +186,7 @@ void RecordNormaliser::HandleRecord(const CUpti_Activity& record) {
       const auto& m = As<MemsetRecord>(record);
       GpuActivity* g = AddGpu(m, TaskKind::kMemset);
       if (g == nullptr) break;
-      g->bytes = static_cast<int64_t>(m.bytes);
+      g->bytes = ToInt64(m.bytes);
       ++stats_.memsets;
       break;
     }

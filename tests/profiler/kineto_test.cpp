@@ -495,6 +495,22 @@ TEST_CASE("Kineto import: windows and selections", "[kineto]") {
             "/current.json: --step 9: no ProfilerStep#9 range in the trace (its steps: 1, 2)");
 }
 
+TEST_CASE("Kineto import: a trace without CUDA activity names the file", "[kineto]") {
+  // Found by the kineto fuzz target: the message named only the window,
+  // "window \"all\": ...", which the user never gave.
+  const TempDir dir("cotenant_kineto_empty");
+  const std::string path = dir / "cpu_only.json";
+  WriteFileAtomic(path, R"({"traceEvents": [{"ph": "X", "cat": "cpu_op", "name": "aten::mm",
+      "pid": 1, "tid": 1, "ts": 10, "dur": 5}]})");
+  CHECK(ErrorOf([&] { ImportKineto(path, {}, nullptr, nullptr); }) ==
+        path + ": window \"all\": no API call or GPU activity falls inside it");
+  KinetoImportOptions o;
+  o.window = "time:1:2";
+  CHECK(ErrorOf([&] { ImportKineto(kKineto + "/current.json", o, nullptr, nullptr); }) ==
+        kKineto +
+            "/current.json: window \"time:1:2\": no API call or GPU activity falls inside it");
+}
+
 TEST_CASE("Kineto: malformed files give one exact message", "[kineto]") {
   auto error = [](const std::string& name) {
     return ErrorOf([&] { ReadKinetoTrace(kKineto + "/" + name, nullptr); });

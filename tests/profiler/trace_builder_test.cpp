@@ -315,6 +315,53 @@ TEST_CASE("BuildTrace: GPU work without captured launches is kept; dropped recor
   CHECK(t.meta["complete"] == false);
 }
 
+TEST_CASE("BuildTrace: a launch shape the trace format rejects is dropped and reported") {
+  // Found by the cupti_records fuzz target: a grid y of 100992003 (or a
+  // block of 2048 threads, as a Kineto file may say) was copied into the
+  // trace, which the trace reader then rejected.
+  Capture c;
+  GpuActivity tall = Kernel("tall", 5, 100, 200, kAbsent);
+  tall.grid = {1, 100992003, 1};
+  GpuActivity wide = Kernel("wide", 5, 200, 300, kAbsent);
+  wide.block = {64, 32, 1};
+  GpuActivity huge = Kernel("huge", 5, 300, 400, kAbsent);
+  huge.block = {65536, 65536, 2};
+  GpuActivity edge = Kernel("edge", 5, 400, 500, kAbsent);
+  edge.grid = {2147483647, 65535, 65535};
+  edge.block = {32, 32, 1};
+  c.gpu = {tall, wide, huge, edge};
+  BuildReport rep;
+  const Trace t = RoundTrip(BuildTrace(c, {}, &rep));
+  REQUIRE(t.tasks.size() == 4);
+  CHECK_FALSE(t.tasks[0].HasShape());
+  CHECK_FALSE(t.tasks[1].HasShape());
+  CHECK_FALSE(t.tasks[2].HasShape());
+  CHECK(t.tasks[3].grid == std::array<int32_t, 3>{2147483647, 65535, 65535});
+  CHECK(t.tasks[3].block == std::array<int32_t, 3>{32, 32, 1});
+  REQUIRE(rep.problems.size() == 1);
+  CHECK(rep.problems[0] ==
+        "kernels with an impossible launch shape (grid y or z over 65535, or more than 1024 "
+        "threads per block) were kept without a launch shape");
+}
+
+TEST_CASE("BuildTrace: a launch repeating an earlier launch's correlation keeps none") {
+  // Found by the cupti_records fuzz target: both launches kept the id, and
+  // the trace reader rejected the trace (duplicate launch correlation).
+  Capture c;
+  c.api.push_back(Api("cudaLaunchKernel", 1, 0, 10, 5));
+  c.api.push_back(Api("cudaLaunchKernel", 1, 20, 30, 5));
+  c.gpu.push_back(Kernel("k", 7, 40, 50, 5));
+  BuildReport rep;
+  const Trace t = RoundTrip(BuildTrace(c, {}, &rep));
+  REQUIRE(t.tasks.size() == 3);
+  CHECK(t.tasks[0].correlation == 5);
+  CHECK(t.tasks[1].correlation == kAbsent);
+  CHECK(t.tasks[2].correlation == 5);
+  REQUIRE(rep.problems.size() == 1);
+  CHECK(rep.problems[0] ==
+        "launches with the correlation id of an earlier launch were kept without it");
+}
+
 TEST_CASE("ParseWindow and WindowSpec") {
   CHECK(ParseWindow("all", "w").kind == Window::Kind::kAll);
   const Window r = ParseWindow("range:aten::addmm", "w");

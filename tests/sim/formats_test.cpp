@@ -377,6 +377,26 @@ TEST_CASE("trace: field errors", "[formats]") {
         "t.json: tasks[0].block[1]: expected a positive integer, found an array");
   CHECK(TaskError(kernel + R"("grid": [8], "block": [64, 32])") ==
         "t.json: tasks[0].block: expected at most 1024 threads per block, found 2048");
+  // Found by the fuzz targets (tests/fuzz/): the product overflowed int32
+  // (undefined behaviour) and could wrap below the limit.
+  CHECK(TaskError(kernel + R"("grid": [8], "block": [65536, 65536, 1])") ==
+        "t.json: tasks[0].block: expected at most 1024 threads per block, found 4294967296");
+  CHECK(TaskError(kernel + R"("grid": [8], "block": [1024, 2147483647, 2147483647])") ==
+        "t.json: tasks[0].block: expected at most 1024 threads per block, found 1024 x "
+        "2147483647 x 2147483647");
+  CHECK(TaskError(kernel + R"("grid": [8], "block": [2, 2147483647])") ==
+        "t.json: tasks[0].block: expected at most 1024 threads per block, found 4294967294");
+  CHECK(TaskError(kernel + R"("grid": [8], "block": [1, 1, 1025])") ==
+        "t.json: tasks[0].block: expected at most 1024 threads per block, found 1025");
+  // Grid y and z at most CUDA's 65535, so the block count fits in int64.
+  CHECK(TaskError(kernel + R"("grid": [2147483647, 65536], "block": [1])") ==
+        "t.json: tasks[0].grid[1]: expected at most 65535 (CUDA's limit for grid y and z), found "
+        "65536");
+  CHECK(TaskError(kernel + R"("grid": [1, 1, 2147483647], "block": [1])") ==
+        "t.json: tasks[0].grid[2]: expected at most 65535 (CUDA's limit for grid y and z), found "
+        "2147483647");
+  CHECK(TaskError(kernel + R"("grid": [2147483647, 65535, 65535], "block": [1024])") ==
+        "<no error>");
   CHECK(TaskError(kernel + R"("regs": 0)") ==
         "t.json: tasks[0].regs: expected an integer in 1..255, found 0");
   CHECK(TaskError(kernel + R"("regs": 256)") ==

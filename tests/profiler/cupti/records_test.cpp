@@ -1,6 +1,7 @@
 // Synthetic CUPTI records through RecordNormaliser::HandleBuffer, the code the
 // injection library runs on CUPTI's buffers: every kind it reads, exact values.
 #include <catch2/catch.hpp>
+#include <limits>
 
 #include "profiler/cupti/cupti_check.h"
 #include "profiler/cupti/cupti_records.h"
@@ -280,6 +281,31 @@ TEST_CASE("an invalid record stops the walk and is reported", "[cupti]") {
         "cuptiActivityGetNextRecord(data, valid_size, &record) failed: "
         "CUPTI_ERROR_INVALID_KIND");
   Problems().Clear();
+}
+
+TEST_CASE("values past int64 saturate instead of turning negative", "[cupti]") {
+  // Found by the cupti_records fuzz target: a size or time of 2^63 or more
+  // became negative, and the trace written from it was unreadable; two
+  // int32 shared-memory sizes overflowed their int32 sum.
+  Problems().Clear();
+  constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+  RecordBuffer b;
+  b.Add(Memcpy(CUPTI_ACTIVITY_MEMCPY_KIND_HTOD, 0xcfcfcfcfcfcfcfcfull, 7, 100, 200, 1));
+  b.Add(Memset(uint64_t{1} << 63, 7, 300, 0xffffffffffffffffull, 2));
+  auto k = Kernel("k", 7, 400, 500, 3);
+  k.staticSharedMemory = std::numeric_limits<int32_t>::max();
+  k.dynamicSharedMemory = 65536;
+  b.Add(k);
+  const Capture c = Normalise(b);
+  REQUIRE(c.gpu.size() == 3);
+  CHECK(c.gpu[0].bytes == kMax);
+  CHECK(c.gpu[1].bytes == kMax);
+  CHECK(c.gpu[1].start_ns == 300);
+  CHECK(c.gpu[1].end_ns == kMax);
+  CHECK(c.gpu[2].smem == std::numeric_limits<int32_t>::max());
+  const Trace t = BuildTrace(c, {}, nullptr);
+  CHECK(ParseTrace(TraceToJsonText(t), "t.json").tasks.size() == 3);
+  CHECK(Problems().complete());
 }
 
 TEST_CASE("an empty or missing buffer is harmless", "[cupti]") {

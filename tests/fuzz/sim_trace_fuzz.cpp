@@ -1,7 +1,7 @@
 // libFuzzer target: any bytes as a trace must give a trace or an InputError,
 // and any trace that reads must simulate (fluid and, when small, block)
 // without crashing, hanging or breaking an internal check.
-// Build and run: tests/fuzz/run.sh (needs clang with libFuzzer).
+// Run: tests/fuzz/run.sh SECONDS sim_trace (docs/FUZZING.md).
 #include <cstddef>
 #include <cstdint>
 #include <string>

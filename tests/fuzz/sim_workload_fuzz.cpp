@@ -6,7 +6,7 @@
 // simulated); then fluid and block must finish without crashing, hanging or
 // failing an internal check; a plan or workload that cannot run must be an
 // InputError.
-// Build and run: tests/fuzz/run.sh [SECONDS] workload_fuzz
+// Run: tests/fuzz/run.sh SECONDS sim_workload (docs/FUZZING.md).
 #include <cstddef>
 #include <cstdint>
 #include <string>
