@@ -71,7 +71,6 @@ constexpr std::string_view kFieldNames[] = {
 static_assert(sizeof(kFieldNames) / sizeof(kFieldNames[0]) == static_cast<size_t>(Field::kCount),
               "one name per field");
 
-constexpr int kMaxThreadsPerBlock = 1024;
 constexpr int64_t kMaxGridYz = 65535;  ///< gridDim.y and gridDim.z
 constexpr int64_t kInt64Max = std::numeric_limits<int64_t>::max();
 constexpr int64_t kInt32Max = std::numeric_limits<int32_t>::max();
@@ -228,17 +227,10 @@ class TaskReader {
       Fail(FieldName(has_grid ? Field::kBlock : Field::kGrid),
            "missing required field (grid and block must appear together)");
     }
-    // (In int64 and in steps: each dimension may be up to 2^31 - 1, and
-    // ThreadsPerBlock() is int32, safe only once this check has passed.)
-    const std::array<int32_t, 3>& b = task_.block;
-    const int64_t threads_xy = int64_t{b[0]} * b[1];
-    if (has_grid && (threads_xy > kMaxThreadsPerBlock || threads_xy * b[2] > kMaxThreadsPerBlock)) {
-      const std::string found =
-          threads_xy <= kInt64Max / b[2]
-              ? std::to_string(threads_xy * b[2])
-              : std::to_string(b[0]) + " x " + std::to_string(b[1]) + " x " + std::to_string(b[2]);
+    // (ThreadsPerBlock() is int32, safe only once this check has passed.)
+    if (has_grid && !BlockWithinThreadLimit(task_.block)) {
       Fail("block", "expected at most " + std::to_string(kMaxThreadsPerBlock) +
-                        " threads per block, found " + found);
+                        " threads per block, found " + BlockThreadsText(task_.block));
     }
     trace_.tasks.push_back(task_);
   }
@@ -696,6 +688,19 @@ std::string TraceToJsonText(const Trace& trace) {
 
 void WriteTrace(const Trace& trace, const std::string& path) {
   WriteFileAtomic(path, TraceToJsonText(trace));
+}
+
+bool BlockWithinThreadLimit(const std::array<int32_t, 3>& b) {
+  // In int64 and in steps: x * y fits, and x * y * z is formed only once
+  // x * y <= 1024.
+  const int64_t xy = int64_t{b[0]} * b[1];
+  return xy <= kMaxThreadsPerBlock && xy * b[2] <= kMaxThreadsPerBlock;
+}
+
+std::string BlockThreadsText(const std::array<int32_t, 3>& b) {
+  const int64_t xy = int64_t{b[0]} * b[1];
+  if (b[2] > 0 && xy <= std::numeric_limits<int64_t>::max() / b[2]) return std::to_string(xy * b[2]);
+  return std::to_string(b[0]) + " x " + std::to_string(b[1]) + " x " + std::to_string(b[2]);
 }
 
 }  // namespace cotenant

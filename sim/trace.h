@@ -77,6 +77,17 @@ struct Task {
   TimeNs end_ns() const { return start_ns + dur_ns; }
 };
 
+/// CUDA's limit on the threads of one block.
+inline constexpr int kMaxThreadsPerBlock = 1024;
+
+/// Whether a block of `block` threads (each dimension >= 1, up to 2^31 - 1)
+/// has at most kMaxThreadsPerBlock threads; computed without overflow.
+bool BlockWithinThreadLimit(const std::array<int32_t, 3>& block);
+
+/// The thread count of `block` (each dimension >= 1) for messages: the
+/// number, or "x x y x z" when it does not fit in int64.
+std::string BlockThreadsText(const std::array<int32_t, 3>& block);
+
 /// One tenant's tasks for one request/iteration, as read from a trace file.
 struct Trace {
   std::string file;         ///< where it came from (for messages); may be empty

@@ -457,9 +457,9 @@ std::string InsertKernel(Trace& trace, const InsertSpec& spec, const Task& kerne
       throw InputError("insert: expected grid and block of positive integers");
     }
   }
-  if (has_block && int64_t{kernel.block[0]} * kernel.block[1] * kernel.block[2] > 1024) {
-    throw InputError("insert: expected at most 1024 threads per block, found " +
-                     std::to_string(int64_t{kernel.block[0]} * kernel.block[1] * kernel.block[2]));
+  if (has_block && !BlockWithinThreadLimit(kernel.block)) {
+    throw InputError("insert: expected at most " + std::to_string(kMaxThreadsPerBlock) +
+                     " threads per block, found " + BlockThreadsText(kernel.block));
   }
   if (kernel.regs < 1 || kernel.regs > 255) {
     throw InputError("insert: expected 1 to 255 registers per thread, found " +

@@ -324,6 +324,17 @@ TEST_CASE("InsertKernel adds a kernel and its launch in the right place", "[what
           big.block = {2048, 1, 1};
           InsertKernel(tr, spec, big);
         }) == "insert: expected at most 1024 threads per block, found 2048");
+  CHECK(ErrorOf([&] {  // (the product overflowed int64 before: undefined behaviour)
+          Task huge = k;
+          huge.block = {2147483647, 2147483647, 2147483647};
+          InsertKernel(tr, spec, huge);
+        }) == "insert: expected at most 1024 threads per block, found 2147483647 x 2147483647 x "
+              "2147483647");
+  CHECK(ErrorOf([&] {
+          Task wide = k;
+          wide.block = {1024, 1024, 1024};  // 2^30 threads: fits in int64, shown as a number
+          InsertKernel(tr, spec, wide);
+        }) == "insert: expected at most 1024 threads per block, found 1073741824");
   CHECK(ErrorOf([&] {
           Task half = k;
           half.block = {0, 0, 0};
