@@ -211,7 +211,8 @@ TimeNs EventReader::Time(Event::Key key, bool as_text, bool non_negative, Cat ca
                                     : "expected a number of µs");
   };
   if (found == nullptr) {
-    Fail(field(), std::string("missing required field (a \"") + CatNoun(cat) + "\" event needs it)");
+    Fail(field(),
+         std::string("missing required field (a \"") + CatNoun(cat) + "\" event needs it)");
   }
   const json& v = *found;
   std::optional<TimeNs> ns;

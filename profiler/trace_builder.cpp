@@ -446,10 +446,10 @@ Trace BuildTrace(const Capture& capture, const BuildOptions& options, BuildRepor
         // A correlation id is one launch's: a later launch with the same id
         // (a wrapped 32-bit counter, a damaged record) keeps none, and its
         // GPU work stays with the first one.
-        const bool repeated = h.correlation != kAbsent &&
-                              std::binary_search(shared_corrs.begin(), shared_corrs.end(),
-                                                 h.correlation) &&
-                              !first_of_shared.insert(h.correlation).second;
+        const bool repeated =
+            h.correlation != kAbsent &&
+            std::binary_search(shared_corrs.begin(), shared_corrs.end(), h.correlation) &&
+            !first_of_shared.insert(h.correlation).second;
         if (repeated) {
           AddProblem(&report, &problem_counts,
                      "launches with the correlation id of an earlier launch were kept without "

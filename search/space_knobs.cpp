@@ -7,9 +7,9 @@
 #include <optional>
 
 #include "search/trace_facts.h"
-#include "sim/trace_stats.h"
 #include "sim/json_util.h"
 #include "sim/plan.h"
+#include "sim/trace_stats.h"
 
 namespace cotenant::search {
 namespace {

@@ -17,21 +17,9 @@ bool IsDigit(int c) { return c >= '0' && c <= '9'; }
 
 /// A SAX handler that only reports nlohmann's syntax error, worded as
 /// MalformedJsonMessage words it.
-class SyntaxOnly : public nlohmann::json_sax<json> {
+class SyntaxOnly : public PassThroughSax {
  public:
   SyntaxOnly(const std::string& text, const std::string& file) : text_(text), file_(file) {}
-  bool null() override { return true; }
-  bool boolean(bool) override { return true; }
-  bool number_integer(number_integer_t) override { return true; }
-  bool number_unsigned(number_unsigned_t) override { return true; }
-  bool number_float(number_float_t, const string_t&) override { return true; }
-  bool string(string_t&) override { return true; }
-  bool binary(binary_t&) override { return true; }
-  bool start_object(std::size_t) override { return true; }
-  bool key(string_t&) override { return true; }
-  bool end_object() override { return true; }
-  bool start_array(std::size_t) override { return true; }
-  bool end_array() override { return true; }
   bool parse_error(std::size_t position, const std::string&,
                    const nlohmann::detail::exception& e) override {
     throw InputError(MalformedJsonMessage(text_, file_, position, e.what()));

@@ -122,20 +122,8 @@ namespace {
 /// A SAX pass that only finds where parsing fails: nlohmann's DOM parser
 /// throws a number too large for a double ("1e400", out_of_range 406)
 /// without its position.
-struct ErrorPosition : nlohmann::json_sax<nlohmann::json> {
+struct ErrorPosition : PassThroughSax {
   size_t byte = 0;
-  bool null() override { return true; }
-  bool boolean(bool) override { return true; }
-  bool number_integer(number_integer_t) override { return true; }
-  bool number_unsigned(number_unsigned_t) override { return true; }
-  bool number_float(number_float_t, const string_t&) override { return true; }
-  bool string(string_t&) override { return true; }
-  bool binary(binary_t&) override { return true; }
-  bool start_object(std::size_t) override { return true; }
-  bool key(string_t&) override { return true; }
-  bool end_object() override { return true; }
-  bool start_array(std::size_t) override { return true; }
-  bool end_array() override { return true; }
   bool parse_error(std::size_t position, const std::string&,
                    const nlohmann::detail::exception&) override {
     byte = position;

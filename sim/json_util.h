@@ -13,6 +13,28 @@
 
 namespace cotenant {
 
+/// A SAX handler that accepts every value and stops at the first syntax
+/// error: the base of the passes over a document that look for one thing
+/// only (where it fails, how to word that, repeated keys). Override what
+/// matters.
+struct PassThroughSax : nlohmann::json_sax<nlohmann::json> {
+  bool null() override { return true; }
+  bool boolean(bool) override { return true; }
+  bool number_integer(number_integer_t) override { return true; }
+  bool number_unsigned(number_unsigned_t) override { return true; }
+  bool number_float(number_float_t, const string_t&) override { return true; }
+  bool string(string_t&) override { return true; }
+  bool binary(binary_t&) override { return true; }
+  bool start_object(std::size_t) override { return true; }
+  bool key(string_t&) override { return true; }
+  bool end_object() override { return true; }
+  bool start_array(std::size_t) override { return true; }
+  bool end_array() override { return true; }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override {
+    return false;
+  }
+};
+
 /// Largest input file accepted (after decompression), bytes.
 constexpr int64_t kMaxInputBytes = int64_t{4} << 30;
 

@@ -699,7 +699,8 @@ bool BlockWithinThreadLimit(const std::array<int32_t, 3>& b) {
 
 std::string BlockThreadsText(const std::array<int32_t, 3>& b) {
   const int64_t xy = int64_t{b[0]} * b[1];
-  if (b[2] > 0 && xy <= std::numeric_limits<int64_t>::max() / b[2]) return std::to_string(xy * b[2]);
+  if (b[2] > 0 && xy <= std::numeric_limits<int64_t>::max() / b[2])
+    return std::to_string(xy * b[2]);
   return std::to_string(b[0]) + " x " + std::to_string(b[1]) + " x " + std::to_string(b[2]);
 }
 

@@ -328,8 +328,9 @@ TEST_CASE("InsertKernel adds a kernel and its launch in the right place", "[what
           Task huge = k;
           huge.block = {2147483647, 2147483647, 2147483647};
           InsertKernel(tr, spec, huge);
-        }) == "insert: expected at most 1024 threads per block, found 2147483647 x 2147483647 x "
-              "2147483647");
+        }) ==
+        "insert: expected at most 1024 threads per block, found 2147483647 x 2147483647 x "
+        "2147483647");
   CHECK(ErrorOf([&] {
           Task wide = k;
           wide.block = {1024, 1024, 1024};  // 2^30 threads: fits in int64, shown as a number
