@@ -103,6 +103,11 @@ void JsonReader::FailSyntax() {
   const std::string text = source_.WholeText();
   SyntaxOnly sax(text, file_);
   json::sax_parse(text, &sax);
+  // nlohmann takes a NUL byte for the end of the input, and so accepts a
+  // document with anything after one; this reader does not.
+  const size_t nul = text.find('\0');
+  if (nul != std::string::npos)
+    throw InputError(MalformedJsonMessage(text, file_, nul + 1, "unexpected NUL byte"));
   COTENANT_CHECK_MSG(false, file_ + ": the JSON reader rejected a document nlohmann accepts");
   std::abort();
 }

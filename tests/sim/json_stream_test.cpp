@@ -216,6 +216,13 @@ TEST_CASE("JsonReader: exact messages for malformed and truncated text", "[json_
   CHECK(error("[\"a\nb\"]") ==
         "t.json:1:4: malformed JSON: invalid string: control character U+000A (LF) must be "
         "escaped to \\u000A or \\n; last read: '\"a<U+000A>'");
+  // nlohmann stops at a NUL byte and accepts what comes before; this reader
+  // rejects the document and says where (found by the kineto fuzz target).
+  CHECK(error(std::string("{\"a\": 1}\0\0 x", 12)) ==
+        "t.json:1:9: malformed JSON: unexpected NUL byte");
+  // (Inside a value nlohmann itself stops there, and words it as the end.)
+  CHECK(error(std::string("{\"a\":\n [1,\0]}", 14)) ==
+        "t.json:2:5: malformed JSON: unexpected end of input; expected '[', '{', or a literal");
 }
 
 TEST_CASE("JsonReader: accepts and rejects what nlohmann does, event for event", "[json_stream]") {
