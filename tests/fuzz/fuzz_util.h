@@ -18,6 +18,7 @@
 #include <typeinfo>
 
 #include "sim/error.h"
+#include "sim/simulate.h"
 
 namespace cotenant::fuzz {
 
@@ -119,6 +120,21 @@ inline void SameText(const char* what, const std::string& first, const std::stri
   Finding(std::string(what) + ": round trip differs at byte " + std::to_string(at) +
           "\n  first:  ..." + first.substr(from, 160) + "\n  second: ..." +
           second.substr(from, 160));
+}
+
+/// Simulates `lw` under `plan` with `model`, timeline recorded, and writes
+/// the result and timeline as text: what the simulator fuzzers run. A plan
+/// that cannot run (InputError) is not a finding.
+inline void SimulateAndWrite(const LoadedWorkload& lw, const Plan& plan, const char* model) {
+  SimOptions o;
+  o.model = model;
+  o.record_timeline = true;
+  try {
+    const SimResult r = Simulate(lw, plan, o);
+    (void)ResultToJson(r).dump();
+    (void)TimelineToJsonText(r);
+  } catch (const InputError&) {
+  }
 }
 
 }  // namespace cotenant::fuzz

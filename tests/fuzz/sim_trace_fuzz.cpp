@@ -10,6 +10,7 @@
 #include "sim/gpu_spec.h"
 #include "sim/simulate.h"
 #include "sim/trace.h"
+#include "tests/fuzz/fuzz_util.h"
 
 namespace {
 
@@ -47,15 +48,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     int64_t blocks = 0;
     for (const Task& task : trace.tasks) blocks += task.HasShape() ? task.Blocks() : 132;
     if (std::string(model) == "block" && blocks > 20000) continue;
-    SimOptions o;
-    o.model = model;
-    o.record_timeline = true;
-    try {
-      const SimResult r = Simulate(lw, plan, o);
-      (void)ResultToJson(r).dump();
-      (void)TimelineToJsonText(r);
-    } catch (const InputError&) {
-    }
+    fuzz::SimulateAndWrite(lw, plan, model);
   }
   return 0;
 }

@@ -15,6 +15,7 @@
 #include "sim/gpu_spec.h"
 #include "sim/simulate.h"
 #include "sim/trace.h"
+#include "tests/fuzz/fuzz_util.h"
 
 namespace {
 
@@ -161,15 +162,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     for (int ti = 1; ti < tenants; ++ti) plan.groups[1].push_back("t" + std::to_string(ti));
   }
   for (const char* model : {"fluid", "block"}) {
-    SimOptions o;
-    o.model = model;
-    o.record_timeline = true;
-    try {
-      const SimResult r = Simulate(lw, plan, o);
-      (void)ResultToJson(r).dump();
-      (void)TimelineToJsonText(r);
-    } catch (const InputError&) {
-    }
+    fuzz::SimulateAndWrite(lw, plan, model);
   }
   return 0;
 }
