@@ -174,11 +174,7 @@ struct TinyTenant {
 /// only (stream 7), for the search tests.
 inline LoadedWorkload TinyWorkload(const std::vector<TinyTenant>& tenants,
                                    Objective objective = Objective::kMakespan) {
-  LoadedWorkload lw;
-  lw.gpu = TinyGpu();
-  lw.workload.gpu = lw.gpu.key;
-  lw.workload.file = "tiny";
-  lw.workload.objective = objective;
+  std::vector<TenantIn> in;
   for (const TinyTenant& t : tenants) {
     Trace trace;
     trace.tenant = t.name;
@@ -189,13 +185,14 @@ inline LoadedWorkload TinyWorkload(const std::vector<TinyTenant>& tenants,
       trace.tasks.push_back(k);
       at += t.kernels[i].first;
     }
-    TenantSpec ts;
-    ts.name = t.name;
-    ts.slo_ns = t.slo_ns;
-    ts.weight = t.weight;
-    lw.workload.tenants.push_back(ts);
-    lw.traces.push_back(std::move(trace));
-    lw.by_batch.emplace_back();
+    in.emplace_back(std::move(trace));
+  }
+  LoadedWorkload lw = Make(std::move(in));
+  lw.workload.file = "tiny";
+  lw.workload.objective = objective;
+  for (size_t i = 0; i < tenants.size(); ++i) {
+    lw.workload.tenants[i].slo_ns = tenants[i].slo_ns;
+    lw.workload.tenants[i].weight = tenants[i].weight;
   }
   return lw;
 }
