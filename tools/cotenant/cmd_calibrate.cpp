@@ -8,8 +8,10 @@
 #include "sim/error.h"
 #include "sim/gpu_spec.h"
 #include "sim/graph.h"
+#include "sim/json_util.h"
 #include "tools/cotenant/commands.h"
 #include "tools/cotenant/common.h"
+#include "tools/cotenant/measured_cli.h"
 #include "tools/cotenant/replay_cli.h"
 #include "tools/cotenant/table.h"
 #include "tools/replay/replay_measurer.h"
@@ -18,15 +20,6 @@
 
 namespace cotenant::cli {
 namespace {
-
-std::string Today() {
-  const std::time_t now = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&now, &tm);
-  char buf[16];
-  std::strftime(buf, sizeof(buf), "%Y-%m-%d", &tm);
-  return buf;
-}
 
 void PrintFit(const validation::FitReport& r, std::FILE* out) {
   Table p({{"parameter"}, {"before", Align::kRight}, {"after", Align::kRight}});
@@ -65,22 +58,52 @@ RunFn AddCalibrate(CLI::App* sub) {
     std::string gpu, out, report, date;
     std::vector<std::string> fix;
     ReplayCliOptions replay;
+    MeasuredCliOptions measured;
   };
   auto o = std::make_shared<Options>();
   o->replay.repeat = 3;
-  sub->add_option("-g,--gpu", o->gpu, "GPU spec key or file to start from")->required();
+  sub->add_option("-g,--gpu", o->gpu, "GPU micro-benchmarks: GPU spec key or file to start from");
   sub->add_option("-o,--output", o->out,
-                  "Write the calibrated GPU spec (cotenant.gpu/1), e.g. configs/gpus/KEY.json")
+                  "Write the calibrated GPU spec (cotenant.gpu/1), or with --measured the "
+                  "calibration (cotenant.model-calibration/1)")
       ->required();
+  sub->add_option("--measured", o->measured.table,
+                  "Fit from a measured table (CSV: gpu,dtype,models,batch,seq_len,latency_us) "
+                  "instead of running micro-benchmarks on a GPU");
+  sub->add_option("--max-iterations", o->measured.max_iterations,
+                  "With --measured: iterations per fitting stage")
+      ->check(CLI::Range(1, 1000));
+  AddMeasuredOptions(sub, &o->measured, true);
   sub->add_option("--report", o->report, "Write the fit report (cotenant.calibration/1)");
-  sub->add_option("--fix", o->fix, "Keep a parameter at the spec's value (repeatable)")
-      ->check(CLI::IsMember({"dram_efficiency", "corun_slowdown", "launch_latency_ns"}));
+  sub->add_option("--fix", o->fix,
+                  "Keep a parameter at its start value (repeatable). Micro-benchmarks: "
+                  "dram_efficiency, corun_slowdown, launch_latency_ns; --measured: harness_ns, "
+                  "a contention parameter, MODEL.host_scale, MODEL.gpu_scale or MODEL.*");
   AddReplayOptions(sub, &o->replay);
   sub->add_option("--date", o->date, "Date recorded in the spec (default: today, UTC)");
   sub->footer(
       "Example:\n"
-      "  cotenant calibrate --gpu h100-sxm -o configs/gpus/h100-sxm.json --report fit.json");
+      "  cotenant calibrate --gpu h100-sxm -o configs/gpus/h100-sxm.json --report fit.json\n"
+      "  cotenant calibrate --measured pairs.csv -o cal.json");
   return [o]() {
+    if (!o->measured.table.empty()) {
+      if (!o->gpu.empty())
+        throw InputError("calibrate: --measured takes the GPU from the table: drop --gpu");
+      if (!o->report.empty())
+        throw InputError("calibrate: --measured writes its fit into -o: drop --report");
+      o->measured.out = o->out;
+      o->measured.date = o->date;
+      o->measured.fix = o->fix;
+      return RunCalibrateMeasured(o->measured);
+    }
+    if (o->gpu.empty())
+      throw InputError("calibrate: give --gpu (micro-benchmarks on a GPU) or --measured (a table)");
+    static const std::vector<std::string> kMicroFix = {"dram_efficiency", "corun_slowdown",
+                                                       "launch_latency_ns"};
+    for (const std::string& f : o->fix) {
+      if (std::find(kMicroFix.begin(), kMicroFix.end(), f) == kMicroFix.end())
+        throw InputError("calibrate: --fix " + f + ": expected one of " + QuotedList(kMicroFix));
+    }
     const std::unique_ptr<replay::Runner> runner = MakeRunner(o->replay, "calibrate");
     const GpuSpec spec = LoadGpuSpec(o->gpu);
     validation::FitOptions fo;
@@ -91,7 +114,7 @@ RunFn AddCalibrate(CLI::App* sub) {
     }
     replay::ReplayMeasurer measurer(*runner, MakeReplayOptions(o->replay, nullptr), nullptr);
     const validation::Calibration c =
-        validation::Calibrate(spec, measurer, o->date.empty() ? Today() : o->date, fo, {},
+        validation::Calibrate(spec, measurer, o->date.empty() ? TodayUtc() : o->date, fo, {},
                               [](const validation::MicroBenchmark& b, size_t i, size_t count,
                                  const validation::Measurement& m) {
                                 std::fprintf(stderr, "calibrate: %zu/%zu %s (%s timing)\n", i + 1,

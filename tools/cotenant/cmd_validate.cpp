@@ -12,6 +12,7 @@
 #include "sim/simulate.h"
 #include "tools/cotenant/commands.h"
 #include "tools/cotenant/common.h"
+#include "tools/cotenant/measured_cli.h"
 #include "tools/cotenant/replay_cli.h"
 #include "tools/cotenant/table.h"
 #include "tools/replay/replay_measurer.h"
@@ -84,10 +85,24 @@ RunFn AddValidate(CLI::App* sub) {
     std::vector<std::string> plans;
     ReplayCliOptions replay;
     double tie_pct = 1.0;
+    MeasuredCliOptions measured;
   };
   auto o = std::make_shared<Options>();
   o->replay.repeat = 3;
-  sub->add_option("-w,--workload", o->workload, "Workload file (cotenant.workload/1)")->required();
+  sub->add_option("-w,--workload", o->workload,
+                  "Workload file (cotenant.workload/1): replay it and compare");
+  sub->add_option("--measured", o->measured.table,
+                  "Measured table (CSV: gpu,dtype,models,batch,seq_len,latency_us): predict "
+                  "every row and compare, no GPU needed");
+  sub->add_option("--calibration", o->measured.calibration,
+                  "With --measured: use this calibration (cotenant.model-calibration/1)");
+  sub->add_option("--kfold", o->measured.kfold,
+                  "With --measured: k-fold cross-validation; each fold's model combinations "
+                  "are predicted by a calibration fitted on the others")
+      ->check(CLI::Range(2, 1000));
+  sub->add_flag("--summary-only", o->measured.quiet_rows,
+                "With --measured: print the summary, not a line per group");
+  AddMeasuredOptions(sub, &o->measured, false);
   sub->add_option("-p,--plan", o->plans,
                   "Plan file (cotenant.plan/1) or 'native'; repeat to compare plans "
                   "(default: native)");
@@ -102,8 +117,22 @@ RunFn AddValidate(CLI::App* sub) {
   sub->footer(
       "Example:\n"
       "  cotenant validate --workload configs/workloads/vision3.json --plan native \\\n"
-      "      --plan configs/plans/vision3_partition.json --json validation.json");
+      "      --plan configs/plans/vision3_partition.json --json validation.json\n"
+      "  cotenant validate --measured pairs.csv --calibration cal.json\n"
+      "  cotenant validate --measured pairs.csv --kfold 7 --summary-only");
   return [o]() {
+    if (!o->measured.table.empty()) {
+      if (!o->workload.empty() || !o->plans.empty())
+        throw InputError(
+            "validate: --measured predicts the table's groups: drop --workload/--plan");
+      if (o->measured.kfold > 0 && !o->measured.calibration.empty())
+        throw InputError("validate: --kfold fits its own calibrations: drop --calibration");
+      o->measured.model = o->model;
+      o->measured.json = o->json;
+      return RunValidateMeasured(o->measured);
+    }
+    if (o->workload.empty())
+      throw InputError("validate: give --workload (replay on a GPU) or --measured (a table)");
     const std::unique_ptr<replay::Runner> runner = MakeRunner(o->replay, "validate");
     if (o->plans.empty()) o->plans.push_back("native");
     const LoadedWorkload lw = LoadWorkload(o->workload, o->gpu);

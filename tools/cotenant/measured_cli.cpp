@@ -1,0 +1,259 @@
+#include "tools/cotenant/measured_cli.h"
+
+#include <cmath>
+#include <cstdio>
+#include <ctime>
+
+#include "profiler/synth.h"
+#include "sim/error.h"
+#include "sim/gpu_spec.h"
+#include "tools/cotenant/common.h"
+#include "tools/cotenant/progress.h"
+#include "tools/cotenant/table.h"
+#include "tools/validation/table_fit.h"
+#include "tools/validation/table_validate.h"
+
+namespace cotenant::cli {
+namespace {
+
+std::string Pct(double v) { return (v >= 0.0 ? "+" : "") + FormatFixed(v, 1) + "%"; }
+
+std::string Ms(double ns) { return FormatFixed(ns / 1e6, 2); }
+
+/// The one GPU a table names (rows name it; one per table).
+std::string TableGpu(const validation::MeasuredTable& t) { return t.rows.front().gpu; }
+
+std::string Value(const validation::FittedParameter& p, double v) {
+  if (p.name == "harness_ns") return FormatFixed(v / 1000.0, 1) + " us";
+  return FormatFixed(v, 4);
+}
+
+void PrintFit(const validation::TableFit& fit, const validation::MeasuredTable& table) {
+  Table t({{"parameter"},
+           {"stage"},
+           {"before", Align::kRight},
+           {"after", Align::kRight},
+           {"std. error", Align::kRight},
+           {"identified"}});
+  for (const validation::FittedParameter& p : fit.parameters) {
+    t.AddRow({p.name, p.stage, Value(p, p.before), Value(p, p.after),
+              std::isfinite(p.sd) ? Value(p, p.sd) : "-",
+              !p.fitted      ? "fixed"
+              : p.identified ? "yes"
+                             : "no: " + p.why});
+  }
+  t.Print(stdout);
+  std::vector<double> solo_b, solo_a, co_b, co_a;
+  for (const validation::RowFit& r : fit.rows) {
+    const double b = 100.0 * std::fabs(r.before_ns - r.measured_ns) / r.measured_ns;
+    const double a = 100.0 * std::fabs(r.after_ns - r.measured_ns) / r.measured_ns;
+    if (table.rows[r.row].IsSolo()) {
+      solo_b.push_back(b);
+      solo_a.push_back(a);
+    } else {
+      co_b.push_back(b);
+      co_a.push_back(a);
+    }
+  }
+  auto mean = [](const std::vector<double>& v) {
+    double s = 0.0;
+    for (double x : v) s += x;
+    return v.empty() ? 0.0 : s / static_cast<double>(v.size());
+  };
+  auto worst = [](const std::vector<double>& v) {
+    double w = 0.0;
+    for (double x : v) w = std::max(w, x);
+    return w;
+  };
+  std::printf("\n");
+  Table e({{"rows"},
+           {"count", Align::kRight},
+           {"|error| mean before", Align::kRight},
+           {"mean after", Align::kRight},
+           {"worst after", Align::kRight}});
+  e.AddRow({"solo", std::to_string(solo_a.size()), FormatFixed(mean(solo_b), 1) + "%",
+            FormatFixed(mean(solo_a), 1) + "%", FormatFixed(worst(solo_a), 1) + "%"});
+  e.AddRow({"co-run", std::to_string(co_a.size()), FormatFixed(mean(co_b), 1) + "%",
+            FormatFixed(mean(co_a), 1) + "%", FormatFixed(worst(co_a), 1) + "%"});
+  e.Print(stdout);
+  // The largest residuals, so that a user sees where the model is off.
+  std::vector<const validation::RowFit*> order;
+  for (const validation::RowFit& r : fit.rows) order.push_back(&r);
+  std::sort(order.begin(), order.end(), [](const auto* a, const auto* b) {
+    return std::fabs(a->after_ns / a->measured_ns - 1) >
+           std::fabs(b->after_ns / b->measured_ns - 1);
+  });
+  std::printf("\nlargest residuals after the fit (all rows: the JSON's fit.rows):\n");
+  Table w({{"line", Align::kRight},
+           {"group"},
+           {"measured ms", Align::kRight},
+           {"fitted ms", Align::kRight},
+           {"error", Align::kRight}});
+  for (size_t k = 0; k < std::min<size_t>(8, order.size()); ++k) {
+    const validation::RowFit& r = *order[k];
+    w.AddRow({std::to_string(table.rows[r.row].line), table.rows[r.row].Label(), Ms(r.measured_ns),
+              Ms(r.after_ns), Pct(100.0 * (r.after_ns - r.measured_ns) / r.measured_ns)});
+  }
+  w.Print(stdout);
+}
+
+void PrintValidation(const validation::TableValidation& v, const validation::MeasuredTable& table,
+                     bool rows) {
+  if (rows) {
+    Table t({{"line", Align::kRight},
+             {"group"},
+             {"measured ms", Align::kRight},
+             {"predicted ms", Align::kRight},
+             {"error", Align::kRight},
+             {"slowdown meas.", Align::kRight},
+             {"slowdown pred.", Align::kRight},
+             {"no-interf. err", Align::kRight},
+             {"serial err", Align::kRight}});
+    for (const validation::GroupComparison& g : v.groups) {
+      const validation::MeasuredRow& r = table.rows[g.row];
+      auto err = [&](const std::optional<double>& b) {
+        return b ? Pct(100.0 * (*b - g.measured_ns) / g.measured_ns) : std::string("-");
+      };
+      t.AddRow({std::to_string(r.line), r.Label(), Ms(g.measured_ns), Ms(g.predicted_ns),
+                Pct(100.0 * (g.predicted_ns - g.measured_ns) / g.measured_ns),
+                g.measured_slowdown ? FormatFixed(*g.measured_slowdown, 3) : "-",
+                g.predicted_slowdown ? FormatFixed(*g.predicted_slowdown, 3) : "-",
+                err(g.no_interference_ns), err(g.serial_ns)});
+    }
+    t.Print(stdout);
+    std::printf("\n");
+  }
+  Table s({{"predictor"},
+           {"latency MAPE", Align::kRight},
+           {"median", Align::kRight},
+           {"worst", Align::kRight},
+           {"slowdown MAPE", Align::kRight},
+           {"median", Align::kRight},
+           {"worst", Align::kRight}});
+  auto add = [&](const std::string& name, const validation::ErrorSummary& l,
+                 const validation::ErrorSummary& sd) {
+    s.AddRow({name, FormatFixed(l.mape, 1) + "%", FormatFixed(l.median, 1) + "%",
+              FormatFixed(l.worst, 1) + "%", FormatFixed(sd.mape, 1) + "%",
+              FormatFixed(sd.median, 1) + "%", FormatFixed(sd.worst, 1) + "%"});
+  };
+  add(v.folds > 0 ? "cotenant (" + std::to_string(v.folds) + "-fold, held out)" : "cotenant",
+      v.latency, v.slowdown);
+  add("no interference (max solo)", v.no_interference_latency, v.no_interference_slowdown);
+  add("serial (sum of solos)", v.serial_latency, v.serial_slowdown);
+  s.Print(stdout);
+  std::printf("solo rows: %lld, latency MAPE %.1f%%, worst %.1f%%\n",
+              static_cast<long long>(v.solo.count), v.solo.mape, v.solo.worst);
+  std::printf("%s\n", validation::SummaryLine(v).c_str());
+}
+
+}  // namespace
+
+std::string TodayUtc() {
+  const std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char buf[16];
+  std::strftime(buf, sizeof(buf), "%Y-%m-%d", &tm);
+  return buf;
+}
+
+void AddMeasuredOptions(CLI::App* sub, MeasuredCliOptions* o, bool with_model) {
+  sub->add_option("--framework", o->framework,
+                  "Host-cost profile of the zoo models' synthetic traces (see cotenant synth "
+                  "--help)");
+  if (with_model) {
+    sub->add_option("--model", o->model, "Contention model")
+        ->check(CLI::IsMember({"fluid", "block"}));
+  }
+  sub->add_option("--threads", o->threads, "Simulation threads")->check(CLI::Range(1, 256));
+}
+
+validation::TraceSource ZooTraceSource(const std::string& framework) {
+  return validation::WithTraceFiles([framework](const validation::MeasuredMember& m,
+                                                const std::string& dtype, const GpuSpec& spec) {
+    (void)framework;
+    (void)dtype;
+    return profiler::SynthesizeModel(m.model, static_cast<int>(m.batch), spec, 1);
+  });
+}
+
+int RunCalibrateMeasured(const MeasuredCliOptions& o) {
+  const validation::MeasuredTable table = validation::ReadMeasuredTable(o.table);
+  const GpuSpec spec = LoadGpuSpec(TableGpu(table));
+  const validation::TablePredictor predictor(table, spec, ZooTraceSource(o.framework), o.model);
+  validation::TableCalibration start = validation::IdentityCalibration(spec);
+  start.sim_model = o.model;
+  start.framework = o.framework;
+  validation::TableFitOptions fo;
+  fo.threads = o.threads;
+  fo.fixed = o.fix;
+  fo.max_iterations = o.max_iterations;
+  ProgressBar bar("calibrate");
+  fo.on_iteration = [&](const std::string& stage, int32_t it, int32_t max, double cost) {
+    bar.Update(static_cast<double>(it) / max,
+               stage + " iteration " + std::to_string(it) + ", cost " + FormatFixed(cost, 5));
+  };
+  if (!table.ignored_columns.empty()) {
+    std::string cols;
+    for (const std::string& c : table.ignored_columns) cols += (cols.empty() ? "" : ", ") + c;
+    std::fprintf(stderr, "calibrate: %s: ignored columns: %s\n", o.table.c_str(), cols.c_str());
+  }
+  validation::TableFit fit = validation::FitTable(predictor, start, fo);
+  bar.Finish();
+  fit.calibration.source = o.table;
+  fit.calibration.date = o.date.empty() ? TodayUtc() : o.date;
+  fit.calibration.fit = validation::TableFitToJson(fit, table);
+  WriteOutput(o.out, validation::TableCalibrationToJson(fit.calibration).dump(2) + "\n");
+  std::printf("calibrated on %s (%zu rows, GPU %s, model %s)\n", o.table.c_str(), table.rows.size(),
+              spec.key.c_str(), o.model.c_str());
+  PrintFit(fit, table);
+  return 0;
+}
+
+int RunValidateMeasured(const MeasuredCliOptions& o) {
+  const validation::MeasuredTable table = validation::ReadMeasuredTable(o.table);
+  const GpuSpec spec = LoadGpuSpec(TableGpu(table));
+  validation::TableCalibration cal = validation::IdentityCalibration(spec);
+  std::string framework = o.framework, model = o.model;
+  if (!o.calibration.empty()) {
+    cal = validation::ReadTableCalibration(o.calibration);
+    validation::ApplyContention(spec, cal, o.calibration, o.table);
+    if (framework.empty()) framework = cal.framework;
+  }
+  const validation::TablePredictor predictor(table, spec, ZooTraceSource(framework), model);
+  validation::TableValidation v;
+  if (o.kfold > 0) {
+    validation::KFoldOptions ko;
+    ko.folds = o.kfold;
+    ko.fit.threads = o.threads;
+    ProgressBar bar("validate");
+    ko.on_fold = [&](int32_t f, int32_t n) {
+      bar.Update(static_cast<double>(f) / n,
+                 "fold " + std::to_string(f + 1) + "/" + std::to_string(n));
+    };
+    validation::TableCalibration start = validation::IdentityCalibration(spec);
+    start.sim_model = model;
+    start.framework = framework;
+    v = validation::CrossValidateTable(predictor, start, ko);
+    bar.Finish();
+  } else {
+    v = validation::ValidateTable(predictor, cal, o.threads);
+  }
+  const std::string cal_label = o.kfold > 0 ? std::to_string(o.kfold) + "-fold"
+                                            : (o.calibration.empty() ? "none" : o.calibration);
+  if (!o.json.empty()) {
+    WriteOutput(o.json, validation::TableValidationToJson(v, table, cal_label).dump(2) + "\n");
+  }
+  if (o.json != "-") PrintValidation(v, table, !o.quiet_rows);
+  return 0;
+}
+
+void ApplyCalibrationFile(const std::string& path, LoadedWorkload* lw, const char* command) {
+  if (path.empty()) return;
+  const validation::TableCalibration c = validation::ReadTableCalibration(path);
+  const validation::AppliedCalibration a = validation::ApplyTableCalibration(lw, c, path);
+  for (const std::string& line : a.lines)
+    std::fprintf(stderr, "%s: calibration: %s\n", command, line.c_str());
+}
+
+}  // namespace cotenant::cli
