@@ -167,9 +167,8 @@ Resolved Resolve(const SynthRequest& req, const GpuSpec& spec) {
     }
   } else {
     if (req.seq < 0 || req.seq > kBertMaxSeq) {
-      throw InputError("seq: expected an integer in 1.." + std::to_string(kBertMaxSeq) +
-                       " (0 = " + std::to_string(kBertDefaultSeq) + "), found " +
-                       std::to_string(req.seq));
+      throw InputError("seq: expected an integer in 1.." + std::to_string(kBertMaxSeq) + " (0 = " +
+                       std::to_string(kBertDefaultSeq) + "), found " + std::to_string(req.seq));
     }
     r.shape.seq = req.seq == 0 ? kBertDefaultSeq : req.seq;
   }
@@ -186,8 +185,7 @@ Resolved Resolve(const SynthRequest& req, const GpuSpec& spec) {
   if (r.dtype.dtype == SynthDtype::kBf16 && spec.compute_capability < 80) {
     throw InputError("dtype: bf16 needs compute capability 8.0 or newer, found " +
                      std::to_string(spec.compute_capability / 10) + "." +
-                     std::to_string(spec.compute_capability % 10) + " (gpu " + GpuKey(spec) +
-                     ")");
+                     std::to_string(spec.compute_capability % 10) + " (gpu " + GpuKey(spec) + ")");
   }
   return r;
 }
@@ -211,8 +209,8 @@ SynthKernelInfo Cost(const SynthOp& op, const SynthKernelDesc& k, const Resolved
     const int64_t per_sm = ComputeOccupancy(spec, threads, k.regs, k.smem).blocks_per_sm;
     info.eff.compute *= WaveEfficiency(k.tiles, int64_t{spec.sm_count} * per_sm);
   }
-  info.cost = SynthRoofline(k.flops, k.bytes, info.peak_tflops, info.eff.compute, info.eff.dram,
-                            spec);
+  info.cost =
+      SynthRoofline(k.flops, k.bytes, info.peak_tflops, info.eff.compute, info.eff.dram, spec);
   return info;
 }
 
@@ -233,8 +231,8 @@ std::vector<std::string> SynthModelNames() {
 
 std::vector<SynthKernelInfo> SynthModelKernels(const SynthRequest& req, const GpuSpec& spec) {
   const Resolved r = Resolve(req, spec);
-  const std::vector<SynthOp> ops = BuildModelOps(*r.model, r.shape, r.dtype, r.profile->conv_tf32,
-                                                 r.profile->matmul_tf32, spec);
+  const std::vector<SynthOp> ops =
+      BuildModelOps(*r.model, r.shape, r.dtype, r.profile->conv_tf32, r.profile->matmul_tf32, spec);
   std::vector<SynthKernelInfo> out;
   for (const SynthOp& op : ops)
     for (const SynthKernelDesc& k : op.kernels) out.push_back(Cost(op, k, r, spec));
@@ -279,7 +277,7 @@ Trace Synthesize(const SynthRequest& req, const GpuSpec& spec) {
     in_bytes = batch * 3 * image * image * 4;  // FP32 images
     out_bytes = batch * 1000 * elem;           // logits
   } else if (r.model->bert_full) {
-    in_bytes = batch * seq * 8;            // int64 token ids
+    in_bytes = batch * seq * 8;              // int64 token ids
     out_bytes = batch * kBertHidden * elem;  // pooled output
   } else {
     in_bytes = batch * seq * kBertHidden * elem;  // hidden states

@@ -72,14 +72,14 @@ std::vector<std::string> SynthModelNames();
 
 /// One kernel of a synthetic model with its roofline, for inspection and tests.
 struct SynthKernelInfo {
-  std::string op;        ///< operator label, "aten::conv2d"
-  std::string name;      ///< kernel name
+  std::string op;    ///< operator label, "aten::conv2d"
+  std::string name;  ///< kernel name
   KernelClass cls = KernelClass::kElementwise;
-  double flops = 0.0;    ///< floating-point operations (2 per multiply-add)
-  double bytes = 0.0;    ///< DRAM bytes (each input, weight and output once)
+  double flops = 0.0;        ///< floating-point operations (2 per multiply-add)
+  double bytes = 0.0;        ///< DRAM bytes (each input, weight and output once)
   double peak_tflops = 0.0;  ///< compute peak used, TFLOPS
-  KernelEfficiency eff;  ///< table shares; eff.compute already times the wave efficiency
-  RooflineCost cost;     ///< isolated duration
+  KernelEfficiency eff;      ///< table shares; eff.compute already times the wave efficiency
+  RooflineCost cost;         ///< isolated duration
 };
 
 /// The kernels of `req` on `spec`, in launch order, without placing them in time.

@@ -79,17 +79,24 @@ const HostCostProfile& FindFramework(const std::string& name) {
   for (const HostCostProfile& p : Profiles())
     if (p.name == name) return p;
   const std::vector<std::string> names = SynthFrameworks();
-  throw InputError("framework: expected one of " + QuotedList(names) + ", found \"" + name +
-                   "\"" + DidYouMean(name, names));
+  throw InputError("framework: expected one of " + QuotedList(names) + ", found \"" + name + "\"" +
+                   DidYouMean(name, names));
 }
 
 TimeNs HostWorkNs(const HostCostProfile& profile, const HostWork& work) {
   TimeNs setup = 0;
   switch (work.setup) {
-    case LibrarySetup::kNone: break;
-    case LibrarySetup::kCudnnConv: setup = profile.cudnn_conv_ns; break;
-    case LibrarySetup::kCudnnBn: setup = profile.cudnn_bn_ns; break;
-    case LibrarySetup::kCublas: setup = profile.cublas_ns; break;
+    case LibrarySetup::kNone:
+      break;
+    case LibrarySetup::kCudnnConv:
+      setup = profile.cudnn_conv_ns;
+      break;
+    case LibrarySetup::kCudnnBn:
+      setup = profile.cudnn_bn_ns;
+      break;
+    case LibrarySetup::kCublas:
+      setup = profile.cublas_ns;
+      break;
   }
   return work.modules * profile.module_ns + work.python_calls * profile.python_ns +
          work.dispatches * profile.dispatch_ns + setup;

@@ -30,20 +30,20 @@ struct HostWork {
 
 /// What one framework costs on the host, ns per unit of HostWork and per launch.
 struct HostCostProfile {
-  std::string name;         ///< --framework spelling: "pytorch-eager"
-  std::string description;  ///< one line: framework version, era, CPU
-  TimeNs module_ns = 0;     ///< one nn.Module.__call__ (hook checks, forward lookup)
-  TimeNs python_ns = 0;     ///< one Python-to-C++ call of a torch function
-  TimeNs dispatch_ns = 0;   ///< one pass through the ATen dispatcher
-  TimeNs cudnn_conv_ns = 0; ///< cuDNN convolution setup per call (no cudnn.benchmark)
-  TimeNs cudnn_bn_ns = 0;   ///< cuDNN batch-norm setup per call
-  TimeNs cublas_ns = 0;     ///< cuBLAS GEMM setup per call
-  TimeNs launch_ns = 0;     ///< CPU time of one cudaLaunchKernel
-  TimeNs memcpy_ns = 0;     ///< CPU time of one cudaMemcpyAsync (pageable: staging excluded)
-  double jitter = 0.0;      ///< each cost is scaled by a seeded uniform factor in [1-j, 1+j]
-  bool matmul_tf32 = false; ///< FP32 GEMMs run on TF32 tensor cores (Ampere and later)
-  bool conv_tf32 = true;    ///< FP32 convolutions run on TF32 tensor cores (Ampere and later)
-  std::string source;       ///< where the figures come from, one line
+  std::string name;          ///< --framework spelling: "pytorch-eager"
+  std::string description;   ///< one line: framework version, era, CPU
+  TimeNs module_ns = 0;      ///< one nn.Module.__call__ (hook checks, forward lookup)
+  TimeNs python_ns = 0;      ///< one Python-to-C++ call of a torch function
+  TimeNs dispatch_ns = 0;    ///< one pass through the ATen dispatcher
+  TimeNs cudnn_conv_ns = 0;  ///< cuDNN convolution setup per call (no cudnn.benchmark)
+  TimeNs cudnn_bn_ns = 0;    ///< cuDNN batch-norm setup per call
+  TimeNs cublas_ns = 0;      ///< cuBLAS GEMM setup per call
+  TimeNs launch_ns = 0;      ///< CPU time of one cudaLaunchKernel
+  TimeNs memcpy_ns = 0;      ///< CPU time of one cudaMemcpyAsync (pageable: staging excluded)
+  double jitter = 0.0;       ///< each cost is scaled by a seeded uniform factor in [1-j, 1+j]
+  bool matmul_tf32 = false;  ///< FP32 GEMMs run on TF32 tensor cores (Ampere and later)
+  bool conv_tf32 = true;     ///< FP32 convolutions run on TF32 tensor cores (Ampere and later)
+  std::string source;        ///< where the figures come from, one line
 };
 
 /// Names of the bundled profiles, default first: "pytorch-eager", "pytorch-1.8-eager".

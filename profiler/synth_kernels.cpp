@@ -46,15 +46,15 @@ const std::vector<LibraryTable>& Libraries() {
   //                     compute, dram
   static const std::vector<LibraryTable> libs = {
       {"cudnn8-cublas11",
-       {{{0.65, 0.80},    // kConv
-         {0.60, 0.80},    // kConv1x1
-         {0.20, 0.80},    // kConvFirst
-         {0.30, 0.70},    // kDepthwise
-         {0.75, 0.80},    // kGemm
-         {0.50, 0.80},    // kBmm
-         {0.60, 0.80},    // kElementwise
-         {0.60, 0.70},    // kReduction
-         {0.60, 0.60}}}}, // kTranspose
+       {{{0.65, 0.80},     // kConv
+         {0.60, 0.80},     // kConv1x1
+         {0.20, 0.80},     // kConvFirst
+         {0.30, 0.70},     // kDepthwise
+         {0.75, 0.80},     // kGemm
+         {0.50, 0.80},     // kBmm
+         {0.60, 0.80},     // kElementwise
+         {0.60, 0.70},     // kReduction
+         {0.60, 0.60}}}},  // kTranspose
       {"cudnn9-cublas12",
        {{{0.55, 0.80},
          {0.50, 0.80},
@@ -89,15 +89,24 @@ DtypeInfo FindDtype(const std::string& name) {
 
 const char* KernelClassName(KernelClass cls) {
   switch (cls) {
-    case KernelClass::kConv: return "conv";
-    case KernelClass::kConv1x1: return "conv1x1";
-    case KernelClass::kConvFirst: return "conv_first";
-    case KernelClass::kDepthwise: return "depthwise";
-    case KernelClass::kGemm: return "gemm";
-    case KernelClass::kBmm: return "bmm";
-    case KernelClass::kElementwise: return "elementwise";
-    case KernelClass::kReduction: return "reduction";
-    case KernelClass::kTranspose: return "transpose";
+    case KernelClass::kConv:
+      return "conv";
+    case KernelClass::kConv1x1:
+      return "conv1x1";
+    case KernelClass::kConvFirst:
+      return "conv_first";
+    case KernelClass::kDepthwise:
+      return "depthwise";
+    case KernelClass::kGemm:
+      return "gemm";
+    case KernelClass::kBmm:
+      return "bmm";
+    case KernelClass::kElementwise:
+      return "elementwise";
+    case KernelClass::kReduction:
+      return "reduction";
+    case KernelClass::kTranspose:
+      return "transpose";
   }
   return "?";
 }
@@ -122,8 +131,8 @@ std::string DefaultLibrary(const GpuSpec& spec) {
 void CheckLibrary(const std::string& library) {
   const std::vector<std::string> names = SynthLibraries();
   if (std::find(names.begin(), names.end(), library) != names.end()) return;
-  throw InputError("library: expected one of " + QuotedList(names) + ", found \"" + library +
-                   "\"" + DidYouMean(library, names));
+  throw InputError("library: expected one of " + QuotedList(names) + ", found \"" + library + "\"" +
+                   DidYouMean(library, names));
 }
 
 KernelEfficiency SynthEfficiency(const std::string& library, KernelClass cls) {

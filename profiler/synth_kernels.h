@@ -23,12 +23,12 @@ enum class SynthDtype { kFp16, kBf16, kFp32 };
 /// What an element type means for kernels: bytes and the names its kernels carry.
 struct DtypeInfo {
   SynthDtype dtype = SynthDtype::kFp16;
-  std::string name;          ///< "fp16", "bf16", "fp32" (the --dtype spelling)
-  int64_t bytes = 2;         ///< bytes per element
-  std::string aten;          ///< PyTorch scalar type in kernel names: "c10::Half"
-  std::string cuda;          ///< CUDA type in cuDNN kernel names: "__half"
-  std::string xmma;          ///< xmma tensor-core type tag: "f16f16_f16f32_f32"
-  std::string xmma_tf32;     ///< tag when an FP32 kernel runs on TF32 tensor cores ("" else)
+  std::string name;       ///< "fp16", "bf16", "fp32" (the --dtype spelling)
+  int64_t bytes = 2;      ///< bytes per element
+  std::string aten;       ///< PyTorch scalar type in kernel names: "c10::Half"
+  std::string cuda;       ///< CUDA type in cuDNN kernel names: "__half"
+  std::string xmma;       ///< xmma tensor-core type tag: "f16f16_f16f32_f32"
+  std::string xmma_tf32;  ///< tag when an FP32 kernel runs on TF32 tensor cores ("" else)
 };
 
 /// The spellings --dtype accepts, in help order: fp16, bf16, fp32.

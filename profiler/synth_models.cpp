@@ -60,9 +60,11 @@ class Builder {
   void CastInput(int64_t elems) {
     if (dt_.dtype == SynthDtype::kFp32) return;
     Begin("aten::to", false, 1, 3);
-    Elementwise("void at::native::vectorized_elementwise_kernel<4, at::native::copy_kernel_cuda<"
-                "float, " + dt_.aten + ">>",
-                elems, static_cast<double>(elems * (4 + dt_.bytes)), static_cast<double>(elems));
+    Elementwise(
+        "void at::native::vectorized_elementwise_kernel<4, at::native::copy_kernel_cuda<"
+        "float, " +
+            dt_.aten + ">>",
+        elems, static_cast<double>(elems * (4 + dt_.bytes)), static_cast<double>(elems));
   }
 
   /// nn.Conv2d (or F.conv2d when !module) with a kh x kw filter. groups == 1: cuDNN
@@ -79,7 +81,7 @@ class Builder {
         Transpose(in.Elems());
         if (kh * kw > 1) Transpose(weights);
       }
-      const KernelClass cls = in.c == 3                ? KernelClass::kConvFirst
+      const KernelClass cls = in.c == 3              ? KernelClass::kConvFirst
                               : (kh == 1 && kw == 1) ? KernelClass::kConv1x1
                                                      : KernelClass::kConv;
       const std::string name =
@@ -99,10 +101,12 @@ class Builder {
       Push(d);
     }
     if (bias) {
-      Elementwise("void at::native::vectorized_elementwise_kernel<4, at::native::"
-                  "CUDAFunctor_add<" + dt_.aten + ">>",
-                  out.Elems(), static_cast<double>(out.Elems() * 2 * dt_.bytes),
-                  static_cast<double>(out.Elems()));
+      Elementwise(
+          "void at::native::vectorized_elementwise_kernel<4, at::native::"
+          "CUDAFunctor_add<" +
+              dt_.aten + ">>",
+          out.Elems(), static_cast<double>(out.Elems() * 2 * dt_.bytes),
+          static_cast<double>(out.Elems()));
     }
     return out;
   }
@@ -114,9 +118,9 @@ class Builder {
   /// nn.BatchNorm2d in inference: one cuDNN kernel reading and writing the tensor.
   void BatchNorm(const Act& a) {
     Begin("aten::batch_norm", true, 1, 4, LibrarySetup::kCudnnBn);
-    SynthKernelDesc d = Desc("void cudnn::bn_fw_inf_1C11_kernel_NCHW<" + dt_.cuda +
-                                 ", float, true, 1>",
-                             KernelClass::kReduction);
+    SynthKernelDesc d =
+        Desc("void cudnn::bn_fw_inf_1C11_kernel_NCHW<" + dt_.cuda + ", float, true, 1>",
+             KernelClass::kReduction);
     d.flops = 2.0 * static_cast<double>(a.Elems());
     d.bytes = static_cast<double>(a.Elems() * 2 * dt_.bytes);
     d.block = {256, 1, 1};
@@ -134,7 +138,9 @@ class Builder {
                 elems, static_cast<double>(elems * 2 * dt_.bytes),
                 flops_per_elem * static_cast<double>(elems));
   }
-  void Relu(int64_t elems, bool module = true) { Unary("aten::relu_", "relu_functor", elems, module); }
+  void Relu(int64_t elems, bool module = true) {
+    Unary("aten::relu_", "relu_functor", elems, module);
+  }
 
   /// Binary add of two same-sized tensors (aten::add or aten::add_), functional.
   void Add(const char* op, int64_t elems) {
@@ -203,8 +209,7 @@ class Builder {
                              KernelClass::kTranspose);
     d.bytes = static_cast<double>(out_elems * 2 * dt_.bytes);
     d.block = {512, 1, 1};
-    d.grid = {GridDim(std::min<int64_t>(DivUp(out_elems, 512), int64_t{spec_.sm_count} * 4)), 1,
-              1};
+    d.grid = {GridDim(std::min<int64_t>(DivUp(out_elems, 512), int64_t{spec_.sm_count} * 4)), 1, 1};
     Push(d);
   }
 
@@ -247,8 +252,8 @@ class Builder {
   /// F.softmax over the last dimension (`cols` <= 1024): one warp per row or two.
   void Softmax(int64_t rows, int64_t cols) {
     Begin("aten::softmax", false, 1, 2);
-    SynthKernelDesc d = Desc("void (anonymous namespace)::softmax_warp_forward<" + dt_.aten +
-                                 ", " + dt_.aten + ", float, 7, false, false>",
+    SynthKernelDesc d = Desc("void (anonymous namespace)::softmax_warp_forward<" + dt_.aten + ", " +
+                                 dt_.aten + ", float, 7, false, false>",
                              KernelClass::kReduction);
     d.flops = 5.0 * static_cast<double>(rows * cols);
     d.bytes = static_cast<double>(rows * cols * 2 * dt_.bytes);
@@ -260,9 +265,9 @@ class Builder {
   /// nn.LayerNorm: one block per row.
   void LayerNorm(int64_t rows, int64_t cols) {
     Begin("aten::layer_norm", true, 1, 3);
-    SynthKernelDesc d = Desc("void at::native::vectorized_layer_norm_kernel<" + dt_.aten +
-                                 ", float>",
-                             KernelClass::kReduction);
+    SynthKernelDesc d =
+        Desc("void at::native::vectorized_layer_norm_kernel<" + dt_.aten + ", float>",
+             KernelClass::kReduction);
     d.flops = 8.0 * static_cast<double>(rows * cols);
     d.bytes = static_cast<double>(rows * cols * 2 * dt_.bytes);
     d.block = {32, 4, 1};
@@ -308,9 +313,9 @@ class Builder {
 
   /// cuDNN's NCHW -> NHWC layout transpose of `elems` elements.
   void Transpose(int64_t elems) {
-    SynthKernelDesc d = Desc("void cudnn::ops::nchwToNhwcKernel<" + dt_.cuda + ", " + dt_.cuda +
-                                 ", float, false, true>",
-                             KernelClass::kTranspose);
+    SynthKernelDesc d = Desc(
+        "void cudnn::ops::nchwToNhwcKernel<" + dt_.cuda + ", " + dt_.cuda + ", float, false, true>",
+        KernelClass::kTranspose);
     d.bytes = static_cast<double>(elems * 2 * dt_.bytes);
     d.block = {256, 1, 1};
     d.grid = {GridDim(DivUp(elems, 1024)), 1, 1};
@@ -319,9 +324,11 @@ class Builder {
 
   /// A strided copy (reshape of a permuted tensor, .contiguous()).
   void Copy(int64_t elems) {
-    SynthKernelDesc d = Desc("void at::native::elementwise_kernel<128, 4, "
-                             "at::native::direct_copy_kernel_cuda<" + dt_.aten + ">>",
-                             KernelClass::kTranspose);
+    SynthKernelDesc d = Desc(
+        "void at::native::elementwise_kernel<128, 4, "
+        "at::native::direct_copy_kernel_cuda<" +
+            dt_.aten + ">>",
+        KernelClass::kTranspose);
     d.bytes = static_cast<double>(elems * 2 * dt_.bytes);
     d.block = {128, 1, 1};
     d.grid = {GridDim(DivUp(elems, 512)), 1, 1};
@@ -482,7 +489,7 @@ void BuildMobileNetV2(Builder& b, const Act& input) {
   b.Unary("aten::hardtanh_", "hardtanh_functor", x.Elems(), true);
   x = b.GlobalAvgPool(x, /*module=*/false);  // nn.functional.adaptive_avg_pool2d
   b.NoKernel("aten::flatten", false, 2);
-  b.Modules(1);                                // classifier
+  b.Modules(1);                                  // classifier
   b.NoKernel("aten::dropout", /*module=*/true);  // eval: returns its input
   b.Linear(x.n, 1000, 1280);
 }
@@ -551,7 +558,7 @@ Act WithChannels(Act a, int64_t c) {
 void BuildInceptionV3(Builder& b, const Act& input) {
   const int64_t n = input.n;
   const int64_t plane = input.h * input.w;
-  b.Modules(1);  // Inception3
+  b.Modules(1);                     // Inception3
   for (int ch = 0; ch < 3; ++ch) {  // transform_input
     b.NoKernel("aten::select");
     b.NoKernel("aten::unsqueeze");
@@ -655,9 +662,9 @@ void BuildBert(Builder& b, int64_t batch, int64_t seq, bool full) {
   const int64_t head_dim = kBertHidden / kBertHeads;
   const int64_t heads = batch * kBertHeads;
   if (full) {
-    b.Modules(2);  // BertModel, BertEmbeddings
-    b.NoKernel("aten::slice");  // position_ids[:, :seq]
-    b.NoKernel("aten::expand");  // buffered token_type_ids
+    b.Modules(2);                      // BertModel, BertEmbeddings
+    b.NoKernel("aten::slice");         // position_ids[:, :seq]
+    b.NoKernel("aten::expand");        // buffered token_type_ids
     b.Embedding(tokens, kBertHidden);  // word embeddings
     b.Embedding(tokens, kBertHidden);  // token type embeddings
     b.Add("aten::add", hidden);
@@ -668,13 +675,13 @@ void BuildBert(Builder& b, int64_t batch, int64_t seq, bool full) {
   }
   b.Modules(1);  // BertEncoder
   for (int layer = 0; layer < kBertLayers; ++layer) {
-    b.Modules(3);  // BertLayer, BertAttention, BertSelfAttention
+    b.Modules(3);                  // BertLayer, BertAttention, BertSelfAttention
     for (int i = 0; i < 3; ++i) {  // query, key, value, each viewed as [B, 12, S, 64]
       b.Linear(tokens, kBertHidden, kBertHidden);
       b.NoKernel("aten::view");
       b.NoKernel("aten::permute");
     }
-    b.NoKernel("aten::transpose");  // k^T
+    b.NoKernel("aten::transpose");                   // k^T
     b.Matmul(2, hidden, heads, seq, seq, head_dim);  // scores: copies of q and k^T
     b.Unary("aten::div", "div_true_functor", heads * seq * seq, false);
     b.Softmax(heads * seq, seq);
@@ -729,14 +736,22 @@ std::vector<SynthOp> BuildModelOps(const ModelInfo& model, const ModelShape& sha
   }
   const Act in{shape.batch, 3, model.image, model.image};
   b.CastInput(in.Elems());
-  if (name == "resnet50") BuildResNet50(b, in);
-  else if (name == "resnet101") BuildResNet101(b, in);
-  else if (name == "resnet152") BuildResNet152(b, in);
-  else if (name == "mobilenetv2") BuildMobileNetV2(b, in);
-  else if (name == "vgg16") BuildVgg16(b, in);
-  else if (name == "vgg19") BuildVgg19(b, in);
-  else if (name == "inception_v3") BuildInceptionV3(b, in);
-  else COTENANT_CHECK(false);
+  if (name == "resnet50")
+    BuildResNet50(b, in);
+  else if (name == "resnet101")
+    BuildResNet101(b, in);
+  else if (name == "resnet152")
+    BuildResNet152(b, in);
+  else if (name == "mobilenetv2")
+    BuildMobileNetV2(b, in);
+  else if (name == "vgg16")
+    BuildVgg16(b, in);
+  else if (name == "vgg19")
+    BuildVgg19(b, in);
+  else if (name == "inception_v3")
+    BuildInceptionV3(b, in);
+  else
+    COTENANT_CHECK(false);
   return std::move(b.ops());
 }
 

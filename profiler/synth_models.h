@@ -17,15 +17,15 @@ namespace cotenant::profiler {
 
 /// One kernel of an operator, before it is placed on the timeline.
 struct SynthKernelDesc {
-  std::string name;                        ///< kernel name as a profiler would show it
+  std::string name;  ///< kernel name as a profiler would show it
   KernelClass cls = KernelClass::kElementwise;
-  double flops = 0.0;                      ///< floating-point operations (2 per MAC)
-  double bytes = 0.0;                      ///< DRAM bytes: each input, weight, output once
-  int64_t tiles = 0;                       ///< tensor classes: output tiles (blocks), else 0
-  std::array<int32_t, 3> grid{1, 1, 1};    ///< launch grid
-  std::array<int32_t, 3> block{1, 1, 1};   ///< threads per block
-  int32_t regs = 32;                       ///< registers per thread
-  int32_t smem = 0;                        ///< shared memory per block, bytes
+  double flops = 0.0;                     ///< floating-point operations (2 per MAC)
+  double bytes = 0.0;                     ///< DRAM bytes: each input, weight, output once
+  int64_t tiles = 0;                      ///< tensor classes: output tiles (blocks), else 0
+  std::array<int32_t, 3> grid{1, 1, 1};   ///< launch grid
+  std::array<int32_t, 3> block{1, 1, 1};  ///< threads per block
+  int32_t regs = 32;                      ///< registers per thread
+  int32_t smem = 0;                       ///< shared memory per block, bytes
 };
 
 /// One framework operator: its label, host work and kernels (possibly none).

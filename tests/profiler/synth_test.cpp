@@ -144,16 +144,18 @@ TEST_CASE("synth: model MACs match published figures", "[synth]") {
   // torchvision's model documentation lists each classification model's "GFLOPS"
   // (multiply-adds of its convolutions and linear layers, counted by fvcore) at its
   // default input size: resnet50 4.09, resnet101 7.80, resnet152 11.51, vgg16 15.47,
-  // vgg19 19.63, inception_v3 5.71 (299x299), mobilenet_v2 0.30. Within 2% (the
-  // published figures are rounded to 0.01 G, mobilenet_v2's to 0.01 of 0.30).
+  // vgg19 19.63, inception_v3 5.71 (299x299), mobilenet_v2 0.30.
+  // Within 0.5% (the published figures are rounded to 0.01 G), mobilenet_v2 within 2%
+  // (0.30 is rounded to 0.01 G). Measured here: 4.089, 7.801, 11.514, 15.470, 19.632,
+  // 5.713 and 0.301 GMACs.
   const GpuSpec spec = H100();
   const std::pair<const char*, double> published[] = {
-      {"resnet50", 4.09e9}, {"resnet101", 7.80e9}, {"resnet152", 11.51e9},
-      {"vgg16", 15.47e9},   {"vgg19", 19.63e9},    {"inception_v3", 5.71e9},
-      {"mobilenetv2", 0.30e9}};
+      {"resnet50", 4.09e9}, {"resnet101", 7.80e9},    {"resnet152", 11.51e9}, {"vgg16", 15.47e9},
+      {"vgg19", 19.63e9},   {"inception_v3", 5.71e9}, {"mobilenetv2", 0.30e9}};
   for (const auto& [model, macs] : published) {
     INFO(model << ": " << ModelMacs(model, spec));
-    CHECK(ModelMacs(model, spec) == Approx(macs).epsilon(0.02));
+    const double tolerance = std::string(model) == "mobilenetv2" ? 0.02 : 0.005;
+    CHECK(ModelMacs(model, spec) == Approx(macs).epsilon(tolerance));
   }
 }
 
@@ -269,8 +271,7 @@ TEST_CASE("synth: dtype sets element bytes and the peak", "[synth]") {
   CHECK(PeakTflops(KernelClass::kGemm, SynthDtype::kFp16, false, h100) == h100.tensor_tflops);
   CHECK(PeakTflops(KernelClass::kConv, SynthDtype::kFp32, true, h100) == h100.tensor_tflops / 2);
   CHECK(PeakTflops(KernelClass::kGemm, SynthDtype::kFp32, false, h100) == h100.fp32_tflops);
-  CHECK(PeakTflops(KernelClass::kElementwise, SynthDtype::kFp16, true, h100) ==
-        h100.fp32_tflops);
+  CHECK(PeakTflops(KernelClass::kElementwise, SynthDtype::kFp16, true, h100) == h100.fp32_tflops);
   GpuSpec volta = h100;
   volta.compute_capability = 70;
   CHECK(PeakTflops(KernelClass::kConv, SynthDtype::kFp32, true, volta) == volta.fp32_tflops);
@@ -370,12 +371,13 @@ TEST_CASE("synth: host time is the sum of the operators' costs", "[synth]") {
 TEST_CASE("synth: PyTorch 1.8 costs more host time per operator", "[synth]") {
   const HostCostProfile& now = FindFramework("pytorch-eager");
   const HostCostProfile& old = FindFramework("pytorch-1.8-eager");
-  for (LibrarySetup setup : {LibrarySetup::kNone, LibrarySetup::kCudnnConv,
-                             LibrarySetup::kCudnnBn, LibrarySetup::kCublas}) {
+  for (LibrarySetup setup : {LibrarySetup::kNone, LibrarySetup::kCudnnConv, LibrarySetup::kCudnnBn,
+                             LibrarySetup::kCublas}) {
     for (int modules : {0, 1}) {
       const HostWork w{modules, 1, 3, setup};
       CHECK(HostWorkNs(old, w) >= HostWorkNs(now, w));
-      if (modules > 0 || setup != LibrarySetup::kNone) CHECK(HostWorkNs(old, w) > HostWorkNs(now, w));
+      if (modules > 0 || setup != LibrarySetup::kNone)
+        CHECK(HostWorkNs(old, w) > HostWorkNs(now, w));
     }
   }
   CHECK(old.launch_ns > now.launch_ns);
@@ -557,8 +559,9 @@ TEST_CASE("synth: bad requests name the field", "[synth]") {
                     "seq: applies to bert-base and bert-base-full, not resnet50, found 16");
   req.seq = 0;
   req.dtype = "fp61";
-  CHECK_THROWS_WITH(Synthesize(req, spec), "dtype: expected one of \"fp16\", \"bf16\", "
-                                           "\"fp32\", found \"fp61\"; did you mean \"fp16\"?");
+  CHECK_THROWS_WITH(Synthesize(req, spec),
+                    "dtype: expected one of \"fp16\", \"bf16\", "
+                    "\"fp32\", found \"fp61\"; did you mean \"fp16\"?");
   req.dtype = "fp16";
   req.framework = "pytorch-eagr";
   try {

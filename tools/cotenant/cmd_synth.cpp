@@ -39,9 +39,9 @@ RunFn AddSynth(CLI::App* sub) {
   sub->add_option("--seq", o->seq, "Sequence length of BERT models, 1..512 (default 128)");
   sub->add_option("--dtype", o->dtype,
                   "Element type: " + join(profiler::SynthDtypes()) + " (default fp16)");
-  sub->add_option("--framework", o->framework,
-                  "Host-cost profile: " + join(profiler::SynthFrameworks()) +
-                      " (default pytorch-eager)");
+  sub->add_option(
+      "--framework", o->framework,
+      "Host-cost profile: " + join(profiler::SynthFrameworks()) + " (default pytorch-eager)");
   sub->add_option("--library", o->library,
                   "Kernel efficiency table: " + join(profiler::SynthLibraries()) +
                       " (default: from the GPU's compute capability)");
@@ -70,12 +70,12 @@ RunFn AddSynth(CLI::App* sub) {
                                        std::string(profiler::SynthModelNames().front()) +
                                        ", ...) or --random, found neither");
     }
-    const bool model_opts = batch_given || sub->count("--seq") > 0 ||
-                            sub->count("--dtype") > 0 || sub->count("--framework") > 0 ||
-                            sub->count("--library") > 0;
+    const bool model_opts = batch_given || sub->count("--seq") > 0 || sub->count("--dtype") > 0 ||
+                            sub->count("--framework") > 0 || sub->count("--library") > 0;
     if (o->random && model_opts) {
-      throw InputError("--batch/--seq/--dtype/--framework/--library: apply to --model, not "
-                       "--random");
+      throw InputError(
+          "--batch/--seq/--dtype/--framework/--library: apply to --model, not "
+          "--random");
     }
     if (!o->random && random_opts) {
       throw InputError("--kernels/--streams: apply to --random, not --model");
