@@ -41,7 +41,8 @@ struct LibraryTable {
 //  - DRAM-bound kernels: vectorized elementwise 0.80 of dram_gbps, reductions and
 //    normalisation 0.70, layout transposes and strided copies 0.60;
 //  - Hopper (cudnn9-cublas12): eager FP16 NCHW kernels are taken to reach a smaller
-//    share of H100's much larger tensor peak (0.10 less for tensor classes).
+//    share of H100's much larger tensor peak (0.05-0.10 less for tensor classes);
+//  - CUDA-core compute of elementwise and reduction kernels: 0.60 of fp32_tflops.
 const std::vector<LibraryTable>& Libraries() {
   //                     compute, dram
   static const std::vector<LibraryTable> libs = {
