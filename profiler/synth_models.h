@@ -61,8 +61,10 @@ constexpr int64_t kBertHidden = 768, kBertHeads = 12, kBertFfn = 3072;
 constexpr int kBertLayers = 12;
 
 /// The operators of one inference of `model` (from SynthModels()) at `shape`, with
-/// kernels for `dtype` on `spec` (`library` picks kernel names only through `spec`'s
-/// compute capability; efficiencies are applied by the caller).
+/// kernels for `dtype` on `spec`. `tf32_conv` / `tf32_matmul`: FP32 convolutions /
+/// GEMMs run on TF32 tensor cores (compute capability >= 8.0), which also decides the
+/// convolutions' layout transposes. Kernel names carry `spec`'s compute capability;
+/// efficiencies and durations are the caller's (synth.cpp).
 std::vector<SynthOp> BuildModelOps(const ModelInfo& model, const ModelShape& shape,
                                    const DtypeInfo& dtype, bool tf32_conv, bool tf32_matmul,
                                    const GpuSpec& spec);
