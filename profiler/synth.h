@@ -1,82 +1,102 @@
 // Synthetic traces: what PyTorch eager inference of a known model would launch,
-// kernel by kernel, with durations from a roofline of a GPU spec (estimates, not
-// measurements), and random traces for stress tests.
+// operator by operator and kernel by kernel, with kernel durations from a roofline of a
+// GPU spec and host time from a per-operator cost model of the framework (estimates,
+// not measurements), and random traces for stress tests.
 //
-// Model traces (SynthesizeModel) assume:
-//  - FP16 weights and activations (2 bytes per element), NCHW tensors, batch
-//    `batch`, 224x224 images (vision) or 128-token sequences (BERT), no padding;
-//  - PyTorch eager launches every operator separately: conv, batch-norm (a separate
-//    inference kernel, not folded) and ReLU are three kernels; a conv with a bias
-//    (VGG-16) adds the bias in a second kernel; linear layers fuse their bias in the
-//    GEMM epilogue; dropout is a no-op in eval mode; views launch nothing;
-//  - the FP32 input is copied host-to-device and cast to FP16 by one kernel (vision);
-//    BERT gets int64 token ids; the output (logits / pooled output) is copied back;
-//  - cuDNN layout transposes and cuBLAS split-K reduction kernels are not modelled
-//    (split-K GEMMs are taken to reduce in their own epilogue).
+// Model traces (Synthesize) assume:
+//  - weights and activations in the request's dtype (fp16 by default; bf16; fp32, which
+//    uses TF32 tensor cores where the framework profile says PyTorch would), NCHW
+//    tensors, `batch` images at the model's size (224x224, inception_v3 299x299) or
+//    `seq`-token sequences (BERT, default 128), no padding;
+//  - PyTorch eager runs every operator separately (profiler/synth_models.cpp lists each
+//    model's operators and kernel counts): conv, batch norm (a separate inference
+//    kernel, not folded) and ReLU are three operators; tensor-core convolutions add
+//    cuDNN's NCHW->NHWC transposes; a conv bias (VGG) is a second kernel; linear layers
+//    fuse their bias; dropout in eval mode and views launch nothing but cost host time;
+//  - vision: the FP32 input is copied host-to-device and cast by one kernel (none in
+//    fp32), logits are copied back; bert-base (the encoder only) gets hidden states and
+//    returns the last hidden state; bert-base-full (with embeddings and pooler) gets
+//    int64 token ids and returns the pooled output.
 //
-// Kernel durations (SynthRoofline):
-//   compute_ns = flops / (peak * efficiency)     peak = tensor_tflops for GEMMs and
-//                                                convolutions, fp32_tflops otherwise
-//   memory_ns  = bytes / (dram_gbps * kSynthDramEfficiency)
-//   dur_ns     = max(compute_ns, memory_ns) + kSynthKernelOverheadNs
-//   mem_bound  = memory_ns / dur_ns
-// with compute_ns and memory_ns each rounded up to whole ns (DurationFromWork).
-// `bytes` counts each input, weight and output tensor once (ideal caching).
+// Kernel durations: SynthRoofline (synth_kernels.h) with the compute peak of the kernel's
+// class and dtype, the share of peak from the efficiency table of the library generation
+// (SynthEfficiency), times the wave efficiency of tensor-core grids.
 //
-// Host side: one thread (id kSynthThread) issues every GPU task through a `launch`
-// ("cudaLaunchKernel" / "cudaMemcpyAsync", 3-6 us, seeded jitter) that shares its
-// `correlation`, with 2-10 us of CPU time between calls; a GPU task starts at
+// Host side: one thread (kSynthThread). Each operator is one `cpu` task labelled with
+// its op (nn.Module, Python, dispatcher and library setup time: HostWorkNs) followed by
+// one `launch` ("cudaLaunchKernel", launch_ns) per kernel, which shares its
+// `correlation` with the kernel; every cost takes a seeded jitter. A GPU task starts at
 // max(launch end + spec.model.launch_latency_ns, end of the previous task on its
-// stream), i.e. where an isolated execution would place it. Copies take
-// bytes / pcie_gbps. A final stream sync returns spec.model.sync_latency_ns after the
-// last task ends. Everything is deterministic for a seed.
+// stream), i.e. where an isolated execution would place it. Copies (an "aten::copy_"
+// cpu task, then "cudaMemcpyAsync") take bytes / pcie_gbps. A final stream sync returns
+// spec.model.sync_latency_ns after the last task ends. Deterministic for a seed.
 #pragma once
 
 #include <cstdint>
 #include <string>
 #include <vector>
 
+#include "profiler/synth_host.h"
+#include "profiler/synth_kernels.h"
 #include "sim/gpu_spec.h"
 #include "sim/trace.h"
 #include "sim/units.h"
 
 namespace cotenant::profiler {
 
-/// Share of `tensor_tflops` that GEMM and convolution kernels reach.
-constexpr double kSynthTensorEfficiency = 0.6;
-/// Share of `fp32_tflops` that other kernels (elementwise, pooling, depthwise, ...) reach.
-constexpr double kSynthCudaCoreEfficiency = 0.6;
-/// Share of `dram_gbps` every kernel reaches when it streams memory.
-constexpr double kSynthDramEfficiency = 0.8;
-/// Fixed cost added to every synthetic kernel (ramp-up, tail, launch inside the GPU), ns.
-constexpr TimeNs kSynthKernelOverheadNs = 2000;
 /// Host thread that issues all synthetic work.
 constexpr int64_t kSynthThread = 1;
 /// Stream of model traces, and the first stream of random traces.
 constexpr int64_t kSynthStream = 7;
-/// Largest batch SynthesizeModel accepts.
+/// Largest batch Synthesize accepts.
 constexpr int kSynthMaxBatch = 1024;
 
-/// A kernel's isolated duration and the share of it bound by DRAM.
-struct RooflineCost {
-  TimeNs dur_ns = 0;       ///< max(compute, memory) + kSynthKernelOverheadNs
-  TimeNs compute_ns = 0;   ///< flops at the derated peak, rounded up
-  TimeNs memory_ns = 0;    ///< bytes at the derated bandwidth, rounded up
-  double mem_bound = 0.0;  ///< memory_ns / dur_ns, in [0, 1)
+/// One synthetic model trace to build.
+struct SynthRequest {
+  std::string model;                        ///< a name from SynthModelNames()
+  int batch = 1;                            ///< 1..kSynthMaxBatch
+  int seq = 0;                              ///< BERT tokens per sequence, 1..512; 0 = model
+                                            ///< default (128 for BERT, none for vision)
+  std::string dtype = "fp16";               ///< a name from SynthDtypes()
+  std::string framework = "pytorch-eager";  ///< a name from SynthFrameworks()
+  std::string library;                      ///< a name from SynthLibraries(); "" = from the
+                                            ///< GPU's compute capability (DefaultLibrary)
+  uint64_t seed = 1;                        ///< drives the host-side jitter only
+  bool jitter = true;                       ///< false: host costs exactly as the profile
 };
 
-/// The roofline estimate of a kernel doing `flops` floating-point operations and
-/// moving `bytes` DRAM bytes on `spec`; `tensor_core` picks tensor_tflops (GEMM,
-/// convolution) over fp32_tflops as the compute peak.
-RooflineCost SynthRoofline(double flops, double bytes, bool tensor_core, const GpuSpec& spec);
-
-/// Models SynthesizeModel knows: resnet50, mobilenetv2, vgg16, bert-base.
+/// Models Synthesize knows, in help order: resnet50, resnet101, resnet152, mobilenetv2,
+/// vgg16, vgg19, inception_v3, bert-base (encoder only: 12 layers, no embeddings or
+/// pooler, as the Abacus tables measure it), bert-base-full (Hugging Face BertModel).
 std::vector<std::string> SynthModelNames();
 
-/// One inference request of `model` at `batch` (1..kSynthMaxBatch) on `spec`: the
-/// input copy, every kernel PyTorch eager would launch, the output copy and a final
-/// stream sync, all on stream kSynthStream. `seed` drives the host-side jitter only.
-/// Throws InputError for an unknown model (with a "did you mean") or a bad batch.
+/// One kernel of a synthetic model with its roofline, for inspection and tests.
+struct SynthKernelInfo {
+  std::string op;    ///< operator label, "aten::conv2d"
+  std::string name;  ///< kernel name
+  KernelClass cls = KernelClass::kElementwise;
+  double flops = 0.0;        ///< floating-point operations (2 per multiply-add)
+  double bytes = 0.0;        ///< DRAM bytes (each input, weight and output once)
+  double peak_tflops = 0.0;  ///< compute peak used, TFLOPS
+  KernelEfficiency eff;      ///< table shares; eff.compute already times the wave efficiency
+  RooflineCost cost;         ///< isolated duration
+};
+
+/// The kernels of `req` on `spec`, in launch order, without placing them in time.
+/// Throws InputError as Synthesize does.
+std::vector<SynthKernelInfo> SynthModelKernels(const SynthRequest& req, const GpuSpec& spec);
+
+/// One inference of `req.model` on `spec`: the input copy, every operator PyTorch eager
+/// would run (a cpu task each) with the kernels it launches, the output copy and a
+/// final stream sync, all on stream kSynthStream. meta records model, batch, seq (0 for
+/// vision), dtype, framework, library, gpu, seed and "synthetic": true. Throws
+/// InputError naming the field for an unknown model, dtype, framework or library (with
+/// a "did you mean"), a batch outside 1..kSynthMaxBatch, a seq outside 1..512 or given
+/// for a vision model, bf16 on a GPU below compute capability 8.0, or a spec without
+/// positive peaks and bandwidths.
+Trace Synthesize(const SynthRequest& req, const GpuSpec& spec);
+
+/// Synthesize({model, batch, default seq, fp16, pytorch-eager, seed}, spec).
 Trace SynthesizeModel(const std::string& model, int batch, const GpuSpec& spec, uint64_t seed = 1);
 
 /// `kernels` random kernels (1..1e8) over `streams` streams (1..1024, ids kSynthStream,
@@ -84,8 +104,9 @@ Trace SynthesizeModel(const std::string& model, int batch, const GpuSpec& spec, 
 /// `spec`, durations 1 + 199*u^3 us for u uniform in [0,1) (1-200 us, mostly short),
 /// random mem_bound, and an event_record / stream_wait pair between two streams before
 /// every 50th kernel (the host first waits until both streams' latest kernels have
-/// started, so each marker's start time also orders it within its stream); a device
-/// sync at the end. Deterministic for a seed. Throws InputError for bad arguments.
+/// started, so each marker's start time also orders it within its stream); launches of
+/// 3-6 us with 2-10 us of CPU time between calls; a device sync at the end.
+/// Deterministic for a seed. Throws InputError for bad arguments.
 Trace SynthesizeRandom(int64_t kernels, int streams, const GpuSpec& spec, uint64_t seed);
 
 }  // namespace cotenant::profiler

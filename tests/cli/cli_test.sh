@@ -117,6 +117,17 @@ expect_error '--model: expected one of fluid, block, found "fluidd"; did you mea
 expect_error 'nothing to simulate' simulate
 expect_error 'found "resnet51"; did you mean "resnet50"?' synth --model resnet51 --batch 8 --gpu h100-sxm -o "$work/x.json"
 [[ -e $work/x.json ]] && fail "synth wrote $work/x.json despite the error"
+expect_error 'dtype: expected one of "fp16", "bf16", "fp32", found "fp8"' \
+  synth --model resnet50 --dtype fp8 --gpu h100-sxm -o "$work/x.json"
+expect_error 'framework: expected one of "pytorch-eager", "pytorch-1.8-eager", found "pytorch-eagr"; did you mean "pytorch-eager"?' \
+  synth --model resnet50 --framework pytorch-eagr --gpu h100-sxm -o "$work/x.json"
+expect_error 'seq: applies to bert-base and bert-base-full, not vgg16, found 32' \
+  synth --model vgg16 --seq 32 --gpu h100-sxm -o "$work/x.json"
+expect_error 'seq: expected an integer in 1..512 (0 = 128), found 600' \
+  synth --model bert-base --seq 600 --gpu h100-sxm -o "$work/x.json"
+expect_error '--batch/--seq/--dtype/--framework/--library: apply to --model, not --random' \
+  synth --random --kernels 10 --dtype fp32 -o "$work/x.json"
+[[ -e $work/x.json ]] && fail "synth wrote $work/x.json despite the error"
 
 # Good runs: outputs are complete JSON, no temporary files are left behind.
 expect_ok simulate --workload configs/workloads/vision_bert.json --plan native \
@@ -161,6 +172,14 @@ PY
 expect_ok whatif traces/synthetic/resnet50_b8.json traces/synthetic/vgg16_b8.json \
   --select name=gemm --scale 0.5 --json "$work/w.json"
 expect_ok synth --model mobilenetv2 --batch 4 --gpu a100-sxm4-80g -o "$work/m.json.gz"
+expect_ok synth --model bert-base --batch 4 --seq 32 --dtype bf16 --framework pytorch-1.8-eager \
+  --gpu a100-sxm4-80g -o "$work/b.json"
+expect_ok synth --model inception_v3 --batch 2 --dtype fp32 --library cudnn9-cublas12 \
+  --gpu h100-sxm -o "$work/i.json"
+checks=$((checks + 1))
+"$bin" synth --help | grep -q 'inception_v3' || fail "synth --help does not list the models"
+"$bin" synth --help | grep -q 'pytorch-1.8-eager' || fail "synth --help does not list the frameworks"
+"$bin" synth --help | grep -q 'bf16' || fail "synth --help does not list the dtypes"
 expect_ok inspect "$work/m.json.gz"
 
 # An unwritable output: one line naming the file and the reason, a non-zero

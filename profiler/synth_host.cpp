@@ -1,0 +1,105 @@
+#include "profiler/synth_host.h"
+
+#include "sim/error.h"
+#include "sim/json_util.h"
+
+namespace cotenant::profiler {
+namespace {
+
+// Sources (full list in profiler/README.md, "Host cost"):
+// [M] pytorch/pytorch#50431 (H. He, Feb 2021, master between 1.8 and 1.9): an empty
+//     nn.Module call cost 3.08 us per call against 0.91 us for the bare op inside it,
+//     i.e. ~2.2 us of module overhead; the no-hook fast path of pytorch/pytorch#52576
+//     (first released in 1.9) removed most of the hook checks behind it.
+// [P] pytorch/pytorch#41383 (N. Gimelshein, Jul 2020): `x*x` on a small tensor costs about
+//     2 us from Python, "approx half of it is python parsing overhead (same operation
+//     called using c++ API would take about a microsecond)".
+// [T] PyTorch docs, "CUDA semantics: TensorFloat-32 (TF32) on Ampere (and later)":
+//     torch.backends.cuda.matmul.allow_tf32 defaults to False from 1.12 (True in
+//     1.7-1.11); torch.backends.cudnn.allow_tf32 defaults to True.
+// [L] J. Lin, "From PyTorch op to kernel launch" (lesson notes, 2024): cudaLaunchKernel
+//     "~1-3 us on CUDA 12+ drivers"; ATen dispatcher ~1-2 us; backend algorithm choice
+//     ~1-5 us "cached after first call". A secondary source, not a measurement report.
+// Everything else is an assumption and says so.
+const std::vector<HostCostProfile>& Profiles() {
+  static const std::vector<HostCostProfile> profiles = {
+      {
+          "pytorch-eager",
+          "PyTorch 2.x eager, CUDA 12, a current server CPU",
+          /*module_ns=*/1000,      // assumption: [M]'s 2.2 us less the hook checks #52576 skips
+          /*python_ns=*/1000,      // [P]: about half of 2 us
+          /*dispatch_ns=*/500,     // [P]: ~1 us for a C++ call of ~2 dispatcher passes
+          /*cudnn_conv_ns=*/6000,  // assumption: v8 API with an execution-plan cache
+          /*cudnn_bn_ns=*/2000,    // assumption
+          /*cublas_ns=*/2000,      // assumption, within [L]'s 1-5 us backend figure
+          /*launch_ns=*/2000,      // [L]: 1-3 us on CUDA 12
+          /*memcpy_ns=*/3000,      // assumption
+          /*jitter=*/0.2,          // assumption
+          /*matmul_tf32=*/false,   // [T]: default False from 1.12
+          /*conv_tf32=*/true,      // [T]
+          "pytorch/pytorch#50431 and #41383 (module and Python overhead), PyTorch TF32 docs, "
+          "J. Lin's launch-path notes (launch 1-3 us on CUDA 12); cuDNN/cuBLAS setup, memcpy "
+          "and jitter are assumptions",
+      },
+      {
+          "pytorch-1.8-eager",
+          "PyTorch 1.8 eager, CUDA 11.2, cuDNN 8.1 (v7 API), a 2.4 GHz Xeon Silver class CPU",
+          /*module_ns=*/2200,       // [M]: 3.08 - 0.91 us, before the #52576 fast path
+          /*python_ns=*/1000,       // [P]
+          /*dispatch_ns=*/500,      // [P]
+          /*cudnn_conv_ns=*/10000,  // assumption: 1.8 rebuilds tensor, filter and
+                                    // convolution descriptors every call
+                                    // (ATen/native/cudnn/Conv_v7.cpp) and looks the
+                                    // algorithm up in its cache
+          /*cudnn_bn_ns=*/3000,     // assumption
+          /*cublas_ns=*/3000,       // assumption
+          /*launch_ns=*/4000,       // assumption: CUDA 11 era launch on a 2.4 GHz core,
+                                    // twice [L]'s CUDA 12 figure
+          /*memcpy_ns=*/5000,       // assumption
+          /*jitter=*/0.2,           // assumption
+          /*matmul_tf32=*/true,     // [T]: default True in 1.7-1.11
+          /*conv_tf32=*/true,       // [T]
+          "pytorch/pytorch#50431 (module overhead before the no-hook fast path), #41383 "
+          "(Python and dispatcher), PyTorch TF32 docs; cuDNN/cuBLAS setup, launch, memcpy "
+          "and jitter are assumptions",
+      },
+  };
+  return profiles;
+}
+
+}  // namespace
+
+std::vector<std::string> SynthFrameworks() {
+  std::vector<std::string> names;
+  for (const HostCostProfile& p : Profiles()) names.push_back(p.name);
+  return names;
+}
+
+const HostCostProfile& FindFramework(const std::string& name) {
+  for (const HostCostProfile& p : Profiles())
+    if (p.name == name) return p;
+  const std::vector<std::string> names = SynthFrameworks();
+  throw InputError("framework: expected one of " + QuotedList(names) + ", found \"" + name + "\"" +
+                   DidYouMean(name, names));
+}
+
+TimeNs HostWorkNs(const HostCostProfile& profile, const HostWork& work) {
+  TimeNs setup = 0;
+  switch (work.setup) {
+    case LibrarySetup::kNone:
+      break;
+    case LibrarySetup::kCudnnConv:
+      setup = profile.cudnn_conv_ns;
+      break;
+    case LibrarySetup::kCudnnBn:
+      setup = profile.cudnn_bn_ns;
+      break;
+    case LibrarySetup::kCublas:
+      setup = profile.cublas_ns;
+      break;
+  }
+  return work.modules * profile.module_ns + work.python_calls * profile.python_ns +
+         work.dispatches * profile.dispatch_ns + setup;
+}
+
+}  // namespace cotenant::profiler
