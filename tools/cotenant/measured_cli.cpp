@@ -1,5 +1,6 @@
 #include "tools/cotenant/measured_cli.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <ctime>
@@ -171,9 +172,14 @@ void AddMeasuredOptions(CLI::App* sub, MeasuredCliOptions* o, bool with_model) {
 validation::TraceSource ZooTraceSource(const std::string& framework) {
   return validation::WithTraceFiles([framework](const validation::MeasuredMember& m,
                                                 const std::string& dtype, const GpuSpec& spec) {
-    (void)framework;
-    (void)dtype;
-    return profiler::SynthesizeModel(m.model, static_cast<int>(m.batch), spec, 1);
+    profiler::SynthRequest r;
+    r.model = m.model;
+    // (Out-of-range values are clamped to one past the range, so synth refuses them.)
+    r.batch = static_cast<int>(std::min<int64_t>(m.batch, profiler::kSynthMaxBatch + 1));
+    r.seq = static_cast<int>(std::min<int64_t>(m.seq_len, 1 << 20));
+    r.dtype = dtype;
+    if (!framework.empty()) r.framework = framework;
+    return profiler::Synthesize(r, spec);
   });
 }
 

@@ -66,6 +66,20 @@ TableFit FitTable(const TablePredictor& predictor, const TableCalibration& start
   TableCalibration& cal = fit.calibration;
   for (const std::string& m : predictor.Models()) cal.models.emplace(m, ModelScales{});
 
+  // Parameters as reported, by name, in the order first seen.
+  std::vector<FittedParameter> records;
+  auto record = [&](const FittedParameter& fp) -> FittedParameter& {
+    for (FittedParameter& r : records) {
+      if (r.name != fp.name) continue;
+      const double before = r.before;
+      r = fp;
+      r.before = before;  // the start of the whole fit
+      return r;
+    }
+    records.push_back(fp);
+    return records.back();
+  };
+
   auto predict_rows = [&](const TableCalibration& c, const std::vector<size_t>& rows) {
     std::vector<double> out(rows.size());
     ParallelFor(rows.size(), options.threads,
@@ -73,48 +87,37 @@ TableFit FitTable(const TablePredictor& predictor, const TableCalibration& start
     return out;
   };
 
-  auto run_stage = [&](const std::string& stage, std::vector<Slot> slots,
+  // Fits `slots` to `rows`; parameters the data do not identify go back to
+  // their start value and the others are fitted again without them, so what
+  // the data cannot see keeps its default instead of drifting with the noise.
+  auto run_stage = [&](const std::string& stage, const std::vector<Slot>& slots,
                        const std::vector<size_t>& rows) {
-    std::vector<LsParameter> params;
-    std::vector<Slot> free;
-    for (Slot& s : slots) {
+    std::vector<const Slot*> free;
+    for (const Slot& s : slots) {
       FittedParameter fp;
       fp.name = s.name;
       fp.stage = stage;
       fp.before = fp.after = s.ls.value;
+      fp.sd = std::numeric_limits<double>::quiet_NaN();
       if (Fixed(options, s.name)) {
         fp.fitted = false;
-        fp.sd = std::numeric_limits<double>::quiet_NaN();
         fp.why = "held fixed";
-        fit.parameters.push_back(fp);
-        continue;
+      } else if (rows.empty()) {
+        fp.why = "no " + stage + " row to fit";
+      } else {
+        free.push_back(&s);
       }
-      fit.parameters.push_back(fp);
-      params.push_back(s.ls);
-      free.push_back(std::move(s));
+      record(fp);
     }
-    if (params.empty() || rows.empty()) {
-      for (size_t k = fit.parameters.size() - slots.size(); k < fit.parameters.size(); ++k) {
-        if (fit.parameters[k].fitted && rows.empty()) {
-          fit.parameters[k].identified = false;
-          fit.parameters[k].sd = std::numeric_limits<double>::quiet_NaN();
-          fit.parameters[k].why = "no " + stage + " row to fit";
-        }
-      }
-      return;
-    }
+    if (free.empty()) return;
     std::vector<double> measured;
     for (size_t i : rows) measured.push_back(table.rows[i].latency_ns);
-    auto apply = [&](const std::vector<double>& x) {
+    std::vector<double> x;
+    for (const Slot* s : free) x.push_back(s->ls.value);
+    auto apply = [&](const std::vector<double>& v) {
       TableCalibration c = cal;
-      for (size_t j = 0; j < free.size(); ++j) free[j].set(&c, x[j]);
+      for (size_t j = 0; j < free.size(); ++j) free[j]->set(&c, v[j]);
       return c;
-    };
-    const ResidualFn fn = [&](const std::vector<double>& x) {
-      const std::vector<double> p = predict_rows(apply(x), rows);
-      std::vector<double> r(p.size());
-      for (size_t k = 0; k < p.size(); ++k) r[k] = Relative(p[k], measured[k]);
-      return r;
     };
     LsOptions lo;
     lo.max_iterations = options.max_iterations;
@@ -123,67 +126,63 @@ TableFit FitTable(const TablePredictor& predictor, const TableCalibration& start
         options.on_iteration(stage, it, max, cost);
       };
     }
-    LsResult res = LeastSquares(params, fn, lo);
-    fit.iterations += res.iterations;
-    // Parameters the data do not identify go back to their start value and
-    // the others are fitted again without them: what the data cannot see
-    // keeps its default instead of drifting to wherever the noise pushes it.
-    std::vector<double> x = res.x;
-    std::vector<bool> identified = res.identified;
-    std::vector<double> sd = res.sd;
-    std::vector<std::string> why = res.why;
-    const size_t n_id = static_cast<size_t>(std::count(identified.begin(), identified.end(), true));
-    if (n_id < params.size()) {
-      std::vector<LsParameter> again;
+    std::vector<bool> live(free.size(), true);
+    LsResult last;
+    for (int pass = 0; pass < 2; ++pass) {
+      std::vector<LsParameter> params;
       std::vector<size_t> index;
-      for (size_t j = 0; j < params.size(); ++j) {
-        if (identified[j]) {
-          again.push_back(params[j]);
-          again.back().value = x[j];
-          index.push_back(j);
+      for (size_t j = 0; j < free.size(); ++j) {
+        if (!live[j]) continue;
+        params.push_back(free[j]->ls);
+        params.back().value = x[j];
+        index.push_back(j);
+      }
+      if (params.empty()) break;
+      const std::vector<double> base = x;
+      const ResidualFn fn = [&](const std::vector<double>& y) {
+        std::vector<double> full = base;
+        for (size_t k = 0; k < index.size(); ++k) full[index[k]] = y[k];
+        const std::vector<double> p = predict_rows(apply(full), rows);
+        std::vector<double> r(p.size());
+        for (size_t k = 0; k < p.size(); ++k) r[k] = Relative(p[k], measured[k]);
+        return r;
+      };
+      last = LeastSquares(params, fn, lo);
+      fit.iterations += last.iterations;
+      fit.converged = last.converged;
+      bool dropped = false;
+      for (size_t k = 0; k < index.size(); ++k) {
+        const size_t j = index[k];
+        FittedParameter fp;
+        fp.name = free[j]->name;
+        fp.stage = stage;
+        fp.before = free[j]->ls.value;
+        fp.sd = last.sd[k];
+        fp.identified = last.identified[k];
+        fp.why = last.why[k];
+        if (fp.identified) {
+          x[j] = last.x[k];
         } else {
-          x[j] = params[j].value;
+          x[j] = free[j]->ls.value;
+          live[j] = false;
+          dropped = true;
+          fp.why += "; kept at its start value";
         }
+        fp.after = x[j];
+        record(fp);
       }
-      if (!again.empty()) {
-        const std::vector<double> base = x;
-        const ResidualFn fn2 = [&](const std::vector<double>& y) {
-          std::vector<double> full = base;
-          for (size_t k = 0; k < index.size(); ++k) full[index[k]] = y[k];
-          return fn(full);
-        };
-        const LsResult res2 = LeastSquares(again, fn2, lo);
-        fit.iterations += res2.iterations;
-        for (size_t k = 0; k < index.size(); ++k) {
-          x[index[k]] = res2.x[k];
-          sd[index[k]] = res2.sd[k];
-          identified[index[k]] = res2.identified[k];
-          why[index[k]] = res2.why[k];
-        }
-        res.converged = res2.converged;
-      }
+      if (!dropped) break;
     }
     cal = apply(x);
-    fit.converged = res.converged;
-    // Record results against the stage's fitted parameters (in order).
-    size_t j = 0;
-    for (FittedParameter& fp : fit.parameters) {
-      if (fp.stage != stage || !fp.fitted) continue;
-      fp.after = x[j];
-      fp.sd = sd[j];
-      fp.identified = identified[j];
-      fp.why = why[j].empty() || identified[j] ? why[j] : why[j] + "; kept at its start value";
-      ++j;
-    }
   };
 
   // Stage 1: per-model scales (log units) and the harness cost (us), on solo rows.
   std::set<std::string> solo_models;
   for (size_t i : solo_rows) solo_models.insert(table.rows[i].members[0].model);
-  std::vector<Slot> s1;
   double min_solo_us = 1e300;
   for (size_t i : solo_rows) min_solo_us = std::min(min_solo_us, table.rows[i].latency_ns / 1000.0);
-  {
+  auto solo_slots = [&]() {
+    std::vector<Slot> s1;
     Slot h;
     h.name = "harness_ns";
     h.ls = {h.name, static_cast<double>(cal.harness_ns) / 1000.0,
@@ -194,26 +193,62 @@ TableFit FitTable(const TablePredictor& predictor, const TableCalibration& start
       c->harness_ns = static_cast<TimeNs>(std::llround(us * 1000.0));
     };
     s1.push_back(h);
+    for (const auto& [model, scales] : cal.models) {
+      const std::string m = model;
+      if (!solo_models.count(m)) continue;
+      Slot host, gpu;
+      host.name = m + ".host_scale";
+      host.ls = {host.name, std::log(scales.host), std::log(kMinScale), std::log(kMaxScale),
+                 1e-3,      kMaxLogScaleSd};
+      host.set = [m](TableCalibration* c, double v) { c->models[m].host = std::exp(v); };
+      gpu.name = m + ".gpu_scale";
+      gpu.ls = {gpu.name, std::log(scales.gpu), std::log(kMinScale), std::log(kMaxScale),
+                1e-3,     kMaxLogScaleSd};
+      gpu.set = [m](TableCalibration* c, double v) { c->models[m].gpu = std::exp(v); };
+      s1.push_back(host);
+      s1.push_back(gpu);
+    }
+    return s1;
+  };
+  run_stage("solo", solo_slots(), solo_rows);
+  // A scale the data do not identify for one model (its solo rows never
+  // show that side: a host-bound model's GPU time, a GPU-bound model's host
+  // time) takes the geometric mean of the scales identified for the other
+  // models: they share the framework, the CPU and the libraries. Then the
+  // solo stage runs again from there (a GPU scale may show once it starts
+  // from a realistic value).
+  auto is_scale = [](const std::string& name, const char* which) {
+    const std::string suffix = std::string(".") + which;
+    return name.size() > suffix.size() &&
+           name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
+  };
+  std::vector<std::string> borrowed;
+  for (const char* which : {"host_scale", "gpu_scale"}) {
+    double sum = 0.0;
+    int n = 0;
+    for (const FittedParameter& fp : records) {
+      if (is_scale(fp.name, which) && fp.identified) {
+        sum += fp.after;  // (log units until reported)
+        ++n;
+      }
+    }
+    if (n == 0) continue;
+    const double mean = sum / n;
+    for (auto& [model, scales] : cal.models) {
+      const std::string name = model + "." + which;
+      if (Fixed(options, name)) continue;
+      bool identified = false;
+      for (const FittedParameter& fp : records)
+        if (fp.name == name && fp.identified) identified = true;
+      if (identified) continue;
+      (std::string(which) == "host_scale" ? scales.host : scales.gpu) = std::exp(mean);
+      borrowed.push_back(name);
+    }
   }
-  for (const auto& [model, scales] : cal.models) {
-    const std::string m = model;
-    if (!solo_models.count(m)) continue;
-    Slot host, gpu;
-    host.name = m + ".host_scale";
-    host.ls = {host.name, std::log(scales.host), std::log(kMinScale), std::log(kMaxScale),
-               1e-3,      kMaxLogScaleSd};
-    host.set = [m](TableCalibration* c, double v) { c->models[m].host = std::exp(v); };
-    gpu.name = m + ".gpu_scale";
-    gpu.ls = {gpu.name, std::log(scales.gpu), std::log(kMinScale), std::log(kMaxScale),
-              1e-3,     kMaxLogScaleSd};
-    gpu.set = [m](TableCalibration* c, double v) { c->models[m].gpu = std::exp(v); };
-    s1.push_back(host);
-    s1.push_back(gpu);
-  }
-  run_stage("solo", s1, solo_rows);
+  if (!borrowed.empty() && !solo_rows.empty()) run_stage("solo", solo_slots(), solo_rows);
   // Report scales as factors, not logs.
-  for (FittedParameter& fp : fit.parameters) {
-    if (fp.name.size() > 6 && fp.name.compare(fp.name.size() - 6, 6, "_scale") == 0) {
+  for (FittedParameter& fp : records) {
+    if (is_scale(fp.name, "host_scale") || is_scale(fp.name, "gpu_scale")) {
       fp.before = std::exp(fp.before);
       fp.after = std::exp(fp.after);
       if (std::isfinite(fp.sd)) fp.sd *= fp.after;  // delta method: sd of exp(v)
@@ -224,15 +259,27 @@ TableFit FitTable(const TablePredictor& predictor, const TableCalibration& start
     }
   }
   for (const auto& [model, scales] : cal.models) {
-    if (solo_models.count(model)) continue;
-    for (const char* which : {".host_scale", ".gpu_scale"}) {
-      FittedParameter fp;
-      fp.name = model + which;
-      fp.stage = "solo";
-      fp.before = fp.after = 1.0;
-      fp.sd = std::numeric_limits<double>::quiet_NaN();
-      fp.why = "no solo row of this model";
-      fit.parameters.push_back(fp);
+    for (const char* which : {"host_scale", "gpu_scale"}) {
+      const std::string name = model + "." + which;
+      const bool was_borrowed = std::find(borrowed.begin(), borrowed.end(), name) != borrowed.end();
+      FittedParameter* fp = nullptr;
+      for (FittedParameter& r : records)
+        if (r.name == name) fp = &r;
+      if (fp == nullptr) {  // no solo row of this model
+        FittedParameter add;
+        add.name = name;
+        add.stage = "solo";
+        add.before = 1.0;
+        add.sd = std::numeric_limits<double>::quiet_NaN();
+        add.why = "no solo row of this model";
+        fp = &record(add);
+      }
+      fp->after = std::string(which) == "host_scale" ? scales.host : scales.gpu;
+      if (was_borrowed && !fp->identified) {
+        const size_t cut = fp->why.find("; kept at its start value");
+        if (cut != std::string::npos) fp->why.resize(cut);
+        fp->why += "; set to the geometric mean of the other models' identified scales";
+      }
     }
   }
 
@@ -252,6 +299,7 @@ TableFit FitTable(const TablePredictor& predictor, const TableCalibration& start
     s2.push_back(s);
   }
   run_stage("co-run", s2, corun_rows);
+  fit.parameters = records;
 
   // Every row, before and after.
   std::vector<size_t> all(n_rows);
