@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <map>
 #include <set>
 
 #include "sim/error.h"
@@ -16,6 +17,8 @@ constexpr double kMinScale = 0.02, kMaxScale = 50.0;
 /// A scale counts as identified when its standard error is below this in
 /// log units (a factor of 1.25).
 constexpr double kMaxLogScaleSd = 0.22;
+/// Bounds of a model's batch exponent, and the standard error at which it counts as identified.
+constexpr double kMaxBatchExponent = 1.0, kMaxBatchExponentSd = 0.1;
 /// The harness cost counts as identified when its standard error is below this, us.
 constexpr double kMaxHarnessSdUs = 100.0;
 /// Upper bound of a contention parameter.
@@ -179,6 +182,26 @@ TableFit FitTable(const TablePredictor& predictor, const TableCalibration& start
   // Stage 1: per-model scales (log units) and the harness cost (us), on solo rows.
   std::set<std::string> solo_models;
   for (size_t i : solo_rows) solo_models.insert(table.rows[i].members[0].model);
+  // The batch term's reference: the geometric mean of a model's solo batch
+  // sizes (so that gpu_scale is the factor in the middle of the data and
+  // the two are fitted nearly independently); none with one batch size.
+  {
+    std::map<std::string, std::set<int64_t>> batches;
+    for (size_t i : solo_rows) {
+      const MeasuredMember& m = table.rows[i].members[0];
+      batches[m.model].insert(m.batch);
+    }
+    for (auto& [model, b] : batches) {
+      if (b.size() < 2 || Fixed(options, model + ".gpu_batch_exponent")) continue;
+      double log_sum = 0.0;
+      for (int64_t x : b) log_sum += std::log(static_cast<double>(x));
+      ModelScales& sc = cal.models[model];
+      if (sc.batch_ref <= 0) {
+        sc.batch_ref = std::max<int64_t>(
+            1, std::llround(std::exp(log_sum / static_cast<double>(b.size()))));
+      }
+    }
+  }
   double min_solo_us = 1e300;
   for (size_t i : solo_rows) min_solo_us = std::min(min_solo_us, table.rows[i].latency_ns / 1000.0);
   auto solo_slots = [&]() {
@@ -207,6 +230,14 @@ TableFit FitTable(const TablePredictor& predictor, const TableCalibration& start
       gpu.set = [m](TableCalibration* c, double v) { c->models[m].gpu = std::exp(v); };
       s1.push_back(host);
       s1.push_back(gpu);
+      if (scales.batch_ref > 0) {  // solo rows at two or more batch sizes
+        Slot e;
+        e.name = m + ".gpu_batch_exponent";
+        e.ls = {e.name, scales.gpu_batch_exponent, -kMaxBatchExponent, kMaxBatchExponent, 1e-3,
+                kMaxBatchExponentSd};
+        e.set = [m](TableCalibration* c, double v) { c->models[m].gpu_batch_exponent = v; };
+        s1.push_back(e);
+      }
     }
     return s1;
   };

@@ -59,7 +59,20 @@ std::string Times(double v) {
   return buf;
 }
 
+/// The batch a trace was taken at (meta.batch), or 0.
+int64_t TraceBatch(const Trace& t) {
+  const auto it = t.meta.find("batch");
+  if (it == t.meta.end() || !it->is_number_integer()) return 0;
+  return it->get<int64_t>();
+}
+
 }  // namespace
+
+double ModelScales::GpuFactor(int64_t batch) const {
+  if (gpu_batch_exponent == 0.0 || batch_ref <= 0 || batch <= 0) return gpu;
+  return gpu * std::pow(static_cast<double>(batch) / static_cast<double>(batch_ref),
+                        gpu_batch_exponent);
+}
 
 std::vector<std::string> TableContentionParameters() {
   std::vector<std::string> names;
@@ -95,8 +108,12 @@ nlohmann::json TableCalibrationToJson(const TableCalibration& c) {
   j["contention"] = cont;
   j["harness_ns"] = c.harness_ns;
   nlohmann::json models = nlohmann::json::object();
-  for (const auto& [name, s] : c.models)
-    models[name] = {{"host_scale", s.host}, {"gpu_scale", s.gpu}};
+  for (const auto& [name, s] : c.models) {
+    models[name] = {{"host_scale", s.host},
+                    {"gpu_scale", s.gpu},
+                    {"gpu_batch_exponent", s.gpu_batch_exponent},
+                    {"batch_ref", s.batch_ref}};
+  }
   j["models"] = models;
   j["fit"] = c.fit;
   return j;
@@ -132,13 +149,19 @@ TableCalibration TableCalibrationFromJson(const nlohmann::json& j, const std::st
   const nlohmann::json& models = f.Get("models");
   if (!models.is_object()) f.Expected("models", "an object of model name -> scales");
   for (const auto& [name, v] : models.items()) {
-    const JsonFields m(v, file, f.PathOf("models") + "." + name, {"host_scale", "gpu_scale"});
+    const JsonFields m(v, file, f.PathOf("models") + "." + name,
+                       {"host_scale", "gpu_scale", "gpu_batch_exponent", "batch_ref"});
     ModelScales s;
     s.host = m.Number("host_scale");
     s.gpu = m.Number("gpu_scale");
     if (!(s.host > 0.0 && s.host <= kMaxTraceScale))
       m.Expected("host_scale", "a factor in (0, 1000]");
     if (!(s.gpu > 0.0 && s.gpu <= kMaxTraceScale)) m.Expected("gpu_scale", "a factor in (0, 1000]");
+    s.gpu_batch_exponent = m.Number("gpu_batch_exponent", 0.0);
+    if (!(std::fabs(s.gpu_batch_exponent) <= 4.0)) {
+      m.Expected("gpu_batch_exponent", "a number in [-4, 4]");
+    }
+    s.batch_ref = m.IntIn("batch_ref", 0, 1 << 20, 0);
     c.models[name] = s;
   }
   if (f.Has("fit")) c.fit = f.Get("fit");
@@ -174,9 +197,14 @@ AppliedCalibration ApplyTableCalibration(LoadedWorkload* lw, const TableCalibrat
       continue;
     }
     const ModelScales& s = c.models.at(model);
-    ScaleTrace(&lw->traces[i], s.host, s.gpu);
-    for (auto& [batch, t] : lw->by_batch[i]) ScaleTrace(&t, s.host, s.gpu);
-    out.lines.push_back(tenant + ": " + model + " host " + Times(s.host) + ", GPU " + Times(s.gpu));
+    const int64_t batch = TraceBatch(lw->traces[i]);
+    ScaleTrace(&lw->traces[i], s.host, s.GpuFactor(batch));
+    for (auto& [b, t] : lw->by_batch[i]) ScaleTrace(&t, s.host, s.GpuFactor(b));
+    std::string line =
+        tenant + ": " + model + " host " + Times(s.host) + ", GPU " + Times(s.GpuFactor(batch));
+    if (s.gpu_batch_exponent != 0.0 && s.batch_ref > 0 && batch <= 0)
+      line += " (the trace's meta.batch is not known: the batch term is left out)";
+    out.lines.push_back(line);
   }
   return out;
 }
@@ -240,7 +268,7 @@ double TablePredictor::Group(const std::vector<MeasuredMember>& members, const s
     const MeasuredMember& m = members[i];
     Trace t = TraceOf(m, dtype);
     const auto s = c.models.find(m.model);
-    if (s != c.models.end()) ScaleTrace(&t, s->second.host, s->second.gpu);
+    if (s != c.models.end()) ScaleTrace(&t, s->second.host, s->second.GpuFactor(m.batch));
     TenantSpec ts;
     ts.name = m.model + "#" + std::to_string(i + 1);
     ts.requests = 1;

@@ -32,7 +32,15 @@ namespace cotenant::validation {
 /// side (framework and launch calls) and its kernels take.
 struct ModelScales {
   double host = 1.0;  ///< factor on host time and CPU gaps, > 0
-  double gpu = 1.0;   ///< factor on kernel durations, > 0
+  double gpu = 1.0;   ///< factor on kernel durations at batch `batch_ref`, > 0
+  /// How the GPU factor changes with batch beyond what the trace shows:
+  /// gpu * (batch / batch_ref)^gpu_batch_exponent (the library's efficiency
+  /// curve over batch sizes, which synth only estimates). 0 = none.
+  double gpu_batch_exponent = 0.0;
+  int64_t batch_ref = 0;  ///< reference batch of the exponent; 0 = no batch term
+  /// The factor on kernel durations of a trace at `batch` (<= 0: not known,
+  /// the batch term is left out).
+  double GpuFactor(int64_t batch) const;
 };
 
 /// Contention parameters a measured-table calibration fits (fields of the
