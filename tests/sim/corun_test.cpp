@@ -1,6 +1,7 @@
-// The co-run contention parameters of the GPU spec's model block, with
+// The two co-run contention parameters of the GPU spec's model block, with
 // exact hand-computed times: host_corun_slowdown (the engine: host tasks and
-// CPU gaps of tenants that co-run), 0 = no effect.
+// CPU gaps of tenants that co-run) and l2_corun_traffic (the contention
+// models: DRAM traffic grown by L2 sharing), both 0 = no effect.
 #include <catch2/catch.hpp>
 
 #include "sim/simulate.h"
@@ -43,6 +44,30 @@ Trace LaunchTenant(const std::string& name) {
 GpuSpec HostGpu(double s) {
   GpuSpec g = TinyGpu();
   g.model.host_corun_slowdown = s;
+  return g;
+}
+
+/// A kernel of 4 blocks (2 of TinyGpu's 4 SMs: half the GPU), 1000 ns alone,
+/// moving `bytes` (bytes / 1000 ns of traffic), `mem_bound` of it DRAM-bound.
+Task HalfGpuKernel(int64_t bytes, double mem_bound) {
+  Task k = Kernel(1, 7, 0, 1000, 4);
+  k.dram_bytes = bytes;
+  k.mem_bound = mem_bound;
+  return k;
+}
+
+/// Two tenants each running one HalfGpuKernel from 0: each sees the other
+/// holding half the GPU (others = 0.5).
+LoadedWorkload HalfGpuPair(const GpuSpec& gpu, int64_t bytes, double mem_bound) {
+  return Make({{MakeTrace("a", {HalfGpuKernel(bytes, mem_bound)})},
+               {MakeTrace("b", {HalfGpuKernel(bytes, mem_bound)})}},
+              gpu);
+}
+
+GpuSpec L2Gpu(double l2, double corun = 0.0) {
+  GpuSpec g = TinyGpu();  // peak 1000 bytes/ns
+  g.model.l2_corun_traffic = l2;
+  g.model.corun_slowdown = corun;
   return g;
 }
 
@@ -146,6 +171,43 @@ TEST_CASE("host co-run: rounds up", "[engine][corun]") {
   u.tenant = "b";
   const SimResult r = Run(Make({{t}, {u}}, HostGpu(0.25)));
   REQUIRE(Span(r, 0, 0) == SpanNs(0, 12502));
+}
+
+TEST_CASE("L2 co-run traffic: grows each kernel's DRAM traffic by the others' share",
+          "[engine][model][corun]") {
+  const std::string model = GENERATE("fluid", "block");
+  // Each kernel holds 2 of 4 SMs, so the other holds others = 0.5; each
+  // moves 400 bytes/ns alone. With l2 = 0.2 its traffic is 400 * (1 + 0.2 *
+  // 0.5) = 440; the sum, 880, stays under the 1000 bytes/ns peak: m = 1.
+  // Fully memory-bound: speed = 1 / (1 * 1 * 1.1), so 1000 ns -> 1100 ns.
+  SimResult r = Run(HalfGpuPair(L2Gpu(0.2), 400000, 1.0), {}, model);
+  REQUIRE(r.tenants[0].finish_ns == 1100);
+  REQUIRE(r.tenants[1].finish_ns == 1100);
+  // Without it (the old model): 800 <= 1000, no slowdown.
+  r = Run(HalfGpuPair(L2Gpu(0.0), 400000, 1.0), {}, model);
+  REQUIRE(r.tenants[0].finish_ns == 1000);
+  // Alone, nobody else holds SMs: 1000 ns.
+  r = Run(Make({{MakeTrace("a", {HalfGpuKernel(400000, 1.0)})}}, L2Gpu(0.2)), {}, model);
+  REQUIRE(r.makespan_ns == 1000);
+  // With corun_slowdown 0.4 and mem_bound 0.5: compute part 0.5 * (1 + 0.4 *
+  // 0.5) = 0.6, memory part 0.5 * 1 * 1.1 = 0.55: 1150 ns.
+  r = Run(HalfGpuPair(L2Gpu(0.2, 0.4), 400000, 0.5), {}, model);
+  REQUIRE(r.tenants[0].finish_ns == 1150);
+  REQUIRE(r.tenants[1].finish_ns == 1150);
+}
+
+TEST_CASE("L2 co-run traffic: the grown demand can overload DRAM", "[engine][model][corun]") {
+  const std::string model = GENERATE("fluid", "block");
+  // 500 bytes/ns each: together exactly the peak, m = 1: 1000 ns (l2 = 0).
+  SimResult r = Run(HalfGpuPair(L2Gpu(0.0), 500000, 1.0), {}, model);
+  REQUIRE(r.tenants[0].finish_ns == 1000);
+  // l2 = 0.2: 550 each, 1100 in all: m = 1.1; and each moves 1.1x its
+  // bytes: speed = 1 / (1.1 * 1.1), 1000 ns -> 1210 ns.
+  r = Run(HalfGpuPair(L2Gpu(0.2), 500000, 1.0), {}, model);
+  REQUIRE(r.tenants[0].finish_ns == 1210);
+  REQUIRE(r.tenants[1].finish_ns == 1210);
+  // The DRAM statistic sees the grown demand: saturated for the whole 1210 ns.
+  REQUIRE(r.gpu.dram_busy_fraction == Approx(1.0));
 }
 
 }  // namespace cotenant
