@@ -545,6 +545,22 @@ TEST_CASE("gpu spec: good file, round trip", "[formats]") {
   CHECK(GpuSpecToJson(GpuSpecFromJson(j, "rt.json")) == j);
 }
 
+TEST_CASE("gpu spec: the bundled A100 40GB is the 80GB part with its own memory", "[formats]") {
+  const GpuSpec a40 = LoadGpuSpec("a100-sxm4-40g");
+  CHECK(a40.key == "a100-sxm4-40g");
+  CHECK(a40.name == "NVIDIA A100 SXM4 40GB");
+  CHECK(a40.dram_gbps == 1555.0);
+  CHECK(a40.dram_bytes == 40LL << 30);
+  // Everything else (and every source but those two) as in a100-sxm4-80g.
+  json j40 = GpuSpecToJson(a40), j80 = GpuSpecToJson(LoadGpuSpec("a100-sxm4-80g"));
+  for (json* j : {&j40, &j80}) {
+    for (const char* key : {"key", "name", "dram_gbps", "dram_bytes"}) j->erase(key);
+    (*j)["sources"].erase("dram_gbps");
+    (*j)["sources"].erase("dram_bytes");
+  }
+  CHECK(j40 == j80);
+}
+
 TEST_CASE("gpu spec: the co-run contention parameters are optional", "[formats]") {
   json j = ReadJsonFile(kFormats + "/gpu_good.json");
   j["model"]["l2_corun_traffic"] = 0.2;
