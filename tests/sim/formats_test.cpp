@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <functional>
+#include <limits>
 
 #include "sim/error.h"
 #include "sim/gpu_spec.h"
@@ -618,6 +619,9 @@ TEST_CASE("gpu spec: errors", "[formats]") {
         "g.json: model.host_corun_slowdown: expected a non-negative number, found -1");
   CHECK(error([](json& j) { j["model"]["host_corun_slowdown"] = nullptr; }) ==
         "g.json: model.host_corun_slowdown: expected a number, found null");
+  CHECK(error([](json& j) {
+          j["model"]["l2_corun_traffic"] = std::numeric_limits<double>::infinity();
+        }) == "g.json: model.l2_corun_traffic: expected a non-negative number, found null");
   CHECK(error([](json& j) { j["model"]["host_corun_slowdow"] = 0.1; }) ==
         "g.json: model.host_corun_slowdow: unknown key; did you mean \"host_corun_slowdown\"?");
   CHECK(error([](json& j) { j["sm_partition"]["granularity"] = -8; }) ==
