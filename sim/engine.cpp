@@ -6,9 +6,12 @@
 
 namespace cotenant {
 
-Engine::Engine(const TaskGraph& graph, const GpuSpec& spec, ContentionModel* model,
-               Memory* memory)
-    : g_(graph), spec_(spec), model_(model), memory_(memory) {
+Engine::Engine(const TaskGraph& graph, const GpuSpec& spec, ContentionModel* model, Memory* memory)
+    : g_(graph),
+      spec_(spec),
+      model_(model),
+      memory_(memory),
+      host_corun_(spec.model.host_corun_slowdown) {
   if (memory_ != nullptr) SwapMemory();  // (every buffer is assigned or cleared below)
   const size_t n = g_.nodes.size();
   st_.resize(n);
@@ -43,6 +46,7 @@ Engine::Engine(const TaskGraph& graph, const GpuSpec& spec, ContentionModel* mod
   queue_poke_.assign(g_.queue_count, kNever);
   heap_.clear();
   model_done_.clear();
+  requests_in_flight_.assign(g_.templates.size(), 0);
   model_->set_dispatch_listener(this);
 }
 
@@ -59,6 +63,7 @@ void Engine::SwapMemory() {
   queue_poke_.swap(memory_->queue_poke);
   heap_.swap(memory_->heap);
   model_done_.swap(memory_->model_done);
+  requests_in_flight_.swap(memory_->requests_in_flight);
 }
 
 void Engine::Push(TimeNs t, EventType type, int32_t target) {
@@ -102,7 +107,11 @@ void Engine::Handle(const Event& e) {
       Complete(e.target);
       break;
     case EventType::kHostStart:
-      StartSync(e.target);
+      if (st_[e.target].kind == NodeKind::kSync) {
+        StartSync(e.target);
+      } else {
+        StartHost(e.target);
+      }
       break;
     case EventType::kGateOpen:
       st_[e.target].start = now_;
@@ -125,7 +134,13 @@ void Engine::Activate(int32_t v) {
   switch (node.kind) {
     case NodeKind::kHost:
       st_[v].start = at;
-      Push(at + Tmpl(node).dur_ns, EventType::kNodeDone, v);
+      if (host_corun_ > 0.0) {
+        // Its duration depends on who is in flight when it starts: decided
+        // then, after the gates that open at that time (queued before it).
+        Push(at, EventType::kHostStart, v);
+      } else {
+        Push(at + Tmpl(node).dur_ns, EventType::kNodeDone, v);
+      }
       break;
     case NodeKind::kSync:
       Push(at, EventType::kHostStart, v);
@@ -235,6 +250,29 @@ void Engine::StartSync(int32_t v) {
   if (st_[v].sync_left == 0) FinishSync(v, now_);
 }
 
+void Engine::StartHost(int32_t v) {
+  const NodeState& node = st_[v];
+  Push(now_ + HostDuration(Tmpl(node).dur_ns, node.tenant), EventType::kNodeDone, v);
+}
+
+TimeNs Engine::HostDuration(TimeNs dur_ns, int32_t tenant) const {
+  if (host_corun_ == 0.0) return dur_ns;
+  const int32_t others = tenants_in_flight_ - (requests_in_flight_[tenant] > 0 ? 1 : 0);
+  if (others <= 0) return dur_ns;
+  // dur_ns of work at rate 1 / (1 + s*k): ceil(dur * (1 + s*k)), floating dust forgiven.
+  return DurationFromWork(static_cast<double>(dur_ns),
+                          1.0 / (1.0 + host_corun_ * static_cast<double>(others)));
+}
+
+void Engine::CountInFlight(NodeKind gate, int32_t tenant) {
+  int32_t& n = requests_in_flight_[tenant];
+  if (gate == NodeKind::kStartGate) {
+    if (n++ == 0) ++tenants_in_flight_;
+  } else if (--n == 0) {
+    --tenants_in_flight_;
+  }
+}
+
 void Engine::FinishSync(int32_t v, TimeNs done_at) {
   const TemplateNode& tn = Tmpl(st_[v]);
   // The call returns sync_latency after the GPU work ends (never more than it took in the trace).
@@ -248,6 +286,9 @@ void Engine::Complete(int32_t v) {
   if ((done_count_ & 0xFFFF) == 0 && progress_)
     progress_(done_count_, static_cast<int64_t>(g_.nodes.size()));
   const NodeState& node = st_[v];
+  if (node.kind == NodeKind::kStartGate || node.kind == NodeKind::kEndGate) {
+    CountInFlight(node.kind, node.tenant);
+  }
   if (IsGpuNode(node.kind)) {
     const int32_t q = node.queue;
     COTENANT_CHECK(queue_[q][queue_head_[q]] == v);
@@ -268,7 +309,7 @@ void Engine::Complete(int32_t v) {
     if (kind == EdgeKind::kStream) continue;
     TimeNs delay = 0;
     if (kind == EdgeKind::kThread) {
-      delay = Tmpl(st_[w]).gap_ns;
+      delay = HostDuration(Tmpl(st_[w]).gap_ns, st_[w].tenant);  // (CPU time: starts now)
     } else if (kind == EdgeKind::kLaunch) {
       delay = spec_.model.launch_latency_ns;
     }

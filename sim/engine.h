@@ -40,6 +40,8 @@ class Engine : private DispatchListener {
   int64_t events() const { return events_; }
 
  private:
+  /// kHostStart: a sync starts, or (with host_corun_slowdown > 0) a host
+  /// task starts and its duration is decided.
   enum class EventType : uint8_t { kNodeDone, kHostStart, kGateOpen, kQueuePoke };
   struct Event {
     TimeNs time;
@@ -58,6 +60,14 @@ class Engine : private DispatchListener {
   void Issue(int32_t v);          ///< GPU node enters its stream (and queue, in stream order)
   void TryStartQueue(int32_t q);  ///< start the head of a hardware queue if it can
   void StartSync(int32_t v);
+  /// Host task v starts at now_: decides its duration and schedules its end.
+  void StartHost(int32_t v);
+  /// `dur_ns` of CPU work (a host task or a thread gap) of `tenant` that
+  /// starts now: ceil(dur * (1 + host_corun_slowdown * k)), k = other
+  /// tenants with a request in flight. The one rounding of that rule.
+  TimeNs HostDuration(TimeNs dur_ns, int32_t tenant) const;
+  /// Updates the in-flight counts when a start or end gate of `tenant` completes.
+  void CountInFlight(NodeKind gate, int32_t tenant);
   void FinishSync(int32_t v, TimeNs done_at);
   [[noreturn]] void ReportDeadlock() const;
 
@@ -105,6 +115,13 @@ class Engine : private DispatchListener {
   TimeNs copy_free_[2] = {0, 0};                                    ///< copy engines: h2d, d2h
   std::unordered_map<int32_t, std::vector<int32_t>> sync_waiters_;  ///< GPU node -> syncs
   std::vector<int32_t> model_done_;
+  /// Host co-run slowdown: per tenant, its requests in flight (start gate
+  /// opened, end gate not yet done); and the tenants with at least one.
+  /// Every request of a graph has both gates (BuildTaskGraph), so a tenant
+  /// without gates has no tasks and is never in flight.
+  std::vector<int32_t> requests_in_flight_;
+  int32_t tenants_in_flight_ = 0;
+  const double host_corun_;  ///< spec_.model.host_corun_slowdown
   std::function<void(int64_t, int64_t)> progress_;
 };
 
@@ -119,6 +136,7 @@ struct Engine::Memory {
   std::vector<TimeNs> queue_poke;
   std::vector<Event> heap;
   std::vector<int32_t> model_done;
+  std::vector<int32_t> requests_in_flight;
 };
 
 }  // namespace cotenant

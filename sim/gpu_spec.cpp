@@ -64,16 +64,27 @@ SmLimits ReadSmLimits(const JsonFields& f) {
   return sm;
 }
 
+/// A required finite number >= 0.
+double NonNegNumber(const JsonFields& f, const char* key) {
+  const double v = f.Number(key);
+  if (!(v >= 0.0) || !std::isfinite(v)) f.Expected(key, "a non-negative number");
+  return v;
+}
+
+/// An optional finite number >= 0, `fallback` when absent.
+double NonNegNumber(const JsonFields& f, const char* key, double fallback) {
+  return f.Has(key) ? NonNegNumber(f, key) : fallback;
+}
+
 ModelParams ReadModel(const JsonFields& f) {
   ModelParams m;
   m.dram_efficiency = f.Number("dram_efficiency");
   if (!(m.dram_efficiency > 0.0 && m.dram_efficiency <= 1.0)) {
     f.Expected("dram_efficiency", "a number in (0, 1]");
   }
-  m.corun_slowdown = f.Number("corun_slowdown");
-  if (!(m.corun_slowdown >= 0.0) || !std::isfinite(m.corun_slowdown)) {
-    f.Expected("corun_slowdown", "a non-negative number");
-  }
+  m.corun_slowdown = NonNegNumber(f, "corun_slowdown");
+  m.l2_corun_traffic = NonNegNumber(f, "l2_corun_traffic", 0.0);        // (absent in older specs)
+  m.host_corun_slowdown = NonNegNumber(f, "host_corun_slowdown", 0.0);  // (likewise)
   m.launch_latency_ns = f.NonNegInt("launch_latency_ns");
   m.sync_latency_ns = f.NonNegInt("sync_latency_ns");
   m.calibrated = f.Bool("calibrated", false);
@@ -125,9 +136,10 @@ GpuSpec GpuSpecFromJson(const json& j, const std::string& file) {
     part.Fail("min", "expected at most sm_count (" + std::to_string(spec.sm_count) + "), found " +
                          std::to_string(spec.sm_partition_min));
   }
-  spec.model = ReadModel(JsonFields(f.Get("model"), file, "model",
-                                    {"dram_efficiency", "corun_slowdown", "launch_latency_ns",
-                                     "sync_latency_ns", "calibrated", "source"}));
+  spec.model = ReadModel(
+      JsonFields(f.Get("model"), file, "model",
+                 {"dram_efficiency", "corun_slowdown", "l2_corun_traffic", "host_corun_slowdown",
+                  "launch_latency_ns", "sync_latency_ns", "calibrated", "source"}));
   if (f.Has("sources")) {
     if (!f.Get("sources").is_object()) f.Expected("sources", "an object");
     spec.sources = f.Get("sources");
@@ -170,6 +182,8 @@ json GpuSpecToJson(const GpuSpec& spec) {
                        {"min", spec.sm_partition_min}};
   j["model"] = {{"dram_efficiency", spec.model.dram_efficiency},
                 {"corun_slowdown", spec.model.corun_slowdown},
+                {"l2_corun_traffic", spec.model.l2_corun_traffic},
+                {"host_corun_slowdown", spec.model.host_corun_slowdown},
                 {"launch_latency_ns", spec.model.launch_latency_ns},
                 {"sync_latency_ns", spec.model.sync_latency_ns},
                 {"calibrated", spec.model.calibrated},

@@ -28,8 +28,17 @@ struct SmLimits {
 
 /// Contention-model parameters, fitted by `cotenant calibrate`.
 struct ModelParams {
-  double dram_efficiency = 0.9;     ///< achievable share of peak DRAM bandwidth (0..1]
-  double corun_slowdown = 0.0;      ///< compute slowdown per unit of GPU share held by others
+  double dram_efficiency = 0.9;  ///< achievable share of peak DRAM bandwidth (0..1]
+  double corun_slowdown = 0.0;   ///< compute slowdown per unit of GPU share held by others
+  /// Extra DRAM traffic from L2 capacity shared with co-running kernels: a
+  /// fraction of the kernel's own traffic per unit of GPU (SM) share held by
+  /// other kernels (so 0.2 with others holding half the GPU adds 10%). 0 = none.
+  double l2_corun_traffic = 0.0;
+  /// Host-side slowdown of CPU work per other tenant with a request in
+  /// flight (shared CPU turbo bins and LLC, the MPS server's launch path): a
+  /// host task or CPU gap that starts while k other tenants are in flight
+  /// takes ceil(dur * (1 + host_corun_slowdown * k)). Dimensionless; 0 = none.
+  double host_corun_slowdown = 0.0;
   TimeNs launch_latency_ns = 3000;  ///< launch end -> GPU task may start
   TimeNs sync_latency_ns = 2000;    ///< GPU done -> blocked sync returns
   bool calibrated = false;          ///< true once fitted on a real GPU

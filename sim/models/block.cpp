@@ -418,9 +418,17 @@ void BlockModel::Recompute() {
   for (const auto& entry : kernels_) {
     const Kernel& k = entry.second;
     if (k.resident == 0) continue;
+    held_sm_ += static_cast<double>(k.resident) / k.blocks_per_sm;
+  }
+  // Each kernel's traffic, grown by L2 sharing with the others (which needs held_sm_).
+  const double l2 = spec_.model.l2_corun_traffic;
+  for (const auto& entry : kernels_) {
+    const Kernel& k = entry.second;
+    if (k.resident == 0) continue;
     const double held = static_cast<double>(k.resident) / k.blocks_per_sm;
-    held_sm_ += held;
-    dram_demand_ += k.launch.dram_bytes_per_ns * std::min(1.0, held / k.full_sm);
+    const double others = (held_sm_ - held) / spec_.sm_count;
+    dram_demand_ +=
+        k.launch.dram_bytes_per_ns * std::min(1.0, held / k.full_sm) * (1.0 + l2 * others);
   }
   const double m = std::max(1.0, dram_demand_ / peak);
   const double c = spec_.model.corun_slowdown;
@@ -431,7 +439,7 @@ void BlockModel::Recompute() {
     const double held = static_cast<double>(k.resident) / k.blocks_per_sm;
     const double others = (held_sm_ - held) / spec_.sm_count;
     const double mb = k.launch.mem_bound;
-    k.speed = 1.0 / ((1.0 - mb) * (1.0 + c * others) + mb * m);
+    k.speed = 1.0 / ((1.0 - mb) * (1.0 + c * others) + mb * m * (1.0 + l2 * others));
     const CohortKey& first = k.cohorts.begin()->first;
     const IsoClock end{std::get<0>(first), std::get<1>(first)};
     const TimeNs d = DurationFromWork(end.Minus(k.clock), k.speed);

@@ -45,8 +45,9 @@ constexpr double kEps = 1e-6;  // ns of progress (or SMs) treated as zero
 /// event touches only the kernels whose rate changes. Two ways to recompute
 /// shares, with the same rules:
 ///  - incremental (one SM set, one priority among running kernels, no co-run
-///    interference): released SMs go to the waiting kernels in dispatch
-///    order; only kernels whose share or speed changes are updated;
+///    interference: corun_slowdown and l2_corun_traffic 0): released SMs go
+///    to the waiting kernels in dispatch order; only kernels whose share or
+///    speed changes are updated;
 ///  - full (partitions, mixed priorities, interference): every share is
 ///    recomputed in dispatch order, with wave-boundary wake-ups for starved
 ///    higher-priority kernels.
@@ -327,7 +328,8 @@ class FluidModel final : public ContentionModel {
   void Recompute() {
     ++stats_.recomputes;
     const bool simple = incremental_ && capacity_.size() == 1 && OnePriority() &&
-                        spec_.model.corun_slowdown == 0.0 && !boundaries_;
+                        spec_.model.corun_slowdown == 0.0 && spec_.model.l2_corun_traffic == 0.0 &&
+                        !boundaries_;
     if (simple) {
       Incremental();
     } else if (order_.size() == 1) {
@@ -469,6 +471,17 @@ class FluidModel final : public ContentionModel {
                    : 0.0;
       dram_demand += r.dram;
     }
+    const double l2 = spec_.model.l2_corun_traffic;
+    if (l2 != 0.0) {
+      // L2 shared with co-running kernels: each kernel's traffic grows by
+      // l2 * (share held by the others), which needs every share first.
+      dram_demand = 0.0;
+      for (int32_t slot : order_) {
+        Active& r = pool_[slot];
+        r.dram *= 1.0 + l2 * (total_held - r.next_held) / static_cast<double>(spec_.sm_count);
+        dram_demand += r.dram;
+      }
+    }
     total_held_ = total_held;
     dram_demand_ = dram_demand;
     free0_ = free0;
@@ -563,19 +576,24 @@ class FluidModel final : public ContentionModel {
   /// r.next_held and DRAM factor m; a kernel whose rate changes is rescheduled.
   void ApplyShare(Active& r, double m) {
     const double corun = spec_.model.corun_slowdown;
-    const double others =
-        corun == 0.0 ? 0.0 : (total_held_ - r.next_held) / static_cast<double>(spec_.sm_count);
+    const double l2 = spec_.model.l2_corun_traffic;
+    const double others = corun == 0.0 && l2 == 0.0
+                              ? 0.0
+                              : (total_held_ - r.next_held) / static_cast<double>(spec_.sm_count);
     const double d = r.Demand();
     const double mb = r.in.mem_bound;
     const double speed_corun = 1.0 + corun * others;
-    // (The same expression as SetRate; r.speed1 is its value at m = speed_corun = 1.)
+    // The memory-bound part moves (1 + l2 * others) times its bytes at 1/m of
+    // its bandwidth (with l2 = 0, exactly m).
+    const double mem = l2 == 0.0 ? m : m * (1.0 + l2 * others);
+    // (The same expression as SetRate; r.speed1 is its value at mem = speed_corun = 1.)
     const double speed =
-        m == 1.0 && speed_corun == 1.0 ? r.speed1 : 1.0 / ((1.0 - mb) * speed_corun + mb * m);
+        mem == 1.0 && speed_corun == 1.0 ? r.speed1 : 1.0 / ((1.0 - mb) * speed_corun + mb * mem);
     const double rate = speed * (d > 0.0 ? MinOneRatio(r.next_held, d) : 1.0);
     if (!r.touched && rate == r.rate && speed == r.speed && r.next_held == r.held) return;
     BringTo(r, now_);
     r.held = r.next_held;
-    SetSpeedAndRate(r, speed, rate);  // = SetRate(r, m, 1.0 + corun * others)
+    SetSpeedAndRate(r, speed, rate);  // = SetRate(r, mem, 1.0 + corun * others)
   }
 
   /// Sum of r's HeldBy() row `held_by`, in set order. Only the sets r may

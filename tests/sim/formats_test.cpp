@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <functional>
+#include <limits>
 
 #include "sim/error.h"
 #include "sim/gpu_spec.h"
@@ -545,6 +546,43 @@ TEST_CASE("gpu spec: good file, round trip", "[formats]") {
   CHECK(GpuSpecToJson(GpuSpecFromJson(j, "rt.json")) == j);
 }
 
+TEST_CASE("gpu spec: the bundled A100 40GB is the 80GB part with its own memory", "[formats]") {
+  const GpuSpec a40 = LoadGpuSpec("a100-sxm4-40g");
+  CHECK(a40.key == "a100-sxm4-40g");
+  CHECK(a40.name == "NVIDIA A100 SXM4 40GB");
+  CHECK(a40.dram_gbps == 1555.0);
+  CHECK(a40.dram_bytes == 40LL << 30);
+  // Everything else (and every source but those two) as in a100-sxm4-80g.
+  json j40 = GpuSpecToJson(a40), j80 = GpuSpecToJson(LoadGpuSpec("a100-sxm4-80g"));
+  for (json* j : {&j40, &j80}) {
+    for (const char* key : {"key", "name", "dram_gbps", "dram_bytes"}) j->erase(key);
+    (*j)["sources"].erase("dram_gbps");
+    (*j)["sources"].erase("dram_bytes");
+  }
+  CHECK(j40 == j80);
+}
+
+TEST_CASE("gpu spec: the co-run contention parameters are optional", "[formats]") {
+  json j = ReadJsonFile(kFormats + "/gpu_good.json");
+  j["model"]["l2_corun_traffic"] = 0.2;
+  j["model"]["host_corun_slowdown"] = 0.025;
+  GpuSpec s = GpuSpecFromJson(j, "g.json");
+  CHECK(s.model.l2_corun_traffic == 0.2);
+  CHECK(s.model.host_corun_slowdown == 0.025);
+  CHECK(GpuSpecToJson(s)["model"] == j["model"]);  // written back
+  // Absent (every spec written before they existed): 0, no effect.
+  j["model"].erase("l2_corun_traffic");
+  j["model"].erase("host_corun_slowdown");
+  s = GpuSpecFromJson(j, "g.json");
+  CHECK(s.model.l2_corun_traffic == 0.0);
+  CHECK(s.model.host_corun_slowdown == 0.0);
+  // Every bundled spec still reads.
+  for (const std::string& key : ListGpuSpecs()) {
+    INFO(key);
+    CHECK(LoadGpuSpec(key).model.host_corun_slowdown == 0.0);
+  }
+}
+
 TEST_CASE("gpu spec: errors", "[formats]") {
   const json good = ReadJsonFile(kFormats + "/gpu_good.json");
   const auto error = [&](const std::function<void(json&)>& edit) {
@@ -573,6 +611,19 @@ TEST_CASE("gpu spec: errors", "[formats]") {
         "g.json: model.dram_efficiency: expected a number in (0, 1], found 1.5");
   CHECK(error([](json& j) { j["model"]["corun_slowdown"] = -0.1; }) ==
         "g.json: model.corun_slowdown: expected a non-negative number, found -0.1");
+  CHECK(error([](json& j) { j["model"]["l2_corun_traffic"] = -0.5; }) ==
+        "g.json: model.l2_corun_traffic: expected a non-negative number, found -0.5");
+  CHECK(error([](json& j) { j["model"]["l2_corun_traffic"] = "0.2"; }) ==
+        "g.json: model.l2_corun_traffic: expected a number, found a string");
+  CHECK(error([](json& j) { j["model"]["host_corun_slowdown"] = -1; }) ==
+        "g.json: model.host_corun_slowdown: expected a non-negative number, found -1");
+  CHECK(error([](json& j) { j["model"]["host_corun_slowdown"] = nullptr; }) ==
+        "g.json: model.host_corun_slowdown: expected a number, found null");
+  CHECK(error([](json& j) {
+          j["model"]["l2_corun_traffic"] = std::numeric_limits<double>::infinity();
+        }) == "g.json: model.l2_corun_traffic: expected a non-negative number, found null");
+  CHECK(error([](json& j) { j["model"]["host_corun_slowdow"] = 0.1; }) ==
+        "g.json: model.host_corun_slowdow: unknown key; did you mean \"host_corun_slowdown\"?");
   CHECK(error([](json& j) { j["sm_partition"]["granularity"] = -8; }) ==
         "g.json: sm_partition.granularity: expected a non-negative integer, found -8");
   CHECK(error([](json& j) { j["sm_partition"]["granularity"] = 0; }) == "<no error>");
