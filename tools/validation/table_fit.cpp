@@ -1,6 +1,7 @@
 #include "tools/validation/table_fit.h"
 
 #include <algorithm>
+#include <climits>
 #include <cmath>
 #include <limits>
 #include <map>
@@ -40,6 +41,9 @@ bool Fixed(const TableFitOptions& o, const std::string& name) {
 /// One parameter of a stage: how it maps onto the calibration.
 struct Slot {
   std::string name;
+  /// When several parameters are not identified, those of the highest rank
+  /// go back to their start value first (refinements before the main terms).
+  int32_t drop_rank = 0;
   LsParameter ls;
   std::function<void(TableCalibration*, double)> set;
 };
@@ -131,7 +135,7 @@ TableFit FitTable(const TablePredictor& predictor, const TableCalibration& start
     }
     std::vector<bool> live(free.size(), true);
     LsResult last;
-    for (int pass = 0; pass < 2; ++pass) {
+    for (int pass = 0; pass < 4; ++pass) {
       std::vector<LsParameter> params;
       std::vector<size_t> index;
       for (size_t j = 0; j < free.size(); ++j) {
@@ -154,8 +158,15 @@ TableFit FitTable(const TablePredictor& predictor, const TableCalibration& start
       fit.iterations += last.iterations;
       fit.converged = last.converged;
       bool dropped = false;
+      int32_t rank = INT32_MIN;  // drop the highest rank among the unidentified only
+      for (size_t k = 0; k < index.size(); ++k)
+        if (!last.identified[k]) rank = std::max(rank, free[index[k]]->drop_rank);
       for (size_t k = 0; k < index.size(); ++k) {
         const size_t j = index[k];
+        if (!last.identified[k] && free[j]->drop_rank < rank) {
+          x[j] = last.x[k];  // refitted in the next pass, without the dropped ones
+          continue;
+        }
         FittedParameter fp;
         fp.name = free[j]->name;
         fp.stage = stage;
@@ -236,6 +247,7 @@ TableFit FitTable(const TablePredictor& predictor, const TableCalibration& start
         e.ls = {e.name, scales.gpu_batch_exponent, -kMaxBatchExponent, kMaxBatchExponent, 1e-3,
                 kMaxBatchExponentSd};
         e.set = [m](TableCalibration* c, double v) { c->models[m].gpu_batch_exponent = v; };
+        e.drop_rank = 1;
         s1.push_back(e);
       }
     }

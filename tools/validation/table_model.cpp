@@ -26,6 +26,8 @@ struct ContentionField {
 const std::vector<ContentionField>& ContentionFields() {
   static const std::vector<ContentionField> fields = {
       {"corun_slowdown", &ModelParams::corun_slowdown},
+      {"host_corun_slowdown", &ModelParams::host_corun_slowdown},
+      {"l2_corun_traffic", &ModelParams::l2_corun_traffic},
   };
   return fields;
 }
