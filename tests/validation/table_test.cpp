@@ -363,6 +363,24 @@ TEST_CASE("calibration file: round trip, refusals and applying it", "[validation
   REQUIRE(a.lines.size() == 2);
   CHECK(a.lines[0] == "first: a host x2.000, GPU x1.500");
   CHECK(a.lines[1] == "second: not in the calibration, trace unchanged");
+  // Scales fitted on synth traces leave a captured trace alone.
+  c.models["a"].basis = "synth:pytorch-eager";
+  LoadedWorkload captured = cotenant::testing::Make({{ta}}, TableGpu());
+  const AppliedCalibration b = ApplyTableCalibration(&captured, c, "c.json");
+  CHECK(captured.traces[0].tasks[0].dur_ns == 60000);
+  CHECK(b.lines[0] ==
+        "first: a scales were fitted on synth:pytorch-eager traces, this one is "
+        "trace: trace unchanged");
+  ta.meta["synthetic"] = true;
+  ta.meta["framework"] = "pytorch-eager";
+  CHECK(TraceBasis(ta) == "synth:pytorch-eager");
+  // The batch term: gpu * (batch / batch_ref)^exponent, from the trace's meta.batch.
+  ModelScales sc;
+  sc.gpu = 2.0;
+  sc.gpu_batch_exponent = 0.5;
+  sc.batch_ref = 4;
+  CHECK(sc.GpuFactor(16) == Approx(4.0));
+  CHECK(sc.GpuFactor(0) == 2.0);
 }
 
 }  // namespace cotenant::validation

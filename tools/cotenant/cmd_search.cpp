@@ -12,6 +12,7 @@
 #include "sim/simulate.h"
 #include "tools/cotenant/commands.h"
 #include "tools/cotenant/common.h"
+#include "tools/cotenant/measured_cli.h"
 #include "tools/cotenant/progress.h"
 #include "tools/cotenant/table.h"
 
@@ -120,8 +121,8 @@ void PrintTable(const SearchResult& r, const LoadedWorkload& lw) {
 
 RunFn AddSearch(CLI::App* sub) {
   struct Options {
-    std::string workload, gpu, model = "fluid", strategy = "auto", out, json, timeline, curve,
-                               space, knobs, start;
+    std::string calibration, workload, gpu, model = "fluid", strategy = "auto", out, json, timeline,
+                                            curve, space, knobs, start;
     std::vector<std::string> traces, sets;
     int64_t budget = 0, requests = 0, sm_step = 0;
     double seconds = 0.0;
@@ -133,6 +134,9 @@ RunFn AddSearch(CLI::App* sub) {
   sub->add_option("traces", o->traces, "Trace files, one tenant each (instead of --workload)");
   sub->add_option("-w,--workload", o->workload, "Workload file (cotenant.workload/1)");
   sub->add_option("-g,--gpu", o->gpu, "GPU spec key or file; overrides the workload's");
+  sub->add_option("--calibration", o->calibration,
+                  "Calibration from measured tables (cotenant.model-calibration/1, written by "
+                  "calibrate --measured): its contention parameters and per-model time scales");
   sub->add_option("-s,--strategy", o->strategy,
                   "auto (default), exhaustive, random, greedy, anneal, genetic, surrogate");
   sub->add_option("-b,--budget", o->budget,
@@ -176,6 +180,7 @@ RunFn AddSearch(CLI::App* sub) {
       "  cotenant search -w W.json --set bert.priority=-1 --set max_connections=8 --json r.json");
   return [o]() {
     LoadedWorkload lw = LoadInputs(o->workload, o->traces, o->gpu);
+    ApplyCalibrationFile(o->calibration, &lw, "search");
     if (o->requests > 0) {
       for (TenantSpec& t : lw.workload.tenants) {
         if (t.arrival.kind == ArrivalKind::kTrace &&

@@ -8,6 +8,7 @@
 #include "sim/simulate.h"
 #include "tools/cotenant/commands.h"
 #include "tools/cotenant/common.h"
+#include "tools/cotenant/measured_cli.h"
 #include "tools/cotenant/progress.h"
 #include "tools/cotenant/table.h"
 
@@ -75,7 +76,7 @@ void PrintComparison(const std::vector<std::string>& labels, const std::vector<S
 
 RunFn AddSimulate(CLI::App* sub) {
   struct Options {
-    std::string workload, gpu, model = "fluid", json, timeline;
+    std::string calibration, workload, gpu, model = "fluid", json, timeline;
     std::vector<std::string> traces, plans;
     bool stats = false;
   };
@@ -87,6 +88,9 @@ RunFn AddSimulate(CLI::App* sub) {
                   "side by side")
       ->allow_extra_args(false);
   sub->add_option("-g,--gpu", o->gpu, "GPU spec key or file; overrides the workload's");
+  sub->add_option("--calibration", o->calibration,
+                  "Calibration from measured tables (cotenant.model-calibration/1, written by "
+                  "calibrate --measured): its contention parameters and per-model time scales");
   sub->add_option("-m,--model", o->model, "Contention model: fluid (default) or block");
   sub->add_option("--json", o->json,
                   "Write the result (cotenant.result/1) to this file, - = stdout; with several "
@@ -100,7 +104,8 @@ RunFn AddSimulate(CLI::App* sub) {
       "  cotenant simulate --workload W.json --plan native --plan configs/plans/P.json\n"
       "  cotenant simulate traces/synthetic/resnet50_b8.json traces/synthetic/bert-base_b8.json");
   return [o]() {
-    const LoadedWorkload lw = LoadInputs(o->workload, o->traces, o->gpu);
+    LoadedWorkload lw = LoadInputs(o->workload, o->traces, o->gpu);
+    ApplyCalibrationFile(o->calibration, &lw, "simulate");
     if (o->plans.empty()) o->plans.push_back("native");
     const bool many = o->plans.size() > 1;
     if (many && o->json == "-") throw InputError("--json -: only with a single --plan");

@@ -14,6 +14,7 @@
 #include "sim/workload_whatif.h"
 #include "tools/cotenant/commands.h"
 #include "tools/cotenant/common.h"
+#include "tools/cotenant/measured_cli.h"
 #include "tools/cotenant/table.h"
 
 namespace cotenant::cli {
@@ -38,7 +39,7 @@ void FractionRow(Table& t, const std::string& metric, double before, double afte
 
 RunFn AddWhatif(CLI::App* sub) {
   struct Options {
-    std::string workload, plan, gpu, model = "fluid", json, timeline, select, swap_gpu;
+    std::string calibration, workload, plan, gpu, model = "fluid", json, timeline, select, swap_gpu;
     std::vector<std::string> traces;
     double scale = 1.0;
     bool remove = false, keep_launch = false, split_parallel = false;
@@ -57,6 +58,9 @@ RunFn AddWhatif(CLI::App* sub) {
                   "Plan file (cotenant.plan/1) for both runs; default: native multi-stream");
   sub->add_option("-g,--gpu", o->gpu,
                   "GPU spec key or file of the baseline; overrides the workload's");
+  sub->add_option("--calibration", o->calibration,
+                  "Calibration from measured tables (cotenant.model-calibration/1, written by "
+                  "calibrate --measured): its contention parameters and per-model time scales");
   sub->add_option("-m,--model", o->model, "Contention model: fluid (default) or block");
   sub->add_option("-s,--select", o->select,
                   "Tasks to change: key=value[,key=value...] with keys tenant (exact), name and op "
@@ -147,7 +151,8 @@ RunFn AddWhatif(CLI::App* sub) {
           "--move-sm-count, --swap-gpu or --insert-after");
     }
 
-    const LoadedWorkload base = LoadInputs(o->workload, o->traces, o->gpu);
+    LoadedWorkload base = LoadInputs(o->workload, o->traces, o->gpu);
+    ApplyCalibrationFile(o->calibration, &base, "whatif");
     const Plan plan = LoadPlanOrNative(o->plan);
     WorkloadChanges wc;
     wc.select = ParseSelector(o->select.empty() ? kDefaultSelector : o->select, "--select");

@@ -189,7 +189,7 @@ int RunCalibrateMeasured(const MeasuredCliOptions& o) {
   const validation::TablePredictor predictor(table, spec, ZooTraceSource(o.framework), o.model);
   validation::TableCalibration start = validation::IdentityCalibration(spec);
   start.sim_model = o.model;
-  start.framework = o.framework;
+  start.framework = o.framework.empty() ? profiler::SynthRequest().framework : o.framework;
   validation::TableFitOptions fo;
   fo.threads = o.threads;
   fo.fixed = o.fix;
@@ -206,6 +206,8 @@ int RunCalibrateMeasured(const MeasuredCliOptions& o) {
   }
   validation::TableFit fit = validation::FitTable(predictor, start, fo);
   bar.Finish();
+  for (auto& [model, scales] : fit.calibration.models)
+    scales.basis = validation::IsTraceMember(model) ? "trace" : "synth:" + start.framework;
   fit.calibration.source = o.table;
   fit.calibration.date = o.date.empty() ? TodayUtc() : o.date;
   fit.calibration.fit = validation::TableFitToJson(fit, table);
@@ -239,7 +241,7 @@ int RunValidateMeasured(const MeasuredCliOptions& o) {
     };
     validation::TableCalibration start = validation::IdentityCalibration(spec);
     start.sim_model = model;
-    start.framework = framework;
+    start.framework = framework.empty() ? profiler::SynthRequest().framework : framework;
     v = validation::CrossValidateTable(predictor, start, ko);
     bar.Finish();
   } else {

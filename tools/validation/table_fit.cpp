@@ -208,8 +208,8 @@ TableFit FitTable(const TablePredictor& predictor, const TableCalibration& start
       for (int64_t x : b) log_sum += std::log(static_cast<double>(x));
       ModelScales& sc = cal.models[model];
       if (sc.batch_ref <= 0) {
-        sc.batch_ref = std::max<int64_t>(
-            1, std::llround(std::exp(log_sum / static_cast<double>(b.size()))));
+        sc.batch_ref =
+            std::max<int64_t>(1, std::llround(std::exp(log_sum / static_cast<double>(b.size()))));
       }
     }
   }
@@ -244,8 +244,8 @@ TableFit FitTable(const TablePredictor& predictor, const TableCalibration& start
       if (scales.batch_ref > 0) {  // solo rows at two or more batch sizes
         Slot e;
         e.name = m + ".gpu_batch_exponent";
-        e.ls = {e.name, scales.gpu_batch_exponent, -kMaxBatchExponent, kMaxBatchExponent, 1e-3,
-                kMaxBatchExponentSd};
+        e.ls = {e.name, scales.gpu_batch_exponent, -kMaxBatchExponent, kMaxBatchExponent,
+                1e-3,   kMaxBatchExponentSd};
         e.set = [m](TableCalibration* c, double v) { c->models[m].gpu_batch_exponent = v; };
         e.drop_rank = 1;
         s1.push_back(e);

@@ -70,10 +70,17 @@ int64_t TraceBatch(const Trace& t) {
 
 }  // namespace
 
+std::string TraceBasis(const Trace& t) {
+  const auto syn = t.meta.find("synthetic");
+  if (syn == t.meta.end() || !syn->is_boolean() || !syn->get<bool>()) return "trace";
+  const auto fw = t.meta.find("framework");
+  return "synth:" + (fw != t.meta.end() && fw->is_string() ? fw->get<std::string>() : "");
+}
+
 double ModelScales::GpuFactor(int64_t batch) const {
   if (gpu_batch_exponent == 0.0 || batch_ref <= 0 || batch <= 0) return gpu;
-  return gpu * std::pow(static_cast<double>(batch) / static_cast<double>(batch_ref),
-                        gpu_batch_exponent);
+  return gpu *
+         std::pow(static_cast<double>(batch) / static_cast<double>(batch_ref), gpu_batch_exponent);
 }
 
 std::vector<std::string> TableContentionParameters() {
@@ -114,7 +121,8 @@ nlohmann::json TableCalibrationToJson(const TableCalibration& c) {
     models[name] = {{"host_scale", s.host},
                     {"gpu_scale", s.gpu},
                     {"gpu_batch_exponent", s.gpu_batch_exponent},
-                    {"batch_ref", s.batch_ref}};
+                    {"batch_ref", s.batch_ref},
+                    {"basis", s.basis}};
   }
   j["models"] = models;
   j["fit"] = c.fit;
@@ -152,7 +160,7 @@ TableCalibration TableCalibrationFromJson(const nlohmann::json& j, const std::st
   if (!models.is_object()) f.Expected("models", "an object of model name -> scales");
   for (const auto& [name, v] : models.items()) {
     const JsonFields m(v, file, f.PathOf("models") + "." + name,
-                       {"host_scale", "gpu_scale", "gpu_batch_exponent", "batch_ref"});
+                       {"host_scale", "gpu_scale", "gpu_batch_exponent", "batch_ref", "basis"});
     ModelScales s;
     s.host = m.Number("host_scale");
     s.gpu = m.Number("gpu_scale");
@@ -164,6 +172,7 @@ TableCalibration TableCalibrationFromJson(const nlohmann::json& j, const std::st
       m.Expected("gpu_batch_exponent", "a number in [-4, 4]");
     }
     s.batch_ref = m.IntIn("batch_ref", 0, 1 << 20, 0);
+    s.basis = m.String("basis", "");
     c.models[name] = s;
   }
   if (f.Has("fit")) c.fit = f.Get("fit");
@@ -199,6 +208,12 @@ AppliedCalibration ApplyTableCalibration(LoadedWorkload* lw, const TableCalibrat
       continue;
     }
     const ModelScales& s = c.models.at(model);
+    const std::string basis = TraceBasis(lw->traces[i]);
+    if (!s.basis.empty() && s.basis != basis) {
+      out.lines.push_back(tenant + ": " + model + " scales were fitted on " + s.basis +
+                          " traces, this one is " + basis + ": trace unchanged");
+      continue;
+    }
     const int64_t batch = TraceBatch(lw->traces[i]);
     ScaleTrace(&lw->traces[i], s.host, s.GpuFactor(batch));
     for (auto& [b, t] : lw->by_batch[i]) ScaleTrace(&t, s.host, s.GpuFactor(b));

@@ -38,6 +38,10 @@ struct ModelScales {
   /// curve over batch sizes, which synth only estimates). 0 = none.
   double gpu_batch_exponent = 0.0;
   int64_t batch_ref = 0;  ///< reference batch of the exponent; 0 = no batch term
+  /// What the scales correct: "synth:<framework>" (zoo traces synthesized
+  /// with that host-cost profile) or "trace" (trace files). Applied only to
+  /// traces of the same basis; "" = any.
+  std::string basis;
   /// The factor on kernel durations of a trace at `batch` (<= 0: not known,
   /// the batch term is left out).
   double GpuFactor(int64_t batch) const;
@@ -89,7 +93,10 @@ struct AppliedCalibration {
 /// (ApplyContention) and each tenant's model scales to its traces (every
 /// batch variant too). A tenant's model is the trace's `meta.model`, else
 /// the tenant's name, else the trace's `tenant` field; tenants of models the
-/// calibration does not know keep their traces (and are listed).
+/// calibration does not know keep their traces (and are listed), and so do
+/// tenants whose trace is of another basis than the model's scales (a
+/// captured trace against scales fitted on synth traces, or synth traces of
+/// another framework profile).
 AppliedCalibration ApplyTableCalibration(LoadedWorkload* lw, const TableCalibration& c,
                                          const std::string& file);
 
@@ -97,6 +104,10 @@ AppliedCalibration ApplyTableCalibration(LoadedWorkload* lw, const TableCalibrat
 /// CLI; tests inject their own). Throws InputError for an unknown model.
 using TraceSource = std::function<Trace(const MeasuredMember& member, const std::string& dtype,
                                         const GpuSpec& spec)>;
+
+/// The basis of a trace (ModelScales::basis): "synth:<meta.framework>" for
+/// a trace whose meta says "synthetic": true, else "trace".
+std::string TraceBasis(const Trace& t);
 
 /// Reads trace members from their files and hands zoo models to `zoo`.
 TraceSource WithTraceFiles(TraceSource zoo);
