@@ -516,12 +516,14 @@ expect_usage_error() {
     fail "cotenant $*: expected '$want' in: $(cat "$work/stderr")"
   fi
 }
-expect_usage_error "--workload is required" validate
+expect_error "validate: give --workload (replay on a GPU) or --measured (a table)" validate
 expect_usage_error "--tie-pct" validate --workload configs/workloads/vision3.json --tie-pct -1
 expect_usage_error "--model" validate --workload configs/workloads/vision3.json --model exact
-expect_usage_error "--gpu is required" calibrate -o "$work/gpu.json"
+expect_error "calibrate: give --gpu (micro-benchmarks on a GPU) or --measured (a table)" \
+  calibrate -o "$work/gpu.json"
 expect_usage_error "--output is required" calibrate --gpu h100-sxm
-expect_usage_error "bogus not in" calibrate --gpu h100-sxm -o "$work/gpu.json" --fix bogus
+expect_error "calibrate: --fix bogus: expected one of" calibrate --gpu h100-sxm \
+  -o "$work/gpu.json" --fix bogus
 expect_usage_error "--repeat" calibrate --gpu h100-sxm -o "$work/gpu.json" --repeat 0
 expect_usage_error "--output is required" replay --workload configs/workloads/vision3.json
 checks=$((checks + 1))
@@ -650,6 +652,71 @@ expect_error "--runner: expected cuda or fake, found gpu" calibrate --gpu h100-s
   -o "$work/g.json" --runner gpu
 checks=$((checks + 1))
 [[ -e $work/g.json ]] && fail "a bad fake-GPU setting still wrote $work/g.json"
+
+# ---------------------------------------------------------------------------
+# Measured tables: calibrate --measured, validate --measured, --calibration.
+table=$work/measured.csv
+cat >"$table" <<'CSV'
+gpu,dtype,models,batch,seq_len,latency_us,note
+a100-sxm4-40g,fp16,resnet50,4,0,8683.0,solo
+a100-sxm4-40g,fp16,resnet50,32,0,12514.0,
+a100-sxm4-40g,fp16,vgg16,4,0,3048.25,
+a100-sxm4-40g,fp16,vgg16,32,0,23354.0,
+a100-sxm4-40g,fp16,resnet50+vgg16,4+4,0+0,8720.0,pair
+a100-sxm4-40g,fp16,resnet50+vgg16,32+32,0+0,37021.0,
+a100-sxm4-40g,fp16,resnet50+vgg16+resnet50,4+4+32,0+0+0,16000.0,triple
+CSV
+expect_ok calibrate --measured "$table" -o "$work/cal.json" --framework pytorch-1.8-eager
+checks=$((checks + 1))
+grep -q "ignored columns: note" "$work/stderr" || fail "calibrate --measured: no ignored-column note"
+checks=$((checks + 1))
+grep -q "^resnet50.host_scale " "$work/stdout" || fail "calibrate --measured: no parameter table"
+python3 - "$work/cal.json" <<'PY' || fail "calibrate --measured: bad calibration file"
+import json, sys
+c = json.load(open(sys.argv[1]))
+assert c["schema"] == "cotenant.model-calibration/1" and c["gpu"] == "a100-sxm4-40g"
+assert c["framework"] == "pytorch-1.8-eager"
+assert set(c["models"]) == {"resnet50", "vgg16"}
+assert len(c["fit"]["rows"]) == 7
+PY
+checks=$((checks + 1))
+expect_ok validate --measured "$table" --calibration "$work/cal.json" --json "$work/tv.json"
+checks=$((checks + 1))
+tail -1 "$work/stdout" | grep -Eq '^3 groups: latency MAPE [0-9.]+%, slowdown MAPE [0-9.]+%, worst [0-9.]+%$' ||
+  fail "validate --measured: last line is not the summary: $(tail -1 "$work/stdout")"
+checks=$((checks + 1))
+python3 -c "import json,sys; d=json.load(open(sys.argv[1])); assert d['schema']=='cotenant.table-validation/1' and len(d['groups'])==3" \
+  "$work/tv.json" || fail "validate --measured --json: bad document"
+"$bin" synth --model resnet50 --batch 8 --gpu a100-sxm4-40g --framework pytorch-1.8-eager \
+  -o "$work/r50.json" >/dev/null
+expect_ok simulate "$work/r50.json" --gpu a100-sxm4-40g --calibration "$work/cal.json"
+checks=$((checks + 1))
+grep -q "simulate: calibration: resnet50: resnet50 host x" "$work/stderr" ||
+  fail "simulate --calibration: no line saying what was scaled: $(cat "$work/stderr")"
+expect_error "the calibration was fitted on a100-sxm4-40g, but the workload runs on h100-sxm" \
+  simulate "$work/r50.json" --gpu h100-sxm --calibration "$work/cal.json"
+expect_error "validate: --kfold fits its own calibrations" validate --measured "$table" \
+  --kfold 2 --calibration "$work/cal.json"
+expect_error "calibrate: --measured takes the GPU from the table" calibrate --measured "$table" \
+  --gpu h100-sxm -o "$work/cal2.json"
+# Bad tables: one line naming file, line and column; nothing written.
+printf 'gpu,dtype,models,batch,seq_len,latency_us\na100-sxm4-40g,fp16,resnet50,4,0,-1\n' >"$work/neg.csv"
+expect_error "$work/neg.csv:2: latency_us: expected a positive number of microseconds, found '-1'" \
+  calibrate --measured "$work/neg.csv" -o "$work/cal3.json"
+printf 'gpu,dtype,models,batch,latency_us\n' >"$work/nocol.csv"
+expect_error "$work/nocol.csv:1: header: expected a column 'seq_len'" validate --measured "$work/nocol.csv"
+printf 'gpu,dtype,models,batch,seq_len,latency_us\na100-sxm4-40g,fp16,resnet5,4,0,100\n' >"$work/unk.csv"
+expect_error "$work/unk.csv:2: models: resnet5: " validate --measured "$work/unk.csv"
+checks=$((checks + 1))
+grep -q 'did you mean "resnet50"' "$work/stderr" || fail "unknown model without a did-you-mean"
+printf 'gpu,dtype,models,batch,seq_len,latency_us\nh999,fp16,resnet50,4,0,100\n' >"$work/gpu.csv"
+expect_error "h999" validate --measured "$work/gpu.csv"
+expect_error "no such file" calibrate --measured "$work/none.csv" -o "$work/cal4.json"
+printf '{"schema": "cotenant.model-calibration/1", "gpu": "a100-sxm4-40g", "contention": {}, "models": {}, "bogus": 1}' >"$work/badcal.json"
+expect_error "$work/badcal.json: bogus: " simulate "$work/r50.json" --gpu a100-sxm4-40g \
+  --calibration "$work/badcal.json"
+checks=$((checks + 1))
+[[ -e $work/cal3.json || -e $work/cal4.json ]] && fail "calibrate --measured wrote output on bad input"
 
 echo "cli_test: $checks checks, $failures failures"
 [[ $failures -eq 0 ]]
