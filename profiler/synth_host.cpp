@@ -20,6 +20,11 @@ namespace {
 // [L] J. Lin, "From PyTorch op to kernel launch" (lesson notes, 2024): cudaLaunchKernel
 //     "~1-3 us on CUDA 12+ drivers"; ATen dispatcher ~1-2 us; backend algorithm choice
 //     ~1-5 us "cached after first call". A secondary source, not a measurement report.
+// [C] discuss.pytorch.org/t/pytorch-cpu-overhead-of-creating-conv2d-layers/41033 (Mar
+//     2019, PyTorch 1.0 era, cuDNN 7 API): cProfile puts torch.conv2d at 0.05-0.16 ms of
+//     CPU time for one to three convolutions, about 50-80 us per call, for convolutions
+//     whose GPU time is far shorter. One forum measurement on an unnamed CPU, with
+//     cProfile's own cost included; taken at its low end.
 // Everything else is an assumption and says so.
 const std::vector<HostCostProfile>& Profiles() {
   static const std::vector<HostCostProfile> profiles = {
@@ -47,10 +52,11 @@ const std::vector<HostCostProfile>& Profiles() {
           /*module_ns=*/2200,       // [M]: 3.08 - 0.91 us, before the #52576 fast path
           /*python_ns=*/1000,       // [P]
           /*dispatch_ns=*/500,      // [P]
-          /*cudnn_conv_ns=*/10000,  // assumption: 1.8 rebuilds tensor, filter and
-                                    // convolution descriptors every call
-                                    // (ATen/native/cudnn/Conv_v7.cpp) and looks the
-                                    // algorithm up in its cache
+          /*cudnn_conv_ns=*/45000,  // [C]: torch.conv2d took 50-80 us of CPU per call;
+                                    // 50 us less Python, dispatch and the launch here.
+                                    // 1.8 still rebuilds tensor, filter and convolution
+                                    // descriptors and queries the v7 heuristics every
+                                    // call (ATen/native/cudnn/Conv_v7.cpp)
           /*cudnn_bn_ns=*/3000,     // assumption
           /*cublas_ns=*/3000,       // assumption
           /*launch_ns=*/4000,       // assumption: CUDA 11 era launch on a 2.4 GHz core,
@@ -60,8 +66,9 @@ const std::vector<HostCostProfile>& Profiles() {
           /*matmul_tf32=*/true,     // [T]: default True in 1.7-1.11
           /*conv_tf32=*/true,       // [T]
           "pytorch/pytorch#50431 (module overhead before the no-hook fast path), #41383 "
-          "(Python and dispatcher), PyTorch TF32 docs; cuDNN/cuBLAS setup, launch, memcpy "
-          "and jitter are assumptions",
+          "(Python and dispatcher), discuss.pytorch.org thread 41033 (torch.conv2d CPU time), "
+          "PyTorch TF32 docs; cuDNN batch-norm and cuBLAS setup, launch, memcpy and jitter "
+          "are assumptions",
       },
   };
   return profiles;
