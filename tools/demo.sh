@@ -39,7 +39,19 @@ for w in vision3 vision_bert mix4; do
 done
 
 echo
+echo "=== How far to trust a prediction: the model against 624 measured A100 pairs"
+echo "(configs/measured/abacus-a100/, docs/VALIDATION.md), calibrated on the table, no GPU:"
+"$cotenant" calibrate --measured configs/measured/abacus-a100/pairs.csv \
+  --framework pytorch-1.8-eager -o out/abacus-a100-calibration.json >/dev/null
+"$cotenant" validate --measured configs/measured/abacus-a100/pairs.csv \
+  --calibration out/abacus-a100-calibration.json --summary-only \
+  --json out/abacus-a100-validation.json
+echo "(held out, 7-fold over model combinations: cotenant validate --measured ... --kfold 7)"
+
+echo
 echo "Files in out/: <workload>-best-plan.json (cotenant.plan/1: simulate or replay it),"
 echo "<workload>-search.json (cotenant.search/1 report), <workload>-best-timeline.json (open in"
 echo "https://ui.perfetto.dev; so is <workload>-native-timeline.json), <workload>-curve.csv"
-echo "(best-so-far per simulation), <workload>-plots/ (curve.png, gantt.png)."
+echo "(best-so-far per simulation), <workload>-plots/ (curve.png, gantt.png),"
+echo "abacus-a100-calibration.json (cotenant.model-calibration/1: --calibration of simulate,"
+echo "search, whatif), abacus-a100-validation.json (cotenant.table-validation/1)."
