@@ -48,29 +48,29 @@ class Timeline {
 
   /// A cpu task of `dur_ns` labelled `op` at the host clock (one framework operator).
   void Cpu(int32_t op, TimeNs dur_ns) {
+    Task t = HostTask(TaskKind::kCpu, op, dur_ns);
+    t.op = op;
+    trace_.tasks.push_back(t);
+    host_ = t.end_ns();
+  }
+
+  /// A host task of `kind` named `name` lasting `dur_ns`, at the host clock.
+  Task HostTask(TaskKind kind, int32_t name, TimeNs dur_ns) {
     Task t;
     t.id = next_id_++;
-    t.kind = TaskKind::kCpu;
-    t.name = op;
-    t.op = op;
+    t.kind = kind;
+    t.name = name;
     t.thread = kSynthThread;
     t.start_ns = host_;
     t.dur_ns = dur_ns;
-    trace_.tasks.push_back(t);
-    host_ = t.end_ns();
+    return t;
   }
 
   /// A launch call of `dur_ns` at the host clock and the GPU task it enqueues on stream
   /// index `s`.
   void Launch(int32_t call_name, TimeNs dur_ns, Task gpu, int s) {
     const int64_t corr = next_corr_++;
-    Task call;
-    call.id = next_id_++;
-    call.kind = TaskKind::kLaunch;
-    call.name = call_name;
-    call.thread = kSynthThread;
-    call.start_ns = host_;
-    call.dur_ns = dur_ns;
+    Task call = HostTask(TaskKind::kLaunch, call_name, dur_ns);
     call.correlation = corr;
     trace_.tasks.push_back(call);
     host_ = call.end_ns();
@@ -85,30 +85,19 @@ class Timeline {
 
   /// A host call that also marks a point on stream index `s` (event record / wait).
   void Marker(TaskKind kind, int32_t call_name, int s, int64_t event) {
-    Task t;
-    t.id = next_id_++;
-    t.kind = kind;
-    t.name = call_name;
-    t.thread = kSynthThread;
+    Task t = HostTask(kind, call_name, rng_.Uniform(1000, 3000));
     t.stream = kSynthStream + s;
     t.event = event;
-    t.start_ns = host_;
-    t.dur_ns = rng_.Uniform(1000, 3000);
     trace_.tasks.push_back(t);
     host_ = t.end_ns();
   }
 
   /// A blocking sync call that returns sync latency after `gpu_done_ns`.
   void Sync(int32_t call_name, SyncScope scope, int s, TimeNs gpu_done_ns) {
-    Task t;
-    t.id = next_id_++;
-    t.kind = TaskKind::kSync;
-    t.name = call_name;
-    t.thread = kSynthThread;
+    Task t = HostTask(TaskKind::kSync, call_name,
+                      std::max(kSyncMinNs, gpu_done_ns + spec_.model.sync_latency_ns - host_));
     t.scope = scope;
     if (scope == SyncScope::kStream) t.stream = kSynthStream + s;
-    t.start_ns = host_;
-    t.dur_ns = std::max(kSyncMinNs, gpu_done_ns + spec_.model.sync_latency_ns - host_);
     trace_.tasks.push_back(t);
     host_ = t.end_ns();
   }

@@ -170,6 +170,15 @@ struct TinyTenant {
   double weight = 1.0;
 };
 
+/// Simulates `lw` under `plan` with contention model `model`, keeping the timeline.
+inline SimResult Run(const LoadedWorkload& lw, const Plan& plan = Plan{},
+                     const std::string& model = "fluid") {
+  SimOptions o;
+  o.model = model;
+  o.record_timeline = true;
+  return Simulate(lw, plan, o);
+}
+
 /// A closed-loop, one-request workload of `tenants` on TinyGpu(), GPU tasks
 /// only (stream 7), for the search tests.
 inline LoadedWorkload TinyWorkload(const std::vector<TinyTenant>& tenants,

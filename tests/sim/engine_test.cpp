@@ -18,14 +18,6 @@ namespace {
 
 using namespace testing;
 
-SimResult Run(const LoadedWorkload& lw, const Plan& plan = Plan{},
-              const std::string& model = "fluid") {
-  SimOptions o;
-  o.model = model;
-  o.record_timeline = true;
-  return Simulate(lw, plan, o);
-}
-
 /// Start and end of the i-th timeline entry of `tenant` with task index `task`.
 std::pair<TimeNs, TimeNs> Span(const SimResult& r, int tenant, int task, int request = 0) {
   for (const TimelineEntry& e : r.timeline) {
