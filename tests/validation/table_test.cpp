@@ -58,6 +58,14 @@ Trace FakeZoo(const MeasuredMember& m, const std::string&, const GpuSpec& spec) 
   return t;
 }
 
+/// Host and GPU scales, no batch term.
+ModelScales Scales(double host, double gpu) {
+  ModelScales s;
+  s.host = host;
+  s.gpu = gpu;
+  return s;
+}
+
 GpuSpec TableGpu() {
   GpuSpec s = FitGpu();
   s.key = "test-gpu";
@@ -85,8 +93,8 @@ MeasuredTable GeneratedTable(const TableCalibration& truth) {
 
 TableCalibration Truth() {
   TableCalibration c = IdentityCalibration(TableGpu());
-  c.models["a"] = {2.0, 1.5};
-  c.models["b"] = {0.5, 3.0};
+  c.models["a"] = Scales(2.0, 1.5);
+  c.models["b"] = Scales(0.5, 3.0);
   c.harness_ns = 40000;
   c.contention.corun_slowdown = 0.3;
   c.contention.host_corun_slowdown = 0.1;
@@ -199,10 +207,10 @@ TEST_CASE("measured table: a solo row predicted by hand", "[validation][table]")
   c.harness_ns = 7000;
   CHECK(p.Row(0, c) == 280000.0);
   // Host x2: launches end at 120, 240, 360, 480; the last kernel runs 483-513.
-  c.models["a"] = {2.0, 1.0};
+  c.models["a"] = Scales(2.0, 1.0);
   CHECK(p.Row(0, c) == 520000.0);
   // GPU x2 as well: the last kernel runs 483-543.
-  c.models["a"] = {2.0, 2.0};
+  c.models["a"] = Scales(2.0, 2.0);
   CHECK(p.Row(0, c) == 550000.0);
 }
 
