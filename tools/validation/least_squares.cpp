@@ -124,12 +124,17 @@ LsResult LeastSquares(const std::vector<LsParameter>& params, const ResidualFn& 
       }
       const size_t j = static_cast<size_t>(live[k]);
       const double sd = std::sqrt(var * s2);
-      if (!std::isfinite(sd)) {
+      if (!std::isfinite(var)) {
         res.why[j] = "the data cannot tell it from the other parameters";
         continue;
       }
       res.sd[j] = sd;
-      if (sd > std::max(params[j].max_sd, params[j].max_rel_sd * std::fabs(res.x[j]))) {
+      const double judged =
+          options.identify_noise > 0.0
+              ? std::sqrt(var * std::min(s2, options.identify_noise * options.identify_noise))
+              : sd;
+      if (!std::isfinite(judged) ||
+          judged > std::max(params[j].max_sd, params[j].max_rel_sd * std::fabs(res.x[j]))) {
         res.why[j] = "standard error larger than the data can use";
       } else {
         res.identified[j] = true;

@@ -26,6 +26,13 @@ struct LsParameter {
 struct LsOptions {
   int32_t max_iterations = 30;
   double tolerance = 1e-9;  ///< stop when the cost falls by less than this share
+  /// When > 0, whether the data identify a parameter is judged with the
+  /// fit's residual standard deviation capped at this value, so that a model
+  /// that fits the data badly (large residuals) does not make every
+  /// parameter look unidentified: the verdict then rests on the
+  /// measurements' design (the Jacobian). The reported standard errors stay
+  /// the fit's. 0 = no cap.
+  double identify_noise = 0.0;
   /// Called after each iteration with (iteration, max_iterations, cost).
   std::function<void(int32_t, int32_t, double)> on_iteration;
 };
