@@ -50,7 +50,7 @@ PROG = "corun.py"
 HERE = os.path.dirname(os.path.abspath(__file__))
 ZOO_DIR = os.path.join(os.path.dirname(HERE), "zoo")
 
-MODES = ("streams", "priority", "green", "processes")
+MODES = ("streams", "processes", "priority", "green")  # measured in this order
 # run_model.py names -> cotenant synth zoo names (None: synth has no such model).
 ZOO_NAMES = {
     "resnet50": "resnet50",
@@ -588,7 +588,7 @@ def measure(args, mixes, doc, deadline):
     # Out-of-range priorities are mapped to the nearest the device allows:
     # -100 is the highest, 0 the lowest (the default).
     hi, lo = -100, 0
-    for mode in [m for m in args.modes if m != "processes"]:
+    def in_process(mode):
         res = {"available": True, "note": "", "solo": [], "mixes": []}
         doc["modes"][mode] = res
         if mode == "green":
@@ -601,7 +601,7 @@ def measure(args, mixes, doc, deadline):
                 res["available"] = False
                 res["note"] = f"green contexts unavailable: {e}"
                 log(f"green: {res['note']}")
-                continue
+                return
         if mode == "priority":
             probe = torch.cuda.Stream(priority=hi)
             res["note"] = (f"first member's stream at priority {probe.priority} (the highest), "
@@ -648,9 +648,7 @@ def measure(args, mixes, doc, deadline):
             res["note"] += ("; solo rows on an ordinary stream (all SMs): a member's "
                             "slowdown in a mix includes losing SMs")
 
-    if "processes" in args.modes:
-        del models
-        torch.cuda.empty_cache()
+    def processes():
         res = {"available": True, "note": "one process per member, separate CUDA contexts "
                "(time-sliced, no MPS); started at one CLOCK_MONOTONIC instant",
                "solo": [], "mixes": []}
@@ -685,6 +683,13 @@ def measure(args, mixes, doc, deadline):
                 log(f"processes: {mix_key(mix)}: group {g['group_median_us']:.0f} us")
         finally:
             workers.close()
+
+
+    for mode in args.modes:
+        if mode == "processes":
+            processes()
+        else:
+            in_process(mode)
 
 
 def parse_args(argv):
