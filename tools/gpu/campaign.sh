@@ -24,7 +24,9 @@
 #   COTENANT_CAMPAIGN_BIN      folder with cotenant, libcotenant_inject.so and
 #                              two_streams (default: build-gpu, tools/gpu/build.sh)
 #   COTENANT_CAMPAIGN_GPU      GPU spec key (default: from nvidia-smi's name)
-#   COTENANT_CAMPAIGN_TOTAL_S  the campaign's whole budget, s (default 450)
+#   COTENANT_CAMPAIGN_TOTAL_S  the campaign's whole budget, s (default 360); the
+#                              step budgets scale with it
+#   COTENANT_CAMPAIGN_SKIP     steps to leave out, comma-separated (a rerun)
 #   PYTHON                     the Python with torch (default python3)
 set -euo pipefail
 
@@ -347,6 +349,11 @@ trap 'exit 143' INT TERM
 step() {
   local name=$1 fn=$2 b=${budget[$1]} t0=$SECONDS rc=0
   local elapsed=$((SECONDS - started))
+  if [[ ,${COTENANT_CAMPAIGN_SKIP:-}, == *",$name,"* ]]; then
+    status[$name]="skipped: COTENANT_CAMPAIGN_SKIP"
+    say "== $name: ${status[$name]}"
+    return 0
+  fi
   if ((elapsed + b > total_s)); then
     status[$name]="skipped: would overrun (${elapsed}+${b} s > ${total_s} s)"
     say "== $name: ${status[$name]}"
