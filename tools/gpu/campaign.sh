@@ -175,7 +175,7 @@ plan_of() {
     sanity)
       echo "nvidia-smi; nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.max.sm,clocks.mem,clocks.max.mem,power.draw,power.limit,temperature.gpu,memory.total --format=csv"
       echo "tests/profiler/gpu/profile_e2e_test.sh BIN/cotenant BIN/two_streams   (timeout 20 s)"
-      echo "tests/replay/gpu/replay_e2e_test.sh BIN/cotenant   (timeout 40 s)"
+      echo "tests/replay/gpu/replay_e2e_test.sh BIN/cotenant   (timeout: the rest of the step)"
       ;;
     traces)
       for m in "${traces[@]}"; do
