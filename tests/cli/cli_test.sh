@@ -525,6 +525,9 @@ expect_usage_error "--output is required" calibrate --gpu h100-sxm
 expect_error "calibrate: --fix bogus: expected one of" calibrate --gpu h100-sxm \
   -o "$work/gpu.json" --fix bogus
 expect_usage_error "--repeat" calibrate --gpu h100-sxm -o "$work/gpu.json" --repeat 0
+expect_usage_error "--every" calibrate --gpu h100-sxm -o "$work/gpu.json" --every 0
+expect_error "calibrate: --every thins the GPU micro-benchmarks: drop it with --measured" \
+  calibrate --measured configs/measured/abacus-a100/pairs.csv -o "$work/cal.json" --every 4
 expect_usage_error "--output is required" replay --workload configs/workloads/vision3.json
 checks=$((checks + 1))
 if ! "$bin" replay --workload tests/replay/gpu/data/every_kind.json --dry-run >"$work/dry.out" 2>&1; then
@@ -630,6 +633,10 @@ PY
 grep -q "calibrate: 147/147 .* (fake timing)" "$work/fcal.err" ||
   fail "calibrate: no progress line in: $(tail -2 "$work/fcal.err")"
 checks=$((checks + 1))
+# --every 4: benchmarks 0, 4, ..., 144 of the 147, 9 of them held out.
+fake_ok fcal4 calibrate --gpu h100-sxm -o "$work/fgpu4.json" --every 4 --runner fake
+grep -q "calibrate: 37/37 " "$work/fcal4.err" && grep -q "^37 benchmarks (28 fitted, 9 held out)" \
+  "$work/fcal4.out" || fail "calibrate --every 4: $(tail -1 "$work/fcal4.out")"
 # The kernel-sizing flags' old names still work, with a one-line note.
 fake_ok fold replay -w configs/workloads/vision3.json -o "$work/fold.json" --runner fake \
   --calibration-iterations 2 --calibration "$work/fold-size.json"

@@ -56,6 +56,18 @@ TEST_CASE("calibration: the built-in set", "[validation][calibration]") {
   GpuSpec whole = spec;
   whole.sm_partition_granularity = 0;
   REQUIRE(BuildMicroBenchmarks(whole).size() == 147 - 49);
+  // Every 4th: benchmarks 0, 4, ..., 144 (37), held out counted over those.
+  MicroSetOptions thin;
+  thin.keep_every = 4;
+  const std::vector<MicroBenchmark> sub = BuildMicroBenchmarks(spec, thin);
+  REQUIRE(sub.size() == 37);
+  REQUIRE(sub[1].name == set[4].name);
+  REQUIRE(sub[36].name == set[144].name);
+  int64_t sub_held = 0;
+  for (const MicroBenchmark& b : sub) sub_held += b.held_out;
+  REQUIRE(sub_held == 9);  // kept indices 3, 7, ..., 35
+  REQUIRE(sub[3].held_out);
+  REQUIRE_FALSE(sub[4].held_out);
 }
 
 TEST_CASE("calibration: predictions of benchmarks, by hand", "[validation][calibration]") {

@@ -57,6 +57,7 @@ RunFn AddCalibrate(CLI::App* sub) {
   struct Options {
     std::string gpu, out, report, date;
     std::vector<std::string> fix;
+    int32_t every = 1;
     ReplayCliOptions replay;
     MeasuredCliOptions measured;
   };
@@ -79,6 +80,10 @@ RunFn AddCalibrate(CLI::App* sub) {
                   "Keep a parameter at its start value (repeatable). Micro-benchmarks: "
                   "dram_efficiency, corun_slowdown, launch_latency_ns; --measured: harness_ns, "
                   "a contention parameter, MODEL.host_scale, MODEL.gpu_scale or MODEL.*");
+  sub->add_option("--every", o->every,
+                  "Micro-benchmarks: measure only every N-th of the built-in set (1 = all "
+                  "147 on a GPU with partitions), to fit a time budget")
+      ->check(CLI::Range(1, 1000));
   AddReplayOptions(sub, &o->replay);
   sub->add_option("--date", o->date, "Date recorded in the spec (default: today, UTC)");
   sub->footer(
@@ -91,6 +96,8 @@ RunFn AddCalibrate(CLI::App* sub) {
         throw InputError("calibrate: --measured takes the GPU from the table: drop --gpu");
       if (!o->report.empty())
         throw InputError("calibrate: --measured writes its fit into -o: drop --report");
+      if (o->every != 1)
+        throw InputError("calibrate: --every thins the GPU micro-benchmarks: drop it with --measured");
       o->measured.out = o->out;
       o->measured.date = o->date;
       o->measured.fix = o->fix;
@@ -113,8 +120,10 @@ RunFn AddCalibrate(CLI::App* sub) {
       if (f == "launch_latency_ns") fo.fit_launch_latency = false;
     }
     replay::ReplayMeasurer measurer(*runner, MakeReplayOptions(o->replay, nullptr), nullptr);
+    validation::MicroSetOptions so;
+    so.keep_every = o->every;
     const validation::Calibration c =
-        validation::Calibrate(spec, measurer, o->date.empty() ? TodayUtc() : o->date, fo, {},
+        validation::Calibrate(spec, measurer, o->date.empty() ? TodayUtc() : o->date, fo, so,
                               [](const validation::MicroBenchmark& b, size_t i, size_t count,
                                  const validation::Measurement& m) {
                                 std::fprintf(stderr, "calibrate: %zu/%zu %s (%s timing)\n", i + 1,

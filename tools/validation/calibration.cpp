@@ -131,7 +131,7 @@ nlohmann::json ParamsJson(const ModelParams& m) {
 
 std::vector<MicroBenchmark> BuildMicroBenchmarks(const GpuSpec& spec,
                                                  const MicroSetOptions& options) {
-  COTENANT_CHECK(options.wave_ns > 0 && options.held_out_every >= 1);
+  COTENANT_CHECK(options.wave_ns > 0 && options.held_out_every >= 1 && options.keep_every >= 1);
   constexpr int32_t kThreads = 256;
   const int32_t per_sm = std::max(1, ComputeOccupancy(spec, kThreads, 32, 0).blocks_per_sm);
   const double slots = static_cast<double>(per_sm) * spec.sm_count;
@@ -195,6 +195,14 @@ std::vector<MicroBenchmark> BuildMicroBenchmarks(const GpuSpec& spec,
     for (const auto& mem : triple_mem) {
       for (Mode mode : modes) add("triple", fs, mem, mode);
     }
+  }
+  if (options.keep_every > 1) {
+    std::vector<MicroBenchmark> kept;
+    for (size_t i = 0; i < set.size(); i += static_cast<size_t>(options.keep_every)) {
+      kept.push_back(std::move(set[i]));
+      kept.back().held_out = kept.size() % static_cast<size_t>(options.held_out_every) == 0;
+    }
+    set = std::move(kept);
   }
   return set;
 }

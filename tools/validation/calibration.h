@@ -51,13 +51,17 @@ struct MicroSetOptions {
   /// smallest efficiency the fit may find).
   double dram_share = 0.6;
   int32_t held_out_every = 4;  ///< every n-th benchmark (n-1, 2n-1, ...) is held out
+  /// Keep only benchmarks 0, k, 2k, ... of the whole set (1 = all), for a
+  /// run that must fit a time budget; held out is then counted over the kept.
+  int32_t keep_every = 1;
 };
 
 /// The built-in set for `spec`: pairs and triples sweeping footprint (a
 /// quarter, half, all of the SM slots, 2.5 waves), DRAM intensity
 /// (mem_bound 0, 0.5, 0.9), priority (the later kernel higher) and SM
 /// partition (equal green-context shares, when the GPU has them).
-/// Deterministic; every `held_out_every`-th benchmark is held out.
+/// Deterministic; every `held_out_every`-th benchmark is held out. With
+/// `keep_every` k > 1, the subset 0, k, 2k, ... of that set.
 std::vector<MicroBenchmark> BuildMicroBenchmarks(const GpuSpec& spec,
                                                  const MicroSetOptions& options = {});
 

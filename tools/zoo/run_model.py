@@ -40,6 +40,8 @@ MODELS = {
     "inceptionv3": "torchvision",
     "densenet121": "torchvision",
     "bert-base": "transformers",
+    "llama-1b-prefill": "transformers",
+    "llama-1b-decode": "transformers",
 }
 ALIASES = {
     "resnet-50": "resnet50",
@@ -51,8 +53,28 @@ ALIASES = {
     "bert": "bert-base",
     "bert_base": "bert-base",
     "bert-base-uncased": "bert-base",
+    "llama3.2-1b-prefill": "llama-1b-prefill",
+    "llama3.2-1b-decode": "llama-1b-decode",
 }
 BERT_SEQ_LEN = 128
+# Llama-3.2-1B-shaped decoder (the published config.json of
+# meta-llama/Llama-3.2-1B): 16 layers, hidden 2048, FFN 8192, 32 query heads
+# and 8 key/value heads of 64, vocabulary 128256, tied embeddings. The rope
+# scaling (llama3, factor 32) is left out: it changes the rotary
+# frequencies' values, computed once, not the kernels of a forward pass.
+LLAMA_1B = {
+    "vocab_size": 128256,
+    "hidden_size": 2048,
+    "intermediate_size": 8192,
+    "num_hidden_layers": 16,
+    "num_attention_heads": 32,
+    "num_key_value_heads": 8,
+    "max_position_embeddings": 8192,
+    "rms_norm_eps": 1e-5,
+    "tie_word_embeddings": True,
+}
+# Prompt length of the prefill, and the KV-cache length a decode step reads.
+LLAMA_PROMPT_LEN = 128
 
 
 def fail(message, status=1):
@@ -94,7 +116,9 @@ def parse_args(argv):
         description="Run one model-zoo model in inference (random weights, no downloads) with "
         "warm-up, NVTX operator labels and a profiler window around one steady-state request.",
         epilog="Models: " + ", ".join(MODELS) + ". Inputs: 3x224x224 images (3x299x299 for "
-        f"inceptionv3); BERT-base token ids of length {BERT_SEQ_LEN}.")
+        f"inceptionv3); BERT-base token ids of length {BERT_SEQ_LEN}; Llama-3.2-1B-shaped "
+        f"decoder (built from a LlamaConfig): prefill of a {LLAMA_PROMPT_LEN}-token prompt, or "
+        f"one decode step against a {LLAMA_PROMPT_LEN}-token KV cache.")
     p.add_argument("--model", required=True, type=model_name, help="model to run")
     p.add_argument("--batch", required=True, type=positive_int, help="batch size")
     p.add_argument("--warmup", type=non_negative_int, default=20,
@@ -140,8 +164,88 @@ def import_torch(model):
     return torch
 
 
-def build(torch, name, batch, dtype, device):
-    """The model in eval mode on `device`, and its inputs as keyword arguments."""
+class Request:
+    """One inference request of a built model: `call()` enqueues it (no
+    synchronization), `reset()` restores the model's state afterwards (the
+    decode step's KV cache back to the prompt; a no-op elsewhere) and
+    enqueues no GPU work."""
+
+    def __init__(self, model, call, reset, what):
+        self.model = model
+        self.call = call
+        self.reset = reset
+        self.what = what
+
+
+def _no_reset():
+    pass
+
+
+def _logits_to_keep(model):
+    """{'logits_to_keep': 1} where the forward takes it (the last position's
+    logits only, as generation computes them), else {}."""
+    import inspect
+    params = inspect.signature(model.forward).parameters
+    for name in ("logits_to_keep", "num_logits_to_keep"):
+        if name in params:
+            return {name: 1}
+    return {}
+
+
+def build_llama(torch, dtype, device):
+    """The Llama-3.2-1B-shaped decoder with random weights, built on `device`
+    in `dtype` directly (no float32 copy on the CPU)."""
+    from transformers import LlamaConfig, LlamaForCausalLM
+    config = LlamaConfig(**LLAMA_1B)
+    previous = torch.get_default_dtype()
+    torch.set_default_dtype(dtype)
+    try:
+        with torch.device(device):
+            model = LlamaForCausalLM(config)
+    finally:
+        torch.set_default_dtype(previous)
+    return model.to(device=device, dtype=dtype).eval()
+
+
+def llama_request(torch, model, name, batch, device):
+    """Prefill: a prompt of LLAMA_PROMPT_LEN tokens, KV cache built, last
+    logits. Decode: one token per sequence against a KV cache of
+    LLAMA_PROMPT_LEN tokens (built once here); reset() crops the cache back."""
+    keep = _logits_to_keep(model)
+    vocab = LLAMA_1B["vocab_size"]
+    prompt = torch.randint(0, vocab, (batch, LLAMA_PROMPT_LEN), device=device)
+    if name == "llama-1b-prefill":
+        def call():
+            return model(input_ids=prompt, use_cache=True, **keep)
+        return Request(model, call, _no_reset, f"prompt {batch}x{LLAMA_PROMPT_LEN} tokens")
+
+    token = torch.randint(0, vocab, (batch, 1), device=device)
+    state = {}
+
+    def prefill():
+        with torch.inference_mode():
+            state["cache"] = model(input_ids=prompt, use_cache=True, **keep).past_key_values
+
+    prefill()
+
+    def call():
+        return model(input_ids=token, past_key_values=state["cache"], use_cache=True, **keep)
+
+    def reset():
+        cache = state["cache"]
+        if hasattr(cache, "crop"):
+            cache.crop(LLAMA_PROMPT_LEN)  # views only: no GPU work
+        else:  # an older cache class: build it again (GPU work, outside any timing)
+            prefill()
+
+    return Request(model, call, reset,
+                   f"one token x{batch} against a {LLAMA_PROMPT_LEN}-token KV cache")
+
+
+def build_request(torch, name, batch, dtype, device, model=None):
+    """The model in eval mode on `device` and one request of it. `model`, if
+    given, is an already built model of the same family (the two Llama
+    phases share one)."""
     if MODELS[name] == "torchvision":
         from torchvision import models
         if name == "resnet50":
@@ -157,7 +261,11 @@ def build(torch, name, batch, dtype, device):
         size = 299 if name == "inceptionv3" else 224
         model = model.to(device=device, dtype=dtype).eval()
         x = torch.randn(batch, 3, size, size, device=device, dtype=dtype)
-        return model, {"x": x}, f"images {batch}x3x{size}x{size}"
+        return Request(model, lambda: model(x), _no_reset, f"images {batch}x3x{size}x{size}")
+    if name.startswith("llama-1b-"):
+        if model is None:
+            model = build_llama(torch, dtype, device)
+        return llama_request(torch, model, name, batch, device)
     from transformers import BertConfig, BertModel
     config = BertConfig()  # BERT-base: 12 layers, hidden 768, 12 heads, vocab 30522
     model = BertModel(config).to(device=device, dtype=dtype).eval()
@@ -167,7 +275,7 @@ def build(torch, name, batch, dtype, device):
         "attention_mask": torch.ones_like(ids),
         "token_type_ids": torch.zeros_like(ids),
     }
-    return model, inputs, f"token ids {batch}x{BERT_SEQ_LEN}"
+    return Request(model, lambda: model(**inputs), _no_reset, f"token ids {batch}x{BERT_SEQ_LEN}")
 
 
 def main(argv):
@@ -181,7 +289,8 @@ def main(argv):
     torch.backends.cudnn.benchmark = False  # same algorithms every run
     device = torch.device("cuda")
     dtype = torch.float16 if args.dtype == "fp16" else torch.float32
-    model, inputs, what = build(torch, args.model, args.batch, dtype, device)
+    request = build_request(torch, args.model, args.batch, dtype, device)
+    model, what = request.model, request.what
     params = sum(p.numel() for p in model.parameters())
     print(f"{PROG}: {args.model} ({params / 1e6:.1f} M parameters, random weights) batch "
           f"{args.batch} {args.dtype} on {torch.cuda.get_device_name(device)}; inputs {what}",
@@ -189,8 +298,9 @@ def main(argv):
 
     with torch.inference_mode():
         for _ in range(args.warmup):
-            model(**inputs)
-        torch.cuda.synchronize()
+            request.call()
+            torch.cuda.synchronize()
+            request.reset()
 
         times = []
         if args.kineto:
@@ -200,18 +310,20 @@ def main(argv):
                 for _ in range(args.iters):
                     t0 = time.perf_counter()
                     with record_function(REQUEST_RANGE):
-                        model(**inputs)
+                        request.call()
                         torch.cuda.synchronize()
                     times.append(time.perf_counter() - t0)
+                    request.reset()
             prof.export_chrome_trace(args.kineto)
             where = f"torch.profiler, Chrome trace written to {args.kineto}"
         elif args.window == "none":
             t_all = time.perf_counter()
             for _ in range(args.iters):
                 t0 = time.perf_counter()
-                model(**inputs)
+                request.call()
                 torch.cuda.synchronize()
                 times.append(time.perf_counter() - t0)
+                request.reset()
             total = time.perf_counter() - t_all
             print(f"{PROG}: total {total * 1e3:.3f} ms for {args.iters} requests", flush=True)
             where = "no window, no NVTX"
@@ -224,10 +336,11 @@ def main(argv):
                 for _ in range(args.iters):
                     t0 = time.perf_counter()
                     torch.cuda.nvtx.range_push(REQUEST_RANGE)
-                    model(**inputs)
+                    request.call()
                     torch.cuda.synchronize()
                     torch.cuda.nvtx.range_pop()
                     times.append(time.perf_counter() - t0)
+                    request.reset()
                 if args.window == "profiler":
                     torch.cuda.profiler.stop()
             where = f"NVTX range {REQUEST_RANGE!r}, emit_nvtx operator labels"
