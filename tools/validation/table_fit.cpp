@@ -258,39 +258,19 @@ TableFit FitTable(const TablePredictor& predictor, const TableCalibration& start
     }
     return s1;
   };
-  // Stage 1 from two starts, keeping the better fit: the given scales, and
-  // each model's scales both at the median ratio of its measured to
+  // Each model's scales start at the median ratio of its measured to
   // predicted solo latencies (where the start is the identity and nothing is
-  // held fixed). Far from the solution (synth's host costs can be several
-  // times too low for an old framework) one side of a model can hide behind
-  // the other and the fit cannot see it; near it, the given start can be the
-  // better basin.
-  auto solo_cost = [&]() {
-    const std::vector<double> p = predict_rows(cal, solo_rows);
-    double c = 0.0;
-    for (size_t k = 0; k < p.size(); ++k) {
-      const double r = Relative(p[k], table.rows[solo_rows[k]].latency_ns);
-      c += r * r;
-    }
-    return c;
-  };
-  const TableCalibration cal_start = cal;
-  const std::vector<FittedParameter> records_start = records;
-  const int32_t iterations_start = fit.iterations;
-  run_stage("solo", solo_slots(), solo_rows);
+  // held fixed), so that the fit starts near the data even when the traces
+  // are far off (synth's host costs can be several times too low for an old
+  // framework, and far from the solution one side of a model can hide
+  // behind the other where the fit cannot see it).
   if (!solo_rows.empty()) {
-    const double cost_a = solo_cost();
-    const TableCalibration cal_a = cal;
-    const std::vector<FittedParameter> records_a = records;
-    cal = cal_start;
-    records = records_start;
     const std::vector<double> predicted = predict_rows(cal, solo_rows);
     std::map<std::string, std::vector<double>> ratios;
     for (size_t k = 0; k < solo_rows.size(); ++k) {
       const MeasuredRow& r = table.rows[solo_rows[k]];
       if (predicted[k] > 0.0) ratios[r.members[0].model].push_back(r.latency_ns / predicted[k]);
     }
-    bool moved = false;
     for (auto& [model, v] : ratios) {
       ModelScales& sc = cal.models[model];
       if (sc.host != 1.0 || sc.gpu != 1.0 || Fixed(options, model + ".host_scale") ||
@@ -300,24 +280,9 @@ TableFit FitTable(const TablePredictor& predictor, const TableCalibration& start
       const double median =
           v.size() % 2 ? v[v.size() / 2] : 0.5 * (v[v.size() / 2 - 1] + v[v.size() / 2]);
       sc.host = sc.gpu = std::clamp(median, kMinScale, kMaxScale);
-      moved = true;
-    }
-    if (moved) {
-      run_stage("solo", solo_slots(), solo_rows);
-      if (solo_cost() >= cost_a) {
-        cal = cal_a;
-        records = records_a;
-      }
-      for (FittedParameter& fp : records) {  // "before" is the given start, not the second one
-        for (const FittedParameter& a : records_a)
-          if (a.name == fp.name) fp.before = a.before;
-      }
-    } else {
-      cal = cal_a;
-      records = records_a;
     }
   }
-  (void)iterations_start;
+  run_stage("solo", solo_slots(), solo_rows);
   // A scale the data do not identify for one model (its solo rows never
   // show that side: a host-bound model's GPU time, a GPU-bound model's host
   // time) takes the geometric mean of the scales identified for the other
