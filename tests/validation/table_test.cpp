@@ -214,6 +214,32 @@ TEST_CASE("measured table: a solo row predicted by hand", "[validation][table]")
   CHECK(p.Row(0, c) == 550000.0);
 }
 
+TEST_CASE("measured table: a trace-file member is read from the table's folder",
+          "[validation][table]") {
+  // The same trace as the zoo's "a" at batch 1, written to a file: the row
+  // naming the file predicts what the zoo row does (273 us, see above).
+  cotenant::testing::TempDir dir("cotenant_table_trace");
+  MeasuredMember a;
+  a.model = "a";
+  WriteTrace(FakeZoo(a, "fp16", TableGpu()), dir / "a_b1.json");
+  const std::string csv = std::string(kHeader) +
+                          "test-gpu,fp16,a_b1.json,1,0,300\n"
+                          "test-gpu,fp16,a_b1.json+a,1+1,0+0,600\n";
+  std::ofstream(dir / "t.csv") << csv;
+  const MeasuredTable t = ReadMeasuredTable(dir / "t.csv");
+  REQUIRE(t.rows[0].members[0].IsTrace());
+  const TablePredictor p(t, TableGpu(), WithTraceFiles(FakeZoo));
+  const TableCalibration c = IdentityCalibration(TableGpu());
+  CHECK(p.Row(0, c) == 273000.0);
+  CHECK(p.Row(1, c) > 273000.0);  // two whole-GPU kernel streams contend
+  // A missing trace file names the table's row.
+  std::ofstream(dir / "m.csv") << std::string(kHeader) + "test-gpu,fp16,none.json,1,0,300\n";
+  const MeasuredTable m = ReadMeasuredTable(dir / "m.csv");
+  const std::string err =
+      ErrorOf([&] { TablePredictor q(m, TableGpu(), WithTraceFiles(FakeZoo)); });
+  CHECK(err.rfind(dir / "m.csv" + ":2: models: none.json: ", 0) == 0);
+}
+
 TEST_CASE("least squares: recovers an exponential and flags what the data cannot see",
           "[validation][fit]") {
   // y = 3 exp(0.5 x) at x = 0..9; the third parameter moves nothing.
