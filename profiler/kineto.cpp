@@ -78,7 +78,7 @@ Trace ImportKineto(const std::string& path, const KinetoImportOptions& options,
   }
   const Capture capture = ReadKinetoTrace(path, &kr);
   BuildOptions build;
-  build.tenant = options.tenant;
+  build.tenant = options.tenant.empty() ? TraceFileStem(path) : options.tenant;
   if (options.step >= 0) {
     build.window = StepWindow(capture, options.step, path);
   } else if (!options.window.empty()) {

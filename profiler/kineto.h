@@ -85,7 +85,7 @@ Window StepWindow(const Capture& capture, int64_t step, const std::string& file)
 
 /// Options of ImportKineto (the flags of `cotenant import kineto`).
 struct KinetoImportOptions {
-  std::string tenant;  ///< the trace's tenant name; "" = none
+  std::string tenant;  ///< the trace's tenant name; "" = TraceFileStem() of the input
   int64_t step = -1;   ///< ProfilerStep#N to keep; -1 = no step selection
   std::string window;  ///< a ParseWindow() spec; "" = all (not with `step`)
   std::string gpu;     ///< GPU spec key for `device.gpu`; "" = leave unset

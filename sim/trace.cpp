@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <cstring>
+#include <filesystem>
 #include <limits>
 #include <string_view>
 #include <unordered_map>
@@ -702,6 +703,32 @@ std::string BlockThreadsText(const std::array<int32_t, 3>& b) {
   if (b[2] > 0 && xy <= std::numeric_limits<int64_t>::max() / b[2])
     return std::to_string(xy * b[2]);
   return std::to_string(b[0]) + " x " + std::to_string(b[1]) + " x " + std::to_string(b[2]);
+}
+
+}  // namespace cotenant
+
+namespace cotenant {
+
+std::string TraceFileStem(const std::string& path) {
+  std::string name = std::filesystem::path(path).filename().string();
+  const auto strip = [&name](const std::string& ext) {
+    if (name.size() <= ext.size() || !EndsWith(name, ext)) return false;
+    name.resize(name.size() - ext.size());
+    return true;
+  };
+  strip(".gz");
+  strip(".json");
+  if (strip(".pt.trace")) {
+    // <worker>.<ms since the epoch>: drop the timestamp (10 digits or more).
+    const size_t dot = name.rfind('.');
+    if (dot != std::string::npos && dot > 0 && name.size() - dot - 1 >= 10 &&
+        name.find_first_not_of("0123456789", dot + 1) == std::string::npos) {
+      name.resize(dot);
+    }
+  } else {
+    strip(".trace");
+  }
+  return name;
 }
 
 }  // namespace cotenant

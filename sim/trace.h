@@ -126,4 +126,11 @@ std::string TraceToJsonText(const Trace& trace);
 /// Writes a trace atomically (temporary file, then rename).
 void WriteTrace(const Trace& trace, const std::string& path);
 
+/// The name a trace file gives its tenant when the trace names none: the
+/// file name without `.gz`, then `.json`, then `.pt.trace` or `.trace`; after
+/// `.pt.trace`, also without the millisecond timestamp PyTorch's
+/// `tensorboard_trace_handler` adds (`host_42.1700000000123.pt.trace.json`
+/// -> `host_42`, its worker name). "" when nothing is left.
+std::string TraceFileStem(const std::string& path);
+
 }  // namespace cotenant

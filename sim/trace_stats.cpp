@@ -55,7 +55,7 @@ const char* WaveBucketName(WaveBucket b) { return kWaveBucketNames[static_cast<i
 TraceStats ComputeTraceStats(const Trace& trace, const GpuSpec& spec, int top) {
   TraceStats st;
   st.file = trace.file;
-  st.tenant = trace.tenant;
+  st.tenant = !trace.tenant.empty() ? trace.tenant : TraceFileStem(trace.file);
   if (trace.meta.is_object() && trace.meta.contains("source") && trace.meta["source"].is_string()) {
     st.source = trace.meta["source"].get<std::string>();
   }

@@ -82,8 +82,9 @@ struct OperatorStats {
 
 /// Everything inspect reports of one trace.
 struct TraceStats {
-  std::string file, tenant;
-  std::string source;                                ///< meta.source when a string, else ""
+  std::string file;
+  std::string tenant;  ///< the trace's, else TraceFileStem(file); "" when both are empty
+  std::string source;  ///< meta.source when a string, else ""
   std::string device_name, device_gpu;               ///< as in the trace; may be ""
   int64_t tasks = 0;                                 ///< all tasks
   std::array<int64_t, kTaskKinds.size()> by_kind{};  ///< tasks per kind, indexed by TaskKind

@@ -156,15 +156,6 @@ json ArrivalToJson(const Arrival& a) {
   return j;
 }
 
-/// "traces/resnet50.json.gz" -> "resnet50".
-std::string TraceStem(const std::string& path) {
-  std::string name = std::filesystem::path(path).filename().string();
-  for (const char* ext : {".gz", ".json"}) {
-    if (EndsWith(name, ext)) name.resize(name.size() - std::string(ext).size());
-  }
-  return name;
-}
-
 }  // namespace
 
 const char* ArrivalKindName(ArrivalKind k) {
@@ -277,7 +268,7 @@ Workload WorkloadFromTraces(const std::vector<std::string>& trace_paths,
   if (!gpu.empty()) w.gpu = gpu;
   std::set<std::string> taken;
   for (size_t i = 0; i < traces.size(); ++i) {
-    std::string base = traces[i].tenant.empty() ? TraceStem(trace_paths[i]) : traces[i].tenant;
+    std::string base = traces[i].tenant.empty() ? TraceFileStem(trace_paths[i]) : traces[i].tenant;
     if (base.empty()) base = "tenant";
     std::string name = base;
     for (int n = 2; taken.count(name) != 0; ++n) name = base + "-" + std::to_string(n);

@@ -65,8 +65,9 @@ Workload WorkloadFromJson(const nlohmann::json& j, const std::string& file,
 nlohmann::json WorkloadToJson(const Workload& w);
 
 /// A workload with one tenant per trace file (closed arrivals, 1 request),
-/// tenants named after the traces (Trace::tenant, else the file name without
-/// .json/.gz; made unique with "-2", "-3", ...). An empty `gpu` keeps the default.
+/// tenants named after the traces (Trace::tenant, else TraceFileStem() of the
+/// path, else "tenant"; made unique with "-2", "-3", ...). An empty `gpu`
+/// keeps the default.
 Workload WorkloadFromTraces(const std::vector<std::string>& trace_paths,
                             const std::vector<Trace>& traces, const std::string& gpu);
 

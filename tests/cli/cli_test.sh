@@ -233,6 +233,16 @@ grep -q '"tenant":"mlp"' "$work/k.json" && grep -q '"step":2' "$work/k.json" ||
 checks=$((checks + 1))
 grep -q 'selection  *ProfilerStep#2' "$work/stdout" || fail "import kineto: no selection in summary"
 expect_ok import kineto $kineto/legacy.json -o "$work/kl.json.gz"
+# Without --tenant the tenant is the input's stem; PyTorch's file names
+# (<worker>.<ms timestamp>.pt.trace.json) give the worker name.
+expect_ok inspect "$work/kl.json.gz"
+checks=$((checks + 1))
+grep -q '^tenant   legacy$' "$work/stdout" || fail "import kineto: tenant not named after the input"
+cp $kineto/current.json "$work/node3_4242.1700000000123.pt.trace.json"
+expect_ok import kineto "$work/node3_4242.1700000000123.pt.trace.json" -o "$work/kp.json"
+expect_ok inspect "$work/kp.json"
+checks=$((checks + 1))
+grep -q '^tenant   node3_4242$' "$work/stdout" || fail "import kineto: .pt.trace.json stem not used"
 expect_ok inspect "$work/k.json"
 expect_ok simulate "$work/k.json" "$work/kl.json.gz"
 while IFS='|' read -r file want; do

@@ -305,6 +305,20 @@ TEST_CASE("Kineto: a gzip-compressed trace reads like the plain one", "[kineto]"
   CHECK(b.unknown_categories == a.unknown_categories);
 }
 
+TEST_CASE("Kineto import: the tenant is named after the file unless given", "[kineto]") {
+  CHECK(ImportKineto(kKineto + "/legacy.json", {}, nullptr, nullptr).tenant == "legacy");
+  // The name PyTorch's tensorboard_trace_handler gives its files:
+  // <host>_<pid>.<ms since the epoch>.pt.trace.json[.gz].
+  TempDir dir("cotenant_kineto_name");
+  WriteFileAtomic(dir / "node3_4242.1700000000123.pt.trace.json.gz",
+                  ReadFileText(kKineto + "/current.json"));
+  const std::string pt = dir / "node3_4242.1700000000123.pt.trace.json.gz";
+  CHECK(ImportKineto(pt, {}, nullptr, nullptr).tenant == "node3_4242");
+  KinetoImportOptions o;
+  o.tenant = "mlp";
+  CHECK(ImportKineto(pt, o, nullptr, nullptr).tenant == "mlp");
+}
+
 TEST_CASE("Kineto: StepWindow selects ProfilerStep#N", "[kineto]") {
   const Capture c = ReadKinetoTrace(kKineto + "/current.json", nullptr);
   const Window w1 = StepWindow(c, 1, "current.json");

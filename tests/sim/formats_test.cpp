@@ -810,15 +810,34 @@ TEST_CASE("workload: errors", "[formats]") {
             "\"resnet50\" (also tenants[0])");
 }
 
+TEST_CASE("trace file stems name tenants", "[formats]") {
+  CHECK(TraceFileStem("traces/resnet50.json") == "resnet50");
+  CHECK(TraceFileStem("resnet50_trace.json.gz") == "resnet50_trace");
+  CHECK(TraceFileStem("a/b.c/bert.gz") == "bert");
+  CHECK(TraceFileStem("bert.trace.json") == "bert");
+  CHECK(TraceFileStem("bert.pt.trace.json") == "bert");
+  // PyTorch's tensorboard_trace_handler: <worker>.<ms since the epoch>.pt.trace.json.
+  CHECK(TraceFileStem("logs/node3_4242.1700000000123.pt.trace.json.gz") == "node3_4242");
+  CHECK(TraceFileStem("node3_4242.1700000000123.json") == "node3_4242.1700000000123");
+  CHECK(TraceFileStem("bert.v2.pt.trace.json") == "bert.v2");
+  CHECK(TraceFileStem("run.123.pt.trace.json") == "run.123");  // not a timestamp
+  CHECK(TraceFileStem("model") == "model");
+  CHECK(TraceFileStem(".json") == ".json");
+  CHECK(TraceFileStem("dir/") == "");
+}
+
 TEST_CASE("workload: from traces", "[formats]") {
   Trace named;
   named.tenant = "bert";
   const Trace anonymous;
   const Workload w =
-      WorkloadFromTraces({"x/bert.json", "y/resnet.json.gz", "z/bert.json", "q/a.json"},
-                         {named, anonymous, named, anonymous}, "h200");
+      WorkloadFromTraces({"x/bert.json", "y/resnet.json.gz", "z/bert.json", "q/a.json",
+                          "h_1.1700000000123.pt.trace.json", "h_1.1700000000456.pt.trace.json"},
+                         {named, anonymous, named, anonymous, anonymous, anonymous}, "h200");
   CHECK(w.gpu == "h200");
-  REQUIRE(w.tenants.size() == 4);
+  REQUIRE(w.tenants.size() == 6);
+  CHECK(w.tenants[4].name == "h_1");
+  CHECK(w.tenants[5].name == "h_1-2");
   CHECK(w.tenants[0].name == "bert");
   CHECK(w.tenants[1].name == "resnet");
   CHECK(w.tenants[2].name == "bert-2");

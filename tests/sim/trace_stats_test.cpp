@@ -208,6 +208,15 @@ TEST_CASE("trace stats: an empty trace is all zeros", "[trace_stats]") {
   CHECK(RequestSpanNs(tr) == 0);
 }
 
+TEST_CASE("trace stats: an unnamed trace takes its file's stem as tenant", "[trace_stats]") {
+  Trace tr;
+  tr.file = "out/resnet50_trace.json.gz";
+  CHECK(ComputeTraceStats(tr, testing::H100Sxm(), 10).tenant == "resnet50_trace");
+  tr.tenant = "resnet";
+  CHECK(ComputeTraceStats(tr, testing::H100Sxm(), 10).tenant == "resnet");
+  CHECK(ComputeTraceStats(Trace{}, testing::H100Sxm(), 10).tenant.empty());
+}
+
 TEST_CASE("the request span runs from the first start to the last end", "[trace_stats]") {
   CHECK(RequestSpanNs(Sample()) == 9600);  // 0 .. K5's end
 }

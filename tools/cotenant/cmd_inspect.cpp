@@ -22,7 +22,8 @@ constexpr const char* kDefaultGpu = "h100-sxm";
 TimeNs Ns(const json& j) { return j.get<TimeNs>(); }
 
 void PrintInspect(const json& r, std::FILE* out) {
-  std::fprintf(out, "tenant   %s\n", r["tenant"].get<std::string>().c_str());
+  const std::string tenant = r["tenant"].get<std::string>();
+  std::fprintf(out, "tenant   %s\n", tenant.empty() ? "(unnamed)" : tenant.c_str());
   std::string source = r["file"].get<std::string>();
   if (!r["source"].get<std::string>().empty())
     source += " (" + r["source"].get<std::string>() + ")";
