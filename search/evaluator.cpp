@@ -187,7 +187,10 @@ std::vector<Outcome> Evaluator::Evaluate(const std::vector<Candidate>& batch) {
       case Status::kEvaluated: {
         ++evaluations_;
         stale_ = 0;
-        if (!o.ok && failed_++ == 0) first_error_ = o.error;
+        if (!o.ok) {
+          if (failed_++ == 0) first_error_ = o.error;
+          CountRefusal(o.error, &refused_);
+        }
         Outcome stored = o;
         stored.status = Status::kCached;
         cache_.emplace(o.candidate, std::move(stored));

@@ -15,6 +15,7 @@
 
 #include "search/clock.h"
 #include "search/objective.h"
+#include "search/refusal.h"
 #include "search/space.h"
 #include "search/thread_pool.h"
 #include "sim/graph.h"
@@ -99,6 +100,9 @@ class Evaluator {
   int64_t failed() const { return failed_; }
   /// The simulator's message for the first plan it refused ("" = none).
   const std::string& first_error() const { return first_error_; }
+  /// The plans the simulator refused (failed()), by reason, each with its
+  /// first message; the counts add up to failed().
+  const RefusalTallies& refused() const { return refused_; }
   /// Simulations the budget still allows (INT64_MAX without a count budget).
   int64_t remaining() const;
   /// How much of the budget is used, 0..1 (the larger of evaluations and time).
@@ -151,6 +155,7 @@ class Evaluator {
   std::vector<CurvePoint> curve_;
   std::string strategy_;
   std::string first_error_;
+  RefusalTallies refused_;
   double stop_at_ = 1.0;
   std::function<void()> on_batch_;
 };

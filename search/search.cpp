@@ -146,6 +146,7 @@ SearchResult RunSearch(const PlanSpace& space, const SearchOptions& o) {
   out.cache_hits = ev.cache_hits();
   out.infeasible = ev.infeasible();
   out.failed = ev.failed();
+  out.refused = ev.refused();
   out.curve = ev.curve();
   if (!ev.has_best()) {
     throw InputError("no plan of the search space could be simulated" +
@@ -195,6 +196,16 @@ json SearchResultToJson(const SearchResult& r, const PlanSpace& space) {
   j["cache_hits"] = r.cache_hits;
   j["infeasible"] = r.infeasible;
   j["failed"] = r.failed;
+  json refused = json::object(), examples = json::object();
+  for (int i = 0; i < kRefusalReasonCount; ++i) {
+    const RefusalTally& t = r.refused[static_cast<size_t>(i)];
+    if (t.count == 0) continue;
+    const char* key = RefusalKey(static_cast<RefusalReason>(i));
+    refused[key] = t.count;
+    examples[key] = t.example;
+  }
+  j["refused"] = refused;
+  j["refused_examples"] = examples;
   j["seconds"] = r.seconds;
   j["evaluations_per_second"] = r.seconds > 0.0 ? r.evaluations / r.seconds : 0.0;
   j["best"] = {{"plan", PlanToJson(r.best_plan)},

@@ -47,7 +47,8 @@ struct SearchResult {
   int32_t ranged_dims = 0;
   int64_t evaluations = 0;  ///< simulations the strategy ran (baselines not counted)
   int64_t cache_hits = 0, infeasible = 0, failed = 0;
-  double seconds = 0.0;  ///< wall clock of the strategy
+  RefusalTallies refused;  ///< the `failed` plans by reason (Evaluator::refused)
+  double seconds = 0.0;    ///< wall clock of the strategy
   /// Why the strategy stopped: its budget, the space covered, or kNone when
   /// the strategy ended on its own.
   StopReason stopped = StopReason::kNone;

@@ -458,6 +458,30 @@ expect_ok search "${sgood[@]}" --space "$work/s-space.json" -o "$work/s-plan3.js
 checks=$((checks + 1))
 cmp -s "$work/s-plan.json" "$work/s-plan3.json" ||
   fail "search with the report's space.definition gives another plan"
+
+# Plans the simulator refuses are counted by reason, in the terminal (with the
+# knob to change and the first message) and in the report. Kernel 1 waits for
+# kernel 2 on another stream, issued later: with one hardware queue, a deadlock.
+cat >"$work/dl_trace.json" <<'JSON'
+{"schema": "cotenant.trace/1",
+ "tasks": [
+  {"id": 1, "kind": "kernel", "name": "k1", "stream": 7, "start_ns": 0, "dur_ns": 1000,
+   "grid": [2], "block": [128], "after": [2]},
+  {"id": 2, "kind": "kernel", "name": "k2", "stream": 8, "start_ns": 1000, "dur_ns": 1000,
+   "grid": [2], "block": [128]}]}
+JSON
+expect_ok search "$work/dl_trace.json" --knobs connections --budget 10 -j1 --json "$work/dl-report.json"
+checks=$((checks + 1))
+grep -q '^  streams sharing a hardware queue deadlock  *1  connections: a larger max_connections$' \
+  "$work/stdout" || fail "search: no refusal reason table: $(cat "$work/stdout")"
+grep -q '^  first queue_deadlock: workload deadlocks: .*(dl_trace request 0 ' "$work/stdout" ||
+  fail "search: no first message of the refusal (or the tenant is not named after the file)"
+python3 - "$work/dl-report.json" <<'PY' || fail "search: refused reasons missing from the report"
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["failed"] == 1 and r["refused"] == {"queue_deadlock": 1}, (r["failed"], r["refused"])
+assert r["refused_examples"]["queue_deadlock"].startswith("workload deadlocks: ")
+PY
 checks=$((checks + 1))
 ls "$work" | grep -q '\.tmp' && fail "temporary files left: $(ls "$work")"
 

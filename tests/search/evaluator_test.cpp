@@ -9,8 +9,8 @@
 
 #include "search/objective.h"
 #include "search/thread_pool.h"
-#include "tests/common/fixtures.h"
 #include "sim/graph.h"
+#include "tests/common/fixtures.h"
 
 namespace cotenant::search {
 namespace {
@@ -100,11 +100,15 @@ TEST_CASE("plans the simulator refuses are counted, not fatal", "[search][evalua
   REQUIRE(ev.evaluations() == 2);
   REQUIRE(ev.failed() == 1);
   REQUIRE(ev.first_error() == outs[0].error);
+  const RefusalTally& dead = ev.refused()[static_cast<size_t>(RefusalReason::kQueueDeadlock)];
+  REQUIRE(dead.count == 1);
+  REQUIRE(dead.example == outs[0].error);
   REQUIRE(ev.best() == many);
   // Asked again, the refusal comes from the cache.
   const Outcome again = ev.Evaluate({one})[0];
   REQUIRE(again.status == Status::kCached);
   REQUIRE_FALSE(again.ok);
+  REQUIRE(ev.refused()[static_cast<size_t>(RefusalReason::kQueueDeadlock)].count == 1);
   REQUIRE(ev.Done());  // both plans of the space are known
 }
 

@@ -117,6 +117,24 @@ void PrintTable(const SearchResult& r, const LoadedWorkload& lw) {
   }
 }
 
+/// The plans the simulator refused, by reason: a table with the knob to
+/// change, then the first message of each reason.
+void PrintRefusals(const search::RefusalTallies& refused) {
+  Table t({{"refused because"}, {"plans", Align::kRight}, {"knob to change"}});
+  t.SetIndent(2);
+  std::string examples;
+  for (int i = 0; i < search::kRefusalReasonCount; ++i) {
+    const search::RefusalTally& tally = refused[static_cast<size_t>(i)];
+    if (tally.count == 0) continue;
+    const auto reason = static_cast<search::RefusalReason>(i);
+    t.AddRow({search::RefusalDescription(reason), FormatCount(tally.count),
+              search::RefusalKnob(reason)});
+    examples += "  first " + std::string(search::RefusalKey(reason)) + ": " + tally.example + "\n";
+  }
+  t.Print(stdout);
+  std::printf("%s", examples.c_str());
+}
+
 }  // namespace
 
 RunFn AddSearch(CLI::App* sub) {
@@ -267,6 +285,7 @@ RunFn AddSearch(CLI::App* sub) {
         FormatCount(static_cast<int64_t>(rate / r.threads)).c_str(),
         FormatCount(r.cache_hits).c_str(), FormatCount(r.infeasible).c_str(),
         FormatCount(r.failed).c_str());
+    if (r.failed > 0) PrintRefusals(r.refused);
     if (!o->out.empty()) std::printf("plan: %s\n", o->out.c_str());
     if (!o->json.empty()) std::printf("report: %s\n", o->json.c_str());
     if (!o->curve.empty()) std::printf("curve: %s\n", o->curve.c_str());
