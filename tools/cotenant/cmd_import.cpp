@@ -75,7 +75,8 @@ RunFn AddImport(CLI::App* sub) {
       ->required();
   sub->add_option("input", o->input, "Trace to convert (.json or .json.gz)")->required();
   sub->add_option("-o,--output", o->output, "Trace file to write (.json or .json.gz)")->required();
-  sub->add_option("--tenant", o->tenant, "Tenant name stored in the trace");
+  sub->add_option("--tenant", o->tenant,
+                  "Tenant name stored in the trace (default: the input file's stem)");
   sub->add_option("--step", o->step, "Keep one iteration: the work launched in ProfilerStep#N");
   sub->add_option("--window", o->window,
                   "Keep part of the run: all, range:NAME[:N] (N-th range NAME), or "
