@@ -182,6 +182,52 @@ checks=$((checks + 1))
 "$bin" synth --help | grep -q 'bf16' || fail "synth --help does not list the dtypes"
 expect_ok inspect "$work/m.json.gz"
 
+# The GPU a run uses: the traces' device when --gpu is not given. Copies of a
+# synthetic (h100-sxm) trace re-labelled as captured on other devices, with
+# device.name only, as imported traces carry it.
+relabel() { # relabel IN OUT DEVICE_NAME
+  python3 - "$@" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+d["device"] = {"name": sys.argv[3]}
+json.dump(d, open(sys.argv[2], "w"))
+PY
+}
+relabel traces/synthetic/vgg16_b1.json "$work/dev_a100.json" "NVIDIA A100-PG509-200"
+relabel traces/synthetic/vgg16_b1.json "$work/dev_a100b.json" "NVIDIA A100-SXM4-40GB"
+relabel traces/synthetic/vgg16_b1.json "$work/dev_v100.json" "Tesla V100-SXM2-32GB"
+relabel traces/synthetic/vgg16_b1.json "$work/dev_unknown.json" "NVIDIA A100-PG509-201"
+expect_ok simulate "$work/dev_a100.json" "$work/dev_a100b.json"
+checks=$((checks + 1))
+grep -qx "simulate: GPU a100-sxm4-40g from the traces' device NVIDIA A100-PG509-200" \
+  "$work/stderr" || fail "simulate on an A100 trace: $(cat "$work/stderr")"
+grep -q "on a100-sxm4-40g$" "$work/stdout" || fail "simulate on an A100 trace: $(cat "$work/stdout")"
+expect_ok simulate traces/synthetic/vgg16_b1.json
+checks=$((checks + 1))
+grep -qx "simulate: GPU h100-sxm from the traces' device.gpu" "$work/stderr" ||
+  fail "simulate on a synthetic trace: $(cat "$work/stderr")"
+expect_error "cotenant: error: traces captured on different GPUs: $work/dev_a100.json (device NVIDIA A100-PG509-200 = a100-sxm4-40g) and $work/dev_v100.json (device Tesla V100-SXM2-32GB = v100-sxm2); give --gpu KEY to simulate them on one GPU" \
+  simulate "$work/dev_a100.json" "$work/dev_v100.json"
+expect_error "traces captured on different GPUs: $work/dev_a100.json (device NVIDIA A100-PG509-200 = a100-sxm4-40g) and traces/synthetic/vgg16_b1.json (device.gpu h100-sxm)" \
+  search "$work/dev_a100.json" traces/synthetic/vgg16_b1.json --budget 2
+expect_error "traces captured on different GPUs" \
+  whatif "$work/dev_a100.json" "$work/dev_v100.json" --scale 0.5
+expect_ok simulate "$work/dev_a100.json" "$work/dev_v100.json" --gpu h100-sxm
+checks=$((checks + 1))
+grep -qx "simulate: GPU h100-sxm from --gpu" "$work/stderr" ||
+  fail "simulate --gpu: $(cat "$work/stderr")"
+grep -qx "note: vgg16-2 was traced on v100-sxm2 (device Tesla V100-SXM2-32GB); simulating on h100-sxm with its durations NOT rescaled (cotenant whatif --swap-gpu h100-sxm rescales them)" \
+  "$work/stderr" || fail "simulate --gpu: no note on vgg16-2: $(cat "$work/stderr")"
+expect_error "$work/dev_unknown.json: device.name: GPU device \"NVIDIA A100-PG509-201\" matches no spec in" \
+  simulate "$work/dev_unknown.json"
+expect_error "; nearest: a100-sxm4-40g (\"NVIDIA A100-PG509-200\")" simulate "$work/dev_unknown.json"
+expect_ok simulate "$work/dev_unknown.json" --gpu a100-sxm4-40g
+# whatif --swap-gpu rescales from the traces' GPU.
+expect_ok whatif "$work/dev_a100.json" --swap-gpu h100-sxm
+checks=$((checks + 1))
+grep -q "baseline on a100-sxm4-40g, what-if on h100-sxm" "$work/stdout" ||
+  fail "whatif --swap-gpu on an A100 trace: $(cat "$work/stdout")"
+
 # An unwritable output: one line naming the file and the reason, a non-zero
 # status, and nothing left behind (no output, no temporary file), for each
 # subcommand that writes a file. (Run as root, a read-only folder would not

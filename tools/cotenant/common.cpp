@@ -18,15 +18,22 @@ LoadedWorkload LoadInputs(const std::string& workload, const std::vector<std::st
   return LoadTraces(traces, gpu);
 }
 
+void NoteGpuChoice(const char* command, const LoadedWorkload& lw, std::FILE* out) {
+  std::fprintf(out, "%s: GPU %s from %s\n", command, lw.gpu.key.c_str(), lw.gpu_reason.c_str());
+}
+
 void NoteGpuMismatch(const LoadedWorkload& lw, std::FILE* out) {
-  for (size_t i = 0; i < lw.traces.size(); ++i) {
-    const std::string& traced = lw.traces[i].device_gpu;
+  for (size_t i = 0; i < lw.traces.size() && i < lw.traced_gpu.size(); ++i) {
+    const std::string& traced = lw.traced_gpu[i];
     if (traced.empty() || traced == lw.gpu.key) continue;
+    const Trace& t = lw.traces[i];
+    const std::string device =
+        t.device_name.empty() || !t.device_gpu.empty() ? "" : " (device " + t.device_name + ")";
     std::fprintf(out,
-                 "note: %s was traced on %s; simulating on %s with its durations unchanged "
+                 "note: %s was traced on %s%s; simulating on %s with its durations NOT rescaled "
                  "(cotenant whatif --swap-gpu %s rescales them)\n",
-                 lw.workload.tenants[i].name.c_str(), traced.c_str(), lw.gpu.key.c_str(),
-                 lw.gpu.key.c_str());
+                 lw.workload.tenants[i].name.c_str(), traced.c_str(), device.c_str(),
+                 lw.gpu.key.c_str(), lw.gpu.key.c_str());
   }
 }
 

@@ -16,8 +16,13 @@ namespace cotenant::cli {
 LoadedWorkload LoadInputs(const std::string& workload, const std::vector<std::string>& traces,
                           const std::string& gpu);
 
-/// Notes on stderr each trace captured on another GPU than the one simulated:
-/// durations are not rescaled by simulate (whatif --swap-gpu does that).
+/// Says which GPU spec a run uses and why: "simulate: GPU a100-sxm4-40g from
+/// the traces' device NVIDIA A100-PG509-200".
+void NoteGpuChoice(const char* command, const LoadedWorkload& lw, std::FILE* out);
+
+/// Notes each trace captured on another GPU than the one simulated (by
+/// device.gpu or a known device.name): durations are not rescaled by
+/// simulate (whatif --swap-gpu does that).
 void NoteGpuMismatch(const LoadedWorkload& lw, std::FILE* out);
 
 /// The plan file, or the native multi-stream plan when `path` is empty.
