@@ -27,6 +27,17 @@ TEST_CASE("gpu spec: device names map to bundled keys", "[formats]") {
   CHECK(SpecKeyForDevice("NVIDIA H200") == "h200");
   CHECK(SpecKeyForDevice("Tesla V100-SXM2-32GB") == "v100-sxm2");
   CHECK(SpecKeyForDevice("NVIDIA L4") == "l4");
+  CHECK(SpecKeyForDevice("NVIDIA A100-PCIE-40GB") == "a100-pcie-40g");
+  CHECK(SpecKeyForDevice("NVIDIA A10") == "a10");
+  CHECK(SpecKeyForDevice("NVIDIA A30") == "a30");
+  CHECK(SpecKeyForDevice("NVIDIA L40S") == "l40s");
+  CHECK(SpecKeyForDevice("NVIDIA GeForce RTX 2080 Ti") == "rtx-2080-ti");
+  CHECK(SpecKeyForDevice("GeForce RTX 2080 Ti") == "rtx-2080-ti");
+  CHECK(SpecKeyForDevice("NVIDIA GeForce RTX 3090") == "rtx-3090");
+  CHECK(SpecKeyForDevice("NVIDIA GeForce RTX 4090") == "rtx-4090");
+  CHECK(SpecKeyForDevice("Tesla V100-SXM2-16GB") == "v100-sxm2-16g");
+  CHECK(SpecKeyForDevice("NVIDIA H100 NVL") == "h100-nvl");
+  CHECK(SpecKeyForDevice("NVIDIA B200") == "b200");
   // The spec's own name counts too (synth and whatif write it).
   CHECK(SpecKeyForDevice("NVIDIA H100 SXM5 80GB") == "h100-sxm");
   // Exact names only: no prefix or substring matches.
@@ -39,8 +50,9 @@ TEST_CASE("gpu spec: device names map to bundled keys", "[formats]") {
 TEST_CASE("gpu spec: an unknown device names the nearest specs", "[formats]") {
   CHECK(UnknownDeviceMessage("NVIDIA A100-PG509-201") ==
         "GPU device \"NVIDIA A100-PG509-201\" matches no spec in " + GpuSpecDir() +
-            "; nearest: a100-sxm4-40g (\"NVIDIA A100-PG509-200\"), a100-sxm4-80g "
-            "(\"NVIDIA A100-SXM4-80GB\"), h100-pcie (\"NVIDIA H100 PCIe 80GB\"); give --gpu KEY");
+            "; nearest: a100-sxm4-40g (\"NVIDIA A100-PG509-200\"), a100-pcie-40g "
+            "(\"NVIDIA A100-PCIE-40GB\"), a100-sxm4-80g (\"NVIDIA A100-SXM4-80GB\"); give --gpu "
+            "KEY");
 }
 
 TEST_CASE("gpu spec: every bundled spec has device names, none shared", "[formats]") {
@@ -50,6 +62,7 @@ TEST_CASE("gpu spec: every bundled spec has device names, none shared", "[format
     const GpuSpec spec = LoadGpuSpec(key);
     CHECK(!spec.device_names.empty());
     CHECK(spec.sources.contains("device_names"));
+    CHECK(SpecKeyForDevice(spec.name) == key);
     for (const std::string& n : spec.device_names) {
       INFO(n);
       CHECK(SpecKeyForDevice(n) == key);
