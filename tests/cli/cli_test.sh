@@ -222,6 +222,17 @@ expect_error "$work/dev_unknown.json: device.name: GPU device \"NVIDIA A100-PG50
   simulate "$work/dev_unknown.json"
 expect_error "; nearest: a100-sxm4-40g (\"NVIDIA A100-PG509-200\")" simulate "$work/dev_unknown.json"
 expect_ok simulate "$work/dev_unknown.json" --gpu a100-sxm4-40g
+"$bin" inspect "$work/dev_a100.json" --json >"$work/dev_inspect.json" 2>&1 ||
+  fail "inspect on an A100 trace: $(cat "$work/dev_inspect.json")"
+"$bin" inspect "$work/dev_unknown.json" --json >"$work/dev_inspect2.json" 2>&1 ||
+  fail "inspect on an unknown device: $(cat "$work/dev_inspect2.json")"
+checks=$((checks + 1))
+python3 - "$work/dev_inspect.json" "$work/dev_inspect2.json" <<'PY' || fail "inspect picks the trace's device"
+import json, sys
+a, u = (json.load(open(p)) for p in sys.argv[1:])
+assert a["occupancy"]["gpu"] == "a100-sxm4-40g", a["occupancy"]["gpu"]
+assert u["occupancy"]["gpu"] == "h100-sxm", u["occupancy"]["gpu"]
+PY
 # whatif --swap-gpu rescales from the traces' GPU.
 expect_ok whatif "$work/dev_a100.json" --swap-gpu h100-sxm
 checks=$((checks + 1))
