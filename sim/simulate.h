@@ -52,6 +52,9 @@ struct LoadedWorkload {
   /// Per tenant: the key of the spec its trace was captured on (device.gpu,
   /// else device.name through SpecKeyForDevice); "" when unknown.
   std::vector<std::string> traced_gpu;
+  /// Notes on how traces were adapted to `gpu` (rescaled by the CLI), for
+  /// messages; empty = none.
+  std::vector<std::string> gpu_notes;
 };
 
 /// Reads a workload file and every trace it names. `gpu_override` (a key or

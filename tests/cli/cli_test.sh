@@ -216,8 +216,20 @@ expect_ok simulate "$work/dev_a100.json" "$work/dev_v100.json" --gpu h100-sxm
 checks=$((checks + 1))
 grep -qx "simulate: GPU h100-sxm from --gpu" "$work/stderr" ||
   fail "simulate --gpu: $(cat "$work/stderr")"
-grep -qx "note: vgg16-2 was traced on v100-sxm2 (device Tesla V100-SXM2-32GB); simulating on h100-sxm with its durations NOT rescaled (cotenant whatif --swap-gpu h100-sxm rescales them)" \
+grep -qx "note: vgg16-2 was traced on v100-sxm2 (device Tesla V100-SXM2-32GB); its durations were rescaled to h100-sxm by the what-if GPU swap (rescaled 51 kernels, 2 host copies, 0 device copies/memsets (306822 ns -> 71085 ns of GPU time))" \
   "$work/stderr" || fail "simulate --gpu: no note on vgg16-2: $(cat "$work/stderr")"
+grep -q "NOT rescaled" "$work/stderr" && fail "simulate --gpu: a trace left unscaled: $(cat "$work/stderr")"
+# Rescaled by --gpu as by whatif --swap-gpu: the same makespan.
+"$bin" simulate "$work/dev_a100.json" --gpu h100-sxm --json "$work/dev_sim.json" 2>/dev/null ||
+  fail "simulate --gpu h100-sxm on an A100 trace"
+"$bin" whatif "$work/dev_a100.json" --swap-gpu h100-sxm --json "$work/dev_whatif.json" 2>/dev/null ||
+  fail "whatif --swap-gpu h100-sxm on an A100 trace"
+checks=$((checks + 1))
+python3 - "$work/dev_sim.json" "$work/dev_whatif.json" <<'PY' || fail "simulate --gpu and whatif --swap-gpu differ"
+import json, sys
+s, w = (json.load(open(p)) for p in sys.argv[1:])
+assert s["makespan_ns"] == w["whatif"]["makespan_ns"], (s["makespan_ns"], w["whatif"]["makespan_ns"])
+PY
 expect_error "$work/dev_unknown.json: device.name: GPU device \"NVIDIA A100-PG509-201\" matches no spec in" \
   simulate "$work/dev_unknown.json"
 expect_error "; nearest: a100-sxm4-40g (\"NVIDIA A100-PG509-200\")" simulate "$work/dev_unknown.json"
