@@ -1,6 +1,7 @@
 #include "sim/gpu_spec.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
@@ -92,6 +93,17 @@ ModelParams ReadModel(const JsonFields& f) {
   return m;
 }
 
+/// A device name as compared: lower case, surrounding spaces and an
+/// "nvidia " prefix dropped.
+std::string DeviceKey(const std::string& name) {
+  size_t b = name.find_first_not_of(" \t");
+  size_t e = name.find_last_not_of(" \t");
+  std::string s = b == std::string::npos ? "" : name.substr(b, e - b + 1);
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (s.rfind("nvidia ", 0) == 0) s = s.substr(7);
+  return s;
+}
+
 /// A double that holds a whole number is written as an integer.
 json Number(double v) {
   const std::optional<int64_t> i = DoubleToInt(v);
@@ -103,16 +115,27 @@ json Number(double v) {
 GpuSpec GpuSpecFromJson(const json& j, const std::string& file) {
   CheckSchema(j, file, kGpuSchema);
   const JsonFields f(
-      j, file, "",
-      {"schema", "key", "name", "arch", "compute_capability", "sm_count", "sm", "clock_mhz",
-       "fp32_tflops", "tensor_tflops", "dram_gbps", "dram_bytes", "l2_bytes", "copy_engines",
-       "pcie_gbps", "hw_queues", "sm_partition", "model", "sources"});
+      j, file, "", {"schema",    "key",          "name",      "arch",         "compute_capability",
+                    "sm_count",  "sm",           "clock_mhz", "fp32_tflops",  "tensor_tflops",
+                    "dram_gbps", "dram_bytes",   "l2_bytes",  "copy_engines", "pcie_gbps",
+                    "hw_queues", "sm_partition", "model",     "sources",      "device_names"});
   GpuSpec spec;
   spec.file = file;
   spec.key = f.String("key");
   if (spec.key.empty()) f.Expected("key", "a non-empty string");
   spec.name = f.String("name");
   spec.arch = f.String("arch");
+  if (f.Has("device_names")) {
+    const json& names = f.Get("device_names");
+    if (!names.is_array()) f.Expected("device_names", "an array of strings");
+    for (size_t i = 0; i < names.size(); ++i) {
+      if (!names[i].is_string() || names[i].get<std::string>().empty()) {
+        f.Fail("device_names", "expected non-empty strings, found " + JsonText(names[i]) +
+                                   " at index " + std::to_string(i));
+      }
+      spec.device_names.push_back(names[i].get<std::string>());
+    }
+  }
   spec.compute_capability = ComputeCapability(f);
   spec.sm_count = PositiveInt32(f, "sm_count");
   spec.sm = ReadSmLimits(
@@ -155,6 +178,7 @@ json GpuSpecToJson(const GpuSpec& spec) {
   j["key"] = spec.key;
   j["name"] = spec.name;
   j["arch"] = spec.arch;
+  if (!spec.device_names.empty()) j["device_names"] = spec.device_names;
   j["compute_capability"] = std::to_string(spec.compute_capability / 10) + "." +
                             std::to_string(spec.compute_capability % 10);
   j["sm_count"] = spec.sm_count;
@@ -231,6 +255,45 @@ GpuSpec LoadGpuSpec(const std::string& key_or_path) {
   if (known.empty()) list = "none (no specs in " + dir + ")";
   throw InputError("gpu spec \"" + key_or_path + "\": no such GPU; known: " + list +
                    DidYouMean(key_or_path, known));
+}
+
+std::optional<std::string> SpecKeyForDevice(const std::string& device_name) {
+  const std::string want = DeviceKey(device_name);
+  if (want.empty()) return std::nullopt;
+  for (const std::string& key : ListGpuSpecs()) {
+    const GpuSpec spec = LoadGpuSpec(key);
+    if (DeviceKey(spec.name) == want) return key;
+    for (const std::string& n : spec.device_names) {
+      if (DeviceKey(n) == want) return key;
+    }
+  }
+  return std::nullopt;
+}
+
+std::string UnknownDeviceMessage(const std::string& device_name) {
+  const std::string want = DeviceKey(device_name);
+  struct Near {
+    size_t distance;
+    std::string key, name;
+  };
+  std::vector<Near> near;
+  for (const std::string& key : ListGpuSpecs()) {
+    const GpuSpec spec = LoadGpuSpec(key);
+    Near best{EditDistance(want, DeviceKey(spec.name)), key, spec.name};
+    for (const std::string& n : spec.device_names) {
+      const size_t d = EditDistance(want, DeviceKey(n));
+      if (d < best.distance) best = {d, key, n};
+    }
+    near.push_back(best);
+  }
+  std::stable_sort(near.begin(), near.end(),
+                   [](const Near& a, const Near& b) { return a.distance < b.distance; });
+  std::string list;
+  for (size_t i = 0; i < near.size() && i < 3; ++i)
+    list += (i == 0 ? "" : ", ") + near[i].key + " (\"" + near[i].name + "\")";
+  if (list.empty()) list = "none (no specs in " + GpuSpecDir() + ")";
+  return "GPU device \"" + device_name + "\" matches no spec in " + GpuSpecDir() +
+         "; nearest: " + list + "; give --gpu KEY";
 }
 
 }  // namespace cotenant

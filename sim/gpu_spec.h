@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -47,10 +48,14 @@ struct ModelParams {
 
 /// One GPU model. Figures and their sources are in configs/gpus/<key>.json.
 struct GpuSpec {
-  std::string file;                 ///< where it came from (for messages)
-  std::string key;                  ///< "h100-sxm"
-  std::string name;                 ///< "NVIDIA H100 SXM5 80GB"
-  std::string arch;                 ///< "hopper"
+  std::string file;  ///< where it came from (for messages)
+  std::string key;   ///< "h100-sxm"
+  std::string name;  ///< "NVIDIA H100 SXM5 80GB"
+  std::string arch;  ///< "hopper"
+  /// Names the CUDA driver reports for this GPU (cudaDeviceProp::name, as in
+  /// Kineto's deviceProperties, nvidia-smi and CUPTI): "NVIDIA H100 80GB HBM3".
+  /// Optional in the file; empty = none.
+  std::vector<std::string> device_names;
   int32_t compute_capability = 90;  ///< major*10 + minor
   int32_t sm_count = 132;
   SmLimits sm;
@@ -91,5 +96,16 @@ bool IsGpuSpecPath(const std::string& key_or_path);
 /// Finds a spec by key ("h100-sxm") or by path to a .json file. Throws
 /// InputError naming the known keys when it does not exist.
 GpuSpec LoadGpuSpec(const std::string& key_or_path);
+
+/// The key of the bundled spec whose `device_names` (or `name`) holds
+/// `device_name`, compared case-insensitively, ignoring surrounding spaces and
+/// an "NVIDIA " prefix on either side; nullopt when none does. Throws
+/// InputError when a bundled spec does not read.
+std::optional<std::string> SpecKeyForDevice(const std::string& device_name);
+
+/// The message for a device name no bundled spec knows: `GPU device "X" matches
+/// no spec in DIR; nearest: k1 ("name"), k2 ("name"), k3 ("name"); give --gpu
+/// KEY`, the nearest three specs by edit distance to their device names.
+std::string UnknownDeviceMessage(const std::string& device_name);
 
 }  // namespace cotenant

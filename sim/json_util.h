@@ -85,6 +85,9 @@ std::optional<int64_t> JsonToInt(const nlohmann::json& j);
 /// `d` as int64 when it is a whole number in range, else nullopt.
 std::optional<int64_t> DoubleToInt(double d);
 
+/// Levenshtein distance between two strings (bytes).
+size_t EditDistance(const std::string& a, const std::string& b);
+
 /// The closest of `candidates` to `word` by edit distance, or "" if none is
 /// within max(2, len(word)/3). Ties go to the earlier candidate.
 std::string ClosestMatch(const std::string& word, const std::vector<std::string>& candidates);

@@ -77,12 +77,35 @@ struct SimWorkspace::Buffers {
 SimWorkspace::SimWorkspace() : buffers_(std::make_unique<Buffers>()) {}
 SimWorkspace::~SimWorkspace() = default;
 
+namespace {
+
+/// The spec key trace `t` was captured on: device.gpu, else device.name
+/// mapped by SpecKeyForDevice. An unknown name throws when `required`, else
+/// gives "".
+std::string TracedGpuKey(const Trace& t, const std::string& path, bool required) {
+  if (!t.device_gpu.empty()) return t.device_gpu;
+  if (t.device_name.empty()) return "";
+  if (const std::optional<std::string> key = SpecKeyForDevice(t.device_name)) return *key;
+  if (required) throw InputError(path + ": device.name: " + UnknownDeviceMessage(t.device_name));
+  return "";
+}
+
+/// "device NVIDIA A100-PG509-200 = a100-sxm4-40g" or "device.gpu h100-sxm".
+std::string DescribeDevice(const Trace& t, const std::string& key) {
+  if (!t.device_gpu.empty()) return "device.gpu " + t.device_gpu;
+  return "device " + t.device_name + " = " + key;
+}
+
+}  // namespace
+
 LoadedWorkload LoadWorkload(const std::string& path, const std::string& gpu_override) {
   LoadedWorkload lw;
   lw.workload = ReadWorkload(path);
   lw.gpu = LoadGpuSpec(gpu_override.empty() ? lw.workload.gpu : gpu_override);
+  lw.gpu_reason = gpu_override.empty() ? "the workload" : "--gpu";
   for (const TenantSpec& t : lw.workload.tenants) {
     lw.traces.push_back(ReadTrace(t.trace_path));
+    lw.traced_gpu.push_back(TracedGpuKey(lw.traces.back(), t.trace_path, false));
     lw.by_batch.emplace_back();
     for (const auto& [batch, p] : t.traces_by_batch)
       lw.by_batch.back().emplace(batch, ReadTrace(p));
@@ -94,15 +117,34 @@ LoadedWorkload LoadTraces(const std::vector<std::string>& trace_paths, const std
   LoadedWorkload lw;
   for (const std::string& p : trace_paths) lw.traces.push_back(ReadTrace(p));
   std::string key = gpu;
-  if (key.empty()) {
-    for (const Trace& t : lw.traces) {
-      if (!t.device_gpu.empty()) {
-        key = t.device_gpu;
-        break;
-      }
+  lw.gpu_reason = "--gpu";
+  int first = -1;  // the first trace that names its GPU
+  for (size_t i = 0; i < lw.traces.size(); ++i) {
+    const Trace& t = lw.traces[i];
+    lw.traced_gpu.push_back(TracedGpuKey(t, trace_paths[i], gpu.empty()));
+    if (!gpu.empty() || lw.traced_gpu[i].empty()) continue;
+    if (first < 0) {
+      first = static_cast<int>(i);
+      continue;
+    }
+    if (lw.traced_gpu[i] != lw.traced_gpu[first]) {
+      const Trace& f = lw.traces[first];
+      throw InputError("traces captured on different GPUs: " + trace_paths[first] + " (" +
+                       DescribeDevice(f, lw.traced_gpu[first]) + ") and " + trace_paths[i] + " (" +
+                       DescribeDevice(t, lw.traced_gpu[i]) +
+                       "); give --gpu KEY to simulate them on one GPU");
     }
   }
-  if (key.empty()) key = "h100-sxm";
+  if (key.empty() && first >= 0) {
+    const Trace& f = lw.traces[first];
+    key = lw.traced_gpu[first];
+    lw.gpu_reason =
+        !f.device_gpu.empty() ? "the traces' device.gpu" : "the traces' device " + f.device_name;
+  }
+  if (key.empty()) {
+    key = "h100-sxm";
+    lw.gpu_reason = "the default (the traces name no device)";
+  }
   lw.workload = WorkloadFromTraces(trace_paths, lw.traces, key);
   lw.gpu = LoadGpuSpec(key);
   lw.by_batch.resize(lw.traces.size());

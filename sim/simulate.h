@@ -45,13 +45,27 @@ struct LoadedWorkload {
   std::vector<Trace> traces;                       ///< one per tenant, same order
   std::vector<std::map<int64_t, Trace>> by_batch;  ///< per tenant: batch -> trace
   GpuSpec gpu;
+  /// Why `gpu` was chosen, for messages: "--gpu", "the workload", "the
+  /// traces' device.gpu", "the traces' device NVIDIA A100-PG509-200" or "the
+  /// default (the traces name no device)".
+  std::string gpu_reason;
+  /// Per tenant: the key of the spec its trace was captured on (device.gpu,
+  /// else device.name through SpecKeyForDevice); "" when unknown.
+  std::vector<std::string> traced_gpu;
+  /// Notes on how traces were adapted to `gpu` (rescaled by the CLI), for
+  /// messages; empty = none.
+  std::vector<std::string> gpu_notes;
 };
 
 /// Reads a workload file and every trace it names. `gpu_override` (a key or
 /// a path; empty = the workload's) replaces the workload's GPU.
 LoadedWorkload LoadWorkload(const std::string& path, const std::string& gpu_override = "");
 
-/// One tenant per trace file (closed arrivals, 1 request) on `gpu`.
+/// One tenant per trace file (closed arrivals, 1 request). The GPU is `gpu`
+/// when given; else the one the traces were captured on (device.gpu, else
+/// device.name mapped by SpecKeyForDevice); else h100-sxm. Throws InputError
+/// when `gpu` is empty and the traces name different GPUs, or a device name
+/// no bundled spec knows (listing the nearest).
 LoadedWorkload LoadTraces(const std::vector<std::string>& trace_paths, const std::string& gpu);
 
 struct SimOptions {

@@ -182,6 +182,75 @@ checks=$((checks + 1))
 "$bin" synth --help | grep -q 'bf16' || fail "synth --help does not list the dtypes"
 expect_ok inspect "$work/m.json.gz"
 
+# The GPU a run uses: the traces' device when --gpu is not given. Copies of a
+# synthetic (h100-sxm) trace re-labelled as captured on other devices, with
+# device.name only, as imported traces carry it.
+relabel() { # relabel IN OUT DEVICE_NAME
+  python3 - "$@" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+d["device"] = {"name": sys.argv[3]}
+json.dump(d, open(sys.argv[2], "w"))
+PY
+}
+relabel traces/synthetic/vgg16_b1.json "$work/dev_a100.json" "NVIDIA A100-PG509-200"
+relabel traces/synthetic/vgg16_b1.json "$work/dev_a100b.json" "NVIDIA A100-SXM4-40GB"
+relabel traces/synthetic/vgg16_b1.json "$work/dev_v100.json" "Tesla V100-SXM2-32GB"
+relabel traces/synthetic/vgg16_b1.json "$work/dev_unknown.json" "NVIDIA A100-PG509-201"
+expect_ok simulate "$work/dev_a100.json" "$work/dev_a100b.json"
+checks=$((checks + 1))
+grep -qx "simulate: GPU a100-sxm4-40g from the traces' device NVIDIA A100-PG509-200" \
+  "$work/stderr" || fail "simulate on an A100 trace: $(cat "$work/stderr")"
+grep -q "on a100-sxm4-40g$" "$work/stdout" || fail "simulate on an A100 trace: $(cat "$work/stdout")"
+expect_ok simulate traces/synthetic/vgg16_b1.json
+checks=$((checks + 1))
+grep -qx "simulate: GPU h100-sxm from the traces' device.gpu" "$work/stderr" ||
+  fail "simulate on a synthetic trace: $(cat "$work/stderr")"
+expect_error "cotenant: error: traces captured on different GPUs: $work/dev_a100.json (device NVIDIA A100-PG509-200 = a100-sxm4-40g) and $work/dev_v100.json (device Tesla V100-SXM2-32GB = v100-sxm2); give --gpu KEY to simulate them on one GPU" \
+  simulate "$work/dev_a100.json" "$work/dev_v100.json"
+expect_error "traces captured on different GPUs: $work/dev_a100.json (device NVIDIA A100-PG509-200 = a100-sxm4-40g) and traces/synthetic/vgg16_b1.json (device.gpu h100-sxm)" \
+  search "$work/dev_a100.json" traces/synthetic/vgg16_b1.json --budget 2
+expect_error "traces captured on different GPUs" \
+  whatif "$work/dev_a100.json" "$work/dev_v100.json" --scale 0.5
+expect_ok simulate "$work/dev_a100.json" "$work/dev_v100.json" --gpu h100-sxm
+checks=$((checks + 1))
+grep -qx "simulate: GPU h100-sxm from --gpu" "$work/stderr" ||
+  fail "simulate --gpu: $(cat "$work/stderr")"
+grep -qx "note: vgg16-2 was traced on v100-sxm2 (device Tesla V100-SXM2-32GB); its durations were rescaled to h100-sxm by the what-if GPU swap (rescaled 51 kernels, 2 host copies, 0 device copies/memsets (306822 ns -> 71085 ns of GPU time))" \
+  "$work/stderr" || fail "simulate --gpu: no note on vgg16-2: $(cat "$work/stderr")"
+grep -q "NOT rescaled" "$work/stderr" && fail "simulate --gpu: a trace left unscaled: $(cat "$work/stderr")"
+# Rescaled by --gpu as by whatif --swap-gpu: the same makespan.
+"$bin" simulate "$work/dev_a100.json" --gpu h100-sxm --json "$work/dev_sim.json" 2>/dev/null ||
+  fail "simulate --gpu h100-sxm on an A100 trace"
+"$bin" whatif "$work/dev_a100.json" --swap-gpu h100-sxm --json "$work/dev_whatif.json" 2>/dev/null ||
+  fail "whatif --swap-gpu h100-sxm on an A100 trace"
+checks=$((checks + 1))
+python3 - "$work/dev_sim.json" "$work/dev_whatif.json" <<'PY' || fail "simulate --gpu and whatif --swap-gpu differ"
+import json, sys
+s, w = (json.load(open(p)) for p in sys.argv[1:])
+assert s["makespan_ns"] == w["whatif"]["makespan_ns"], (s["makespan_ns"], w["whatif"]["makespan_ns"])
+PY
+expect_error "$work/dev_unknown.json: device.name: GPU device \"NVIDIA A100-PG509-201\" matches no spec in" \
+  simulate "$work/dev_unknown.json"
+expect_error "; nearest: a100-sxm4-40g (\"NVIDIA A100-PG509-200\")" simulate "$work/dev_unknown.json"
+expect_ok simulate "$work/dev_unknown.json" --gpu a100-sxm4-40g
+"$bin" inspect "$work/dev_a100.json" --json >"$work/dev_inspect.json" 2>&1 ||
+  fail "inspect on an A100 trace: $(cat "$work/dev_inspect.json")"
+"$bin" inspect "$work/dev_unknown.json" --json >"$work/dev_inspect2.json" 2>&1 ||
+  fail "inspect on an unknown device: $(cat "$work/dev_inspect2.json")"
+checks=$((checks + 1))
+python3 - "$work/dev_inspect.json" "$work/dev_inspect2.json" <<'PY' || fail "inspect picks the trace's device"
+import json, sys
+a, u = (json.load(open(p)) for p in sys.argv[1:])
+assert a["occupancy"]["gpu"] == "a100-sxm4-40g", a["occupancy"]["gpu"]
+assert u["occupancy"]["gpu"] == "h100-sxm", u["occupancy"]["gpu"]
+PY
+# whatif --swap-gpu rescales from the traces' GPU.
+expect_ok whatif "$work/dev_a100.json" --swap-gpu h100-sxm
+checks=$((checks + 1))
+grep -q "baseline on a100-sxm4-40g, what-if on h100-sxm" "$work/stdout" ||
+  fail "whatif --swap-gpu on an A100 trace: $(cat "$work/stdout")"
+
 # An unwritable output: one line naming the file and the reason, a non-zero
 # status, and nothing left behind (no output, no temporary file), for each
 # subcommand that writes a file. (Run as root, a read-only folder would not

@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 
 #include "sim/error.h"
@@ -154,6 +155,14 @@ RunFn AddInspect(CLI::App* sub) {
                "\" is not a known GPU spec; using " + kDefaultGpu + " (choose one with --gpu)";
         spec = LoadGpuSpec(kDefaultGpu);
       }
+    } else if (!trace.device_name.empty()) {
+      const std::optional<std::string> key = SpecKeyForDevice(trace.device_name);
+      if (!key) {
+        note = "the trace's device \"" + trace.device_name +
+               "\" matches no GPU spec's device_names; using " + kDefaultGpu +
+               " (choose one with --gpu)";
+      }
+      spec = LoadGpuSpec(key ? *key : std::string(kDefaultGpu));
     } else {
       spec = LoadGpuSpec(kDefaultGpu);
     }

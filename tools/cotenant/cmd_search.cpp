@@ -292,6 +292,7 @@ RunFn AddSearch(CLI::App* sub) {
     if (!o->timeline.empty())
       std::printf("timeline: %s (open in https://ui.perfetto.dev)\n", o->timeline.c_str());
     std::fflush(stdout);
+    NoteGpuChoice("search", lw, stderr);
     NoteGpuMismatch(lw, stderr);
     return 0;
   };

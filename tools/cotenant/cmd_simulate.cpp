@@ -146,6 +146,7 @@ RunFn AddSimulate(CLI::App* sub) {
       }
     }
     std::fflush(stdout);
+    NoteGpuChoice("simulate", lw, stderr);
     NoteGpuMismatch(lw, stderr);
     if (o->json == "-") return 0;
     if (!o->timeline.empty()) std::printf("open timelines in https://ui.perfetto.dev\n");

@@ -233,6 +233,8 @@ RunFn AddWhatif(CLI::App* sub) {
                     o->timeline.c_str());
       }
     }
+    std::fflush(stdout);
+    NoteGpuChoice("whatif", base, stderr);
     return 0;
   };
 }

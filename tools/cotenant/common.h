@@ -12,12 +12,26 @@ namespace cotenant::cli {
 
 /// Loads either a workload file or one tenant per trace file (exactly one of
 /// the two must be given). `gpu` (key or path, may be empty) overrides the
-/// workload's GPU.
+/// workload's GPU; then each trace captured on another known GPU is rescaled
+/// to it (RescaleToGpu).
 LoadedWorkload LoadInputs(const std::string& workload, const std::vector<std::string>& traces,
                           const std::string& gpu);
 
-/// Notes on stderr each trace captured on another GPU than the one simulated:
-/// durations are not rescaled by simulate (whatif --swap-gpu does that).
+/// Rescales each tenant's traces captured on a known GPU other than lw->gpu
+/// to lw->gpu with the what-if GPU swap (SwapGpu), adds a note per tenant to
+/// lw->gpu_notes and marks it as traced on lw->gpu. Tenants traced on an
+/// unknown device.gpu are left as they are. Throws InputError when a kernel's
+/// block does not fit on an SM of lw->gpu.
+void RescaleToGpu(LoadedWorkload* lw);
+
+/// Says which GPU spec a run uses and why ("simulate: GPU a100-sxm4-40g from
+/// the traces' device NVIDIA A100-PG509-200"), then lw.gpu_notes.
+void NoteGpuChoice(const char* command, const LoadedWorkload& lw, std::FILE* out);
+
+/// Notes each trace still on another GPU than the one simulated (by
+/// device.gpu or a known device.name, and not rescaled by LoadInputs: an
+/// unknown device.gpu, or a workload's own gpu without --gpu): its durations
+/// are not rescaled (whatif --swap-gpu does that).
 void NoteGpuMismatch(const LoadedWorkload& lw, std::FILE* out);
 
 /// The plan file, or the native multi-stream plan when `path` is empty.
