@@ -1,12 +1,12 @@
 #include "tools/validation/calibration.h"
 
-#include <Eigen/Dense>
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 
 #include "sim/error.h"
 #include "sim/occupancy.h"
+#include "tools/validation/least_squares.h"
 
 namespace cotenant::validation {
 namespace {
@@ -96,12 +96,6 @@ FitError Summarize(const std::vector<double>& rel) {
   f.mean_abs_pct = sum / static_cast<double>(rel.size());
   f.rms_pct = std::sqrt(sq / static_cast<double>(rel.size()));
   return f;
-}
-
-double Cost(const std::vector<double>& r) {
-  double c = 0.0;
-  for (double x : r) c += x * x;
-  return 0.5 * c;
 }
 
 nlohmann::json ErrorJson(const FitError& f) {
@@ -321,63 +315,27 @@ FitReport FitModel(const GpuSpec& spec, const std::vector<MicroBenchmark>& set,
   ModelParams m = spec.model;
   rep.before = m;
   for (const Param& p : params) p.Set(&m, std::clamp(p.Get(m), p.lo, p.hi));
-  std::vector<double> r = ev.Errors(m, false);
-  double cost = Cost(r);
-  const Eigen::Index n = static_cast<Eigen::Index>(params.size());
-  const Eigen::Index rows = static_cast<Eigen::Index>(r.size());
-  double lambda = 1e-3;
-  for (int32_t it = 0; it < options.max_iterations && n > 0; ++it) {
-    rep.iterations = it + 1;
-    // Jacobian by central differences (one-sided at a bound).
-    Eigen::MatrixXd J(rows, n);
-    for (Eigen::Index j = 0; j < n; ++j) {
-      const Param& p = params[static_cast<size_t>(j)];
-      const double x = p.Get(m);
-      const double up = std::min(p.hi, x + p.step), down = std::max(p.lo, x - p.step);
-      ModelParams mu = m, md = m;
-      p.Set(&mu, up);
-      p.Set(&md, down);
-      const std::vector<double> ru = ev.Errors(mu, false), rd = ev.Errors(md, false);
-      const double h = p.Get(mu) - p.Get(md);
-      for (Eigen::Index i = 0; i < rows; ++i) {
-        J(i, j) = h > 0.0 ? (ru[static_cast<size_t>(i)] - rd[static_cast<size_t>(i)]) / h : 0.0;
-      }
-    }
-    const Eigen::VectorXd rv = Eigen::Map<const Eigen::VectorXd>(r.data(), rows);
-    const Eigen::MatrixXd A = J.transpose() * J;
-    const Eigen::VectorXd g = J.transpose() * rv;
-    bool improved = false;
-    for (int tries = 0; tries < 12 && !improved; ++tries) {
-      Eigen::MatrixXd D = A;
-      for (Eigen::Index j = 0; j < n; ++j) D(j, j) += lambda * (A(j, j) + 1e-9);
-      const Eigen::VectorXd delta = D.ldlt().solve(-g);
-      ModelParams trial = m;
-      for (Eigen::Index j = 0; j < n; ++j) {
-        const Param& p = params[static_cast<size_t>(j)];
-        p.Set(&trial, std::clamp(p.Get(m) + delta(j), p.lo, p.hi));
-      }
-      const std::vector<double> rt = ev.Errors(trial, false);
-      const double ct = Cost(rt);
-      if (ct < cost) {
-        const double drop = (cost - ct) / std::max(cost, 1e-300);
-        m = trial;
-        r = rt;
-        cost = ct;
-        lambda = std::max(lambda / 3.0, 1e-9);
-        improved = true;
-        if (drop < options.tolerance) rep.converged = true;
-      } else {
-        lambda *= 4.0;
-      }
-    }
-    if (!improved || rep.converged || cost < 1e-24) {
-      rep.converged = true;  // no step lowers the cost: a (local) minimum
-      break;
-    }
+  if (!params.empty()) {
+    // Levenberg-Marquardt over Simulate (tools/validation/least_squares.h).
+    std::vector<LsParameter> ls;
+    for (const Param& p : params) ls.push_back({p.name, p.Get(m), p.lo, p.hi, p.step});
+    auto with = [&](const std::vector<double>& x) {
+      ModelParams t = m;
+      for (size_t j = 0; j < params.size(); ++j) params[j].Set(&t, x[j]);
+      return t;
+    };
+    LsOptions lo;
+    lo.max_iterations = options.max_iterations;
+    lo.tolerance = options.tolerance;
+    const LsResult res = LeastSquares(
+        ls, [&](const std::vector<double>& x) { return ev.Errors(with(x), false); }, lo);
+    m = with(res.x);
+    rep.iterations = res.iterations;
+    rep.converged = res.converged;
   }
   rep.after = m;
   rep.train_before = Summarize(ev.Errors(rep.before, false));
-  rep.train_after = Summarize(r);
+  rep.train_after = Summarize(ev.Errors(rep.after, false));
   if (rep.held_out > 0) {
     rep.held_out_before = Summarize(ev.Errors(rep.before, true));
     rep.held_out_after = Summarize(ev.Errors(rep.after, true));

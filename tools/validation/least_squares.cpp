@@ -86,8 +86,9 @@ LsResult LeastSquares(const std::vector<LsParameter>& params, const ResidualFn& 
     }
     if (options.on_iteration)
       options.on_iteration(res.iterations, options.max_iterations, res.cost);
-    if (!improved) res.converged = true;  // no step lowers the cost: a (local) minimum
-    if (res.converged || res.cost < 1e-24) break;
+    // No step lowers the cost (a local minimum), or the data are fitted exactly.
+    if (!improved || res.cost < 1e-24) res.converged = true;
+    if (res.converged) break;
   }
   // What the data say about each parameter, at the solution.
   J = Jacobian(params, res.x, rows, residuals);
