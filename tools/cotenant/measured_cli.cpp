@@ -56,26 +56,20 @@ void PrintFit(const validation::TableFit& fit, const validation::MeasuredTable& 
       co_a.push_back(a);
     }
   }
-  auto mean = [](const std::vector<double>& v) {
-    double s = 0.0;
-    for (double x : v) s += x;
-    return v.empty() ? 0.0 : s / static_cast<double>(v.size());
-  };
-  auto worst = [](const std::vector<double>& v) {
-    double w = 0.0;
-    for (double x : v) w = std::max(w, x);
-    return w;
-  };
+  const validation::ErrorSummary sb = validation::SummarizeAbsPct(solo_b),
+                                 sa = validation::SummarizeAbsPct(solo_a),
+                                 cb = validation::SummarizeAbsPct(co_b),
+                                 ca = validation::SummarizeAbsPct(co_a);
   std::printf("\n");
   Table e({{"rows"},
            {"count", Align::kRight},
            {"|error| mean before", Align::kRight},
            {"mean after", Align::kRight},
            {"worst after", Align::kRight}});
-  e.AddRow({"solo", std::to_string(solo_a.size()), FormatFixed(mean(solo_b), 1) + "%",
-            FormatFixed(mean(solo_a), 1) + "%", FormatFixed(worst(solo_a), 1) + "%"});
-  e.AddRow({"co-run", std::to_string(co_a.size()), FormatFixed(mean(co_b), 1) + "%",
-            FormatFixed(mean(co_a), 1) + "%", FormatFixed(worst(co_a), 1) + "%"});
+  e.AddRow({"solo", std::to_string(sa.count), FormatFixed(sb.mape, 1) + "%",
+            FormatFixed(sa.mape, 1) + "%", FormatFixed(sa.worst, 1) + "%"});
+  e.AddRow({"co-run", std::to_string(ca.count), FormatFixed(cb.mape, 1) + "%",
+            FormatFixed(ca.mape, 1) + "%", FormatFixed(ca.worst, 1) + "%"});
   e.Print(stdout);
   // The largest residuals, so that a user sees where the model is off.
   std::vector<const validation::RowFit*> order;

@@ -4,13 +4,13 @@
 #include <cmath>
 #include <map>
 #include <set>
+#include <utility>
 
 #include "sim/error.h"
 
 namespace cotenant::validation {
-namespace {
 
-ErrorSummary Summarize(std::vector<double> abs_pct) {
+ErrorSummary SummarizeAbsPct(std::vector<double> abs_pct) {
   ErrorSummary s;
   s.count = static_cast<int64_t>(abs_pct.size());
   if (abs_pct.empty()) return s;
@@ -25,6 +25,8 @@ ErrorSummary Summarize(std::vector<double> abs_pct) {
   s.median = n % 2 ? abs_pct[n / 2] : 0.5 * (abs_pct[n / 2 - 1] + abs_pct[n / 2]);
   return s;
 }
+
+namespace {
 
 double AbsPct(double predicted, double measured) {
   return 100.0 * std::fabs(predicted - measured) / measured;
@@ -43,8 +45,28 @@ bool MeasuredSolos(const MeasuredTable& t, const MeasuredRow& r, double* largest
   return true;
 }
 
-/// Fills the comparison of co-run row `i` predicted with `c` (solos predicted with `c` too).
-GroupComparison CompareRow(const TablePredictor& p, const TableCalibration& c, size_t i) {
+/// Predicted solo latency of each (dtype, member) of some rows, ns.
+using PredictedSolos = std::map<std::pair<std::string, MeasuredMember>, double>;
+
+/// Predicts every member of `rows` alone once (members recur in many rows).
+PredictedSolos PredictSolos(const TablePredictor& p, const TableCalibration& c,
+                            const std::vector<size_t>& rows, int32_t threads) {
+  PredictedSolos solos;
+  for (size_t i : rows)
+    for (const MeasuredMember& m : p.table().rows[i].members)
+      solos.emplace(std::make_pair(p.table().rows[i].dtype, m), 0.0);
+  std::vector<PredictedSolos::value_type*> todo;
+  for (auto& e : solos) todo.push_back(&e);
+  ParallelFor(todo.size(), threads, [&](size_t k) {
+    todo[k]->second = p.Group({todo[k]->first.second}, todo[k]->first.first, c);
+  });
+  return solos;
+}
+
+/// Fills the comparison of co-run row `i` predicted with `c`; `solos` holds
+/// the members' solos predicted with `c`.
+GroupComparison CompareRow(const TablePredictor& p, const TableCalibration& c, size_t i,
+                           const PredictedSolos& solos) {
   const MeasuredTable& t = p.table();
   const MeasuredRow& r = t.rows[i];
   GroupComparison g;
@@ -58,7 +80,7 @@ GroupComparison CompareRow(const TablePredictor& p, const TableCalibration& c, s
     g.serial_ns = sum;
     double predicted_largest = 0.0;
     for (const MeasuredMember& m : r.members)
-      predicted_largest = std::max(predicted_largest, p.Group({m}, r.dtype, c));
+      predicted_largest = std::max(predicted_largest, solos.at(std::make_pair(r.dtype, m)));
     g.predicted_slowdown = g.predicted_ns / predicted_largest;
   }
   return g;
@@ -77,13 +99,13 @@ void Summarize(TableValidation* v) {
     }
   }
   for (const RowFit& s : v->solos) solo.push_back(AbsPct(s.after_ns, s.measured_ns));
-  v->latency = Summarize(lat);
-  v->slowdown = Summarize(sd);
-  v->no_interference_latency = Summarize(ni_lat);
-  v->no_interference_slowdown = Summarize(ni_sd);
-  v->serial_latency = Summarize(se_lat);
-  v->serial_slowdown = Summarize(se_sd);
-  v->solo = Summarize(solo);
+  v->latency = SummarizeAbsPct(lat);
+  v->slowdown = SummarizeAbsPct(sd);
+  v->no_interference_latency = SummarizeAbsPct(ni_lat);
+  v->no_interference_slowdown = SummarizeAbsPct(ni_sd);
+  v->serial_latency = SummarizeAbsPct(se_lat);
+  v->serial_slowdown = SummarizeAbsPct(se_sd);
+  v->solo = SummarizeAbsPct(solo);
 }
 
 nlohmann::json SummaryJson(const ErrorSummary& s) {
@@ -100,8 +122,9 @@ TableValidation ValidateTable(const TablePredictor& predictor, const TableCalibr
   std::vector<size_t> corun, solo;
   for (size_t i = 0; i < t.rows.size(); ++i) (t.rows[i].IsSolo() ? solo : corun).push_back(i);
   v.groups.resize(corun.size());
+  const PredictedSolos solos = PredictSolos(predictor, c, corun, threads);
   ParallelFor(corun.size(), threads,
-              [&](size_t k) { v.groups[k] = CompareRow(predictor, c, corun[k]); });
+              [&](size_t k) { v.groups[k] = CompareRow(predictor, c, corun[k], solos); });
   v.solos.resize(solo.size());
   ParallelFor(solo.size(), threads, [&](size_t k) {
     RowFit& r = v.solos[k];
@@ -142,8 +165,10 @@ TableValidation CrossValidateTable(const TablePredictor& predictor, const TableC
     }
     const TableFit fit = FitTable(predictor, start, fo);
     std::vector<GroupComparison> part(test.size());
+    const PredictedSolos solos =
+        PredictSolos(predictor, fit.calibration, test, options.fit.threads);
     ParallelFor(test.size(), options.fit.threads, [&](size_t j) {
-      part[j] = CompareRow(predictor, fit.calibration, test[j]);
+      part[j] = CompareRow(predictor, fit.calibration, test[j], solos);
       part[j].fold = f;
     });
     groups.insert(groups.end(), part.begin(), part.end());

@@ -43,6 +43,9 @@ struct ErrorSummary {
   double worst = 0.0;   ///< largest |relative error| x 100
 };
 
+/// Count, mean, median and largest of |errors| given in percent.
+ErrorSummary SummarizeAbsPct(std::vector<double> abs_pct);
+
 struct TableValidation {
   std::vector<GroupComparison> groups;  ///< co-run rows, in table order
   std::vector<RowFit> solos;            ///< solo rows: measured vs predicted (after = predicted)
