@@ -38,6 +38,7 @@ TEST_CASE("gpu spec: device names map to bundled keys", "[formats]") {
   CHECK(SpecKeyForDevice("Tesla V100-SXM2-16GB") == "v100-sxm2-16g");
   CHECK(SpecKeyForDevice("NVIDIA H100 NVL") == "h100-nvl");
   CHECK(SpecKeyForDevice("NVIDIA B200") == "b200");
+  CHECK(SpecKeyForDevice("NVIDIA GB200") == "gb200");
   // The spec's own name counts too (synth and whatif write it).
   CHECK(SpecKeyForDevice("NVIDIA H100 SXM5 80GB") == "h100-sxm");
   // Exact names only: no prefix or substring matches.
