@@ -98,53 +98,68 @@ std::string DescribeDevice(const Trace& t, const std::string& key) {
 
 }  // namespace
 
+namespace {
+
+/// Fills lw->traced_gpu for lw->traces (read from `paths`) and picks the GPU
+/// key: `given` when not empty (its reason `given_reason`), else the GPU the
+/// traces were captured on, else h100-sxm. Throws InputError when nothing is
+/// given and the traces name different GPUs, or a device no spec knows.
+std::string ChooseGpu(LoadedWorkload* lw, const std::vector<std::string>& paths,
+                      const std::string& given, const std::string& given_reason) {
+  int first = -1;  // the first trace that names its GPU
+  for (size_t i = 0; i < lw->traces.size(); ++i) {
+    const Trace& t = lw->traces[i];
+    lw->traced_gpu.push_back(TracedGpuKey(t, paths[i], given.empty()));
+    if (!given.empty() || lw->traced_gpu[i].empty()) continue;
+    if (first < 0) {
+      first = static_cast<int>(i);
+      continue;
+    }
+    if (lw->traced_gpu[i] != lw->traced_gpu[first]) {
+      const Trace& f = lw->traces[first];
+      throw InputError("traces captured on different GPUs: " + paths[first] + " (" +
+                       DescribeDevice(f, lw->traced_gpu[first]) + ") and " + paths[i] + " (" +
+                       DescribeDevice(t, lw->traced_gpu[i]) +
+                       "); give --gpu KEY to simulate them on one GPU");
+    }
+  }
+  if (!given.empty()) {
+    lw->gpu_reason = given_reason;
+    return given;
+  }
+  if (first >= 0) {
+    const Trace& f = lw->traces[first];
+    lw->gpu_reason =
+        !f.device_gpu.empty() ? "the traces' device.gpu" : "the traces' device " + f.device_name;
+    return lw->traced_gpu[first];
+  }
+  lw->gpu_reason = "the default (the traces name no device)";
+  return "h100-sxm";
+}
+
+}  // namespace
+
 LoadedWorkload LoadWorkload(const std::string& path, const std::string& gpu_override) {
   LoadedWorkload lw;
   lw.workload = ReadWorkload(path);
-  lw.gpu = LoadGpuSpec(gpu_override.empty() ? lw.workload.gpu : gpu_override);
-  lw.gpu_reason = gpu_override.empty() ? "the workload" : "--gpu";
+  std::vector<std::string> paths;
   for (const TenantSpec& t : lw.workload.tenants) {
     lw.traces.push_back(ReadTrace(t.trace_path));
-    lw.traced_gpu.push_back(TracedGpuKey(lw.traces.back(), t.trace_path, false));
+    paths.push_back(t.trace_path);
     lw.by_batch.emplace_back();
     for (const auto& [batch, p] : t.traces_by_batch)
       lw.by_batch.back().emplace(batch, ReadTrace(p));
   }
+  const std::string given = !gpu_override.empty() ? gpu_override : lw.workload.gpu;
+  lw.workload.gpu = ChooseGpu(&lw, paths, given, gpu_override.empty() ? "the workload" : "--gpu");
+  lw.gpu = LoadGpuSpec(lw.workload.gpu);
   return lw;
 }
 
 LoadedWorkload LoadTraces(const std::vector<std::string>& trace_paths, const std::string& gpu) {
   LoadedWorkload lw;
   for (const std::string& p : trace_paths) lw.traces.push_back(ReadTrace(p));
-  std::string key = gpu;
-  lw.gpu_reason = "--gpu";
-  int first = -1;  // the first trace that names its GPU
-  for (size_t i = 0; i < lw.traces.size(); ++i) {
-    const Trace& t = lw.traces[i];
-    lw.traced_gpu.push_back(TracedGpuKey(t, trace_paths[i], gpu.empty()));
-    if (!gpu.empty() || lw.traced_gpu[i].empty()) continue;
-    if (first < 0) {
-      first = static_cast<int>(i);
-      continue;
-    }
-    if (lw.traced_gpu[i] != lw.traced_gpu[first]) {
-      const Trace& f = lw.traces[first];
-      throw InputError("traces captured on different GPUs: " + trace_paths[first] + " (" +
-                       DescribeDevice(f, lw.traced_gpu[first]) + ") and " + trace_paths[i] + " (" +
-                       DescribeDevice(t, lw.traced_gpu[i]) +
-                       "); give --gpu KEY to simulate them on one GPU");
-    }
-  }
-  if (key.empty() && first >= 0) {
-    const Trace& f = lw.traces[first];
-    key = lw.traced_gpu[first];
-    lw.gpu_reason =
-        !f.device_gpu.empty() ? "the traces' device.gpu" : "the traces' device " + f.device_name;
-  }
-  if (key.empty()) {
-    key = "h100-sxm";
-    lw.gpu_reason = "the default (the traces name no device)";
-  }
+  const std::string key = ChooseGpu(&lw, trace_paths, gpu, "--gpu");
   lw.workload = WorkloadFromTraces(trace_paths, lw.traces, key);
   lw.gpu = LoadGpuSpec(key);
   lw.by_batch.resize(lw.traces.size());

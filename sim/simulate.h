@@ -57,8 +57,10 @@ struct LoadedWorkload {
   std::vector<std::string> gpu_notes;
 };
 
-/// Reads a workload file and every trace it names. `gpu_override` (a key or
-/// a path; empty = the workload's) replaces the workload's GPU.
+/// Reads a workload file and every trace it names. The GPU is
+/// `gpu_override` (a key or a path) when given, else the workload's `gpu`,
+/// else the one the traces were captured on as LoadTraces() picks it (and
+/// lw.workload.gpu is set to it).
 LoadedWorkload LoadWorkload(const std::string& path, const std::string& gpu_override = "");
 
 /// One tenant per trace file (closed arrivals, 1 request). The GPU is `gpu`

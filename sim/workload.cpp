@@ -254,10 +254,11 @@ json WorkloadToJson(const Workload& w) {
     jt["weight"] = t.weight;
     tenants.push_back(std::move(jt));
   }
-  return {{"schema", kWorkloadSchema},
-          {"gpu", w.gpu},
-          {"tenants", std::move(tenants)},
-          {"objective", ObjectiveName(w.objective)}};
+  nlohmann::json j = {{"schema", kWorkloadSchema}};
+  if (!w.gpu.empty()) j["gpu"] = w.gpu;
+  j["tenants"] = std::move(tenants);
+  j["objective"] = ObjectiveName(w.objective);
+  return j;
 }
 
 Workload WorkloadFromTraces(const std::vector<std::string>& trace_paths,
@@ -265,7 +266,7 @@ Workload WorkloadFromTraces(const std::vector<std::string>& trace_paths,
   COTENANT_CHECK(trace_paths.size() == traces.size());
   if (trace_paths.empty()) throw InputError("no trace files given");
   Workload w;
-  if (!gpu.empty()) w.gpu = gpu;
+  w.gpu = gpu;
   std::set<std::string> taken;
   for (size_t i = 0; i < traces.size(); ++i) {
     std::string base = traces[i].tenant.empty() ? TraceFileStem(trace_paths[i]) : traces[i].tenant;

@@ -48,7 +48,9 @@ struct TenantSpec {
 
 struct Workload {
   std::string file;
-  std::string gpu = "h100-sxm";  ///< GPU spec key, or a path (resolved like trace paths)
+  /// GPU spec key, or a path (resolved like trace paths); "" = not given:
+  /// LoadWorkload takes the GPU the traces were captured on (else h100-sxm).
+  std::string gpu;
   std::vector<TenantSpec> tenants;
   Objective objective = Objective::kMakespan;
 
@@ -66,8 +68,8 @@ nlohmann::json WorkloadToJson(const Workload& w);
 
 /// A workload with one tenant per trace file (closed arrivals, 1 request),
 /// tenants named after the traces (Trace::tenant, else TraceFileStem() of the
-/// path, else "tenant"; made unique with "-2", "-3", ...). An empty `gpu`
-/// keeps the default.
+/// path, else "tenant"; made unique with "-2", "-3", ...). `gpu` may be
+/// empty (not given).
 Workload WorkloadFromTraces(const std::vector<std::string>& trace_paths,
                             const std::vector<Trace>& traces, const std::string& gpu);
 

@@ -234,6 +234,20 @@ expect_error "$work/dev_unknown.json: device.name: GPU device \"NVIDIA A100-PG50
   simulate "$work/dev_unknown.json"
 expect_error "; nearest: a100-sxm4-40g (\"NVIDIA A100-PG509-200\")" simulate "$work/dev_unknown.json"
 expect_ok simulate "$work/dev_unknown.json" --gpu a100-sxm4-40g
+# A workload without "gpu" runs on its traces' GPU; with one, on its own.
+cat >"$work/dev_wl.json" <<EOF
+{"schema": "cotenant.workload/1", "tenants": [{"name": "a", "trace": "$work/dev_a100.json"},
+ {"name": "b", "trace": "$work/dev_a100b.json"}]}
+EOF
+expect_ok simulate --workload "$work/dev_wl.json"
+checks=$((checks + 1))
+grep -qx "simulate: GPU a100-sxm4-40g from the traces' device NVIDIA A100-PG509-200" \
+  "$work/stderr" || fail "workload without gpu: $(cat "$work/stderr")"
+sed 's/"tenants"/"gpu": "h100-sxm", "tenants"/' "$work/dev_wl.json" >"$work/dev_wl2.json"
+expect_ok simulate --workload "$work/dev_wl2.json"
+checks=$((checks + 1))
+grep -qx "simulate: GPU h100-sxm from the workload" "$work/stderr" ||
+  fail "workload with gpu: $(cat "$work/stderr")"
 "$bin" inspect "$work/dev_a100.json" --json >"$work/dev_inspect.json" 2>&1 ||
   fail "inspect on an A100 trace: $(cat "$work/dev_inspect.json")"
 "$bin" inspect "$work/dev_unknown.json" --json >"$work/dev_inspect2.json" 2>&1 ||
