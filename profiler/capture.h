@@ -175,6 +175,10 @@ enum class ApiRole : uint8_t {
   kDeviceSync,
   kProfilerStart,
   kProfilerStop,
+  /// cudaEventQuery / cudaStreamQuery (cu* too): a poll. Host time, unless
+  /// the call names its event or stream (the Kineto importer folds a run of
+  /// polls into one such call): then a `sync` of scope event or stream.
+  kPoll,
 };
 ApiRole RoleOfApi(const std::string& name);
 

@@ -98,6 +98,12 @@ Trace ImportKineto(const std::string& path, const KinetoImportOptions& options,
   k["layout"] = kr.layout;
   if (kr.base_time_ns != kAbsent) k["base_time_ns"] = kr.base_time_ns;
   if (options.step >= 0) k["step"] = options.step;
+  if (kr.polls > 0) {
+    k["polls"] = kr.polls;
+    k["poll_waits"] = kr.poll_waits;
+    k["polls_folded"] = kr.polls_folded;
+  }
+  if (kr.waits_linked_by_stream > 0) k["waits_linked_by_stream"] = kr.waits_linked_by_stream;
   if (!kr.unknown_categories.empty()) k["unknown_categories"] = kr.unknown_categories;
   trace.meta["kineto"] = std::move(k);
   return trace;

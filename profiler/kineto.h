@@ -54,7 +54,13 @@ struct KinetoReport {
   int64_t correlated_by_flow = 0;        ///< records whose correlation came from an ac2g flow
   int64_t labelled_kernels = 0;          ///< GPU tasks labelled with a cpu_op through External id
   int64_t waits_linked_by_event_id = 0;  ///< stream waits joined to a record by CUDA event id
-  std::vector<std::string> problems;     ///< one line each; not fatal
+  /// Stream waits with neither record correlation nor a known CUDA event id
+  /// (older PyTorch), joined to the last record on the stream waited on.
+  int64_t waits_linked_by_stream = 0;
+  int64_t polls = 0;                  ///< cudaEventQuery / cudaStreamQuery calls (cu* too)
+  int64_t poll_waits = 0;             ///< waits made of runs of polls
+  int64_t polls_folded = 0;           ///< polls folded into those waits
+  std::vector<std::string> problems;  ///< one line each; not fatal
 };
 
 /// Parses Kineto Chrome-trace JSON `text` into a Capture (source "kineto").

@@ -2,7 +2,10 @@
 
 #include <algorithm>
 #include <cctype>
+#include <iterator>
+#include <map>
 #include <string>
+#include <tuple>
 #include <unordered_map>
 #include <vector>
 
@@ -79,8 +82,44 @@ void CorrelateByFlows(Pending& pending, Capture& capture, KinetoReport& report) 
   CorrelateFrom(pending.flow_ends, pending.gpu_need_flow, capture.gpu, report);
 }
 
+/// For a wait that names only the stream waited on (older PyTorch: no record
+/// correlation, no CUDA event id): the correlation of the last event record
+/// on `stream` whose call started at or before `at`; else the last
+/// cudaEventRecord call of the wait's thread before it whose stream nobody
+/// reported (taken to be on `stream`); else kAbsent.
+int64_t LastRecordOnStream(const Pending& pending, const Capture& capture, const CallIndex& calls,
+                           int64_t stream, const GpuSync& wait, TimeNs at) {
+  int64_t best = kAbsent;
+  TimeNs best_at = 0;
+  for (const auto& [corr, r] : pending.records) {
+    if (r.stream != stream) continue;
+    const int64_t rc = calls.Find(corr);
+    const TimeNs r_at = rc >= 0 ? capture.api[rc].start_ns : r.start_ns;
+    if (r_at <= at && (best == kAbsent || r_at >= best_at)) {
+      best = corr;
+      best_at = r_at;
+    }
+  }
+  if (best != kAbsent) return best;
+  const int64_t wait_call = calls.Find(wait.correlation);
+  if (wait_call < 0) return kAbsent;
+  const int64_t thread = capture.api[wait_call].thread;
+  for (const ApiCall& a : capture.api) {
+    if (a.thread != thread || a.correlation == kAbsent || a.start_ns > at ||
+        RoleOfApi(a.name) != ApiRole::kEventRecord || pending.records.count(a.correlation) != 0) {
+      continue;
+    }
+    if (best == kAbsent || a.start_ns >= best_at) {
+      best = a.correlation;
+      best_at = a.start_ns;
+    }
+  }
+  return best;
+}
+
 /// Rule 2: waits known only by CUDA event id join the latest record of that
-/// event (from cuda_event events) issued before the wait's call. Marks in
+/// event (from cuda_event events) issued before the wait's call; waits
+/// known only by the stream waited on join LastRecordOnStream(). Marks in
 /// `drop` the waits that find none and returns how many.
 int64_t LinkWaitsByEventId(Pending& pending, Capture& capture, const CallIndex& calls,
                            KinetoReport& report, std::vector<bool>* drop) {
@@ -102,6 +141,10 @@ int64_t LinkWaitsByEventId(Pending& pending, Capture& capture, const CallIndex& 
         }
       }
     }
+    const bool by_event_id = best != kAbsent;
+    if (best == kAbsent && w.wait_on_stream >= 0) {
+      best = LastRecordOnStream(pending, capture, calls, w.wait_on_stream, s, at);
+    }
     if (best == kAbsent) {
       (*drop)[w.sync] = true;
       ++dropped;
@@ -110,7 +153,12 @@ int64_t LinkWaitsByEventId(Pending& pending, Capture& capture, const CallIndex& 
     s.event = best;
     RecordInfo& r = pending.records[best];
     if (r.stream == kAbsent && w.wait_on_stream >= 0) r.stream = w.wait_on_stream;
-    ++report.waits_linked_by_event_id;
+    ++(by_event_id ? report.waits_linked_by_event_id : report.waits_linked_by_stream);
+  }
+  if (report.waits_linked_by_stream > 0) {
+    pending.Problem(std::to_string(report.waits_linked_by_stream) +
+                    " stream wait(s) without an event record id were linked to the last event "
+                    "record on the stream waited on");
   }
   return dropped;
 }
@@ -218,7 +266,132 @@ void LabelByExternalId(const Pending& pending, Capture& capture, const CallIndex
   }
 }
 
-/// Rule 5: the device's name, from deviceProperties (the entry of the first
+/// GPU work per stream in the order it was launched: (launch call start,
+/// end of the work) with the running maximum of the ends, to ask when the
+/// work a stream had been given before a time was done.
+class StreamWork {
+ public:
+  StreamWork(const Capture& capture, const CallIndex& calls) {
+    for (const GpuActivity& g : capture.gpu) {
+      const int64_t call = g.correlation == kAbsent ? -1 : calls.Find(g.correlation);
+      by_stream_[g.stream].emplace_back(call >= 0 ? capture.api[call].start_ns : g.start_ns,
+                                        g.end_ns);
+    }
+    for (auto& [stream, work] : by_stream_) {
+      std::sort(work.begin(), work.end());
+      for (size_t i = 1; i < work.size(); ++i)
+        work[i].second = std::max(work[i].second, work[i - 1].second);
+    }
+  }
+  /// When the work launched on `stream` strictly before `t` ended; kAbsent
+  /// when there was none.
+  TimeNs DoneAt(int64_t stream, TimeNs t) const {
+    const auto s = by_stream_.find(stream);
+    if (s == by_stream_.end()) return kAbsent;
+    const auto it = std::lower_bound(s->second.begin(), s->second.end(), t,
+                                     [](const auto& w, TimeNs x) { return w.first < x; });
+    return it == s->second.begin() ? kAbsent : std::prev(it)->second;
+  }
+  const std::map<int64_t, std::vector<std::pair<TimeNs, TimeNs>>>& streams() const {
+    return by_stream_;
+  }
+
+ private:
+  std::map<int64_t, std::vector<std::pair<TimeNs, TimeNs>>> by_stream_;
+};
+
+/// Rule 5: host polling. A run of two or more consecutive cudaEventQuery (or
+/// cudaStreamQuery; cu* too) calls on one thread, with no other call of the
+/// thread between them, is one wait that ended when the last poll returned.
+/// Kineto names neither the event nor the stream polled, so the wait is
+/// taken to be on what finished last before the last poll returned:
+/// - event polls: the event record issued (any thread) before the first
+///   poll whose stream's earlier work ended latest, at or before the end of
+///   the last poll (ties: the later record);
+/// - stream polls: the stream whose work launched before the first poll
+///   ended latest, at or before the end of the last poll (ties: lower id).
+/// The first poll becomes that wait (its end the last poll's, its event or
+/// stream set; BuildTrace makes it a `sync`); the others are removed. A
+/// single poll, or a run with no candidate, stays host time.
+void FoldPolls(Capture& capture, const CallIndex& calls, KinetoReport& report) {
+  enum class Poll : uint8_t { kNone, kEvent, kStream };
+  auto poll_of = [](const ApiCall& a) {
+    if (RoleOfApi(a.name) != ApiRole::kPoll) return Poll::kNone;
+    return a.name.find("Event") != std::string::npos ? Poll::kEvent : Poll::kStream;
+  };
+  std::vector<size_t> order;
+  for (size_t i = 0; i < capture.api.size(); ++i) {
+    if (poll_of(capture.api[i]) != Poll::kNone) ++report.polls;
+    order.push_back(i);
+  }
+  if (report.polls < 2) return;
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    const ApiCall& x = capture.api[a];
+    const ApiCall& y = capture.api[b];
+    return x.thread != y.thread ? x.thread < y.thread : x.start_ns < y.start_ns;
+  });
+  const StreamWork work(capture, calls);
+  // Event records: (call start, stream, record correlation), by call start.
+  std::vector<std::tuple<TimeNs, int64_t, int64_t>> records;
+  for (const GpuSync& s : capture.syncs) {
+    if (s.type == SyncType::kEventRecord) records.emplace_back(s.start_ns, s.stream, s.event);
+  }
+  std::sort(records.begin(), records.end());
+  std::vector<bool> remove(capture.api.size(), false);
+  for (size_t i = 0; i < order.size();) {
+    const ApiCall& first = capture.api[order[i]];
+    const Poll kind = poll_of(first);
+    size_t j = i + 1;
+    while (j < order.size() && kind != Poll::kNone &&
+           capture.api[order[j]].thread == first.thread && poll_of(capture.api[order[j]]) == kind) {
+      ++j;
+    }
+    if (kind == Poll::kNone || j - i < 2) {
+      i = j;
+      continue;
+    }
+    const TimeNs last_end = capture.api[order[j - 1]].end_ns;
+    int64_t event = kAbsent, stream = kAbsent;
+    TimeNs best_done = kAbsent;
+    if (kind == Poll::kEvent) {
+      for (const auto& [at, on_stream, corr] : records) {
+        if (at >= first.start_ns) break;
+        const TimeNs done = std::max(at, work.DoneAt(on_stream, at));
+        if (done <= last_end && (event == kAbsent || done >= best_done)) {
+          event = corr;
+          best_done = done;
+        }
+      }
+    } else {
+      for (const auto& [s, w] : work.streams()) {
+        const TimeNs done = work.DoneAt(s, first.start_ns);
+        if (done != kAbsent && done <= last_end && (stream == kAbsent || done > best_done)) {
+          stream = s;
+          best_done = done;
+        }
+      }
+    }
+    if (event != kAbsent || stream != kAbsent) {
+      ApiCall& wait = capture.api[order[i]];
+      wait.end_ns = last_end;
+      wait.event = event;
+      wait.stream = stream;
+      for (size_t k = i + 1; k < j; ++k) remove[order[k]] = true;
+      ++report.poll_waits;
+      report.polls_folded += static_cast<int64_t>(j - i);
+    }
+    i = j;
+  }
+  size_t kept = 0;
+  for (size_t i = 0; i < capture.api.size(); ++i) {
+    if (remove[i]) continue;
+    if (kept != i) capture.api[kept] = std::move(capture.api[i]);
+    ++kept;
+  }
+  capture.api.resize(kept);
+}
+
+/// Rule 6: the device's name, from deviceProperties (the entry of the first
 /// GPU event's device, else the first entry).
 void NameDevice(const Pending& pending, Capture& capture) {
   const json& props = pending.device_props;
@@ -265,6 +438,7 @@ void Resolve(Pending& pending, Capture& capture, KinetoReport& report) {
   const int64_t dropped = LinkWaitsByEventId(pending, capture, calls, report, &drop);
   EmitEventRecords(pending, capture, calls, drop, dropped);
   LabelByExternalId(pending, capture, calls, report);
+  FoldPolls(capture, calls, report);
   NameDevice(pending, capture);
   FinishReport(pending, capture, report);
 }

@@ -49,6 +49,10 @@ void PrintSummary(const std::string& input, const std::string& output, const std
                                                          static_cast<double>(b.span_ns)
                                                    : 0.0) +
                        ")");
+  if (k.polls > 0) {
+    Line("polls", FormatCount(k.polls) + " (" + FormatCount(k.polls_folded) + " folded into " +
+                      FormatCount(k.poll_waits) + " waits)");
+  }
   Line("unlabelled kernels", FormatCount(b.unlabelled_kernels));
   Line("outside selection", FormatCount(b.outside_window));
   if (b.orphan_gpu > 0) Line("GPU without launch", FormatCount(b.orphan_gpu));
