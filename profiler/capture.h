@@ -47,6 +47,9 @@ struct GpuActivity {
   /// A label the source already knows (Kineto: the cpu_op via External id);
   /// when empty the builder labels the kernel from the NVTX ranges.
   std::string op;
+  /// A label from a range on the GPU's side (Kineto gpu_user_annotation)
+  /// covering the activity: used when neither `op` nor a host range labels it.
+  std::string gpu_range;
 };
 
 /// What a synchronization or event record did, as the driver reported it

@@ -44,8 +44,10 @@ struct KinetoReport {
   int64_t flows = 0;          ///< ac2g (legacy async_gpu) flow events
   int64_t metadata = 0;       ///< "ph": "M" metadata events
   int64_t other_ignored = 0;  ///< instants without a category (window markers)
+  /// gpu_user_annotation events (ranges on a stream)
+  int64_t gpu_annotations = 0;
   /// Events of categories the importer does not use: category -> count
-  /// ("python_function", "gpu_user_annotation", "Trace", "fwdbwd", ...).
+  /// ("python_function", "Trace", "fwdbwd", ...).
   /// An event without a category counts as "(none)"; a known category in a
   /// phase the importer does not read counts as `CAT (ph P)`.
   std::map<std::string, int64_t> unknown_categories;
@@ -54,6 +56,9 @@ struct KinetoReport {
   int64_t correlated_by_flow = 0;        ///< records whose correlation came from an ac2g flow
   int64_t labelled_kernels = 0;          ///< GPU tasks labelled with a cpu_op through External id
   int64_t waits_linked_by_event_id = 0;  ///< stream waits joined to a record by CUDA event id
+  /// Kernels without an External id label that a gpu_user_annotation covers
+  /// (their label unless a host range labels their launch).
+  int64_t gpu_range_kernels = 0;
   /// Stream waits with neither record correlation nor a known CUDA event id
   /// (older PyTorch), joined to the last record on the stream waited on.
   int64_t waits_linked_by_stream = 0;

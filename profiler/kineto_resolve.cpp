@@ -266,6 +266,51 @@ void LabelByExternalId(const Pending& pending, Capture& capture, const CallIndex
   }
 }
 
+/// Rule 5: gpu_user_annotation ranges label the kernels they cover (range
+/// start <= kernel start, kernel end <= range end, same stream) that have
+/// no External id label: the innermost (latest start) covering range.
+/// Kept in GpuActivity::gpu_range, which BuildTrace uses when no host range
+/// labels the kernel's launch either.
+void LabelByGpuRanges(const Pending& pending, Capture& capture, KinetoReport& report) {
+  if (pending.gpu_ranges.empty()) return;
+  std::map<int64_t, std::vector<size_t>> ranges;  // stream -> indices, by (start, longer first)
+  for (size_t i = 0; i < pending.gpu_ranges.size(); ++i)
+    ranges[std::get<0>(pending.gpu_ranges[i])].push_back(i);
+  const auto& r = pending.gpu_ranges;
+  for (auto& [stream, v] : ranges) {
+    std::stable_sort(v.begin(), v.end(), [&r](size_t a, size_t b) {
+      if (std::get<1>(r[a]) != std::get<1>(r[b])) return std::get<1>(r[a]) < std::get<1>(r[b]);
+      return std::get<2>(r[a]) > std::get<2>(r[b]);
+    });
+  }
+  std::map<int64_t, std::vector<size_t>> kernels;  // stream -> indices in capture.gpu, by start
+  for (size_t i = 0; i < capture.gpu.size(); ++i) {
+    const GpuActivity& g = capture.gpu[i];
+    if (g.kind == TaskKind::kKernel && g.op.empty() && ranges.count(g.stream) != 0)
+      kernels[g.stream].push_back(i);
+  }
+  for (auto& [stream, ks] : kernels) {
+    std::stable_sort(ks.begin(), ks.end(), [&capture](size_t a, size_t b) {
+      return capture.gpu[a].start_ns < capture.gpu[b].start_ns;
+    });
+    const std::vector<size_t>& rs = ranges[stream];
+    std::vector<size_t> open;  // ranges started, outermost first
+    size_t next = 0;
+    for (size_t k : ks) {
+      GpuActivity& g = capture.gpu[k];
+      while (next < rs.size() && std::get<1>(r[rs[next]]) <= g.start_ns) open.push_back(rs[next++]);
+      while (!open.empty() && std::get<2>(r[open.back()]) <= g.start_ns) open.pop_back();
+      for (auto it = open.rbegin(); it != open.rend(); ++it) {
+        if (std::get<2>(r[*it]) >= g.end_ns) {
+          g.gpu_range = std::get<3>(r[*it]);
+          ++report.gpu_range_kernels;
+          break;
+        }
+      }
+    }
+  }
+}
+
 /// GPU work per stream in the order it was launched: (launch call start,
 /// end of the work) with the running maximum of the ends, to ask when the
 /// work a stream had been given before a time was done.
@@ -300,7 +345,7 @@ class StreamWork {
   std::map<int64_t, std::vector<std::pair<TimeNs, TimeNs>>> by_stream_;
 };
 
-/// Rule 5: host polling. A run of two or more consecutive cudaEventQuery (or
+/// Rule 6: host polling. A run of two or more consecutive cudaEventQuery (or
 /// cudaStreamQuery; cu* too) calls on one thread, with no other call of the
 /// thread between them, is one wait that ended when the last poll returned.
 /// Kineto names neither the event nor the stream polled, so the wait is
@@ -391,7 +436,7 @@ void FoldPolls(Capture& capture, const CallIndex& calls, KinetoReport& report) {
   capture.api.resize(kept);
 }
 
-/// Rule 6: the device's name, from deviceProperties (the entry of the first
+/// Rule 7: the device's name, from deviceProperties (the entry of the first
 /// GPU event's device, else the first entry).
 void NameDevice(const Pending& pending, Capture& capture) {
   const json& props = pending.device_props;
@@ -438,6 +483,7 @@ void Resolve(Pending& pending, Capture& capture, KinetoReport& report) {
   const int64_t dropped = LinkWaitsByEventId(pending, capture, calls, report, &drop);
   EmitEventRecords(pending, capture, calls, drop, dropped);
   LabelByExternalId(pending, capture, calls, report);
+  LabelByGpuRanges(pending, capture, report);
   FoldPolls(capture, calls, report);
   NameDevice(pending, capture);
   FinishReport(pending, capture, report);

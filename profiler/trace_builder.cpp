@@ -639,6 +639,7 @@ Trace BuildTrace(const Capture& capture, const BuildOptions& options, BuildRepor
           const Range* r = label_of[launch - calls.data()];
           if (r != nullptr) op = r->name;
         }
+        if (op.empty()) op = g.gpu_range;
         if (!op.empty()) {
           t.op = trace.Intern(options.short_op_names ? ShortOpName(op) : op);
         } else {

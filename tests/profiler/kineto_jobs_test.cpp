@@ -244,5 +244,56 @@ TEST_CASE("Kineto: a wait naming only the stream waited on joins the last record
         "1 stream wait(s)/event sync(s) whose event record is unknown were left out");
 }
 
+TEST_CASE("Kineto: gpu_user_annotation ranges label kernels no cpu_op labels", "[kineto]") {
+  KinetoReport k;
+  const Capture c = Parse(R"(
+    {"ph": "X", "cat": "cuda_runtime", "name": "cudaLaunchKernel", "pid": 1, "tid": 2,
+     "ts": 10, "dur": 2, "args": {"correlation": 1}},
+    {"ph": "X", "cat": "kernel", "name": "k1", "pid": 0, "tid": 7, "ts": 20, "dur": 10,
+     "args": {"stream": 7, "correlation": 1}},
+    {"ph": "X", "cat": "cpu_op", "name": "aten::mm", "pid": 1, "tid": 2, "ts": 11.5, "dur": 3,
+     "args": {"External id": 5}},
+    {"ph": "X", "cat": "cuda_runtime", "name": "cudaLaunchKernel", "pid": 1, "tid": 2,
+     "ts": 12, "dur": 2, "args": {"correlation": 2, "External id": 5}},
+    {"ph": "X", "cat": "kernel", "name": "k2", "pid": 0, "tid": 7, "ts": 30, "dur": 10,
+     "args": {"stream": 7, "correlation": 2}},
+    {"ph": "X", "cat": "cpu_op", "name": "aten::relu", "pid": 1, "tid": 2, "ts": 15.5, "dur": 3.5},
+    {"ph": "X", "cat": "cuda_runtime", "name": "cudaLaunchKernel", "pid": 1, "tid": 2,
+     "ts": 16, "dur": 2, "args": {"correlation": 3}},
+    {"ph": "X", "cat": "kernel", "name": "k3", "pid": 0, "tid": 7, "ts": 40, "dur": 5,
+     "args": {"stream": 7, "correlation": 3}},
+    {"ph": "X", "cat": "cuda_runtime", "name": "cudaLaunchKernel", "pid": 1, "tid": 2,
+     "ts": 19.5, "dur": 0.4, "args": {"correlation": 4}},
+    {"ph": "X", "cat": "kernel", "name": "k4", "pid": 0, "tid": 20, "ts": 20, "dur": 5,
+     "args": {"stream": 20, "correlation": 4}},
+    {"ph": "X", "cat": "gpu_user_annotation", "name": "block1", "pid": 0, "tid": 7,
+     "ts": 19, "dur": 31},
+    {"ph": "X", "cat": "gpu_user_annotation", "name": "attn", "pid": 0, "tid": 7,
+     "ts": 19.5, "dur": 15.5, "args": {"stream": 7}})",
+                          &k);
+  CHECK(k.gpu_annotations == 2);
+  CHECK(k.unknown_categories.empty());
+  // k1 (20-30): attn, the innermost; k2 has its External id label; k3
+  // (40-45): block1, below the host range aten::relu; k4: stream 20 has none.
+  CHECK(k.gpu_range_kernels == 2);
+  REQUIRE(c.gpu.size() == 4);
+  CHECK(c.gpu[0].gpu_range == "attn");
+  CHECK(c.gpu[1].gpu_range.empty());
+  CHECK(c.gpu[1].op == "aten::mm");
+  CHECK(c.gpu[2].gpu_range == "block1");
+  CHECK(c.gpu[3].gpu_range.empty());
+  BuildOptions o;
+  o.tenant = "ann";
+  BuildReport b;
+  const Trace t = BuildTrace(c, o, &b);
+  const auto kernels = OfKind(t, TaskKind::kKernel);
+  REQUIRE(kernels.size() == 4);
+  CHECK(t.Op(*kernels[0]) == "attn");      // k1
+  CHECK(t.Op(*kernels[1]) == "");          // k4 (starts at 20 too, on stream 20)
+  CHECK(t.Op(*kernels[2]) == "aten::mm");  // k2
+  CHECK(t.Op(*kernels[3]) == "aten::relu");
+  CHECK(b.unlabelled_kernels == 1);
+}
+
 }  // namespace
 }  // namespace cotenant::profiler

@@ -212,9 +212,10 @@ TEST_CASE("Kineto current layout: the capture", "[kineto]") {
   CHECK(r.flows == 4);
   CHECK(r.metadata == 2);
   CHECK(r.other_ignored == 2);
-  CHECK(r.unknown_categories == std::map<std::string, int64_t>{{"Trace", 1},
-                                                               {"gpu_user_annotation", 1},
-                                                               {"python_function", 1}});
+  CHECK(r.unknown_categories ==
+        std::map<std::string, int64_t>{{"Trace", 1}, {"python_function", 1}});
+  CHECK(r.gpu_annotations == 1);
+  CHECK(r.gpu_range_kernels == 0);  // it covers a kernel labelled through External id
   CHECK(r.base_time_ns == 1700000000000000000);
   CHECK(r.steps == std::vector<int64_t>{1, 2});
   CHECK(r.correlated_by_flow == 2);
@@ -400,7 +401,7 @@ TEST_CASE("Kineto import of one step of the current layout", "[kineto]") {
   CHECK(t.meta["source"] == "kineto");
   CHECK(t.meta["kineto"] == nlohmann::json::parse(R"({"file": "current.json",
       "layout": "current", "base_time_ns": 1700000000000000000, "step": 2,
-      "unknown_categories": {"Trace": 1, "gpu_user_annotation": 1, "python_function": 1}})"));
+      "unknown_categories": {"Trace": 1, "python_function": 1}})"));
 
   // What is written reads back as a valid trace.
   TempDir dir("cotenant_kineto_step");
