@@ -23,8 +23,20 @@ namespace {
 
 using nlohmann::json;
 
-/// Reads a Kineto trace from `source` (`file` names it in messages).
-Capture ParseKinetoSource(ByteSource& source, const std::string& file, KinetoReport* report) {
+/// True when `e` says the document ended too soon: the JSON stops inside a
+/// value, or a gzip stream stops inside a block.
+bool CutShort(const InputError& e) {
+  const std::string what = e.what();
+  return what.find("unexpected end of input") != std::string::npos ||
+         what.find("unexpected end of compressed data") != std::string::npos;
+}
+
+/// Reads a Kineto trace from `source` (`file` names it in messages). A
+/// document cut short is refused, naming the byte where it ends, unless
+/// `partial`: then the events complete before it are imported, with a
+/// problem line saying so.
+Capture ParseKinetoSource(ByteSource& source, const std::string& file, KinetoReport* report,
+                          bool partial) {
   KinetoReport local;
   KinetoReport& r = report != nullptr ? *report : local;
   r = KinetoReport{};
@@ -34,7 +46,22 @@ Capture ParseKinetoSource(ByteSource& source, const std::string& file, KinetoRep
     kineto::Pending pending;
     kineto::EventReader events(file, capture, r, pending);
     JsonReader reader(source, file);
-    reader.Read(events);
+    try {
+      reader.Read(events);
+    } catch (const InputError& e) {
+      if (!CutShort(e)) throw;
+      const std::string at =
+          "the trace is cut short at byte " + std::to_string(reader.offset()) +
+          (file.size() > 3 && file.compare(file.size() - 3, 3, ".gz") == 0 ? " of its inflated text"
+                                                                           : "") +
+          ", after " + std::to_string(r.events) + " complete events";
+      if (!partial || !pending.saw_events) {
+        throw InputError(file + ": " + at + (pending.saw_events ? "; --partial imports them" : ""));
+      }
+      r.truncated_at_byte = reader.offset();
+      capture.complete = false;
+      pending.Problem(at + ": those were imported");
+    }
     if (!pending.saw_events) {
       FailAt(file, "traceEvents", "missing required field (is this a Chrome trace?)");
     }
@@ -59,14 +86,15 @@ std::optional<TimeNs> UsTextToNs(const std::string& text) {
   return ns;
 }
 
-Capture ParseKinetoTrace(const std::string& text, const std::string& file, KinetoReport* report) {
+Capture ParseKinetoTrace(const std::string& text, const std::string& file, KinetoReport* report,
+                         bool partial) {
   TextSource source(text);
-  return ParseKinetoSource(source, file, report);
+  return ParseKinetoSource(source, file, report, partial);
 }
 
-Capture ReadKinetoTrace(const std::string& path, KinetoReport* report) {
+Capture ReadKinetoTrace(const std::string& path, KinetoReport* report, bool partial) {
   FileSource source(path);
-  return ParseKinetoSource(source, path, report);
+  return ParseKinetoSource(source, path, report, partial);
 }
 
 Trace ImportKineto(const std::string& path, const KinetoImportOptions& options,
@@ -76,7 +104,7 @@ Trace ImportKineto(const std::string& path, const KinetoImportOptions& options,
   if (options.step >= 0 && !options.window.empty()) {
     throw InputError("--step, --window: give one of them, not both");
   }
-  const Capture capture = ReadKinetoTrace(path, &kr);
+  const Capture capture = ReadKinetoTrace(path, &kr, options.partial);
   BuildOptions build;
   build.tenant = options.tenant.empty() ? TraceFileStem(path) : options.tenant;
   if (options.step >= 0) {
@@ -98,6 +126,7 @@ Trace ImportKineto(const std::string& path, const KinetoImportOptions& options,
   k["layout"] = kr.layout;
   if (kr.base_time_ns != kAbsent) k["base_time_ns"] = kr.base_time_ns;
   if (options.step >= 0) k["step"] = options.step;
+  if (kr.truncated_at_byte != kAbsent) k["truncated_at_byte"] = kr.truncated_at_byte;
   if (kr.polls > 0) {
     k["polls"] = kr.polls;
     k["poll_waits"] = kr.poll_waits;

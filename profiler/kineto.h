@@ -56,6 +56,9 @@ struct KinetoReport {
   int64_t correlated_by_flow = 0;        ///< records whose correlation came from an ac2g flow
   int64_t labelled_kernels = 0;          ///< GPU tasks labelled with a cpu_op through External id
   int64_t waits_linked_by_event_id = 0;  ///< stream waits joined to a record by CUDA event id
+  /// Where the document was cut short (bytes of its text, inflated for
+  /// `.gz`) when it was imported with `partial`; else kAbsent.
+  int64_t truncated_at_byte = kAbsent;
   /// Kernels without an External id label that a gpu_user_annotation covers
   /// (their label unless a host range labels their launch).
   int64_t gpu_range_kernels = 0;
@@ -75,12 +78,17 @@ struct KinetoReport {
 /// trace-event object or array, and bad fields of the events it uses
 /// (missing or non-numeric `ts`/`dur`, negative `dur`, `args` of the wrong
 /// type). Unknown categories are counted in `report`, never fatal.
-/// `report` may be null.
-Capture ParseKinetoTrace(const std::string& text, const std::string& file, KinetoReport* report);
+/// `report` may be null. A document cut short (it ends inside a value, or
+/// its gzip stream inside a block) throws `file: the trace is cut short at
+/// byte N[ of its inflated text], after K complete events; --partial imports
+/// them`, unless `partial`: then the K events are imported, the byte is
+/// `report->truncated_at_byte` and a problem line says so.
+Capture ParseKinetoTrace(const std::string& text, const std::string& file, KinetoReport* report,
+                         bool partial = false);
 
 /// ParseKinetoTrace on a file read in chunks (`.gz` inflated as it is read;
 /// the size limit of ReadFileText), never whole in memory.
-Capture ReadKinetoTrace(const std::string& path, KinetoReport* report);
+Capture ReadKinetoTrace(const std::string& path, KinetoReport* report, bool partial = false);
 
 /// Microseconds as written in a trace (a decimal number: "1234.567",
 /// "-5", "1.5e3") to integer nanoseconds, rounded to the nearest ns (halves
@@ -100,6 +108,8 @@ struct KinetoImportOptions {
   int64_t step = -1;   ///< ProfilerStep#N to keep; -1 = no step selection
   std::string window;  ///< a ParseWindow() spec; "" = all (not with `step`)
   std::string gpu;     ///< GPU spec key for `device.gpu`; "" = leave unset
+  /// Import the complete events of a trace cut short instead of refusing it.
+  bool partial = false;
 };
 
 /// Reads a Kineto trace and builds one trace from it: the step or window

@@ -6,12 +6,15 @@
 // and the simulator's rules (launch latency 3 µs, sync latency 2 µs).
 #include <array>
 #include <catch2/catch.hpp>
+#include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
 #include "profiler/capture.h"
 #include "profiler/kineto.h"
 #include "sim/error.h"
+#include "sim/json_util.h"
 #include "sim/simulate.h"
 #include "sim/trace.h"
 #include "tests/common/fixtures.h"
@@ -293,6 +296,66 @@ TEST_CASE("Kineto: gpu_user_annotation ranges label kernels no cpu_op labels", "
   CHECK(t.Op(*kernels[2]) == "aten::mm");  // k2
   CHECK(t.Op(*kernels[3]) == "aten::relu");
   CHECK(b.unlabelled_kernels == 1);
+}
+
+TEST_CASE("Kineto: a trace cut short is refused at its byte, or imported with --partial",
+          "[kineto]") {
+  const std::string whole = ReadFileText(kKineto + "/current.json");
+  // Cut at byte 1200: inside the 6th event (deviceProperties' entry closes at
+  // byte 345; two metadata events, ProfilerStep#1, a python_function and
+  // aten::linear close at 546, 647, 827, 984 and 1150).
+  const std::string cut = whole.substr(0, 1200);
+  CHECK(ErrorOf([&] { ParseKinetoTrace(cut, "cut.json", nullptr); }) ==
+        "cut.json: the trace is cut short at byte 1200, after 5 complete events; --partial "
+        "imports them");
+  KinetoReport k;
+  const Capture c = ParseKinetoTrace(cut, "cut.json", &k, true);
+  CHECK(k.events == 5);
+  CHECK(k.truncated_at_byte == 1200);
+  CHECK_FALSE(c.complete);
+  REQUIRE(c.ranges.size() == 2);  // ProfilerStep#1, aten::linear
+  CHECK(c.ranges[1].name == "aten::linear");
+  CHECK(c.problems == std::vector<std::string>{
+                          "the trace is cut short at byte 1200, after 5 complete events: those "
+                          "were imported"});
+  // Cut before traceEvents: refused even with partial, no hint.
+  CHECK(ErrorOf([&] { ParseKinetoTrace(whole.substr(0, 100), "cut.json", nullptr, true); }) ==
+        "cut.json: the trace is cut short at byte 100, after 0 complete events");
+  // A malformed (not cut) trace keeps its message with partial.
+  CHECK(ErrorOf([&] {
+          ReadKinetoTrace(kKineto + "/broken.json", nullptr, true);
+        }).find("malformed JSON: unexpected '}'") != std::string::npos);
+}
+
+TEST_CASE("Kineto: a .gz trace cut short names the byte of its inflated text", "[kineto]") {
+  testing::TempDir dir("cotenant_kineto_cut");
+  const std::string whole = ReadFileText(kKineto + "/current.json");
+  WriteFileAtomic(dir / "t.json.gz", whole);
+  const std::string packed = [&] {
+    std::ifstream in(dir / "t.json.gz", std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  }();
+  {
+    std::ofstream out(dir / "cut.json.gz", std::ios::binary);
+    out << packed.substr(0, packed.size() / 2);
+  }
+  const std::string path = dir / "cut.json.gz";
+  const std::string error = ErrorOf([&] { ReadKinetoTrace(path, nullptr); });
+  CHECK(error.rfind(path + ": the trace is cut short at byte ", 0) == 0);
+  CHECK(error.find(" of its inflated text, after ") != std::string::npos);
+  CHECK(error.find("; --partial imports them") != std::string::npos);
+  KinetoReport k;
+  const Capture c = ReadKinetoTrace(path, &k, true);
+  REQUIRE(k.truncated_at_byte > 0);
+  REQUIRE(k.truncated_at_byte < static_cast<int64_t>(whole.size()));
+  // The same events as the plain text cut at that byte.
+  KinetoReport plain;
+  const Capture p = ParseKinetoTrace(whole.substr(0, static_cast<size_t>(k.truncated_at_byte)),
+                                     "t.json", &plain, true);
+  CHECK(k.events == plain.events);
+  CHECK(c.api.size() == p.api.size());
+  CHECK(c.gpu.size() == p.gpu.size());
+  CHECK(c.ranges.size() == p.ranges.size());
 }
 
 }  // namespace

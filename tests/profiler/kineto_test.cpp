@@ -592,7 +592,8 @@ TEST_CASE("Kineto: bad fields of the events it uses", "[kineto]") {
           ParseKinetoTrace(R"({"baseTimeNanoseconds": "x", "traceEvents": []})", "t.json", nullptr);
         }) == "t.json: baseTimeNanoseconds: expected a non-negative integer, found \"x\"");
   CHECK(ErrorOf([] { ParseKinetoTrace("{\"traceEvents\": [", "t.json", nullptr); }) ==
-        "t.json:1:18: malformed JSON: unexpected end of input; expected '[', '{', or a literal");
+        "t.json: the trace is cut short at byte 17, after 0 complete events; --partial imports "
+        "them");
 }
 
 TEST_CASE("Kineto: unknown categories are counted, never fatal", "[kineto]") {
@@ -805,8 +806,9 @@ TEST_CASE("Kineto: a trace larger than the reader's chunks streams from a file",
   WriteFileAtomic(dir / "bad.json.gz", bad);
   std::filesystem::resize_file(dir / "bad.json.gz",
                                std::filesystem::file_size(dir / "bad.json.gz") - 20);
-  CHECK(ErrorOf([&] { ReadKinetoTrace(dir / "bad.json.gz", nullptr); }) ==
-        dir / "bad.json.gz" + ": corrupt gzip data: unexpected end of compressed data");
+  // Cut short (kineto_jobs_test.cpp has the details).
+  const std::string cut = ErrorOf([&] { ReadKinetoTrace(dir / "bad.json.gz", nullptr); });
+  CHECK(cut.rfind(dir / "bad.json.gz" + ": the trace is cut short at byte ", 0) == 0);
 }
 
 }  // namespace cotenant::profiler

@@ -73,6 +73,7 @@ RunFn AddImport(CLI::App* sub) {
   struct Options {
     std::string format, input, output, tenant, window, gpu;
     int64_t step = -1;
+    bool partial = false;
   };
   auto o = std::make_shared<Options>();
   sub->add_option("format", o->format, "Input format: kineto (PyTorch profiler Chrome trace)")
@@ -86,6 +87,8 @@ RunFn AddImport(CLI::App* sub) {
                   "Keep part of the run: all, range:NAME[:N] (N-th range NAME), or "
                   "time:FROM_NS:TO_NS (from the first activity)");
   sub->add_option("--gpu", o->gpu, "GPU spec key of the device the trace was taken on");
+  sub->add_flag("--partial", o->partial,
+                "Import the complete events of a trace cut short (default: refuse it)");
   sub->footer(
       "Reads the current Kineto layout (cat kernel, cuda_runtime, cuda_driver, gpu_memcpy,\n"
       "gpu_memset, cuda_sync, cuda_event, cpu_op, user_annotation, ac2g flows) and the legacy one\n"
@@ -111,6 +114,7 @@ RunFn AddImport(CLI::App* sub) {
     options.tenant = o->tenant;
     options.step = step_given ? o->step : -1;
     options.window = o->window;
+    options.partial = o->partial;
     if (!o->gpu.empty()) options.gpu = LoadGpuSpec(o->gpu).key;
     if (!o->window.empty()) profiler::ParseWindow(o->window, "--window");  // fail before reading
 
