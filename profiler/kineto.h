@@ -56,6 +56,8 @@ struct KinetoReport {
   int64_t correlated_by_flow = 0;        ///< records whose correlation came from an ac2g flow
   int64_t labelled_kernels = 0;          ///< GPU tasks labelled with a cpu_op through External id
   int64_t waits_linked_by_event_id = 0;  ///< stream waits joined to a record by CUDA event id
+  /// Device id -> name, from deviceProperties.
+  std::map<int64_t, std::string> device_names;
   /// Where the document was cut short (bytes of its text, inflated for
   /// `.gz`) when it was imported with `partial`; else kAbsent.
   int64_t truncated_at_byte = kAbsent;
@@ -110,6 +112,9 @@ struct KinetoImportOptions {
   std::string gpu;     ///< GPU spec key for `device.gpu`; "" = leave unset
   /// Import the complete events of a trace cut short instead of refusing it.
   bool partial = false;
+  /// The device whose GPU work to keep; -1 = the only one (a trace with GPU
+  /// work on several devices is refused, listing them).
+  int64_t device = -1;
 };
 
 /// Reads a Kineto trace and builds one trace from it: the step or window

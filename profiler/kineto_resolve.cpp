@@ -4,6 +4,7 @@
 #include <cctype>
 #include <iterator>
 #include <map>
+#include <optional>
 #include <string>
 #include <tuple>
 #include <unordered_map>
@@ -438,11 +439,21 @@ void FoldPolls(Capture& capture, const CallIndex& calls, KinetoReport& report) {
 
 /// Rule 7: the device's name, from deviceProperties (the entry of the first
 /// GPU event's device, else the first entry).
-void NameDevice(const Pending& pending, Capture& capture) {
+void NameDevice(const Pending& pending, Capture& capture, KinetoReport& report) {
   const json& props = pending.device_props;
   if (!props.is_array() || props.empty()) return;
   const int64_t device = capture.gpu.empty() ? 0 : capture.gpu.front().device;
   const json* pick = nullptr;
+  for (const json& d : props) {
+    if (!d.is_object()) continue;
+    const auto id = d.find("id");
+    const auto name = d.find("name");
+    if (id != d.end() && name != d.end() && name->is_string()) {
+      if (const std::optional<int64_t> i = JsonToInt(*id)) {
+        report.device_names.emplace(*i, name->get<std::string>());
+      }
+    }
+  }
   for (const json& d : props) {
     if (!d.is_object()) continue;
     if (pick == nullptr) pick = &d;
@@ -485,7 +496,7 @@ void Resolve(Pending& pending, Capture& capture, KinetoReport& report) {
   LabelByExternalId(pending, capture, calls, report);
   LabelByGpuRanges(pending, capture, report);
   FoldPolls(capture, calls, report);
-  NameDevice(pending, capture);
+  NameDevice(pending, capture, report);
   FinishReport(pending, capture, report);
 }
 

@@ -347,6 +347,13 @@ checks=$((checks + 1))
 grep -q 'note: the trace is cut short at byte 2600, after 12 complete events: those were imported' \
   "$work/stdout" || fail "import kineto --partial: no note of the cut"
 grep -q '"truncated_at_byte": *2600' "$work/kcut.json" || fail "import kineto --partial: no truncated_at_byte in meta"
+# Several devices: refused, listing them; --device picks one.
+expect_error 'devices.json: GPU work on 2 devices; pick one with --device: 0 (NVIDIA H100 80GB HBM3, 2 kernels), 1 (NVIDIA A100-SXM4-80GB, 1 kernel)' \
+  import kineto $kineto/devices.json -o "$work/kbad.json"
+[[ -e $work/kbad.json ]] && fail "import kineto wrote $work/kbad.json despite an error"
+expect_ok import kineto $kineto/devices.json --device 1 -o "$work/kdev.json"
+checks=$((checks + 1))
+grep -q '^  device  *NVIDIA A100-SXM4-80GB$' "$work/stdout" || fail "import kineto --device 1: wrong device"
 # Polls folded into waits are counted in the summary.
 expect_ok import kineto $kineto/polling.json -o "$work/kpoll.json"
 checks=$((checks + 1))

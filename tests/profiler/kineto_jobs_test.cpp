@@ -358,5 +358,41 @@ TEST_CASE("Kineto: a .gz trace cut short names the byte of its inflated text", "
   CHECK(c.ranges.size() == p.ranges.size());
 }
 
+TEST_CASE("Kineto: a trace with GPU work on several devices needs --device", "[kineto]") {
+  const std::string file = kKineto + "/devices.json";
+  CHECK(ErrorOf([&] { Import("devices.json"); }) ==
+        file +
+            ": GPU work on 2 devices; pick one with --device: 0 (NVIDIA H100 80GB HBM3, 2 "
+            "kernels), 1 (NVIDIA A100-SXM4-80GB, 1 kernel)");
+  KinetoImportOptions o;
+  o.device = 5;
+  CHECK(ErrorOf([&] { Import("devices.json", nullptr, nullptr, o); }) ==
+        file +
+            ": --device 5: no GPU work on it (devices: 0 (NVIDIA H100 80GB HBM3, 2 kernels), 1 "
+            "(NVIDIA A100-SXM4-80GB, 1 kernel))");
+  o.device = 0;
+  BuildReport b;
+  const Trace t0 = Import("devices.json", nullptr, &b, o);
+  CHECK(t0.device_name == "NVIDIA H100 80GB HBM3");
+  CHECK(b.kernels == 2);
+  CHECK(b.memcpys == 0);
+  CHECK(b.launches == 2);  // the launches of b1 and the copy ran on device 1: dropped
+  CHECK(b.orphan_gpu == 0);
+  CHECK(t0.meta["kineto"]["device"] == 0);
+  const auto k0 = OfKind(t0, TaskKind::kKernel);
+  REQUIRE(k0.size() == 2);
+  CHECK(t0.Name(*k0[0]) == "a0");
+  CHECK(t0.Name(*k0[1]) == "c0");
+  o.device = 1;
+  const Trace t1 = Import("devices.json", nullptr, &b, o);
+  CHECK(t1.device_name == "NVIDIA A100-SXM4-80GB");
+  CHECK(b.kernels == 1);
+  CHECK(b.memcpys == 1);
+  CHECK(b.launches == 2);
+  // Rebased to the first kept call (the launch of b1 at 106 µs).
+  CHECK(t1.tasks.front().start_ns == 0);
+  CHECK(t1.meta["origin_ns"] == 106000);
+}
+
 }  // namespace
 }  // namespace cotenant::profiler

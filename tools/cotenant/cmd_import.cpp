@@ -74,6 +74,7 @@ RunFn AddImport(CLI::App* sub) {
     std::string format, input, output, tenant, window, gpu;
     int64_t step = -1;
     bool partial = false;
+    int64_t device = -1;
   };
   auto o = std::make_shared<Options>();
   sub->add_option("format", o->format, "Input format: kineto (PyTorch profiler Chrome trace)")
@@ -87,6 +88,8 @@ RunFn AddImport(CLI::App* sub) {
                   "Keep part of the run: all, range:NAME[:N] (N-th range NAME), or "
                   "time:FROM_NS:TO_NS (from the first activity)");
   sub->add_option("--gpu", o->gpu, "GPU spec key of the device the trace was taken on");
+  sub->add_option("--device", o->device,
+                  "Keep the GPU work of this device id (needed when the trace has several)");
   sub->add_flag("--partial", o->partial,
                 "Import the complete events of a trace cut short (default: refuse it)");
   sub->footer(
@@ -115,6 +118,7 @@ RunFn AddImport(CLI::App* sub) {
     options.step = step_given ? o->step : -1;
     options.window = o->window;
     options.partial = o->partial;
+    options.device = o->device;
     if (!o->gpu.empty()) options.gpu = LoadGpuSpec(o->gpu).key;
     if (!o->window.empty()) profiler::ParseWindow(o->window, "--window");  // fail before reading
 
