@@ -188,6 +188,7 @@ Trace ImportKineto(const std::string& path, const KinetoImportOptions& options,
   if (kr.base_time_ns != kAbsent) k["base_time_ns"] = kr.base_time_ns;
   if (options.step >= 0) k["step"] = options.step;
   if (options.device >= 0) k["device"] = options.device;
+  if (kr.gpu_clock_shift_ns != 0) k["gpu_clock_shift_ns"] = kr.gpu_clock_shift_ns;
   if (kr.truncated_at_byte != kAbsent) k["truncated_at_byte"] = kr.truncated_at_byte;
   if (kr.polls > 0) {
     k["polls"] = kr.polls;

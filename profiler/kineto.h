@@ -58,6 +58,11 @@ struct KinetoReport {
   int64_t waits_linked_by_event_id = 0;  ///< stream waits joined to a record by CUDA event id
   /// Device id -> name, from deviceProperties.
   std::map<int64_t, std::string> device_names;
+  /// GPU activities that started before their launch call (a GPU clock
+  /// behind the host's), and the shift added to every GPU time because of
+  /// them (0 = none).
+  int64_t gpu_before_launch = 0;
+  TimeNs gpu_clock_shift_ns = 0;
   /// Where the document was cut short (bytes of its text, inflated for
   /// `.gz`) when it was imported with `partial`; else kAbsent.
   int64_t truncated_at_byte = kAbsent;

@@ -267,7 +267,43 @@ void LabelByExternalId(const Pending& pending, Capture& capture, const CallIndex
   }
 }
 
-/// Rule 5: gpu_user_annotation ranges label the kernels they cover (range
+/// Rule 5: the GPU's clock against the host's. No GPU activity can start
+/// before the call that launched it; when some do (a trace whose device
+/// timestamps lag the host's), every GPU time (activities and
+/// gpu_user_annotation ranges) is moved later by the smallest shift that puts
+/// each correlated activity at or after its call's start, and the problem
+/// is reported with the shift.
+void CorrectGpuClock(Pending& pending, Capture& capture, const CallIndex& calls,
+                     KinetoReport& report) {
+  TimeNs worst = 0;  // most negative (activity start - call start)
+  for (const GpuActivity& g : capture.gpu) {
+    if (g.correlation == kAbsent) continue;
+    const int64_t call = calls.Find(g.correlation);
+    if (call < 0) continue;
+    const TimeNs lead = g.start_ns - capture.api[call].start_ns;
+    if (lead < 0) {
+      ++report.gpu_before_launch;
+      worst = std::min(worst, lead);
+    }
+  }
+  if (worst == 0) return;
+  const TimeNs shift = -worst;
+  for (GpuActivity& g : capture.gpu) {
+    g.start_ns += shift;
+    g.end_ns += shift;
+  }
+  for (auto& r : pending.gpu_ranges) {
+    std::get<1>(r) += shift;
+    std::get<2>(r) += shift;
+  }
+  report.gpu_clock_shift_ns = shift;
+  pending.Problem(std::to_string(report.gpu_before_launch) +
+                  " GPU activities started before their launch call: every GPU time was moved " +
+                  std::to_string(shift) +
+                  " ns later (the smallest shift that puts each after its call)");
+}
+
+/// Rule 6: gpu_user_annotation ranges label the kernels they cover (range
 /// start <= kernel start, kernel end <= range end, same stream) that have
 /// no External id label: the innermost (latest start) covering range.
 /// Kept in GpuActivity::gpu_range, which BuildTrace uses when no host range
@@ -346,7 +382,7 @@ class StreamWork {
   std::map<int64_t, std::vector<std::pair<TimeNs, TimeNs>>> by_stream_;
 };
 
-/// Rule 6: host polling. A run of two or more consecutive cudaEventQuery (or
+/// Rule 7: host polling. A run of two or more consecutive cudaEventQuery (or
 /// cudaStreamQuery; cu* too) calls on one thread, with no other call of the
 /// thread between them, is one wait that ended when the last poll returned.
 /// Kineto names neither the event nor the stream polled, so the wait is
@@ -437,7 +473,7 @@ void FoldPolls(Capture& capture, const CallIndex& calls, KinetoReport& report) {
   capture.api.resize(kept);
 }
 
-/// Rule 7: the device's name, from deviceProperties (the entry of the first
+/// Rule 8: the device's name, from deviceProperties (the entry of the first
 /// GPU event's device, else the first entry).
 void NameDevice(const Pending& pending, Capture& capture, KinetoReport& report) {
   const json& props = pending.device_props;
@@ -494,6 +530,7 @@ void Resolve(Pending& pending, Capture& capture, KinetoReport& report) {
   const int64_t dropped = LinkWaitsByEventId(pending, capture, calls, report, &drop);
   EmitEventRecords(pending, capture, calls, drop, dropped);
   LabelByExternalId(pending, capture, calls, report);
+  CorrectGpuClock(pending, capture, calls, report);
   LabelByGpuRanges(pending, capture, report);
   FoldPolls(capture, calls, report);
   NameDevice(pending, capture, report);

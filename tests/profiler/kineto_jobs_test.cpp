@@ -394,5 +394,35 @@ TEST_CASE("Kineto: a trace with GPU work on several devices needs --device", "[k
   CHECK(t1.meta["origin_ns"] == 106000);
 }
 
+TEST_CASE("Kineto: a GPU clock behind the host's is detected and corrected", "[kineto]") {
+  KinetoReport k;
+  BuildReport b;
+  const Trace t = Import("clock_offset.json", &k, &b);
+  // k1 starts 5 µs before its launch, k2 2 µs before, k3 1 µs after: GPU
+  // times move 5 µs later (k1 at its launch's start, k2 3 µs and k3 6 µs
+  // after theirs).
+  CHECK(k.gpu_before_launch == 2);
+  CHECK(k.gpu_clock_shift_ns == 5000);
+  CHECK(t.meta["kineto"]["gpu_clock_shift_ns"] == 5000);
+  REQUIRE(b.problems.size() == 1);
+  CHECK(b.problems[0] ==
+        "2 GPU activities started before their launch call: every GPU time was moved 5000 ns "
+        "later (the smallest shift that puts each after its call)");
+  const auto kernels = OfKind(t, TaskKind::kKernel);
+  REQUIRE(kernels.size() == 3);
+  CHECK(kernels[0]->start_ns == 0);  // origin: the first launch, at 100 µs
+  CHECK(kernels[1]->start_ns == 23000);
+  CHECK(kernels[2]->start_ns == 46000);
+  // The gpu_user_annotation moved with the kernels: 122.5-133.5 covers k2
+  // (123-133).
+  CHECK(t.Op(*kernels[1]) == "block");
+  CHECK(t.Op(*kernels[0]) == "");
+  // A trace whose GPU times are consistent is left alone.
+  KinetoReport c;
+  Import("graphs.json", &c);
+  CHECK(c.gpu_before_launch == 0);
+  CHECK(c.gpu_clock_shift_ns == 0);
+}
+
 }  // namespace
 }  // namespace cotenant::profiler
