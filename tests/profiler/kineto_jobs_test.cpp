@@ -424,5 +424,24 @@ TEST_CASE("Kineto: a GPU clock behind the host's is detected and corrected", "[k
   CHECK(c.gpu_clock_shift_ns == 0);
 }
 
+TEST_CASE("Kineto: each rank's trace of a multi-process job is its own tenant", "[kineto]") {
+  testing::TempDir dir("cotenant_kineto_ranks");
+  const std::string text = ReadFileText(kKineto + "/polling.json");
+  const std::vector<std::string> files = {"node0_rank0.1700000000123.pt.trace.json",
+                                          "node0_rank1.1700000000456.pt.trace.json.gz"};
+  std::vector<Trace> traces;
+  for (const std::string& f : files) {
+    WriteFileAtomic(dir / f, text);
+    traces.push_back(ImportKineto(dir / f, {}, nullptr, nullptr));
+  }
+  CHECK(traces[0].tenant == "node0_rank0");
+  CHECK(traces[1].tenant == "node0_rank1");
+  const SimResult r = testing::Run(testing::Make(
+      {testing::TenantIn(traces[0]), testing::TenantIn(traces[1])}, testing::H100Sxm()));
+  REQUIRE(r.tenants.size() == 2);
+  CHECK(r.tenants[0].name == "node0_rank0");
+  CHECK(r.tenants[1].name == "node0_rank1");
+}
+
 }  // namespace
 }  // namespace cotenant::profiler
