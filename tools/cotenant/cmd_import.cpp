@@ -94,10 +94,11 @@ RunFn AddImport(CLI::App* sub) {
                 "Import the complete events of a trace cut short (default: refuse it)");
   sub->footer(
       "Reads the current Kineto layout (cat kernel, cuda_runtime, cuda_driver, gpu_memcpy,\n"
-      "gpu_memset, cuda_sync, cuda_event, cpu_op, user_annotation, ac2g flows) and the legacy one\n"
-      "(Kernel, Runtime, Memcpy, Memset, Operator). Kernels are labelled with their cpu_op "
-      "through\n"
-      "External id. Other categories are counted and reported, not imported.\n"
+      "gpu_memset, cuda_sync, cuda_event, cpu_op, user_annotation, gpu_user_annotation, ac2g\n"
+      "flows) and the legacy one (Kernel, Runtime, Memcpy, Memset, Operator). Kernels are\n"
+      "labelled with their cpu_op through External id, else a host range, else a\n"
+      "gpu_user_annotation. Runs of cudaEventQuery/cudaStreamQuery polls become one wait each.\n"
+      "Other categories are counted and reported, not imported. One trace per rank of a job.\n"
       "Examples:\n"
       "  cotenant import kineto resnet50.pt.trace.json.gz --step 3 -o resnet50.json\n"
       "  cotenant import kineto bert.json --window range:forward --tenant bert -o bert.json\n");
