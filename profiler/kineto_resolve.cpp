@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <cctype>
 #include <iterator>
+#include <limits>
 #include <map>
+#include <numeric>
 #include <optional>
 #include <string>
 #include <tuple>
@@ -412,14 +414,14 @@ void FoldPolls(Capture& capture, const CallIndex& calls, KinetoReport& report) {
     const ApiCall& y = capture.api[b];
     return x.thread != y.thread ? x.thread < y.thread : x.start_ns < y.start_ns;
   });
-  const StreamWork work(capture, calls);
-  // Event records: (call start, stream, record correlation), by call start.
-  std::vector<std::tuple<TimeNs, int64_t, int64_t>> records;
-  for (const GpuSync& s : capture.syncs) {
-    if (s.type == SyncType::kEventRecord) records.emplace_back(s.start_ns, s.stream, s.event);
-  }
-  std::sort(records.begin(), records.end());
-  std::vector<bool> remove(capture.api.size(), false);
+  // The runs: [begin, end) in `order`, of two or more polls of one kind.
+  struct Run {
+    size_t begin = 0, end = 0;
+    Poll kind = Poll::kNone;
+    TimeNs first_start = 0, last_end = 0;
+    int64_t event = kAbsent, stream = kAbsent;
+  };
+  std::vector<Run> runs;
   for (size_t i = 0; i < order.size();) {
     const ApiCall& first = capture.api[order[i]];
     const Poll kind = poll_of(first);
@@ -428,41 +430,83 @@ void FoldPolls(Capture& capture, const CallIndex& calls, KinetoReport& report) {
            capture.api[order[j]].thread == first.thread && poll_of(capture.api[order[j]]) == kind) {
       ++j;
     }
-    if (kind == Poll::kNone || j - i < 2) {
-      i = j;
-      continue;
-    }
-    const TimeNs last_end = capture.api[order[j - 1]].end_ns;
-    int64_t event = kAbsent, stream = kAbsent;
-    TimeNs best_done = kAbsent;
-    if (kind == Poll::kEvent) {
-      for (const auto& [at, on_stream, corr] : records) {
-        if (at >= first.start_ns) break;
-        const TimeNs done = std::max(at, work.DoneAt(on_stream, at));
-        if (done <= last_end && (event == kAbsent || done >= best_done)) {
-          event = corr;
-          best_done = done;
-        }
-      }
-    } else {
-      for (const auto& [s, w] : work.streams()) {
-        const TimeNs done = work.DoneAt(s, first.start_ns);
-        if (done != kAbsent && done <= last_end && (stream == kAbsent || done > best_done)) {
-          stream = s;
-          best_done = done;
-        }
-      }
-    }
-    if (event != kAbsent || stream != kAbsent) {
-      ApiCall& wait = capture.api[order[i]];
-      wait.end_ns = last_end;
-      wait.event = event;
-      wait.stream = stream;
-      for (size_t k = i + 1; k < j; ++k) remove[order[k]] = true;
-      ++report.poll_waits;
-      report.polls_folded += static_cast<int64_t>(j - i);
+    if (kind != Poll::kNone && j - i >= 2) {
+      runs.push_back({i, j, kind, first.start_ns, capture.api[order[j - 1]].end_ns});
     }
     i = j;
+  }
+  const StreamWork work(capture, calls);
+
+  // Event polls: of the records issued before the run's first poll whose
+  // stream's earlier work was done by its last poll's end, the one done
+  // last (ties: the later record). Answered for all runs at once: runs by
+  // their end, records added in order of when they were done to a prefix
+  // maximum (Fenwick tree) over their issue order.
+  std::vector<std::tuple<TimeNs, int64_t, int64_t>> records;  // (call start, stream, event)
+  for (const GpuSync& sync : capture.syncs) {
+    if (sync.type == SyncType::kEventRecord)
+      records.emplace_back(sync.start_ns, sync.stream, sync.event);
+  }
+  std::sort(records.begin(), records.end());
+  std::vector<TimeNs> done(records.size());
+  for (size_t r = 0; r < records.size(); ++r) {
+    const auto& [at, on_stream, corr] = records[r];
+    done[r] = std::max(at, work.DoneAt(on_stream, at));
+  }
+  std::vector<size_t> by_done(records.size()), by_end;
+  std::iota(by_done.begin(), by_done.end(), size_t{0});
+  std::sort(by_done.begin(), by_done.end(),
+            [&done](size_t a, size_t b) { return done[a] < done[b]; });
+  for (size_t q = 0; q < runs.size(); ++q) {
+    if (runs[q].kind == Poll::kEvent) by_end.push_back(q);
+  }
+  std::sort(by_end.begin(), by_end.end(),
+            [&runs](size_t a, size_t b) { return runs[a].last_end < runs[b].last_end; });
+  using Best = std::pair<TimeNs, int64_t>;  // (done, record index); -1 = none
+  const Best kNone{std::numeric_limits<TimeNs>::min(), -1};
+  std::vector<Best> tree(records.size() + 1, kNone);
+  size_t added = 0;
+  for (size_t q : by_end) {
+    Run& run = runs[q];
+    for (; added < by_done.size() && done[by_done[added]] <= run.last_end; ++added) {
+      const size_t r = by_done[added];
+      const Best value{done[r], static_cast<int64_t>(r)};
+      for (size_t x = r + 1; x < tree.size(); x += x & (~x + 1)) tree[x] = std::max(tree[x], value);
+    }
+    // Records issued strictly before the first poll: positions [0, issued).
+    const size_t issued = static_cast<size_t>(
+        std::lower_bound(records.begin(), records.end(), run.first_start,
+                         [](const auto& rec, TimeNs t) { return std::get<0>(rec) < t; }) -
+        records.begin());
+    Best best = kNone;
+    for (size_t x = issued; x > 0; x -= x & (~x + 1)) best = std::max(best, tree[x]);
+    if (best.second >= 0) run.event = std::get<2>(records[static_cast<size_t>(best.second)]);
+  }
+
+  // Stream polls: the stream whose work launched before the first poll was
+  // done last, by the last poll's end (ties: the lower id).
+  for (Run& run : runs) {
+    if (run.kind != Poll::kStream) continue;
+    TimeNs best_done = kAbsent;
+    for (const auto& [stream, w] : work.streams()) {
+      const TimeNs d = work.DoneAt(stream, run.first_start);
+      if (d != kAbsent && d <= run.last_end && (run.stream == kAbsent || d > best_done)) {
+        run.stream = stream;
+        best_done = d;
+      }
+    }
+  }
+
+  std::vector<bool> remove(capture.api.size(), false);
+  for (const Run& run : runs) {
+    if (run.event == kAbsent && run.stream == kAbsent) continue;
+    ApiCall& wait = capture.api[order[run.begin]];
+    wait.end_ns = run.last_end;
+    wait.event = run.event;
+    wait.stream = run.stream;
+    for (size_t k = run.begin + 1; k < run.end; ++k) remove[order[k]] = true;
+    ++report.poll_waits;
+    report.polls_folded += static_cast<int64_t>(run.end - run.begin);
   }
   size_t kept = 0;
   for (size_t i = 0; i < capture.api.size(); ++i) {

@@ -443,5 +443,54 @@ TEST_CASE("Kineto: each rank's trace of a multi-process job is its own tenant", 
   CHECK(r.tenants[1].name == "node0_rank1");
 }
 
+TEST_CASE("Kineto: each poll run waits on what was done last before it ended", "[kineto]") {
+  // Records 2 (stream 30, its kernel ends at 50 µs) and 4 (stream 40, ends
+  // at 20 µs). Thread 3 polls 15-21.5 µs: only record 4 was done by then.
+  // Thread 2 polls 22-51.5 µs: both were, record 2 last.
+  auto poll = [](int tid, const char* ts, int corr) {
+    return std::string(R"({"ph": "X", "cat": "cuda_runtime", "name": "cudaEventQuery", "pid": 1,
+                          "tid": )") +
+           std::to_string(tid) + R"(, "ts": )" + ts + R"(, "dur": 0.5, "args": {"correlation": )" +
+           std::to_string(corr) + "}}";
+  };
+  const std::string events = R"(
+    {"ph": "X", "cat": "cuda_runtime", "name": "cudaLaunchKernel", "pid": 1, "tid": 2,
+     "ts": 10, "dur": 1, "args": {"correlation": 1}},
+    {"ph": "X", "cat": "kernel", "name": "long", "pid": 0, "tid": 30, "ts": 12, "dur": 38,
+     "args": {"stream": 30, "correlation": 1}},
+    {"ph": "X", "cat": "cuda_runtime", "name": "cudaEventRecord", "pid": 1, "tid": 2,
+     "ts": 11.5, "dur": 0.5, "args": {"correlation": 2}},
+    {"ph": "X", "cat": "cuda_event", "name": "Event Record", "pid": 0, "tid": 30,
+     "ts": 50, "dur": 0, "args": {"stream": 30, "correlation": 2}},
+    {"ph": "X", "cat": "cuda_runtime", "name": "cudaLaunchKernel", "pid": 1, "tid": 2,
+     "ts": 13, "dur": 1, "args": {"correlation": 3}},
+    {"ph": "X", "cat": "kernel", "name": "short", "pid": 0, "tid": 40, "ts": 14, "dur": 6,
+     "args": {"stream": 40, "correlation": 3}},
+    {"ph": "X", "cat": "cuda_runtime", "name": "cudaEventRecord", "pid": 1, "tid": 2,
+     "ts": 14.5, "dur": 0.5, "args": {"correlation": 4}},
+    {"ph": "X", "cat": "cuda_event", "name": "Event Record", "pid": 0, "tid": 40,
+     "ts": 20, "dur": 0, "args": {"stream": 40, "correlation": 4}},
+  )" + poll(2, "22", 10) + "," +
+                             poll(2, "30", 11) + "," + poll(2, "51", 12) + "," + poll(3, "15", 20) +
+                             "," + poll(3, "16", 21) + "," + poll(3, "21", 22);
+  KinetoReport k;
+  const Capture c = Parse(events, &k);
+  CHECK(k.polls == 6);
+  CHECK(k.poll_waits == 2);
+  CHECK(k.polls_folded == 6);
+  BuildOptions o;
+  o.tenant = "polls";
+  const Trace t = BuildTrace(c, o, nullptr);
+  const auto syncs = OfKind(t, TaskKind::kSync);
+  REQUIRE(syncs.size() == 2);
+  CHECK(syncs[0]->start_ns == 5000);  // thread 3's run, from 15 µs (origin 10 µs)
+  CHECK(syncs[0]->dur_ns == 6500);
+  CHECK(syncs[0]->event == 4);
+  CHECK(syncs[1]->start_ns == 12000);  // thread 2's run, from 22 µs
+  CHECK(syncs[1]->dur_ns == 29500);
+  CHECK(syncs[1]->event == 2);
+  CHECK(syncs[0]->thread != syncs[1]->thread);
+}
+
 }  // namespace
 }  // namespace cotenant::profiler
