@@ -388,12 +388,13 @@ class StreamWork {
 /// cudaStreamQuery; cu* too) calls on one thread, with no other call of the
 /// thread between them, is one wait that ended when the last poll returned.
 /// Kineto names neither the event nor the stream polled, so the wait is
-/// taken to be on what finished last before the last poll returned:
+/// taken to be on what finished last while the polls ran (after the first
+/// poll started, which found it not done, and by the end of the last):
 /// - event polls: the event record issued (any thread) before the first
-///   poll whose stream's earlier work ended latest, at or before the end of
-///   the last poll (ties: the later record);
+///   poll whose stream's earlier work ended latest in that interval (ties:
+///   the later record);
 /// - stream polls: the stream whose work launched before the first poll
-///   ended latest, at or before the end of the last poll (ties: lower id).
+///   ended latest in that interval (ties: lower id).
 /// The first poll becomes that wait (its end the last poll's, its event or
 /// stream set; BuildTrace makes it a `sync`); the others are removed. A
 /// single poll, or a run with no candidate, stays host time.
@@ -480,7 +481,9 @@ void FoldPolls(Capture& capture, const CallIndex& calls, KinetoReport& report) {
         records.begin());
     Best best = kNone;
     for (size_t x = issued; x > 0; x -= x & (~x + 1)) best = std::max(best, tree[x]);
-    if (best.second >= 0) run.event = std::get<2>(records[static_cast<size_t>(best.second)]);
+    // The first poll found the event not done: it was done after that.
+    if (best.second >= 0 && best.first > run.first_start)
+      run.event = std::get<2>(records[static_cast<size_t>(best.second)]);
   }
 
   // Stream polls: the stream whose work launched before the first poll was
@@ -490,7 +493,8 @@ void FoldPolls(Capture& capture, const CallIndex& calls, KinetoReport& report) {
     TimeNs best_done = kAbsent;
     for (const auto& [stream, w] : work.streams()) {
       const TimeNs d = work.DoneAt(stream, run.first_start);
-      if (d != kAbsent && d <= run.last_end && (run.stream == kAbsent || d > best_done)) {
+      if (d != kAbsent && d > run.first_start && d <= run.last_end &&
+          (run.stream == kAbsent || d > best_done)) {
         run.stream = stream;
         best_done = d;
       }

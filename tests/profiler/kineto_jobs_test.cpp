@@ -130,8 +130,8 @@ TEST_CASE("Kineto: runs of cudaEventQuery / cudaStreamQuery polls become one wai
   CHECK(ev.start_ns == 15000);
   CHECK(ev.dur_ns == 86000);
   CHECK(t.Name(ev) == "cudaEventQuery");
-  // Two stream polls, 240 to 246 µs: stream 7 (gemm2 ended at 232 µs, the
-  // NCCL stream at 200 µs).
+  // Two stream polls, 240 to 246 µs: stream 7 (gemm2 ended at 243 µs; the
+  // NCCL stream's work, at 200 µs, was done before the first poll).
   const Task& st = t.tasks[8];
   CHECK(st.kind == TaskKind::kSync);
   CHECK(st.scope == SyncScope::kStream);
@@ -150,12 +150,13 @@ TEST_CASE("Kineto: a polling NCCL trace replayed alone keeps its GPU span", "[ki
   CHECK(TracedGpuSpan(t) == std::make_pair(TimeNs{10000}, TimeNs{180000}));
   // Simulated: gemm 8-48 µs (launch 0-5 + 3); NCCL launch 6-11, kernel
   // 14-102; record 12-14, its marker done with the NCCL kernel at 102; the
-  // event wait starts at 15 and returns 2 µs after 102: 104; the next launch
-  // keeps its 4 µs gap: 108-113, gemm2 116-136; the stream wait starts 30
-  // µs after that launch's end, at 143, finds stream 7 idle and returns
-  // at 145; the last launch (14 µs gap) 159-164, tail 167-177. Span 169 µs
-  // against the traced 170 (0.6%).
-  CHECK(SimulatedGpuSpan(t) == std::make_pair(TimeNs{8000}, TimeNs{177000}));
+  // event wait starts at 15 and returns 2 µs after 102: 104 (traced 101);
+  // the next launch keeps its 4 µs gap: 108-113, gemm2 116-147; the stream
+  // wait starts 30 µs after that launch's end, at 143, and returns 2 µs
+  // after gemm2: 149; the last launch (14 µs gap) 163-168, tail 171-181.
+  // Span 173 µs against the traced 170 (+1.8%: the 3 µs the event wait
+  // returned later than traced).
+  CHECK(SimulatedGpuSpan(t) == std::make_pair(TimeNs{8000}, TimeNs{181000}));
 }
 
 TEST_CASE("Kineto: NCCL kernels are kernels with their traced time and operator", "[kineto]") {
