@@ -282,13 +282,27 @@ void CorrectGpuClock(Pending& pending, Capture& capture, const CallIndex& calls,
     if (g.correlation == kAbsent) continue;
     const int64_t call = calls.Find(g.correlation);
     if (call < 0) continue;
-    const TimeNs lead = g.start_ns - capture.api[call].start_ns;
+    TimeNs lead = 0;
+    if (__builtin_sub_overflow(g.start_ns, capture.api[call].start_ns, &lead)) continue;
     if (lead < 0) {
       ++report.gpu_before_launch;
       worst = std::min(worst, lead);
     }
   }
   if (worst == 0) return;
+  constexpr TimeNs kMax = std::numeric_limits<TimeNs>::max();
+  const bool fits =
+      worst != std::numeric_limits<TimeNs>::min() &&
+      std::all_of(capture.gpu.begin(), capture.gpu.end(),
+                  [worst](const GpuActivity& g) { return g.end_ns <= kMax + worst; }) &&
+      std::all_of(pending.gpu_ranges.begin(), pending.gpu_ranges.end(),
+                  [worst](const auto& r) { return std::get<2>(r) <= kMax + worst; });
+  if (!fits) {
+    pending.Problem(std::to_string(report.gpu_before_launch) +
+                    " GPU activities started before their launch call; their times were kept "
+                    "(the shift would overflow)");
+    return;
+  }
   const TimeNs shift = -worst;
   for (GpuActivity& g : capture.gpu) {
     g.start_ns += shift;
