@@ -47,6 +47,9 @@ struct GpuActivity {
   /// A label the source already knows (Kineto: the cpu_op via External id);
   /// when empty the builder labels the kernel from the NVTX ranges.
   std::string op;
+  /// A label from a range on the GPU's side (Kineto gpu_user_annotation)
+  /// covering the activity: used when neither `op` nor a host range labels it.
+  std::string gpu_range;
 };
 
 /// What a synchronization or event record did, as the driver reported it
@@ -175,6 +178,10 @@ enum class ApiRole : uint8_t {
   kDeviceSync,
   kProfilerStart,
   kProfilerStop,
+  /// cudaEventQuery / cudaStreamQuery (cu* too): a poll. Host time, unless
+  /// the call names its event or stream (the Kineto importer folds a run of
+  /// polls into one such call): then a `sync` of scope event or stream.
+  kPoll,
 };
 ApiRole RoleOfApi(const std::string& name);
 

@@ -44,8 +44,10 @@ struct KinetoReport {
   int64_t flows = 0;          ///< ac2g (legacy async_gpu) flow events
   int64_t metadata = 0;       ///< "ph": "M" metadata events
   int64_t other_ignored = 0;  ///< instants without a category (window markers)
+  /// gpu_user_annotation events (ranges on a stream)
+  int64_t gpu_annotations = 0;
   /// Events of categories the importer does not use: category -> count
-  /// ("python_function", "gpu_user_annotation", "Trace", "fwdbwd", ...).
+  /// ("python_function", "Trace", "fwdbwd", ...).
   /// An event without a category counts as "(none)"; a known category in a
   /// phase the importer does not read counts as `CAT (ph P)`.
   std::map<std::string, int64_t> unknown_categories;
@@ -54,7 +56,26 @@ struct KinetoReport {
   int64_t correlated_by_flow = 0;        ///< records whose correlation came from an ac2g flow
   int64_t labelled_kernels = 0;          ///< GPU tasks labelled with a cpu_op through External id
   int64_t waits_linked_by_event_id = 0;  ///< stream waits joined to a record by CUDA event id
-  std::vector<std::string> problems;     ///< one line each; not fatal
+  /// Device id -> name, from deviceProperties.
+  std::map<int64_t, std::string> device_names;
+  /// GPU activities that started before their launch call (a GPU clock
+  /// behind the host's), and the shift added to every GPU time because of
+  /// them (0 = none).
+  int64_t gpu_before_launch = 0;
+  TimeNs gpu_clock_shift_ns = 0;
+  /// Where the document was cut short (bytes of its text, inflated for
+  /// `.gz`) when it was imported with `partial`; else kAbsent.
+  int64_t truncated_at_byte = kAbsent;
+  /// Kernels without an External id label that a gpu_user_annotation covers
+  /// (their label unless a host range labels their launch).
+  int64_t gpu_range_kernels = 0;
+  /// Stream waits with neither record correlation nor a known CUDA event id
+  /// (older PyTorch), joined to the last record on the stream waited on.
+  int64_t waits_linked_by_stream = 0;
+  int64_t polls = 0;                  ///< cudaEventQuery / cudaStreamQuery calls (cu* too)
+  int64_t poll_waits = 0;             ///< waits made of runs of polls
+  int64_t polls_folded = 0;           ///< polls folded into those waits
+  std::vector<std::string> problems;  ///< one line each; not fatal
 };
 
 /// Parses Kineto Chrome-trace JSON `text` into a Capture (source "kineto").
@@ -64,12 +85,17 @@ struct KinetoReport {
 /// trace-event object or array, and bad fields of the events it uses
 /// (missing or non-numeric `ts`/`dur`, negative `dur`, `args` of the wrong
 /// type). Unknown categories are counted in `report`, never fatal.
-/// `report` may be null.
-Capture ParseKinetoTrace(const std::string& text, const std::string& file, KinetoReport* report);
+/// `report` may be null. A document cut short (it ends inside a value, or
+/// its gzip stream inside a block) throws `file: the trace is cut short at
+/// byte N[ of its inflated text], after K complete events; --partial imports
+/// them`, unless `partial`: then the K events are imported, the byte is
+/// `report->truncated_at_byte` and a problem line says so.
+Capture ParseKinetoTrace(const std::string& text, const std::string& file, KinetoReport* report,
+                         bool partial = false);
 
 /// ParseKinetoTrace on a file read in chunks (`.gz` inflated as it is read;
 /// the size limit of ReadFileText), never whole in memory.
-Capture ReadKinetoTrace(const std::string& path, KinetoReport* report);
+Capture ReadKinetoTrace(const std::string& path, KinetoReport* report, bool partial = false);
 
 /// Microseconds as written in a trace (a decimal number: "1234.567",
 /// "-5", "1.5e3") to integer nanoseconds, rounded to the nearest ns (halves
@@ -89,6 +115,11 @@ struct KinetoImportOptions {
   int64_t step = -1;   ///< ProfilerStep#N to keep; -1 = no step selection
   std::string window;  ///< a ParseWindow() spec; "" = all (not with `step`)
   std::string gpu;     ///< GPU spec key for `device.gpu`; "" = leave unset
+  /// Import the complete events of a trace cut short instead of refusing it.
+  bool partial = false;
+  /// The device whose GPU work to keep; -1 = the only one (a trace with GPU
+  /// work on several devices is refused, listing them).
+  int64_t device = -1;
 };
 
 /// Reads a Kineto trace and builds one trace from it: the step or window

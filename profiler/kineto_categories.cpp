@@ -17,6 +17,7 @@ constexpr CatName kCats[] = {
     {"cuda_event", Cat::kCudaEvent, false},
     {"cpu_op", Cat::kCpuOp, false},
     {"user_annotation", Cat::kAnnotation, false},
+    {"gpu_user_annotation", Cat::kGpuAnnotation, false},
     {"ac2g", Cat::kFlow, false},
     {"Kernel", Cat::kKernel, true},
     {"Memcpy", Cat::kMemcpy, true},
@@ -56,6 +57,8 @@ const char* CatNoun(Cat c) {
       return "cpu_op";
     case Cat::kAnnotation:
       return "user_annotation";
+    case Cat::kGpuAnnotation:
+      return "gpu_user_annotation";
     case Cat::kFlow:
       return "flow";
     case Cat::kUnknown:

@@ -19,6 +19,7 @@ enum class Cat : uint8_t {
   kCudaEvent,
   kCpuOp,
   kAnnotation,
+  kGpuAnnotation,  ///< gpu_user_annotation: a range on a stream
   kFlow,
 };
 

@@ -383,6 +383,9 @@ void EventReader::Finish() {
     case Cat::kAnnotation:
       Op(cat->cat, ts, dur);
       break;
+    case Cat::kGpuAnnotation:
+      GpuRange(ts, dur);
+      break;
     case Cat::kFlow:
     case Cat::kUnknown:
       break;
@@ -556,6 +559,21 @@ void EventReader::Op(Cat cat, TimeNs ts, TimeNs dur) {
   if (ext != kAbsent && step < 0) pending_.ops_by_ext.emplace_back(ext, capture_.ranges.size());
   Reserve(capture_.ranges);
   capture_.ranges.push_back(std::move(r));
+}
+
+void EventReader::GpuRange(TimeNs ts, TimeNs dur) {
+  ++report_.gpu_annotations;
+  int64_t stream = IntArg(Event::kStream, 0, kInt64Max);
+  if (stream == kAbsent) {
+    const json* tid = event_.Get(Event::kTid);
+    const std::optional<int64_t> t = tid == nullptr ? std::nullopt : IdOf(*tid);
+    if (!t || *t < 0) {
+      pending_.Problem("gpu_user_annotation events without a stream were left out");
+      return;
+    }
+    stream = *t;
+  }
+  pending_.gpu_ranges.emplace_back(stream, ts, ts + dur, event_.Text(Event::kName));
 }
 
 void EventReader::Flow(const std::string& ph) {

@@ -11,6 +11,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <tuple>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -65,6 +66,8 @@ struct Pending {
   std::vector<std::pair<FlowKey, int64_t>> flow_starts, flow_ends;
   std::map<int64_t, RecordInfo> records;  ///< by record correlation
   std::vector<UnresolvedWait> unresolved;
+  /// gpu_user_annotation ranges: (stream, start, end, name), in file order.
+  std::vector<std::tuple<int64_t, TimeNs, TimeNs, std::string>> gpu_ranges;
   nlohmann::json device_props;  ///< top-level deviceProperties, if any
   nlohmann::json base_time;     ///< top-level baseTimeNanoseconds, if any
   bool saw_events = false;      ///< a traceEvents array (or a bare array) was read
@@ -169,6 +172,7 @@ class EventReader : public JsonHandler {
   void Sync(TimeNs ts, TimeNs dur);
   void CudaEvent(TimeNs ts, TimeNs dur);
   void Op(Cat cat, TimeNs ts, TimeNs dur);
+  void GpuRange(TimeNs ts, TimeNs dur);
   void Flow(const std::string& ph);
 
   const std::string& file_;

@@ -265,6 +265,10 @@ ApiRole RoleOfApi(const std::string& name) {
   if (n == "cudaDeviceSynchronize" || n == "cudaThreadSynchronize" || n == "cuCtxSynchronize") {
     return ApiRole::kDeviceSync;
   }
+  if (n == "cudaEventQuery" || n == "cuEventQuery" || n == "cudaStreamQuery" ||
+      n == "cuStreamQuery") {
+    return ApiRole::kPoll;
+  }
   if (n == "cudaProfilerStart" || n == "cuProfilerStart") return ApiRole::kProfilerStart;
   if (n == "cudaProfilerStop" || n == "cuProfilerStop") return ApiRole::kProfilerStop;
   static const char* const kLaunchPrefixes[] = {"cudaLaunch",      "cuLaunch",     "cudaMemcpy",
@@ -412,7 +416,7 @@ Trace BuildTrace(const Capture& capture, const BuildOptions& options, BuildRepor
   for (const HostCall& h : calls) {
     if (!in_window(h.call->start_ns)) {
       if (h.role != ApiRole::kOther && h.role != ApiRole::kProfilerStart &&
-          h.role != ApiRole::kProfilerStop) {
+          h.role != ApiRole::kProfilerStop && h.role != ApiRole::kPoll) {
         ++report.outside_window;
       }
       continue;
@@ -441,6 +445,21 @@ Trace BuildTrace(const Capture& capture, const BuildOptions& options, BuildRepor
       case ApiRole::kProfilerStart:
       case ApiRole::kProfilerStop:
         continue;  // host time that stays as a CPU gap
+      case ApiRole::kPoll:
+        // A wait only when the source found what the polls waited for.
+        t.kind = TaskKind::kSync;
+        if (h.event != kAbsent) {
+          if (recorded_events.count(h.event) == 0) continue;  // recorded before the window
+          t.scope = SyncScope::kEvent;
+          t.event = h.event;
+        } else if (h.stream != kAbsent) {
+          t.scope = SyncScope::kStream;
+          t.stream = h.stream;
+        } else {
+          continue;  // host time, as any other call
+        }
+        ++report.syncs;
+        break;
       case ApiRole::kLaunch: {
         t.kind = TaskKind::kLaunch;
         // A correlation id is one launch's: a later launch with the same id
@@ -620,6 +639,7 @@ Trace BuildTrace(const Capture& capture, const BuildOptions& options, BuildRepor
           const Range* r = label_of[launch - calls.data()];
           if (r != nullptr) op = r->name;
         }
+        if (op.empty()) op = g.gpu_range;
         if (!op.empty()) {
           t.op = trace.Intern(options.short_op_names ? ShortOpName(op) : op);
         } else {

@@ -86,6 +86,7 @@ void FileSource::Corrupt(const std::string& why) {
 }
 
 size_t FileSource::Inflate(char* out, size_t room) {
+  if (cut_) Corrupt("unexpected end of compressed data");
   if (done_ || room == 0) return 0;
   room = std::min<size_t>(room, std::numeric_limits<uInt>::max());
   zs_.next_out = reinterpret_cast<Bytef*>(out);
@@ -111,6 +112,9 @@ size_t FileSource::Inflate(char* out, size_t room) {
     if (rc == Z_OK) continue;
     if (rc == Z_BUF_ERROR) {
       if (zs_.avail_in == 0 && !file_end_) continue;
+      // A file cut short: hand out what was inflated, fail on the next read.
+      cut_ = true;
+      if (zs_.avail_out < room) break;
       Corrupt("unexpected end of compressed data");
     }
     Corrupt(zs_.msg != nullptr ? zs_.msg : "error " + std::to_string(rc));

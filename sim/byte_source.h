@@ -84,6 +84,7 @@ class FileSource : public ByteSource {
   bool gz_ = false;
   bool file_end_ = false;       ///< the raw file is read to its end
   bool done_ = false;           ///< the last gzip member ended with the file
+  bool cut_ = false;            ///< the file ends inside a gzip member
   int64_t file_size_ = -1;      ///< from stat, or -1 when unknown (a pipe)
   int64_t delivered_ = 0;       ///< bytes handed out so far (after inflating)
   int64_t inflated_hint_ = -1;  ///< `.gz`: ISIZE of the trailer, or -1

@@ -350,7 +350,28 @@ expect_error '--step, --window: give one of them, not both' \
 expect_error '--window: expected "all", "profiler"' \
   import kineto $kineto/current.json --window steps -o "$work/kbad.json"
 expect_error 'gpu spec "h99": no such GPU' import kineto $kineto/current.json --gpu h99 -o "$work/kbad.json"
+# A trace cut short: refused at its byte (12 events end before byte 2600);
+# --partial imports those events and says so.
+head -c 2600 $kineto/current.json >"$work/cut.json"
+expect_error "$work/cut.json: the trace is cut short at byte 2600, after 12 complete events; --partial imports them" \
+  import kineto "$work/cut.json" -o "$work/kbad.json"
 [[ -e $work/kbad.json ]] && fail "import kineto wrote $work/kbad.json despite an error"
+expect_ok import kineto "$work/cut.json" --partial -o "$work/kcut.json"
+checks=$((checks + 1))
+grep -q 'note: the trace is cut short at byte 2600, after 12 complete events: those were imported' \
+  "$work/stdout" || fail "import kineto --partial: no note of the cut"
+grep -q '"truncated_at_byte": *2600' "$work/kcut.json" || fail "import kineto --partial: no truncated_at_byte in meta"
+# Several devices: refused, listing them; --device picks one.
+expect_error 'devices.json: GPU work on 2 devices; pick one with --device: 0 (NVIDIA H100 80GB HBM3, 2 kernels), 1 (NVIDIA A100-SXM4-80GB, 1 kernel)' \
+  import kineto $kineto/devices.json -o "$work/kbad.json"
+[[ -e $work/kbad.json ]] && fail "import kineto wrote $work/kbad.json despite an error"
+expect_ok import kineto $kineto/devices.json --device 1 -o "$work/kdev.json"
+checks=$((checks + 1))
+grep -q '^  device  *NVIDIA A100-SXM4-80GB$' "$work/stdout" || fail "import kineto --device 1: wrong device"
+# Polls folded into waits are counted in the summary.
+expect_ok import kineto $kineto/polling.json -o "$work/kpoll.json"
+checks=$((checks + 1))
+grep -q '^  polls  *8 (7 folded into 2 waits)$' "$work/stdout" || fail "import kineto: polls not summarised"
 
 # profile: the command, --window and -o are checked before anything runs; no
 # output file is left behind by an error.

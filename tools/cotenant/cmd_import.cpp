@@ -49,6 +49,10 @@ void PrintSummary(const std::string& input, const std::string& output, const std
                                                          static_cast<double>(b.span_ns)
                                                    : 0.0) +
                        ")");
+  if (k.polls > 0) {
+    Line("polls", FormatCount(k.polls) + " (" + FormatCount(k.polls_folded) + " folded into " +
+                      FormatCount(k.poll_waits) + " waits)");
+  }
   Line("unlabelled kernels", FormatCount(b.unlabelled_kernels));
   Line("outside selection", FormatCount(b.outside_window));
   if (b.orphan_gpu > 0) Line("GPU without launch", FormatCount(b.orphan_gpu));
@@ -69,6 +73,8 @@ RunFn AddImport(CLI::App* sub) {
   struct Options {
     std::string format, input, output, tenant, window, gpu;
     int64_t step = -1;
+    bool partial = false;
+    int64_t device = -1;
   };
   auto o = std::make_shared<Options>();
   sub->add_option("format", o->format, "Input format: kineto (PyTorch profiler Chrome trace)")
@@ -82,12 +88,17 @@ RunFn AddImport(CLI::App* sub) {
                   "Keep part of the run: all, range:NAME[:N] (N-th range NAME), or "
                   "time:FROM_NS:TO_NS (from the first activity)");
   sub->add_option("--gpu", o->gpu, "GPU spec key of the device the trace was taken on");
+  sub->add_option("--device", o->device,
+                  "Keep the GPU work of this device id (needed when the trace has several)");
+  sub->add_flag("--partial", o->partial,
+                "Import the complete events of a trace cut short (default: refuse it)");
   sub->footer(
       "Reads the current Kineto layout (cat kernel, cuda_runtime, cuda_driver, gpu_memcpy,\n"
-      "gpu_memset, cuda_sync, cuda_event, cpu_op, user_annotation, ac2g flows) and the legacy one\n"
-      "(Kernel, Runtime, Memcpy, Memset, Operator). Kernels are labelled with their cpu_op "
-      "through\n"
-      "External id. Other categories are counted and reported, not imported.\n"
+      "gpu_memset, cuda_sync, cuda_event, cpu_op, user_annotation, gpu_user_annotation, ac2g\n"
+      "flows) and the legacy one (Kernel, Runtime, Memcpy, Memset, Operator). Kernels are\n"
+      "labelled with their cpu_op through External id, else a host range, else a\n"
+      "gpu_user_annotation. Runs of cudaEventQuery/cudaStreamQuery polls become one wait each.\n"
+      "Other categories are counted and reported, not imported. One trace per rank of a job.\n"
       "Examples:\n"
       "  cotenant import kineto resnet50.pt.trace.json.gz --step 3 -o resnet50.json\n"
       "  cotenant import kineto bert.json --window range:forward --tenant bert -o bert.json\n");
@@ -107,6 +118,8 @@ RunFn AddImport(CLI::App* sub) {
     options.tenant = o->tenant;
     options.step = step_given ? o->step : -1;
     options.window = o->window;
+    options.partial = o->partial;
+    options.device = o->device;
     if (!o->gpu.empty()) options.gpu = LoadGpuSpec(o->gpu).key;
     if (!o->window.empty()) profiler::ParseWindow(o->window, "--window");  // fail before reading
 
