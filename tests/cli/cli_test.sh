@@ -821,6 +821,15 @@ assert set(c["models"]) == {"resnet50", "vgg16"}
 assert len(c["fit"]["rows"]) == 7
 PY
 checks=$((checks + 1))
+# Without --framework the calibration names synth's default profile.
+expect_ok calibrate --measured "$table" -o "$work/cal_default.json"
+python3 - "$work/cal_default.json" <<'PY' || fail "calibrate --measured: default framework not recorded"
+import json, sys
+c = json.load(open(sys.argv[1]))
+assert c["framework"] == "pytorch-eager", c["framework"]
+assert all(m["basis"] == "synth:pytorch-eager" for m in c["models"].values())
+PY
+checks=$((checks + 1))
 expect_ok validate --measured "$table" --calibration "$work/cal.json" --json "$work/tv.json"
 checks=$((checks + 1))
 tail -1 "$work/stdout" | grep -Eq '^3 groups: latency MAPE [0-9.]+%, slowdown MAPE [0-9.]+%, worst [0-9.]+%$' ||
