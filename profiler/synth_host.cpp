@@ -26,9 +26,9 @@ namespace {
 //     whose GPU time is far shorter. One forum measurement on an unnamed CPU, with
 //     cProfile's own cost included; taken at its low end.
 // [V] vLLM blog, "vLLM v0.6.0: 2.7x Throughput Improvement and 5x Latency Reduction"
-//     (Sep 2024): profiling Llama 3 8B on one H100, scheduling and input preparation took
-//     29% of the time and the GPU was busy 38%, which v0.6.0's multi-step scheduling and
-//     asynchronous output processing then hid; it gives no per-iteration figure in us.
+//     (Sep 2024): profiling Llama 3 8B on one H100 before that release, "29% of the total
+//     execution time is spent on scheduling" (gathering the last step's results,
+//     scheduling, preparing inputs); it gives shares, no per-iteration time in us.
 // Everything else is an assumption and says so.
 const std::vector<HostCostProfile>& Profiles() {
   static const std::vector<HostCostProfile> profiles = {

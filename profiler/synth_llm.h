@@ -59,9 +59,9 @@ enum class LlmPhase { kPrefill, kDecode };
 /// "prefill" / "decode".
 const char* LlmPhaseName(LlmPhase phase);
 
-/// Largest decode batch replayed as a CUDA Graph: vLLM captures graphs for batch sizes up
-/// to 512 by default (CompilationConfig's largest capture size) and runs larger batches
-/// eagerly.
+/// Largest decode batch replayed as a CUDA Graph: vLLM V1 captures graphs for batch sizes
+/// up to 512 by default (its compilation config's largest capture size; not checked
+/// against one release) and runs larger batches eagerly.
 constexpr int64_t kLlmGraphMaxBatch = 512;
 
 /// The operators of one iteration of `c` at `phase`, `batch`, `seq` in `dtype` (bf16,
