@@ -219,9 +219,9 @@ TEST_CASE("synth llm: fp8 halves weight bytes and doubles the GEMM peak", "[synt
 TEST_CASE("synth llm: no kernel beats the GPU's peaks", "[synth][llm]") {
   for (const GpuSpec& spec : {H100(), A100()}) {
     for (const std::string& model : SynthLlmNames()) {
-      for (const std::string& dtype : {"bf16", "fp8"}) {
+      for (const char* dtype : {"bf16", "fp8"}) {
         if (dtype == std::string("fp8") && spec.compute_capability < 89) continue;
-        for (const std::string& phase : {"prefill", "decode"}) {
+        for (const char* phase : {"prefill", "decode"}) {
           for (int batch : {1, 16}) {
             for (const SynthKernelInfo& k :
                  SynthModelKernels(Llm(model, phase, batch, 512, dtype), spec)) {
@@ -301,7 +301,7 @@ TEST_CASE("synth llm: host time of a decode step", "[synth][llm]") {
 
 TEST_CASE("synth llm: traces pass the reader", "[synth][llm]") {
   for (const std::string& model : SynthLlmNames()) {
-    for (const std::string& phase : {"prefill", "decode"}) {
+    for (const char* phase : {"prefill", "decode"}) {
       const Trace t = Synthesize(Llm(model, phase, 2, 100), H100());
       const std::string text = TraceToJsonText(t);
       const Trace back = ParseTrace(text, model + ".json");
