@@ -1,9 +1,11 @@
 #include "profiler/synth.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <string>
 #include <utility>
 
+#include "profiler/synth_llm.h"
 #include "profiler/synth_models.h"
 #include "sim/error.h"
 #include "sim/json_util.h"
@@ -83,6 +85,25 @@ class Timeline {
     trace_.tasks.push_back(gpu);
   }
 
+  /// One launch call of `dur_ns` (a CUDA Graph launch) that enqueues all of `gpus` on
+  /// stream index `s` in order; every GPU task shares the call's correlation.
+  void LaunchMany(int32_t call_name, TimeNs dur_ns, std::vector<Task> gpus, int s) {
+    const int64_t corr = next_corr_++;
+    Task call = HostTask(TaskKind::kLaunch, call_name, dur_ns);
+    call.correlation = corr;
+    trace_.tasks.push_back(call);
+    host_ = call.end_ns();
+    for (Task& gpu : gpus) {
+      gpu.id = next_id_++;
+      gpu.stream = kSynthStream + s;
+      gpu.correlation = corr;
+      gpu.start_ns = std::max(host_ + spec_.model.launch_latency_ns, stream_free_[s]);
+      stream_last_start_[s] = gpu.start_ns;
+      stream_free_[s] = gpu.end_ns();
+      trace_.tasks.push_back(gpu);
+    }
+  }
+
   /// A host call that also marks a point on stream index `s` (event record / wait).
   void Marker(TaskKind kind, int32_t call_name, int s, int64_t event) {
     Task t = HostTask(kind, call_name, rng_.Uniform(1000, 3000));
@@ -128,19 +149,92 @@ std::string GpuKey(const GpuSpec& spec) { return spec.key.empty() ? spec.name : 
 
 /// A request checked against `spec`, with its defaults filled in.
 struct Resolved {
-  const ModelInfo* model = nullptr;
+  const ModelInfo* model = nullptr;  ///< a vision or BERT model, or
+  const LlmConfig* llm = nullptr;    ///< an LLM
+  LlmPhase phase = LlmPhase::kPrefill;
   ModelShape shape;
   DtypeInfo dtype;
   const HostCostProfile* profile = nullptr;
   std::string library;
+  const char* Name() const { return llm != nullptr ? llm->name : model->name; }
 };
+
+std::string CcText(const GpuSpec& spec) {
+  return std::to_string(spec.compute_capability / 10) + "." +
+         std::to_string(spec.compute_capability % 10);
+}
+
+std::string Gb(double bytes) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f GB", bytes / 1e9);
+  return buf;
+}
+
+/// The LLM half of Resolve: phase, seq, dtype, framework and memory.
+void ResolveLlm(const SynthRequest& req, const GpuSpec& spec, Resolved& r) {
+  const LlmConfig& c = *r.llm;
+  if (req.phase == "prefill") {
+    r.phase = LlmPhase::kPrefill;
+  } else if (req.phase == "decode") {
+    r.phase = LlmPhase::kDecode;
+  } else {
+    const std::vector<std::string> phases = {"prefill", "decode"};
+    throw InputError("phase: expected one of " + QuotedList(phases) + " for " + req.model +
+                     ", found " + (req.phase.empty() ? "none" : "\"" + req.phase + "\"") +
+                     DidYouMean(req.phase, phases));
+  }
+  if (req.seq < 1 || req.seq > c.max_context) {
+    throw InputError("seq: expected an integer in 1.." + std::to_string(c.max_context) + " (" +
+                     req.model +
+                     "'s context window; prompt tokens for prefill, context tokens "
+                     "for decode), found " +
+                     std::to_string(req.seq));
+  }
+  r.shape.seq = req.seq;
+  const int64_t tokens = int64_t{req.batch} * req.seq;
+  if (r.phase == LlmPhase::kPrefill && tokens > kSynthMaxPrefillTokens) {
+    throw InputError("batch x seq: expected at most " + std::to_string(kSynthMaxPrefillTokens) +
+                     " prompt tokens in one prefill, found " + std::to_string(tokens));
+  }
+  r.dtype = FindDtype(req.dtype.empty() ? "bf16" : req.dtype);
+  if (r.dtype.dtype == SynthDtype::kFp32) {
+    throw InputError("dtype: expected one of \"bf16\", \"fp16\", \"fp8\" for " + req.model +
+                     ", found \"fp32\"");
+  }
+  if (r.dtype.dtype == SynthDtype::kFp8 && spec.compute_capability < 89) {
+    throw InputError("dtype: fp8 needs compute capability 8.9 or newer, found " + CcText(spec) +
+                     " (gpu " + GpuKey(spec) + ")");
+  }
+  r.profile = &FindFramework(req.framework.empty() ? "vllm" : req.framework);
+  if (!r.profile->serving) {
+    throw InputError("framework: LLM models run under \"vllm\", found \"" + r.profile->name + "\"");
+  }
+  // Memory: weights (every parameter at the weight element size; in fp8 the
+  // embeddings, norms and LM head really stay bf16, so this undercounts a little) and
+  // the KV cache of every sequence (a sliding window caps the tokens kept).
+  const int64_t weight_elem = r.dtype.dtype == SynthDtype::kFp8 ? 1 : r.dtype.bytes;
+  const int64_t kv_elem = r.dtype.dtype == SynthDtype::kFp8 ? 1 : r.dtype.bytes;
+  const int64_t kept =
+      c.sliding_window > 0 ? std::min<int64_t>(c.sliding_window, req.seq) : req.seq;
+  const double weights = static_cast<double>(LlmParams(c)) * static_cast<double>(weight_elem);
+  const double kv = static_cast<double>(req.batch) * static_cast<double>(kept) *
+                    static_cast<double>(LlmKvBytesPerToken(c, kv_elem));
+  if (weights + kv > static_cast<double>(spec.dram_bytes)) {
+    throw InputError("batch x seq: the weights (" + Gb(weights) + ") and the KV cache of " +
+                     std::to_string(req.batch) + " x " + std::to_string(kept) + " tokens (" +
+                     Gb(kv) + ") exceed gpu " + GpuKey(spec) + "'s memory (" +
+                     Gb(static_cast<double>(spec.dram_bytes)) + ")");
+  }
+}
 
 Resolved Resolve(const SynthRequest& req, const GpuSpec& spec) {
   Resolved r;
+  r.llm = FindLlmModel(req.model);
   for (const ModelInfo& m : SynthModels())
     if (req.model == m.name) r.model = &m;
-  if (r.model == nullptr) {
-    const std::vector<std::string> names = SynthModelNames();
+  if (r.model == nullptr && r.llm == nullptr) {
+    std::vector<std::string> names = SynthModelNames();
+    for (const std::string& n : SynthLlmNames()) names.push_back(n);
     throw InputError("model: expected one of " + QuotedList(names) + ", found \"" + req.model +
                      "\"" + DidYouMean(req.model, names));
   }
@@ -149,20 +243,36 @@ Resolved Resolve(const SynthRequest& req, const GpuSpec& spec) {
                      ", found " + std::to_string(req.batch));
   }
   r.shape.batch = req.batch;
-  if (r.model->vision) {
-    if (req.seq != 0) {
-      throw InputError("seq: applies to bert-base and bert-base-full, not " + req.model +
-                       ", found " + std::to_string(req.seq));
-    }
+  if (r.llm != nullptr) {
+    ResolveLlm(req, spec, r);
   } else {
-    if (req.seq < 0 || req.seq > kBertMaxSeq) {
-      throw InputError("seq: expected an integer in 1.." + std::to_string(kBertMaxSeq) + " (0 = " +
-                       std::to_string(kBertDefaultSeq) + "), found " + std::to_string(req.seq));
+    if (!req.phase.empty()) {
+      throw InputError("phase: applies to LLM models (" + QuotedList(SynthLlmNames()) + "), not " +
+                       req.model + ", found \"" + req.phase + "\"");
     }
-    r.shape.seq = req.seq == 0 ? kBertDefaultSeq : req.seq;
+    if (r.model->vision) {
+      if (req.seq != 0) {
+        throw InputError("seq: applies to bert-base and bert-base-full, not " + req.model +
+                         ", found " + std::to_string(req.seq));
+      }
+    } else {
+      if (req.seq < 0 || req.seq > kBertMaxSeq) {
+        throw InputError("seq: expected an integer in 1.." + std::to_string(kBertMaxSeq) +
+                         " (0 = " + std::to_string(kBertDefaultSeq) + "), found " +
+                         std::to_string(req.seq));
+      }
+      r.shape.seq = req.seq == 0 ? kBertDefaultSeq : req.seq;
+    }
+    r.dtype = FindDtype(req.dtype.empty() ? "fp16" : req.dtype);
+    if (r.dtype.dtype == SynthDtype::kFp8) {
+      throw InputError("dtype: fp8 applies to LLM models, not " + req.model);
+    }
+    r.profile = &FindFramework(req.framework.empty() ? "pytorch-eager" : req.framework);
+    if (r.profile->serving) {
+      throw InputError("framework: \"" + r.profile->name + "\" applies to LLM models, not " +
+                       req.model);
+    }
   }
-  r.dtype = FindDtype(req.dtype);
-  r.profile = &FindFramework(req.framework);
   r.library = req.library.empty() ? DefaultLibrary(spec) : req.library;
   CheckLibrary(r.library);
   if (spec.tensor_tflops <= 0 || spec.fp32_tflops <= 0 || spec.dram_gbps <= 0 ||
@@ -172,11 +282,18 @@ Resolved Resolve(const SynthRequest& req, const GpuSpec& spec) {
                      "pcie_gbps");
   }
   if (r.dtype.dtype == SynthDtype::kBf16 && spec.compute_capability < 80) {
-    throw InputError("dtype: bf16 needs compute capability 8.0 or newer, found " +
-                     std::to_string(spec.compute_capability / 10) + "." +
-                     std::to_string(spec.compute_capability % 10) + " (gpu " + GpuKey(spec) + ")");
+    throw InputError("dtype: bf16 needs compute capability 8.0 or newer, found " + CcText(spec) +
+                     " (gpu " + GpuKey(spec) + ")");
   }
   return r;
+}
+
+/// The operators of `r` on `spec`.
+std::vector<SynthOp> BuildOps(const Resolved& r, const GpuSpec& spec) {
+  if (r.llm != nullptr)
+    return BuildLlmOps(*r.llm, r.phase, r.shape.batch, r.shape.seq, r.dtype, spec);
+  return BuildModelOps(*r.model, r.shape, r.dtype, r.profile->conv_tf32, r.profile->matmul_tf32,
+                       spec);
 }
 
 /// The roofline of one kernel under `r` on `spec`.
@@ -191,8 +308,13 @@ SynthKernelInfo Cost(const SynthOp& op, const SynthKernelDesc& k, const Resolved
   const bool conv = k.cls == KernelClass::kConv || k.cls == KernelClass::kConv1x1 ||
                     k.cls == KernelClass::kConvFirst;
   const bool tf32 = conv ? r.profile->conv_tf32 : r.profile->matmul_tf32;
-  info.peak_tflops = PeakTflops(k.cls, r.dtype.dtype, tf32, spec);
+  // FP8 requests run only the kernels marked fp8 on FP8 tensor cores, the rest in bf16.
+  const SynthDtype dtype = k.fp8                               ? SynthDtype::kFp8
+                           : r.dtype.dtype == SynthDtype::kFp8 ? SynthDtype::kBf16
+                                                               : r.dtype.dtype;
+  info.peak_tflops = PeakTflops(k.cls, dtype, tf32, spec);
   info.eff = SynthEfficiency(r.library, k.cls);
+  if (IsTensorClass(k.cls)) info.eff.compute *= k.tile_efficiency;
   if (IsTensorClass(k.cls) && k.tiles > 0) {
     const int32_t threads = k.block[0] * k.block[1] * k.block[2];
     const int64_t per_sm = ComputeOccupancy(spec, threads, k.regs, k.smem).blocks_per_sm;
@@ -210,6 +332,105 @@ TimeNs Jitter(TimeNs base_ns, double jitter, bool on, SplitMix64& rng) {
   return base_ns + base_ns * rng.Uniform(-j, j) / 1000;
 }
 
+/// The GPU task of kernel `k` of `op` (labelled `label`), not yet placed.
+Task KernelTask(Trace& trace, int32_t label, const SynthOp& op, const SynthKernelDesc& k,
+                const Resolved& r, const GpuSpec& spec) {
+  const SynthKernelInfo info = Cost(op, k, r, spec);
+  Task t;
+  t.kind = TaskKind::kKernel;
+  t.name = trace.Intern(k.name);
+  t.op = label;
+  t.dur_ns = info.cost.dur_ns;
+  t.grid = k.grid;
+  t.block = k.block;
+  t.regs = k.regs;
+  t.smem = k.smem;
+  t.dram_bytes = static_cast<int64_t>(k.bytes);
+  t.mem_bound = info.cost.mem_bound;
+  return t;
+}
+
+/// One serving-engine iteration of an LLM (see Synthesize).
+Trace SynthesizeLlm(const SynthRequest& req, const Resolved& r, const GpuSpec& spec) {
+  const HostCostProfile& hp = *r.profile;
+  const LlmConfig& c = *r.llm;
+  const std::vector<SynthOp> ops = BuildOps(r, spec);
+  const int64_t batch = r.shape.batch, seq = r.shape.seq;
+  const bool decode = r.phase == LlmPhase::kDecode;
+  const bool graph = decode && hp.decode_cuda_graph && batch <= kLlmGraphMaxBatch;
+
+  Trace trace;
+  trace.tenant = c.name;
+  trace.device_name = spec.name;
+  trace.device_gpu = spec.key;
+  trace.meta = nlohmann::json::object();
+  trace.meta["source"] =
+      "cotenant synth (synthetic: roofline of " + GpuKey(spec) + ", not measured)";
+  trace.meta["synthetic"] = true;
+  trace.meta["model"] = c.name;
+  trace.meta["phase"] = LlmPhaseName(r.phase);
+  trace.meta["batch"] = req.batch;
+  trace.meta["seq"] = seq;
+  trace.meta["dtype"] = r.dtype.name;
+  trace.meta["framework"] = hp.name;
+  trace.meta["cuda_graph"] = graph;
+  trace.meta["library"] = r.library;
+  trace.meta["gpu"] = GpuKey(spec);
+  trace.meta["seed"] = req.seed;
+
+  size_t kernels = 0;
+  for (const SynthOp& op : ops) kernels += op.kernels.size();
+  trace.tasks.reserve(ops.size() + 2 * kernels + 9);
+
+  const int32_t launch_kernel = trace.Intern("cudaLaunchKernel");
+  const int32_t graph_launch = trace.Intern("cudaGraphLaunch");
+  const int32_t memcpy_async = trace.Intern("cudaMemcpyAsync");
+  const int32_t stream_sync = trace.Intern("cudaStreamSynchronize");
+  const int32_t copy_op = trace.Intern("aten::copy_");
+  const int32_t step_op = trace.Intern("vllm::engine_step");
+  const int32_t replay_op = trace.Intern("vllm::cuda_graph_replay");
+  const int64_t tokens = decode ? batch : batch * seq;
+  // Inputs: int32 token id, int64 position and int64 KV slot per token; per sequence an
+  // int32 length and its block table (int32 per 16-token block).
+  const int64_t in_bytes = tokens * (4 + 8 + 8) + batch * (4 + (seq + 15) / 16 * 4);
+  const int64_t out_bytes = batch * 8;  // sampled int64 token ids
+  const HostWork copy_work{0, 1, 3, LibrarySetup::kNone};
+
+  Timeline tl(trace, spec, req.seed, 1);
+  SplitMix64& rng = tl.rng();
+  tl.Cpu(step_op, Jitter(hp.step_ns, hp.jitter, req.jitter, rng));
+  tl.Cpu(copy_op, Jitter(HostWorkNs(hp, copy_work), hp.jitter, req.jitter, rng));
+  tl.Launch(memcpy_async, Jitter(hp.memcpy_ns, hp.jitter, req.jitter, rng),
+            Memcpy(CopyDir::kH2D, in_bytes, spec), 0);
+  size_t i = 0;
+  while (i < ops.size()) {
+    if (graph && ops[i].graph) {
+      std::vector<Task> gpus;
+      for (; i < ops.size() && ops[i].graph; ++i) {
+        const int32_t label = trace.Intern(ops[i].op);
+        for (const SynthKernelDesc& k : ops[i].kernels)
+          gpus.push_back(KernelTask(trace, label, ops[i], k, r, spec));
+      }
+      tl.Cpu(replay_op, Jitter(hp.python_ns, hp.jitter, req.jitter, rng));
+      tl.LaunchMany(graph_launch, Jitter(hp.graph_launch_ns, hp.jitter, req.jitter, rng),
+                    std::move(gpus), 0);
+      continue;
+    }
+    const SynthOp& op = ops[i++];
+    const int32_t label = trace.Intern(op.op);
+    tl.Cpu(label, Jitter(HostWorkNs(hp, op.host), hp.jitter, req.jitter, rng));
+    for (const SynthKernelDesc& k : op.kernels) {
+      tl.Launch(launch_kernel, Jitter(hp.launch_ns, hp.jitter, req.jitter, rng),
+                KernelTask(trace, label, op, k, r, spec), 0);
+    }
+  }
+  tl.Cpu(copy_op, Jitter(HostWorkNs(hp, copy_work), hp.jitter, req.jitter, rng));
+  tl.Launch(memcpy_async, Jitter(hp.memcpy_ns, hp.jitter, req.jitter, rng),
+            Memcpy(CopyDir::kD2H, out_bytes, spec), 0);
+  tl.Sync(stream_sync, SyncScope::kStream, 0, tl.stream_free(0));
+  return trace;
+}
+
 }  // namespace
 
 std::vector<std::string> SynthModelNames() {
@@ -218,10 +439,15 @@ std::vector<std::string> SynthModelNames() {
   return names;
 }
 
+std::vector<std::string> SynthLlmNames() {
+  std::vector<std::string> names;
+  for (const LlmConfig& c : LlmModels()) names.push_back(c.name);
+  return names;
+}
+
 std::vector<SynthKernelInfo> SynthModelKernels(const SynthRequest& req, const GpuSpec& spec) {
   const Resolved r = Resolve(req, spec);
-  const std::vector<SynthOp> ops =
-      BuildModelOps(*r.model, r.shape, r.dtype, r.profile->conv_tf32, r.profile->matmul_tf32, spec);
+  const std::vector<SynthOp> ops = BuildOps(r, spec);
   std::vector<SynthKernelInfo> out;
   for (const SynthOp& op : ops)
     for (const SynthKernelDesc& k : op.kernels) out.push_back(Cost(op, k, r, spec));
@@ -230,9 +456,9 @@ std::vector<SynthKernelInfo> SynthModelKernels(const SynthRequest& req, const Gp
 
 Trace Synthesize(const SynthRequest& req, const GpuSpec& spec) {
   const Resolved r = Resolve(req, spec);
+  if (r.llm != nullptr) return SynthesizeLlm(req, r, spec);
   const HostCostProfile& hp = *r.profile;
-  const std::vector<SynthOp> ops =
-      BuildModelOps(*r.model, r.shape, r.dtype, hp.conv_tf32, hp.matmul_tf32, spec);
+  const std::vector<SynthOp> ops = BuildOps(r, spec);
 
   Trace trace;
   trace.tenant = r.model->name;
@@ -284,19 +510,8 @@ Trace Synthesize(const SynthRequest& req, const GpuSpec& spec) {
     const int32_t label = trace.Intern(op.op);
     tl.Cpu(label, Jitter(HostWorkNs(hp, op.host), hp.jitter, req.jitter, rng));
     for (const SynthKernelDesc& k : op.kernels) {
-      const SynthKernelInfo info = Cost(op, k, r, spec);
-      Task t;
-      t.kind = TaskKind::kKernel;
-      t.name = trace.Intern(k.name);
-      t.op = label;
-      t.dur_ns = info.cost.dur_ns;
-      t.grid = k.grid;
-      t.block = k.block;
-      t.regs = k.regs;
-      t.smem = k.smem;
-      t.dram_bytes = static_cast<int64_t>(k.bytes);
-      t.mem_bound = info.cost.mem_bound;
-      tl.Launch(launch_kernel, Jitter(hp.launch_ns, hp.jitter, req.jitter, rng), t, 0);
+      tl.Launch(launch_kernel, Jitter(hp.launch_ns, hp.jitter, req.jitter, rng),
+                KernelTask(trace, label, op, k, r, spec), 0);
     }
   }
   tl.Cpu(copy_op, Jitter(HostWorkNs(hp, copy_work), hp.jitter, req.jitter, rng));

@@ -51,24 +51,34 @@ constexpr int64_t kSynthStream = 7;
 /// Largest batch Synthesize accepts.
 constexpr int kSynthMaxBatch = 1024;
 
+/// Largest prompt tokens (batch x seq) of one LLM prefill iteration: a sanity bound.
+constexpr int64_t kSynthMaxPrefillTokens = 1 << 20;
+
 /// One synthetic model trace to build.
 struct SynthRequest {
-  std::string model;                        ///< a name from SynthModelNames()
-  int batch = 1;                            ///< 1..kSynthMaxBatch
-  int seq = 0;                              ///< BERT tokens per sequence, 1..512; 0 = model
-                                            ///< default (128 for BERT, none for vision)
-  std::string dtype = "fp16";               ///< a name from SynthDtypes()
-  std::string framework = "pytorch-eager";  ///< a name from SynthFrameworks()
-  std::string library;                      ///< a name from SynthLibraries(); "" = from the
-                                            ///< GPU's compute capability (DefaultLibrary)
-  uint64_t seed = 1;                        ///< drives the host-side jitter only
-  bool jitter = true;                       ///< false: host costs exactly as the profile
+  std::string model;      ///< a name from SynthModelNames() or SynthLlmNames()
+  int batch = 1;          ///< 1..kSynthMaxBatch
+  int seq = 0;            ///< BERT: tokens per sequence, 1..512, 0 = 128; vision: 0; LLMs
+                          ///< (required): prompt tokens (prefill) or context tokens with the
+                          ///< new one (decode), 1..the model's max context
+  std::string phase;      ///< LLMs only (required): "prefill" or "decode"
+  std::string dtype;      ///< a name from SynthDtypes(); "" = fp16 (bf16 for LLMs)
+  std::string framework;  ///< a name from SynthFrameworks(); "" = pytorch-eager (vllm
+                          ///< for LLMs)
+  std::string library;    ///< a name from SynthLibraries(); "" = from the
+                          ///< GPU's compute capability (DefaultLibrary)
+  uint64_t seed = 1;      ///< drives the host-side jitter only
+  bool jitter = true;     ///< false: host costs exactly as the profile
 };
 
 /// Models Synthesize knows, in help order: resnet50, resnet101, resnet152, mobilenetv2,
 /// vgg16, vgg19, inception_v3, bert-base (encoder only: 12 layers, no embeddings or
 /// pooler, as the Abacus tables measure it), bert-base-full (Hugging Face BertModel).
 std::vector<std::string> SynthModelNames();
+
+/// LLMs Synthesize knows (profiler/synth_llm.h), in help order: llama-3.2-1b,
+/// llama-3.2-3b, llama-3.1-8b, qwen2.5-7b, mistral-7b, qwen1.5-moe-a2.7b.
+std::vector<std::string> SynthLlmNames();
 
 /// One kernel of a synthetic model with its roofline, for inspection and tests.
 struct SynthKernelInfo {
@@ -94,6 +104,19 @@ std::vector<SynthKernelInfo> SynthModelKernels(const SynthRequest& req, const Gp
 /// a "did you mean"), a batch outside 1..kSynthMaxBatch, a seq outside 1..512 or given
 /// for a vision model, bf16 on a GPU below compute capability 8.0, or a spec without
 /// positive peaks and bandwidths.
+///
+/// LLM models: one iteration of a serving engine (the "vllm" profile): a cpu task for
+/// the engine's step (HostCostProfile::step_ns), the input copy (int32 token ids, int64
+/// positions and KV slots per token, the int32 block table and length of each
+/// sequence), the operators of BuildLlmOps (prefill: each operator a cpu task and one
+/// cudaLaunchKernel per kernel; decode with batch <= kLlmGraphMaxBatch: the operators up
+/// to the final norm as one cudaGraphLaunch whose correlation all their kernels share,
+/// then the LM head and sampler eagerly), the copy of the sampled int64 token ids back
+/// and a stream sync. meta adds "phase". Further InputErrors: no or another --phase for
+/// an LLM, --phase for another model, seq outside 1..max context, prefill batch x seq
+/// above kSynthMaxPrefillTokens, weights and KV cache larger than the GPU's memory, a
+/// dtype other than bf16/fp16/fp8 (fp8 for other models, or below compute capability
+/// 8.9), a framework other than vllm (vllm for other models).
 Trace Synthesize(const SynthRequest& req, const GpuSpec& spec);
 
 /// Synthesize({model, batch, default seq, fp16, pytorch-eager, seed}, spec).

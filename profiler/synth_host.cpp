@@ -25,6 +25,10 @@ namespace {
 //     CPU time for one to three convolutions, about 50-80 us per call, for convolutions
 //     whose GPU time is far shorter. One forum measurement on an unnamed CPU, with
 //     cProfile's own cost included; taken at its low end.
+// [V] vLLM blog, "vLLM v0.6.0: 2.7x Throughput Improvement and 5x Latency Reduction"
+//     (Sep 2024): profiling Llama 3 8B on one H100 before that release, "29% of the total
+//     execution time is spent on scheduling" (gathering the last step's results,
+//     scheduling, preparing inputs); it gives shares, no per-iteration time in us.
 // Everything else is an assumption and says so.
 const std::vector<HostCostProfile>& Profiles() {
   static const std::vector<HostCostProfile> profiles = {
@@ -69,6 +73,30 @@ const std::vector<HostCostProfile>& Profiles() {
           "(Python and dispatcher), discuss.pytorch.org thread 41033 (torch.conv2d CPU time), "
           "PyTorch TF32 docs; cuDNN batch-norm and cuBLAS setup, launch, memcpy and jitter "
           "are assumptions",
+      },
+      {
+          "vllm",
+          "vLLM V1-style engine iteration: CUDA Graphs for decode, eager prefill, CUDA 12",
+          /*module_ns=*/0,        // assumption: the model is torch.compile'd, no nn.Module
+                                  // calls per operator at run time
+          /*python_ns=*/1000,     // [P]: one Python call per custom op or compiled kernel
+          /*dispatch_ns=*/500,    // [P]
+          /*cudnn_conv_ns=*/0,    // no convolutions
+          /*cudnn_bn_ns=*/0,      // no batch norm
+          /*cublas_ns=*/2000,     // assumption, as pytorch-eager
+          /*launch_ns=*/2000,     // [L]
+          /*memcpy_ns=*/3000,     // assumption, as pytorch-eager
+          /*jitter=*/0.2,         // assumption
+          /*matmul_tf32=*/false,  // no fp32 GEMMs
+          /*conv_tf32=*/false,
+          "vLLM v0.6.0 blog (scheduling overhead, no per-iteration figure), pytorch/pytorch#41383 "
+          "(Python and dispatcher), J. Lin's launch-path notes; the step and graph launch "
+          "costs are assumptions",
+          /*step_ns=*/100000,         // assumption: [V] gives shares only; 100 us for the
+                                      // scheduler, input preparation and output processing
+          /*graph_launch_ns=*/10000,  // assumption: one cudaGraphLaunch of a ~300-node graph
+          /*decode_cuda_graph=*/true,
+          /*serving=*/true,
       },
   };
   return profiles;

@@ -44,9 +44,16 @@ struct HostCostProfile {
   bool matmul_tf32 = false;  ///< FP32 GEMMs run on TF32 tensor cores (Ampere and later)
   bool conv_tf32 = true;     ///< FP32 convolutions run on TF32 tensor cores (Ampere and later)
   std::string source;        ///< where the figures come from, one line
+  /// Serving engines (LLM models): the engine's own work per iteration (scheduling,
+  /// input preparation, output processing), ns; 0 for PyTorch eager profiles.
+  TimeNs step_ns = 0;
+  TimeNs graph_launch_ns = 0;      ///< CPU time of one cudaGraphLaunch
+  bool decode_cuda_graph = false;  ///< decode steps replay a captured CUDA Graph
+  bool serving = false;            ///< a serving-engine profile, for LLM models only
 };
 
-/// Names of the bundled profiles, default first: "pytorch-eager", "pytorch-1.8-eager".
+/// Names of the bundled profiles, default first: "pytorch-eager", "pytorch-1.8-eager",
+/// "vllm" (LLM models' default and only profile).
 std::vector<std::string> SynthFrameworks();
 
 /// The profile called `name`. Throws InputError ("framework: expected one of ...,

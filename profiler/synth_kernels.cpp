@@ -14,11 +14,13 @@ const std::vector<DtypeInfo>& Dtypes() {
       {SynthDtype::kFp16, "fp16", 2, "c10::Half", "__half", "f16f16_f16f32_f32", ""},
       {SynthDtype::kBf16, "bf16", 2, "c10::BFloat16", "__nv_bfloat16", "bf16bf16_bf16f32_f32", ""},
       {SynthDtype::kFp32, "fp32", 4, "float", "float", "f32f32_f32f32_f32", "tf32f32_tf32f32_f32"},
+      {SynthDtype::kFp8, "fp8", 1, "c10::Float8_e4m3fn", "__nv_fp8_e4m3", "e4m3e4m3_bf16f32_f32",
+       ""},
   };
   return dtypes;
 }
 
-constexpr size_t kClasses = 9;
+constexpr size_t kClasses = 12;
 
 /// One library generation: the share of peak each KernelClass reaches, in enum order.
 struct LibraryTable {
@@ -42,7 +44,15 @@ struct LibraryTable {
 //    normalisation 0.70, layout transposes and strided copies 0.60;
 //  - Hopper (cudnn9-cublas12): eager FP16 NCHW kernels are taken to reach a smaller
 //    share of H100's much larger tensor peak (0.05-0.10 less for tensor classes);
-//  - CUDA-core compute of elementwise and reduction kernels: 0.60 of fp32_tflops.
+//  - CUDA-core compute of elementwise and reduction kernels: 0.60 of fp32_tflops;
+//  - LLM kernels (synth_llm.cpp). Fused prefill attention: the FlashAttention-2 paper
+//    (T. Dao, 2023) reports its forward pass at 50-73% of A100's peak, FlashAttention-3
+//    (J. Shah et al., 2024) up to 75% of H100's FP16 peak at long sequences; inference
+//    shapes (causal, head dim 64-128, short prompts) sit lower: 0.55 on both
+//    generations. Paged decode attention streams the KV cache in 16-token blocks
+//    through a block table: 0.70 of dram_gbps, like reductions. MoE grouped GEMMs
+//    (vLLM's Triton fused_moe) reach less than cuBLAS on dense GEMMs: 0.10 below gemm.
+//    All three are assumptions guided by those figures, not measurements.
 const std::vector<LibraryTable>& Libraries() {
   //                     compute, dram
   static const std::vector<LibraryTable> libs = {
@@ -55,7 +65,10 @@ const std::vector<LibraryTable>& Libraries() {
          {0.50, 0.80},     // kBmm
          {0.60, 0.80},     // kElementwise
          {0.60, 0.70},     // kReduction
-         {0.60, 0.60}}}},  // kTranspose
+         {0.60, 0.60},     // kTranspose
+         {0.55, 0.80},     // kFlashAttention
+         {0.60, 0.70},     // kPagedAttention
+         {0.65, 0.80}}}},  // kGroupedGemm
       {"cudnn9-cublas12",
        {{{0.55, 0.80},
          {0.50, 0.80},
@@ -65,7 +78,10 @@ const std::vector<LibraryTable>& Libraries() {
          {0.40, 0.80},
          {0.60, 0.80},
          {0.60, 0.70},
-         {0.60, 0.60}}}},
+         {0.60, 0.60},
+         {0.55, 0.80},
+         {0.60, 0.70},
+         {0.55, 0.80}}}},
   };
   return libs;
 }
@@ -108,13 +124,20 @@ const char* KernelClassName(KernelClass cls) {
       return "reduction";
     case KernelClass::kTranspose:
       return "transpose";
+    case KernelClass::kFlashAttention:
+      return "flash_attention";
+    case KernelClass::kPagedAttention:
+      return "paged_attention";
+    case KernelClass::kGroupedGemm:
+      return "grouped_gemm";
   }
   return "?";
 }
 
 bool IsTensorClass(KernelClass cls) {
   return cls == KernelClass::kConv || cls == KernelClass::kConv1x1 ||
-         cls == KernelClass::kConvFirst || cls == KernelClass::kGemm || cls == KernelClass::kBmm;
+         cls == KernelClass::kConvFirst || cls == KernelClass::kGemm || cls == KernelClass::kBmm ||
+         cls == KernelClass::kFlashAttention || cls == KernelClass::kGroupedGemm;
 }
 
 std::vector<std::string> SynthLibraries() {
@@ -151,6 +174,9 @@ double WaveEfficiency(int64_t tiles, int64_t slots) {
 
 double PeakTflops(KernelClass cls, SynthDtype dtype, bool tf32, const GpuSpec& spec) {
   if (!IsTensorClass(cls)) return spec.fp32_tflops;
+  // FP8: twice the dense FP16 tensor rate where the GPU has FP8 (H100 SXM datasheet:
+  // FP8 3,958 vs BF16 1,979 TFLOPS, both with sparsity; L4 and L40S datasheets likewise).
+  if (dtype == SynthDtype::kFp8) return 2.0 * spec.tensor_tflops;
   if (dtype != SynthDtype::kFp32) return spec.tensor_tflops;
   // Dense TF32 is half the dense FP16 tensor rate: A100 datasheet 156 vs 312 TFLOPS,
   // H100 whitepaper (SXM5) 494.7 vs 989.4, L4 datasheet 60 vs 121.

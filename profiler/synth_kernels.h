@@ -18,12 +18,17 @@ namespace cotenant::profiler {
 constexpr TimeNs kSynthKernelOverheadNs = 2000;
 
 /// Element type of a synthetic model's weights and activations.
-enum class SynthDtype { kFp16, kBf16, kFp32 };
+enum class SynthDtype {
+  kFp16,
+  kBf16,
+  kFp32,
+  kFp8,  ///< e4m3 weights and GEMM inputs, BF16 accumulate and output (LLM models only)
+};
 
 /// What an element type means for kernels: bytes and the names its kernels carry.
 struct DtypeInfo {
   SynthDtype dtype = SynthDtype::kFp16;
-  std::string name;       ///< "fp16", "bf16", "fp32" (the --dtype spelling)
+  std::string name;       ///< "fp16", "bf16", "fp32", "fp8" (the --dtype spelling)
   int64_t bytes = 2;      ///< bytes per element
   std::string aten;       ///< PyTorch scalar type in kernel names: "c10::Half"
   std::string cuda;       ///< CUDA type in cuDNN kernel names: "__half"
@@ -31,7 +36,7 @@ struct DtypeInfo {
   std::string xmma_tf32;  ///< tag when an FP32 kernel runs on TF32 tensor cores ("" else)
 };
 
-/// The spellings --dtype accepts, in help order: fp16, bf16, fp32.
+/// The spellings --dtype accepts, in help order: fp16, bf16, fp32, fp8 (fp8: LLM models only).
 std::vector<std::string> SynthDtypes();
 
 /// The element type called `name`. Throws InputError ("dtype: expected one of ...,
@@ -40,21 +45,25 @@ DtypeInfo FindDtype(const std::string& name);
 
 /// What a kernel does, for the efficiency table and the choice of peak.
 enum class KernelClass {
-  kConv,         ///< implicit-GEMM convolution with a k x k (k > 1) filter, tensor cores
-  kConv1x1,      ///< 1x1 convolution (a plain GEMM over pixels), tensor cores
-  kConvFirst,    ///< first-layer convolution on 3 input channels (padded K), tensor cores
-  kDepthwise,    ///< depthwise convolution, CUDA cores
-  kGemm,         ///< cuBLAS GEMM of a linear layer, tensor cores
-  kBmm,          ///< batched GEMM of eager attention (scores, context), tensor cores
-  kElementwise,  ///< elementwise (activation, add, cast, bias), DRAM-bound
-  kReduction,    ///< pooling, softmax, batch/layer norm, embedding gather, DRAM-bound
-  kTranspose,    ///< layout transposes and strided copies, DRAM-bound
+  kConv,            ///< implicit-GEMM convolution with a k x k (k > 1) filter, tensor cores
+  kConv1x1,         ///< 1x1 convolution (a plain GEMM over pixels), tensor cores
+  kConvFirst,       ///< first-layer convolution on 3 input channels (padded K), tensor cores
+  kDepthwise,       ///< depthwise convolution, CUDA cores
+  kGemm,            ///< cuBLAS GEMM of a linear layer, tensor cores
+  kBmm,             ///< batched GEMM of eager attention (scores, context), tensor cores
+  kElementwise,     ///< elementwise (activation, add, cast, bias), DRAM-bound
+  kReduction,       ///< pooling, softmax, batch/layer norm, embedding gather, DRAM-bound
+  kTranspose,       ///< layout transposes and strided copies, DRAM-bound
+  kFlashAttention,  ///< fused prefill attention (FlashAttention-style), tensor cores
+  kPagedAttention,  ///< decode attention reading a paged KV cache, DRAM-bound
+  kGroupedGemm,     ///< MoE expert GEMMs, one launch for all experts, tensor cores
 };
 
 /// Name of a class as written in docs and tests ("conv", "gemm", ...).
 const char* KernelClassName(KernelClass cls);
 
-/// True for classes that run on tensor cores (convolutions other than depthwise, GEMMs).
+/// True for classes that run on tensor cores (convolutions other than depthwise, GEMMs,
+/// grouped GEMMs, fused prefill attention).
 bool IsTensorClass(KernelClass cls);
 
 /// Shares of peak a kernel class reaches.
@@ -83,8 +92,11 @@ KernelEfficiency SynthEfficiency(const std::string& library, KernelClass cls);
 double WaveEfficiency(int64_t tiles, int64_t slots);
 
 /// Compute peak of a kernel, TFLOPS (1e12 flop/s): tensor_tflops for tensor classes in
-/// FP16/BF16; for FP32, tensor_tflops / 2 (TF32, compute capability >= 8.0) when `tf32`
-/// is set, fp32_tflops otherwise; fp32_tflops for CUDA-core classes.
+/// FP16/BF16; 2 x tensor_tflops in FP8 (GPU specs carry no FP8 field, so it is derived:
+/// the H100 SXM datasheet gives FP8 3,958 vs BF16 1,979 TFLOPS, both with sparsity; the
+/// caller checks compute capability >= 8.9); for FP32, tensor_tflops / 2 (TF32, compute
+/// capability >= 8.0) when `tf32` is set, fp32_tflops otherwise; fp32_tflops for
+/// CUDA-core classes.
 double PeakTflops(KernelClass cls, SynthDtype dtype, bool tf32, const GpuSpec& spec);
 
 /// A kernel's isolated duration and the share of it bound by DRAM.

@@ -26,6 +26,11 @@ struct SynthKernelDesc {
   std::array<int32_t, 3> block{1, 1, 1};  ///< threads per block
   int32_t regs = 32;                      ///< registers per thread
   int32_t smem = 0;                       ///< shared memory per block, bytes
+  /// Tensor classes: share of the computed tile rows that hold data (M / M padded up to
+  /// the tile's M; a decode GEMM with M = 1 in 64-row tiles: 1/64). Multiplies the
+  /// compute share like the wave efficiency does. 1 = no padding.
+  double tile_efficiency = 1.0;
+  bool fp8 = false;  ///< runs on FP8 tensor cores (e4m3 inputs), else in the model dtype
 };
 
 /// One framework operator: its label, host work and kernels (possibly none).
@@ -33,6 +38,9 @@ struct SynthOp {
   std::string op;                        ///< "aten::conv2d"
   HostWork host;                         ///< Python, module, dispatcher and library work
   std::vector<SynthKernelDesc> kernels;  ///< in launch order
+  /// Captured in a decode step's CUDA Graph (LLM models): replayed by one
+  /// cudaGraphLaunch, without host work of its own, where the framework uses graphs.
+  bool graph = false;
 };
 
 /// What a model is built for.

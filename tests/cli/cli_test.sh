@@ -117,16 +117,28 @@ expect_error '--model: expected one of fluid, block, found "fluidd"; did you mea
 expect_error 'nothing to simulate' simulate
 expect_error 'found "resnet51"; did you mean "resnet50"?' synth --model resnet51 --batch 8 --gpu h100-sxm -o "$work/x.json"
 [[ -e $work/x.json ]] && fail "synth wrote $work/x.json despite the error"
-expect_error 'dtype: expected one of "fp16", "bf16", "fp32", found "fp8"' \
+expect_error 'dtype: expected one of "fp16", "bf16", "fp32", "fp8", found "fp4"' \
+  synth --model resnet50 --dtype fp4 --gpu h100-sxm -o "$work/x.json"
+expect_error 'dtype: fp8 applies to LLM models, not resnet50' \
   synth --model resnet50 --dtype fp8 --gpu h100-sxm -o "$work/x.json"
-expect_error 'framework: expected one of "pytorch-eager", "pytorch-1.8-eager", found "pytorch-eagr"; did you mean "pytorch-eager"?' \
+expect_error 'framework: expected one of "pytorch-eager", "pytorch-1.8-eager", "vllm", found "pytorch-eagr"; did you mean "pytorch-eager"?' \
   synth --model resnet50 --framework pytorch-eagr --gpu h100-sxm -o "$work/x.json"
 expect_error 'seq: applies to bert-base and bert-base-full, not vgg16, found 32' \
   synth --model vgg16 --seq 32 --gpu h100-sxm -o "$work/x.json"
 expect_error 'seq: expected an integer in 1..512 (0 = 128), found 600' \
   synth --model bert-base --seq 600 --gpu h100-sxm -o "$work/x.json"
-expect_error '--batch/--seq/--dtype/--framework/--library: apply to --model, not --random' \
+expect_error '--batch/--seq/--phase/--dtype/--framework/--library: apply to --model, not --random' \
   synth --random --kernels 10 --dtype fp32 -o "$work/x.json"
+[[ -e $work/x.json ]] && fail "synth wrote $work/x.json despite the error"
+# LLM models: --phase and --seq, the context window, fp8 only from compute capability 8.9.
+expect_error 'phase: expected one of "prefill", "decode" for llama-3.1-8b, found none' \
+  synth --model llama-3.1-8b --seq 128 -o "$work/x.json"
+expect_error "seq: expected an integer in 1..131072 (llama-3.1-8b's context window" \
+  synth --model llama-3.1-8b --phase decode --seq 200000 -o "$work/x.json"
+expect_error 'phase: applies to LLM models (' \
+  synth --model bert-base --phase prefill -o "$work/x.json"
+expect_error 'dtype: fp8 needs compute capability 8.9 or newer, found 8.0 (gpu a100-sxm4-80g)' \
+  synth --model llama-3.1-8b --phase decode --seq 128 --dtype fp8 --gpu a100-sxm4-80g -o "$work/x.json"
 [[ -e $work/x.json ]] && fail "synth wrote $work/x.json despite the error"
 
 # Good runs: outputs are complete JSON, no temporary files are left behind.
@@ -178,6 +190,11 @@ expect_ok synth --model inception_v3 --batch 2 --dtype fp32 --library cudnn9-cub
   --gpu h100-sxm -o "$work/i.json"
 checks=$((checks + 1))
 "$bin" synth --help | grep -q 'inception_v3' || fail "synth --help does not list the models"
+"$bin" synth --help | grep -q 'qwen1.5-moe-a2.7b' || fail "synth --help does not list the LLMs"
+expect_ok synth --model llama-3.1-8b --phase decode --batch 4 --seq 1024 --gpu h100-sxm -o "$work/llm_d.json"
+expect_ok synth --model qwen1.5-moe-a2.7b --phase prefill --batch 2 --seq 256 --dtype fp8 \
+  --gpu h100-sxm -o "$work/llm_p.json.gz"
+expect_ok simulate "$work/llm_d.json" "$work/llm_p.json.gz" --gpu h100-sxm
 "$bin" synth --help | grep -q 'pytorch-1.8-eager' || fail "synth --help does not list the frameworks"
 "$bin" synth --help | grep -q 'bf16' || fail "synth --help does not list the dtypes"
 expect_ok inspect "$work/m.json.gz"
@@ -823,6 +840,15 @@ assert c["schema"] == "cotenant.model-calibration/1" and c["gpu"] == "a100-sxm4-
 assert c["framework"] == "pytorch-1.8-eager"
 assert set(c["models"]) == {"resnet50", "vgg16"}
 assert len(c["fit"]["rows"]) == 7
+PY
+checks=$((checks + 1))
+# Without --framework the calibration names synth's default profile.
+expect_ok calibrate --measured "$table" -o "$work/cal_default.json"
+python3 - "$work/cal_default.json" <<'PY' || fail "calibrate --measured: default framework not recorded"
+import json, sys
+c = json.load(open(sys.argv[1]))
+assert c["framework"] == "pytorch-eager", c["framework"]
+assert all(m["basis"] == "synth:pytorch-eager" for m in c["models"].values())
 PY
 checks=$((checks + 1))
 expect_ok validate --measured "$table" --calibration "$work/cal.json" --json "$work/tv.json"

@@ -57,8 +57,9 @@ TEST_CASE("synth: model names", "[synth]") {
   CHECK(SynthModelNames() ==
         std::vector<std::string>{"resnet50", "resnet101", "resnet152", "mobilenetv2", "vgg16",
                                  "vgg19", "inception_v3", "bert-base", "bert-base-full"});
-  CHECK(SynthDtypes() == std::vector<std::string>{"fp16", "bf16", "fp32"});
-  CHECK(SynthFrameworks() == std::vector<std::string>{"pytorch-eager", "pytorch-1.8-eager"});
+  CHECK(SynthDtypes() == std::vector<std::string>{"fp16", "bf16", "fp32", "fp8"});
+  CHECK(SynthFrameworks() ==
+        std::vector<std::string>{"pytorch-eager", "pytorch-1.8-eager", "vllm"});
   CHECK(SynthLibraries() == std::vector<std::string>{"cudnn8-cublas11", "cudnn9-cublas12"});
 }
 
@@ -302,6 +303,7 @@ TEST_CASE("synth: no kernel beats the GPU's peaks", "[synth]") {
   for (const GpuSpec& spec : {H100(), a100}) {
     for (const std::string& model : SynthModelNames()) {
       for (const std::string& dtype : SynthDtypes()) {
+        if (dtype == "fp8") continue;  // LLM models only (synth_llm_test.cpp)
         for (int batch : {1, 32}) {
           SynthRequest req;
           req.model = model;
@@ -347,6 +349,7 @@ TEST_CASE("synth: host time is the sum of the operators' costs", "[synth]") {
   // = 43; D = 6 + 3 + 78 + 15 + 15 + 3 + 2 + 12 + 2 = 136; C = 13; B = 3; L = 77; Mc = 2.
   for (const std::string& fw : SynthFrameworks()) {
     const HostCostProfile& p = FindFramework(fw);
+    if (p.serving) continue;  // LLM models only (synth_llm_test.cpp)
     SynthRequest req;
     req.model = "vgg16";
     req.framework = fw;
@@ -476,6 +479,7 @@ TEST_CASE("synth: copy durations come from PCIe bandwidth", "[synth]") {
 TEST_CASE("synth: deterministic for a seed", "[synth]") {
   const GpuSpec spec = H100();
   for (const std::string& fw : SynthFrameworks()) {
+    if (FindFramework(fw).serving) continue;  // LLM models only (synth_llm_test.cpp)
     SynthRequest req;
     req.model = "mobilenetv2";
     req.batch = 8;
@@ -561,7 +565,7 @@ TEST_CASE("synth: bad requests name the field", "[synth]") {
   req.dtype = "fp61";
   CHECK_THROWS_WITH(Synthesize(req, spec),
                     "dtype: expected one of \"fp16\", \"bf16\", "
-                    "\"fp32\", found \"fp61\"; did you mean \"fp16\"?");
+                    "\"fp32\", \"fp8\", found \"fp61\"; did you mean \"fp16\"?");
   req.dtype = "fp16";
   req.framework = "pytorch-eagr";
   try {

@@ -1,5 +1,6 @@
 // cotenant synth: generate a synthetic trace, either of a known model from its
 // layer shapes (roofline durations on a GPU spec) or of random kernels.
+#include <algorithm>
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -16,7 +17,7 @@ namespace cotenant::cli {
 RunFn AddSynth(CLI::App* sub) {
   struct Options {
     std::string model, gpu = "h100-sxm", output;
-    std::string dtype = "fp16", framework = "pytorch-eager", library;
+    std::string dtype, framework, library, phase;
     int batch = 1;
     int seq = 0;
     bool random = false;
@@ -33,15 +34,22 @@ RunFn AddSynth(CLI::App* sub) {
   sub->add_option("-m,--model", o->model,
                   "Model to synthesize: " + join(profiler::SynthModelNames()) +
                       " (bert-base is the 12-layer encoder; bert-base-full adds the "
-                      "embeddings and pooler)");
+                      "embeddings and pooler); LLMs (need --phase and --seq): " +
+                      join(profiler::SynthLlmNames()));
+  sub->add_option("--phase", o->phase,
+                  "LLM iteration: prefill (--seq = prompt tokens) or decode (one new token "
+                  "per sequence, --seq = context tokens)");
   sub->add_option("-b,--batch", o->batch,
                   "Batch size, 1.." + std::to_string(profiler::kSynthMaxBatch) + " (default 1)");
-  sub->add_option("--seq", o->seq, "Sequence length of BERT models, 1..512 (default 128)");
+  sub->add_option("--seq", o->seq,
+                  "Sequence length of BERT models, 1..512 (default 128); LLMs: prompt or "
+                  "context tokens, 1..the model's context window (required)");
   sub->add_option("--dtype", o->dtype,
-                  "Element type: " + join(profiler::SynthDtypes()) + " (default fp16)");
-  sub->add_option(
-      "--framework", o->framework,
-      "Host-cost profile: " + join(profiler::SynthFrameworks()) + " (default pytorch-eager)");
+                  "Element type: " + join(profiler::SynthDtypes()) +
+                      " (default fp16; LLMs bf16; fp8 for LLMs on compute capability 8.9+)");
+  sub->add_option("--framework", o->framework,
+                  "Host-cost profile: " + join(profiler::SynthFrameworks()) +
+                      " (default pytorch-eager; LLMs vllm)");
   sub->add_option("--library", o->library,
                   "Kernel efficiency table: " + join(profiler::SynthLibraries()) +
                       " (default: from the GPU's compute capability)");
@@ -60,6 +68,8 @@ RunFn AddSynth(CLI::App* sub) {
       "  cotenant synth --model resnet50 --batch 8 --gpu h100-sxm -o resnet50_b8.json\n"
       "  cotenant synth --model bert-base --batch 4 --seq 32 --framework pytorch-1.8-eager \\\n"
       "      --gpu a100-sxm4-80g -o bert_b4_s32.json\n"
+      "  cotenant synth --model llama-3.1-8b --phase decode --batch 8 --seq 2048 \\\n"
+      "      --gpu h100-sxm -o llama8b_decode_b8.json\n"
       "  cotenant synth --random --kernels 100000 --streams 4 --seed 7 -o random.json.gz\n");
   return [o, sub]() {
     const bool batch_given = sub->count("--batch") > 0;
@@ -71,10 +81,11 @@ RunFn AddSynth(CLI::App* sub) {
                                        ", ...) or --random, found neither");
     }
     const bool model_opts = batch_given || sub->count("--seq") > 0 || sub->count("--dtype") > 0 ||
-                            sub->count("--framework") > 0 || sub->count("--library") > 0;
+                            sub->count("--framework") > 0 || sub->count("--library") > 0 ||
+                            sub->count("--phase") > 0;
     if (o->random && model_opts) {
       throw InputError(
-          "--batch/--seq/--dtype/--framework/--library: apply to --model, not "
+          "--batch/--seq/--phase/--dtype/--framework/--library: apply to --model, not "
           "--random");
     }
     if (!o->random && random_opts) {
@@ -88,7 +99,10 @@ RunFn AddSynth(CLI::App* sub) {
     req.model = o->model;
     req.batch = o->batch;
     req.seq = o->seq;
-    if (sub->count("--seq") > 0 && o->seq == 0) {
+    req.phase = o->phase;
+    const std::vector<std::string> llms = profiler::SynthLlmNames();
+    const bool llm = std::find(llms.begin(), llms.end(), o->model) != llms.end();
+    if (!llm && sub->count("--seq") > 0 && o->seq == 0) {
       throw InputError("--seq: expected an integer in 1..512, found 0");
     }
     req.dtype = o->dtype;
@@ -109,10 +123,13 @@ RunFn AddSynth(CLI::App* sub) {
     }
     std::string what = "random (" + std::to_string(o->streams) + " streams)";
     if (!o->random) {
-      what = o->model + " batch " + std::to_string(o->batch);
+      what = o->model;
+      if (trace.meta.contains("phase")) what += " " + trace.meta.at("phase").get<std::string>();
+      what += " batch " + std::to_string(o->batch);
       const int seq = trace.meta.at("seq").get<int>();
       if (seq > 0) what += " seq " + std::to_string(seq);
-      what += " " + o->dtype + " " + o->framework;
+      what += " " + trace.meta.at("dtype").get<std::string>() + " " +
+              trace.meta.at("framework").get<std::string>();
     }
     std::printf("synth: %s on %s: %lld kernels, %.3f ms kernel time, %zu tasks -> %s\n",
                 what.c_str(), spec.key.c_str(), static_cast<long long>(kernels),

@@ -183,7 +183,7 @@ int RunCalibrateMeasured(const MeasuredCliOptions& o) {
   const validation::TablePredictor predictor(table, spec, ZooTraceSource(o.framework), o.model);
   validation::TableCalibration start = validation::IdentityCalibration(spec);
   start.sim_model = o.model;
-  start.framework = o.framework.empty() ? profiler::SynthRequest().framework : o.framework;
+  start.framework = o.framework.empty() ? profiler::SynthFrameworks().front() : o.framework;
   validation::TableFitOptions fo;
   fo.threads = o.threads;
   fo.fixed = o.fix;
@@ -235,7 +235,7 @@ int RunValidateMeasured(const MeasuredCliOptions& o) {
     };
     validation::TableCalibration start = validation::IdentityCalibration(spec);
     start.sim_model = model;
-    start.framework = framework.empty() ? profiler::SynthRequest().framework : framework;
+    start.framework = framework.empty() ? profiler::SynthFrameworks().front() : framework;
     v = validation::CrossValidateTable(predictor, start, ko);
     bar.Finish();
   } else {
