@@ -12,13 +12,14 @@
 #include "sim/gpu_spec.h"
 #include "sim/json_util.h"
 #include "sim/trace.h"
+#include "tools/cotenant/cmd_import_nsys.h"
 #include "tools/cotenant/commands.h"
 #include "tools/cotenant/table.h"
 
 namespace cotenant::cli {
 namespace {
 
-const std::vector<std::string> kFormats = {"kineto"};
+const std::vector<std::string> kFormats = {"kineto", "nsys"};
 
 void Line(const char* what, const std::string& value) {
   std::printf("  %-19s %s\n", what, value.c_str());
@@ -71,7 +72,10 @@ RunFn AddImport(CLI::App* sub) {
     int64_t step = -1;
   };
   auto o = std::make_shared<Options>();
-  sub->add_option("format", o->format, "Input format: kineto (PyTorch profiler Chrome trace)")
+  auto nsys = std::make_shared<ImportNsysFlags>();
+  sub->add_option("format", o->format,
+                  "Input format: kineto (PyTorch profiler Chrome trace) or nsys (Nsight Systems "
+                  "SQLite export)")
       ->required();
   sub->add_option("input", o->input, "Trace to convert (.json or .json.gz)")->required();
   sub->add_option("-o,--output", o->output, "Trace file to write (.json or .json.gz)")->required();
@@ -82,6 +86,7 @@ RunFn AddImport(CLI::App* sub) {
                   "Keep part of the run: all, range:NAME[:N] (N-th range NAME), or "
                   "time:FROM_NS:TO_NS (from the first activity)");
   sub->add_option("--gpu", o->gpu, "GPU spec key of the device the trace was taken on");
+  AddImportNsysFlags(sub, nsys.get());
   sub->footer(
       "Reads the current Kineto layout (cat kernel, cuda_runtime, cuda_driver, gpu_memcpy,\n"
       "gpu_memset, cuda_sync, cuda_event, cpu_op, user_annotation, ac2g flows) and the legacy one\n"
@@ -90,11 +95,16 @@ RunFn AddImport(CLI::App* sub) {
       "External id. Other categories are counted and reported, not imported.\n"
       "Examples:\n"
       "  cotenant import kineto resnet50.pt.trace.json.gz --step 3 -o resnet50.json\n"
-      "  cotenant import kineto bert.json --window range:forward --tenant bert -o bert.json\n");
-  return [o, sub]() {
+      "  cotenant import kineto bert.json --window range:forward --tenant bert -o bert.json\n"
+      "  cotenant import nsys run.sqlite --device 0 -o run.json  (one trace per process)\n");
+  return [o, nsys, sub]() {
     if (IndexOf(nlohmann::json(o->format), kFormats) < 0) {
       throw InputError("import FORMAT: " + ExpectedOneOf(nlohmann::json(o->format), kFormats));
     }
+    if (o->format == "nsys") {
+      return RunImportNsys(sub, {o->input, o->output, o->tenant, o->window, o->gpu}, *nsys);
+    }
+    RefuseImportNsysFlags(sub, o->format);
     const bool step_given = sub->count("--step") > 0;
     if (step_given && o->step < 0) {
       throw InputError("--step: expected a non-negative step number, found " +
