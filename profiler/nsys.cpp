@@ -328,17 +328,23 @@ class Reader {
            std::to_string(d.memsets) + " memsets";
   }
 
+  /// Counts the GPU rows of each device and process, picks the device and
+  /// creates the processes with GPU work on it, their vectors reserved.
   void ChooseDevice() {
     std::map<int64_t, NsysDevice> devices;
+    std::map<int64_t, std::map<int64_t, int64_t>> rows;  // device -> pid -> GPU rows
     for (const std::string& name : gpu_tables_) {
       Table t(db_, name, &r_);
       t.Require("deviceId");
-      Stmt s(db_, "SELECT \"deviceId\", COUNT(*) FROM \"" + name + "\" GROUP BY \"deviceId\"",
+      t.Require("globalPid");
+      Stmt s(db_,
+             "SELECT \"deviceId\", \"globalPid\", COUNT(*) FROM \"" + name + "\" GROUP BY 1, 2",
              name);
       while (s.Step()) {
         NsysDevice& d = devices[s.Int(0)];
         d.id = s.Int(0);
-        (name == kKernel ? d.kernels : name == kMemcpy ? d.memcpys : d.memsets) += s.Int(1);
+        (name == kKernel ? d.kernels : name == kMemcpy ? d.memcpys : d.memsets) += s.Int(2);
+        rows[s.Int(0)][NsysPid(s.Int(1))] += s.Int(2);
       }
     }
     const std::map<int64_t, std::string> names = DeviceNames();
@@ -366,6 +372,32 @@ class Reader {
     }
     const auto it = names.find(r_.device);
     device_name_ = it == names.end() ? "" : it->second;
+    for (const auto& [pid, n] : rows[r_.device]) {
+      r_.pids.push_back(pid);
+      if (select_.pid != kAbsent && pid != select_.pid) continue;
+      Capture& c = processes_[pid];
+      c.source = "nsys";
+      c.pid = pid;
+      c.device_name = device_name_;
+      c.gpu.reserve(static_cast<size_t>(n));
+    }
+  }
+
+  /// Reserves room in each kept process's `member` for its rows of `table`
+  /// (one GROUP BY on the pid in globalTid), so vectors do not grow by doubling.
+  template <typename T>
+  void Reserve(const std::string& table, std::vector<T> Capture::*member,
+               const std::string& where = "") {
+    Stmt s(db_,
+           "SELECT (\"globalTid\" >> 24) & 16777215, COUNT(*) FROM \"" + table + "\"" +
+               (where.empty() ? "" : " WHERE " + where) + " GROUP BY 1",
+           table);
+    while (s.Step()) {
+      const auto it = processes_.find(s.Int(0));
+      if (it == processes_.end()) continue;
+      std::vector<T>& v = it->second.*member;
+      v.reserve(v.size() + static_cast<size_t>(s.Int(1)));
+    }
   }
 
   std::string PidList() const {
@@ -380,24 +412,6 @@ class Reader {
     const auto it = processes_.find(pid);
     last_pid_ = pid;
     last_ = it == processes_.end() ? nullptr : &it->second;
-    return last_;
-  }
-
-  /// GPU rows create the processes: the first row of a pid adds it.
-  Capture* GpuProcess(int64_t pid) {
-    if (pid == last_pid_ && last_ != nullptr) return last_;
-    if (known_pids_.insert(pid).second) {
-      r_.pids.insert(std::lower_bound(r_.pids.begin(), r_.pids.end(), pid), pid);
-    }
-    if (select_.pid != kAbsent && pid != select_.pid) return nullptr;
-    auto [it, added] = processes_.try_emplace(pid);
-    if (added) {
-      it->second.source = "nsys";
-      it->second.pid = pid;
-      it->second.device_name = device_name_;
-    }
-    last_pid_ = pid;
-    last_ = &it->second;
     return last_;
   }
 
@@ -427,7 +441,7 @@ class Reader {
       last_pid_ = kAbsent - 1;
       int64_t unknown_kind = 0;
       while (s.Step()) {
-        Capture* c = GpuProcess(NsysPid(NotNull(s, gpid, db_, t, "globalPid")));
+        Capture* c = Process(NsysPid(NotNull(s, gpid, db_, t, "globalPid")));
         if (c == nullptr) {
           ++r_.other_process;
           continue;
@@ -486,6 +500,7 @@ class Reader {
     const int corr = t.Require("correlationId"), name_id = t.Require("nameId");
     return [=]() {
       Table& t = *tp;
+      Reserve(name, &Capture::api);
       Stmt s(db_, t.Select(), name);
       last_pid_ = kAbsent - 1;
       while (s.Step()) {
@@ -602,6 +617,8 @@ class Reader {
     const int text_id = has_id ? t.Require("textId") : -1;
     return [=]() {
       Table& t = *tp;
+      Reserve(kNvtx, &Capture::ranges,
+              t.Has("eventType") ? "\"eventType\" IN (59, 60) AND \"end\" IS NOT NULL" : "");
       Stmt s(db_, t.Select(), kNvtx);
       last_pid_ = kAbsent - 1;
       while (s.Step()) {
@@ -640,7 +657,6 @@ class Reader {
   std::unordered_map<int64_t, std::string> strings_;
   std::string device_name_;
   std::map<int64_t, Capture> processes_;
-  std::set<int64_t> known_pids_;
   int64_t last_pid_ = kAbsent - 1;
   Capture* last_ = nullptr;
 };
