@@ -284,6 +284,22 @@ class Reader {
     return it == strings_.end() ? kEmpty : it->second;
   }
 
+  /// A runtime call's name without the version suffix nsys keeps
+  /// ("cudaLaunchKernel_v7000" -> "cudaLaunchKernel"), as the CUPTI profiler
+  /// names them; driver names keep theirs ("cuMemcpyHtoD_v2" is the function's).
+  const std::string& RuntimeName(int64_t id) {
+    const auto it = runtime_names_.find(id);
+    if (it != runtime_names_.end()) return it->second;
+    std::string name = Str(id);
+    const size_t u = name.rfind("_v");
+    if (u != std::string::npos && name.size() - (u + 2) >= 4 &&
+        std::all_of(name.begin() + static_cast<std::ptrdiff_t>(u) + 2, name.end(),
+                    [](char c) { return c >= '0' && c <= '9'; })) {
+      name.resize(u);
+    }
+    return runtime_names_.emplace(id, std::move(name)).first->second;
+  }
+
   void ReadStrings() {
     if (tables_.count("StringIds") == 0) {
       throw InputError(db_.path() + ": StringIds: missing table (" + kUnknownSchema + ")");
@@ -511,7 +527,7 @@ class Reader {
           continue;
         }
         ApiCall a;
-        a.name = Str(s.Int(name_id));
+        a.name = driver ? Str(s.Int(name_id)) : RuntimeName(s.Int(name_id));
         a.driver = driver;
         a.thread = NsysTid(global);
         a.start_ns = NotNull(s, start, db_, t, "start");
@@ -655,6 +671,7 @@ class Reader {
   std::set<std::string> tables_;
   std::vector<std::string> gpu_tables_;
   std::unordered_map<int64_t, std::string> strings_;
+  std::unordered_map<int64_t, std::string> runtime_names_;  // nameId -> trimmed name
   std::string device_name_;
   std::map<int64_t, Capture> processes_;
   int64_t last_pid_ = kAbsent - 1;

@@ -348,6 +348,8 @@ TEST_CASE("nsys: one process on one GPU, current schema", "[nsys]") {
   CHECK(launches[1]->dur_ns == 500);
   CHECK(launches[1]->thread == 1);
   CHECK(launches[1]->correlation == gemm.correlation);
+  CHECK(t.Name(*launches[1]) == "cudaLaunchKernel");  // nsys's "_v7000" dropped
+  CHECK(t.Name(*launches[0]) == "cudaMemcpyAsync");
 
   const std::vector<const Task*> copies = OfKind(t, TaskKind::kMemcpy);
   REQUIRE(copies.size() == 1);

@@ -127,6 +127,15 @@ int RunImportNsys(const CLI::App* sub, const ImportCommonFlags& common,
   std::string pids;
   for (int64_t p : report.pids) pids += (pids.empty() ? "" : ", ") + std::to_string(p);
   Line(report.pids.size() > 1 ? "processes" : "process", pids);
+  Line("rows read", FormatCount(report.kernels) + " kernels, " + FormatCount(report.memcpys) +
+                        " memcpys, " + FormatCount(report.memsets) + " memsets, " +
+                        FormatCount(report.runtime_calls) + " runtime and " +
+                        FormatCount(report.driver_calls) + " driver calls, " +
+                        FormatCount(report.syncs) + " syncs, " + FormatCount(report.event_records) +
+                        " event records, " + FormatCount(report.nvtx_ranges) + " NVTX ranges");
+  if (report.unused_rows > 0) {
+    Line("unused rows", FormatCount(report.unused_rows) + " (NVTX marks, unknown sync types)");
+  }
   if (!report.missing_optional.empty()) {
     std::string cols;
     for (const std::string& c : report.missing_optional) cols += (cols.empty() ? "" : ", ") + c;
