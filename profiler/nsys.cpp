@@ -639,12 +639,14 @@ class Reader {
       last_pid_ = kAbsent - 1;
       while (s.Step()) {
         const int64_t kind = s.Int(type);
-        if (s.Null(end) || s.Null(start) ||
+        // Marks, domains, categories and ranges without an end or a thread
+        // label no launch.
+        if (s.Null(end) || s.Null(start) || s.Null(gtid) ||
             (!s.Null(type) && kind != kNvtxPushPopRange && kind != kNvtxStartEndRange)) {
           ++r_.unused_rows;
           continue;
         }
-        const int64_t global = NotNull(s, gtid, db_, t, "globalTid");
+        const int64_t global = s.Int(gtid);
         Capture* c = Process(NsysPid(global));
         if (c == nullptr) {
           ++r_.other_process;

@@ -4,8 +4,9 @@
 // traces. Rows are streamed through prepared statements on a read-only
 // connection; only StringIds (names) and the device table are held whole.
 //
-// Tables read (all optional but one GPU activity table; columns probed with
-// PRAGMA table_info, so the schema versions in use since 2021 read the same):
+// Tables read (all optional but one GPU activity table; columns found by
+// name with PRAGMA table_info, so exports that add or reorder columns, or
+// lack optional ones, read the same):
 // CUPTI_ACTIVITY_KIND_KERNEL, _MEMCPY, _MEMSET (GPU work), _RUNTIME and
 // _DRIVER (API calls), _SYNCHRONIZATION and _CUDA_EVENT (syncs and event
 // records), NVTX_EVENTS (push/pop and start/end ranges: operator labels),

@@ -381,6 +381,62 @@ TEST_CASE("nsys: one process on one GPU, current schema", "[nsys]") {
   CHECK(back.tasks.size() == t.tasks.size());
 }
 
+TEST_CASE("nsys: synchronizations, start/end ranges, unknown copy and sync kinds", "[nsys]") {
+  TempDir dir("cotenant_nsys_sync");
+  const int64_t none = 0xFFFFFFFF;  // CUPTI's "no stream / no event"
+  {
+    Report r(dir / "sync.sqlite");
+    r.CurrentSchema();
+    Strings(r);
+    r.String(20, "cudaStreamSynchronize_v3020");
+    r.String(21, "cudaEventSynchronize_v3020");
+    r.String(22, "cudaDeviceSynchronize_v3020");
+    r.Gpu(0, "NVIDIA A100 SXM4 80GB");
+    r.Nvtx(50, 51, 60, 0, 10000, "step");
+    r.Api(false, 50, 51, 1, 100, 200, kLaunch);
+    r.Kernel(50, 0, 7, 1, 300, 1300, kRelu);
+    r.Api(false, 50, 51, 2, 400, 450, kEventRecordApi);
+    r.EventRecord(50, 0, 7, 2, 9);
+    r.Api(false, 50, 51, 3, 500, 1400, 20);
+    r.Sync(50, 0, 7, 3, 500, 1400, 3, none);
+    r.Api(false, 50, 51, 4, 1500, 1600, 21);
+    r.Sync(50, 0, none, 4, 1500, 1600, 1, 9);
+    r.Api(false, 50, 51, 5, 1700, 1800, 22);
+    r.Sync(50, 0, none, 5, 1700, 1800, 4, none);
+    r.Api(false, 50, 51, 6, 1900, 2000, kMemcpyAsync);
+    r.Memcpy(50, 0, 7, 6, 2100, 2200, 100, 0);
+    r.Sync(50, 0, 7, 7, 2300, 2400, 0, none);  // unknown sync type
+    r.Exec("INSERT INTO NVTX_EVENTS (start, end, eventType, text) VALUES (" +
+           std::to_string(kBase + 10) + ", " + std::to_string(kBase + 20) + ", 59, 'no thread')");
+  }
+  NsysReport report;
+  const std::vector<NsysTrace> traces = ImportNsys(dir / "sync.sqlite", {}, &report);
+  REQUIRE(traces.size() == 1);
+  CHECK(report.syncs == 3);
+  CHECK(report.event_records == 1);
+  CHECK(report.unused_rows == 2);  // the sync of type 0, the range without a thread
+  CHECK(report.problems ==
+        std::vector<std::string>{"1 memcpys of unknown copyKind taken as device to device"});
+  const Trace& t = traces[0].trace;
+  CHECK(traces[0].build.syncs == 3);
+  const std::vector<const Task*> syncs = OfKind(t, TaskKind::kSync);
+  REQUIRE(syncs.size() == 3);
+  CHECK(syncs[0]->scope == SyncScope::kStream);
+  CHECK(syncs[0]->stream == 7);
+  CHECK(syncs[0]->start_ns == 400);  // rebased on the launch at 100
+  CHECK(syncs[0]->dur_ns == 900);
+  CHECK(syncs[1]->scope == SyncScope::kEvent);
+  CHECK(syncs[1]->event == 9);
+  CHECK(syncs[2]->scope == SyncScope::kDevice);
+  const std::vector<const Task*> kernels = OfKind(t, TaskKind::kKernel);
+  REQUIRE(kernels.size() == 1);
+  CHECK(t.Op(*kernels[0]) == "step");  // a start/end range labels too
+  const std::vector<const Task*> copies = OfKind(t, TaskKind::kMemcpy);
+  REQUIRE(copies.size() == 1);
+  CHECK(copies[0]->dir == CopyDir::kD2D);
+  CHECK(t.Name(*copies[0]) == "Memcpy");
+}
+
 TEST_CASE("nsys: older schema (shortName only, NVTX text only, no driver/sync tables)", "[nsys]") {
   TempDir dir("cotenant_nsys_old");
   {
