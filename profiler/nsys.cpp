@@ -13,6 +13,7 @@
 #include <cerrno>
 #include <cstring>
 #include <functional>
+#include <limits>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -99,7 +100,8 @@ class Stmt {
     if (rc == SQLITE_DONE) return false;
     db_.Fail(what_ + ": cannot read");
   }
-  bool Null(int i) const { return sqlite3_column_type(stmt_, i) == SQLITE_NULL; }
+  int Type(int i) const { return sqlite3_column_type(stmt_, i); }
+  bool Null(int i) const { return Type(i) == SQLITE_NULL; }
   /// The column as an integer; kAbsent when NULL.
   int64_t Int(int i) const { return Null(i) ? kAbsent : sqlite3_column_int64(stmt_, i); }
   std::string Text(int i) const {
@@ -190,13 +192,58 @@ std::set<std::string> TableNames(const Db& db) {
   return names;
 }
 
-/// A required integer of a row: NULL is an error naming the field.
-int64_t NotNull(const Stmt& s, int i, const Db& db, const Table& t, const char* column) {
-  if (s.Null(i)) {
-    throw InputError(db.path() + ": " + t.name() + "." + column +
-                     ": expected an integer, found NULL");
+/// A value as messages show it: 12, "text", 1.5, NULL, a blob.
+std::string Found(const Stmt& s, int i) {
+  switch (s.Type(i)) {
+    case SQLITE_NULL:
+      return "NULL";
+    case SQLITE_INTEGER:
+      return std::to_string(s.Int(i));
+    case SQLITE_FLOAT:
+      return s.Text(i);
+    case SQLITE_TEXT: {
+      const std::string t = s.Text(i);
+      return "\"" + (t.size() > 40 ? t.substr(0, 40) + "..." : t) + "\"";
+    }
+    default:
+      return "a blob";
+  }
+}
+
+/// Times further from 0 than this (146 years of ns) are refused, so that
+/// differences between them cannot overflow.
+constexpr int64_t kMaxTimeNs = int64_t{1} << 62;
+
+/// A required integer of a row within [lo, hi]; anything else (NULL, text,
+/// a real, out of range) is an error naming the field.
+int64_t NotNull(const Stmt& s, int i, const Db& db, const Table& t, const char* column,
+                int64_t lo = std::numeric_limits<int64_t>::min(),
+                int64_t hi = std::numeric_limits<int64_t>::max()) {
+  if (s.Type(i) != SQLITE_INTEGER || s.Int(i) < lo || s.Int(i) > hi) {
+    std::string range = "an integer";
+    if (lo == 0 && hi == std::numeric_limits<int64_t>::max()) {
+      range = "a non-negative integer";
+    } else if (lo != std::numeric_limits<int64_t>::min() ||
+               hi != std::numeric_limits<int64_t>::max()) {
+      range = "an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]";
+    }
+    throw InputError(db.path() + ": " + t.name() + "." + column + ": expected " + range +
+                     ", found " + Found(s, i));
   }
   return s.Int(i);
+}
+
+/// An optional integer within [lo, hi]: `if_null` when NULL.
+int64_t OrNull(const Stmt& s, int i, const Db& db, const Table& t, const char* column, int64_t lo,
+               int64_t hi, int64_t if_null) {
+  return s.Null(i) ? if_null : NotNull(s, i, db, t, column, lo, hi);
+}
+
+/// A correlation id: NULL or negative = none.
+int64_t Correlation(const Stmt& s, int i, const Db& db, const Table& t) {
+  const int64_t c = OrNull(s, i, db, t, "correlationId", std::numeric_limits<int64_t>::min(),
+                           std::numeric_limits<int64_t>::max(), kAbsent);
+  return c < 0 ? kAbsent : c;
 }
 
 /// CUPTI writes 0xFFFFFFFF (some exports: -1) for "no stream / no event".
@@ -357,6 +404,10 @@ class Reader {
              "SELECT \"deviceId\", \"globalPid\", COUNT(*) FROM \"" + name + "\" GROUP BY 1, 2",
              name);
       while (s.Step()) {
+        if (s.Type(0) != SQLITE_INTEGER) {
+          throw InputError(db_.path() + ": " + name + ".deviceId: expected an integer, found " +
+                           Found(s, 0));
+        }
         NsysDevice& d = devices[s.Int(0)];
         d.id = s.Int(0);
         (name == kKernel ? d.kernels : name == kMemcpy ? d.memcpys : d.memsets) += s.Int(2);
@@ -464,34 +515,45 @@ class Reader {
         }
         GpuActivity g;
         g.device = r_.device;
-        g.stream = NotNull(s, stream, db_, t, "streamId");
-        g.start_ns = NotNull(s, start, db_, t, "start");
-        g.end_ns = std::max(NotNull(s, end, db_, t, "end"), g.start_ns);
-        g.correlation = s.Int(corr);
+        g.stream = NotNull(s, stream, db_, t, "streamId", 0, std::numeric_limits<int64_t>::max());
+        g.start_ns = NotNull(s, start, db_, t, "start", -kMaxTimeNs, kMaxTimeNs);
+        g.end_ns = std::max(NotNull(s, end, db_, t, "end", -kMaxTimeNs, kMaxTimeNs), g.start_ns);
+        g.correlation = Correlation(s, corr, db_, t);
         if (kernel) {
           g.kind = TaskKind::kKernel;
           g.name = Str(s.Int(kname));
-          auto i32 = [&s](int i) { return s.Null(i) ? 0 : static_cast<int32_t>(s.Int(i)); };
-          g.grid = {i32(gx), i32(gy), i32(gz)};
-          g.block = {i32(bx), i32(by), i32(bz)};
-          g.regs = i32(regs);
-          g.smem = i32(ssm) + i32(dsm);
+          // Shapes as CUDA stores them (int32); a non-positive one is
+          // dropped by the builder. Shared memory per block: at most 1 GiB
+          // each (no GPU has 1 MiB), so the sum fits.
+          auto i32 = [&](int i, const char* column, int64_t lo) {
+            return static_cast<int32_t>(
+                OrNull(s, i, db_, t, column, lo, std::numeric_limits<int32_t>::max(), 0));
+          };
+          constexpr int64_t kI32Min = std::numeric_limits<int32_t>::min();
+          g.grid = {i32(gx, "gridX", kI32Min), i32(gy, "gridY", kI32Min),
+                    i32(gz, "gridZ", kI32Min)};
+          g.block = {i32(bx, "blockX", kI32Min), i32(by, "blockY", kI32Min),
+                     i32(bz, "blockZ", kI32Min)};
+          g.regs = i32(regs, "registersPerThread", 0);
+          g.smem = static_cast<int32_t>(
+              OrNull(s, ssm, db_, t, "staticSharedMemory", 0, int64_t{1} << 30, 0) +
+              OrNull(s, dsm, db_, t, "dynamicSharedMemory", 0, int64_t{1} << 30, 0));
           ++r_.kernels;
         } else if (memcpy) {
           g.kind = TaskKind::kMemcpy;
-          const auto [dir, label] = CopyKind(s.Int(kind));
+          const auto [dir, label] = CopyKind(NotNull(s, kind, db_, t, "copyKind"));
           g.dir = dir;
           g.name = label;
           if (dir == CopyDir::kNone) {
             g.dir = CopyDir::kD2D;
             ++unknown_kind;
           }
-          g.bytes = s.Int(bytes);
+          g.bytes = NotNull(s, bytes, db_, t, "bytes", 0, std::numeric_limits<int64_t>::max());
           ++r_.memcpys;
         } else {
           g.kind = TaskKind::kMemset;
           g.name = "Memset";
-          g.bytes = s.Int(bytes);
+          g.bytes = NotNull(s, bytes, db_, t, "bytes", 0, std::numeric_limits<int64_t>::max());
           ++r_.memsets;
         }
         c->gpu.push_back(std::move(g));
@@ -530,9 +592,9 @@ class Reader {
         a.name = driver ? Str(s.Int(name_id)) : RuntimeName(s.Int(name_id));
         a.driver = driver;
         a.thread = NsysTid(global);
-        a.start_ns = NotNull(s, start, db_, t, "start");
-        a.end_ns = std::max(NotNull(s, end, db_, t, "end"), a.start_ns);
-        a.correlation = s.Int(corr);
+        a.start_ns = NotNull(s, start, db_, t, "start", -kMaxTimeNs, kMaxTimeNs);
+        a.end_ns = std::max(NotNull(s, end, db_, t, "end", -kMaxTimeNs, kMaxTimeNs), a.start_ns);
+        a.correlation = Correlation(s, corr, db_, t);
         c->api.push_back(std::move(a));
         ++(driver ? r_.driver_calls : r_.runtime_calls);
       }
@@ -562,7 +624,7 @@ class Reader {
         }
         GpuSync g;
         // CUpti_ActivitySynchronizationType (ENUM_CUPTI_SYNC_TYPE).
-        switch (s.Int(type)) {
+        switch (NotNull(s, type, db_, t, "syncType")) {
           case 1:
             g.type = SyncType::kEventSync;
             break;
@@ -579,11 +641,11 @@ class Reader {
             ++r_.unused_rows;
             continue;
         }
-        g.correlation = s.Int(corr);
-        g.stream = SyncId(s.Int(stream));
-        g.event = SyncId(s.Int(event));
-        g.start_ns = NotNull(s, start, db_, t, "start");
-        g.end_ns = std::max(NotNull(s, end, db_, t, "end"), g.start_ns);
+        g.correlation = Correlation(s, corr, db_, t);
+        g.stream = SyncId(NotNull(s, stream, db_, t, "streamId"));
+        g.event = SyncId(NotNull(s, event, db_, t, "eventId"));
+        g.start_ns = NotNull(s, start, db_, t, "start", -kMaxTimeNs, kMaxTimeNs);
+        g.end_ns = std::max(NotNull(s, end, db_, t, "end", -kMaxTimeNs, kMaxTimeNs), g.start_ns);
         c->syncs.push_back(g);
         ++r_.syncs;
       }
@@ -613,9 +675,9 @@ class Reader {
         // The record carries no time of its own: the builder takes the API call's.
         GpuSync g;
         g.type = SyncType::kEventRecord;
-        g.correlation = s.Int(corr);
-        g.stream = SyncId(s.Int(stream));
-        g.event = SyncId(s.Int(event));
+        g.correlation = Correlation(s, corr, db_, t);
+        g.stream = SyncId(NotNull(s, stream, db_, t, "streamId"));
+        g.event = SyncId(NotNull(s, event, db_, t, "eventId"));
         c->syncs.push_back(g);
         ++r_.event_records;
       }
@@ -659,8 +721,9 @@ class Reader {
           range.name = Str(s.Int(text_id));
         }
         range.thread = NsysTid(global);
-        range.start_ns = s.Int(start);
-        range.end_ns = std::max(s.Int(end), range.start_ns);
+        range.start_ns = NotNull(s, start, db_, t, "start", -kMaxTimeNs, kMaxTimeNs);
+        range.end_ns =
+            std::max(NotNull(s, end, db_, t, "end", -kMaxTimeNs, kMaxTimeNs), range.start_ns);
         c->ranges.push_back(std::move(range));
         ++r_.nvtx_ranges;
       }

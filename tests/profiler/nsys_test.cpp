@@ -621,6 +621,35 @@ TEST_CASE("nsys: unknown schemas and files that are not reports are refused", "[
         dir / "nocuda.sqlite" +
             ": no CUDA GPU activity in the report (no CUPTI_ACTIVITY_KIND_KERNEL, _MEMCPY or "
             "_MEMSET table; was it captured with `nsys profile --trace=cuda`?)");
+  // Values a trace cannot hold are refused, naming the field.
+  const auto bad_kernel = [&](const std::string& file, const std::string& values) {
+    Report r(dir / file);
+    r.CurrentSchema();
+    Strings(r);
+    r.Exec("INSERT INTO CUPTI_ACTIVITY_KIND_KERNEL VALUES (" + values + ")");
+  };
+  // start, end, deviceId, contextId, streamId, correlationId, globalPid, demangledName,
+  // shortName, mangledName, regs, grid x/y/z, block x/y/z, static, dynamic smem, graphNodeId
+  bad_kernel("stream.sqlite", "10, 20, 0, 1, -3, 1, 0, 8, 8, NULL, 32, 1, 1, 1, 1, 1, 1, 0, 0, 0");
+  CHECK(ErrorOf([&] { ImportNsys(dir / "stream.sqlite", {}, nullptr); }) ==
+        dir / "stream.sqlite" +
+            ": CUPTI_ACTIVITY_KIND_KERNEL.streamId: expected a non-negative integer, found -3");
+  bad_kernel("corr.sqlite", "10, 20, 0, 1, 7, 'abc', 0, 8, 8, NULL, 32, 1, 1, 1, 1, 1, 1, 0, 0, 0");
+  CHECK(ErrorOf([&] { ImportNsys(dir / "corr.sqlite", {}, nullptr); }) ==
+        dir / "corr.sqlite" +
+            ": CUPTI_ACTIVITY_KIND_KERNEL.correlationId: expected an integer, found \"abc\"");
+  bad_kernel("grid.sqlite",
+             "10, 20, 0, 1, 7, 1, 0, 8, 8, NULL, 32, 4294967296, 1, 1, 1, 1, 1, 0, 0, 0");
+  CHECK(ErrorOf([&] { ImportNsys(dir / "grid.sqlite", {}, nullptr); }) ==
+        dir / "grid.sqlite" +
+            ": CUPTI_ACTIVITY_KIND_KERNEL.gridX: expected an integer in [-2147483648, "
+            "2147483647], found 4294967296");
+  bad_kernel("time.sqlite",
+             "10, 9223372036854775807, 0, 1, 7, 1, 0, 8, 8, NULL, 32, 1, 1, 1, 1, 1, 1, 0, 0, 0");
+  CHECK(ErrorOf([&] { ImportNsys(dir / "time.sqlite", {}, nullptr); }) ==
+        dir / "time.sqlite" +
+            ": CUPTI_ACTIVITY_KIND_KERNEL.end: expected an integer in [-4611686018427387904, "
+            "4611686018427387904], found 9223372036854775807");
   { std::ofstream(dir / "text.sqlite") << "{\"traceEvents\": []}\n"; }
   CHECK(ErrorOf([&] { ImportNsys(dir / "text.sqlite", {}, nullptr); }) ==
         dir / "text.sqlite" +
