@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 # tests (tests/fuzz/, docs/FUZZING.md); Debian 12's clang is clang 14.
 packages=(cmake make g++ pkg-config zlib1g-dev libboost-graph-dev libeigen3-dev
           nlohmann-json3-dev libcli11-dev catch2 python3 python3-matplotlib gzip
-          clang libclang-rt-14-dev)
+          clang libclang-rt-14-dev libsqlite3-dev sqlite3)
 missing=()
 for p in "${packages[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then

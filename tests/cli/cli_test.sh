@@ -358,8 +358,10 @@ not_a_trace.json|not_a_trace.json: expected a Chrome trace
 no_events.json|no_events.json: traceEvents: missing required field
 missing.json|missing.json: cannot open: No such file or directory
 CASES
-expect_error 'import FORMAT: expected one of "kineto", found "nsys"' \
-  import nsys $kineto/current.json -o "$work/kbad.json"
+expect_error 'import FORMAT: expected one of "kineto", "nsys", found "perfetto"' \
+  import perfetto $kineto/current.json -o "$work/kbad.json"
+expect_error '--pid: only for `import nsys`, not `import kineto`' \
+  import kineto $kineto/current.json --pid 3 -o "$work/kbad.json"
 expect_error 'current.json: --step 9: no ProfilerStep#9 range in the trace (its steps: 1, 2)' \
   import kineto $kineto/current.json --step 9 -o "$work/kbad.json"
 expect_error '--step, --window: give one of them, not both' \
@@ -389,6 +391,82 @@ grep -q '^  device  *NVIDIA A100-SXM4-80GB$' "$work/stdout" || fail "import kine
 expect_ok import kineto $kineto/polling.json -o "$work/kpoll.json"
 checks=$((checks + 1))
 grep -q '^  polls  *8 (7 folded into 2 waits)$' "$work/stdout" || fail "import kineto: polls not summarised"
+
+# Nsight Systems import: a report built here with the sqlite3 shell from the
+# documented export schema (two processes on device 0, one kernel on device 1).
+# Several devices need --device; each process becomes its own trace.
+if command -v sqlite3 >/dev/null; then
+  nsys_sql="CREATE TABLE StringIds (id INTEGER PRIMARY KEY, value TEXT NOT NULL);
+INSERT INTO StringIds VALUES (1, 'cudaLaunchKernel_v7000'), (2, 'gemm_kernel'),
+  (3, 'aten::mm, seq = 4'), (4, 'cudaMemcpyAsync_v3020');
+CREATE TABLE TARGET_INFO_GPU (id INTEGER PRIMARY KEY, name TEXT NOT NULL);
+INSERT INTO TARGET_INFO_GPU VALUES (0, 'NVIDIA A100 SXM4 80GB'), (1, 'NVIDIA H100 SXM5 80GB');
+CREATE TABLE CUPTI_ACTIVITY_KIND_KERNEL (start INTEGER NOT NULL, end INTEGER NOT NULL,
+  deviceId INTEGER NOT NULL, contextId INTEGER NOT NULL, streamId INTEGER NOT NULL,
+  correlationId INTEGER, globalPid INTEGER, demangledName INTEGER NOT NULL,
+  shortName INTEGER NOT NULL, registersPerThread INTEGER NOT NULL, gridX INTEGER NOT NULL,
+  gridY INTEGER NOT NULL, gridZ INTEGER NOT NULL, blockX INTEGER NOT NULL,
+  blockY INTEGER NOT NULL, blockZ INTEGER NOT NULL, staticSharedMemory INTEGER NOT NULL,
+  dynamicSharedMemory INTEGER NOT NULL);
+CREATE TABLE CUPTI_ACTIVITY_KIND_MEMCPY (start INTEGER NOT NULL, end INTEGER NOT NULL,
+  deviceId INTEGER NOT NULL, contextId INTEGER NOT NULL, streamId INTEGER NOT NULL,
+  correlationId INTEGER, globalPid INTEGER, bytes INTEGER NOT NULL, copyKind INTEGER NOT NULL);
+CREATE TABLE CUPTI_ACTIVITY_KIND_RUNTIME (start INTEGER NOT NULL, end INTEGER NOT NULL,
+  eventClass INTEGER NOT NULL, globalTid INTEGER, correlationId INTEGER,
+  nameId INTEGER NOT NULL, returnValue INTEGER NOT NULL);
+CREATE TABLE NVTX_EVENTS (start INTEGER NOT NULL, end INTEGER, eventType INTEGER NOT NULL,
+  text TEXT, globalTid INTEGER, textId INTEGER);"
+  # pid P, thread P+1: globalPid = P << 24, globalTid = (P << 24) | tid.
+  for pid in 200 300; do
+    g=$((pid << 24)) t=$(((pid << 24) | (pid + 1))) o=$((pid * 10))
+    nsys_sql+="
+INSERT INTO NVTX_EVENTS VALUES ($((o + 1000)), $((o + 9000)), 59, NULL, $t, 3);
+INSERT INTO CUPTI_ACTIVITY_KIND_RUNTIME VALUES ($((o + 1100)), $((o + 1300)), 0, $t, 1, 4, 0);
+INSERT INTO CUPTI_ACTIVITY_KIND_MEMCPY VALUES ($((o + 1400)), $((o + 2400)), 0, 1, 7, 1, $g, 65536, 1);
+INSERT INTO CUPTI_ACTIVITY_KIND_RUNTIME VALUES ($((o + 2000)), $((o + 2500)), 0, $t, 2, 1, 0);
+INSERT INTO CUPTI_ACTIVITY_KIND_KERNEL VALUES ($((o + 2600)), $((o + 6600)), 0, 1, 7, 2, $g, 2, 2,
+  64, 80, 1, 1, 256, 1, 1, 0, 16384);"
+  done
+  nsys_sql+="
+INSERT INTO CUPTI_ACTIVITY_KIND_KERNEL VALUES (500, 700, 1, 1, 9, 77, $((400 << 24)), 2, 2,
+  32, 1, 1, 1, 32, 1, 1, 0, 0);"
+  sqlite3 "$work/run.sqlite" "$nsys_sql" || fail "sqlite3 could not build the nsys report"
+  expect_error 'run.sqlite: the report has 2 devices; pick one with --device N (0 "NVIDIA A100 SXM4 80GB": 2 kernels, 2 memcpys, 0 memsets; 1 "NVIDIA H100 SXM5 80GB": 1 kernels' \
+    import nsys "$work/run.sqlite" -o "$work/n.json"
+  expect_ok import nsys "$work/run.sqlite" --device 0 -o "$work/n.json"
+  checks=$((checks + 1))
+  [[ -e $work/n.pid200.json && -e $work/n.pid300.json && ! -e $work/n.json ]] ||
+    fail "import nsys: expected n.pid200.json and n.pid300.json, one per process"
+  checks=$((checks + 1))
+  grep -q '^  processes  *200, 300$' "$work/stdout" && grep -q 'gpu spec a100-sxm4-80g' "$work/stdout" ||
+    fail "import nsys: summary without processes or gpu spec: $(cat "$work/stdout")"
+  expect_ok inspect "$work/n.pid300.json"
+  checks=$((checks + 1))
+  grep -q '^tenant   run.pid300$' "$work/stdout" || fail "import nsys: tenant not run.pid300"
+  expect_ok simulate "$work/n.pid200.json" "$work/n.pid300.json"
+  expect_ok import nsys "$work/run.sqlite" --device 0 --pid 200 --tenant bert -o "$work/n1.json.gz"
+  expect_ok inspect "$work/n1.json.gz"
+  checks=$((checks + 1))
+  grep -q '^tenant   bert$' "$work/stdout" || fail "import nsys --pid: tenant not bert"
+  expect_error 'run.sqlite: --pid 5: no GPU work of that process on device 0 (processes: 200, 300)' \
+    import nsys "$work/run.sqlite" --device 0 --pid 5 -o "$work/nbad.json"
+  expect_error '--step: not for `import nsys`' \
+    import nsys "$work/run.sqlite" --device 0 --step 1 -o "$work/nbad.json"
+  sqlite3 "$work/old.sqlite" "CREATE TABLE StringIds (id INTEGER PRIMARY KEY, value TEXT);
+CREATE TABLE CUPTI_ACTIVITY_KIND_KERNEL (begin INTEGER, end INTEGER, deviceId INTEGER);"
+  expect_error 'old.sqlite: CUPTI_ACTIVITY_KIND_KERNEL.start: missing column (unknown Nsight Systems schema' \
+    import nsys "$work/old.sqlite" -o "$work/nbad.json"
+  expect_error 'current.json: not an Nsight Systems SQLite export (file is not a database' \
+    import nsys $kineto/current.json -o "$work/nbad.json"
+  expect_error 'none.sqlite: cannot open: No such file or directory' \
+    import nsys "$work/none.sqlite" -o "$work/nbad.json"
+  head -c 3000 "$work/run.sqlite" >"$work/cut.sqlite"
+  expect_error 'cut.sqlite: ' import nsys "$work/cut.sqlite" -o "$work/nbad.json"
+  checks=$((checks + 1))
+  [[ -e $work/nbad.json || -e $work/nbad.pid200.json ]] && fail "import nsys wrote output on bad input"
+else
+  echo "cli_test: sqlite3 not found (tools/setup.sh installs it); import nsys checks skipped"
+fi
 
 # profile: the command, --window and -o are checked before anything runs; no
 # output file is left behind by an error.

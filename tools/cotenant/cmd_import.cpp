@@ -12,13 +12,14 @@
 #include "sim/gpu_spec.h"
 #include "sim/json_util.h"
 #include "sim/trace.h"
+#include "tools/cotenant/cmd_import_nsys.h"
 #include "tools/cotenant/commands.h"
 #include "tools/cotenant/table.h"
 
 namespace cotenant::cli {
 namespace {
 
-const std::vector<std::string> kFormats = {"kineto"};
+const std::vector<std::string> kFormats = {"kineto", "nsys"};
 
 void Line(const char* what, const std::string& value) {
   std::printf("  %-19s %s\n", what, value.c_str());
@@ -77,9 +78,13 @@ RunFn AddImport(CLI::App* sub) {
     int64_t device = -1;
   };
   auto o = std::make_shared<Options>();
-  sub->add_option("format", o->format, "Input format: kineto (PyTorch profiler Chrome trace)")
+  auto nsys = std::make_shared<ImportNsysFlags>();
+  sub->add_option("format", o->format,
+                  "Input format: kineto (PyTorch profiler Chrome trace) or nsys (Nsight Systems "
+                  "SQLite export)")
       ->required();
-  sub->add_option("input", o->input, "Trace to convert (.json or .json.gz)")->required();
+  sub->add_option("input", o->input, "Trace to convert (kineto: .json or .json.gz; nsys: .sqlite)")
+      ->required();
   sub->add_option("-o,--output", o->output, "Trace file to write (.json or .json.gz)")->required();
   sub->add_option("--tenant", o->tenant,
                   "Tenant name stored in the trace (default: the input file's stem)");
@@ -91,7 +96,8 @@ RunFn AddImport(CLI::App* sub) {
   sub->add_option("--device", o->device,
                   "Keep the GPU work of this device id (needed when the trace has several)");
   sub->add_flag("--partial", o->partial,
-                "Import the complete events of a trace cut short (default: refuse it)");
+                "kineto: import the complete events of a trace cut short (default: refuse it)");
+  AddImportNsysFlags(sub, nsys.get());
   sub->footer(
       "Reads the current Kineto layout (cat kernel, cuda_runtime, cuda_driver, gpu_memcpy,\n"
       "gpu_memset, cuda_sync, cuda_event, cpu_op, user_annotation, gpu_user_annotation, ac2g\n"
@@ -101,11 +107,18 @@ RunFn AddImport(CLI::App* sub) {
       "Other categories are counted and reported, not imported. One trace per rank of a job.\n"
       "Examples:\n"
       "  cotenant import kineto resnet50.pt.trace.json.gz --step 3 -o resnet50.json\n"
-      "  cotenant import kineto bert.json --window range:forward --tenant bert -o bert.json\n");
-  return [o, sub]() {
+      "  cotenant import kineto bert.json --window range:forward --tenant bert -o bert.json\n"
+      "  cotenant import nsys run.sqlite --device 0 -o run.json  (one trace per process)\n");
+  return [o, nsys, sub]() {
     if (IndexOf(nlohmann::json(o->format), kFormats) < 0) {
       throw InputError("import FORMAT: " + ExpectedOneOf(nlohmann::json(o->format), kFormats));
     }
+    if (o->format == "nsys") {
+      if (o->partial) throw InputError("--partial: only for `import kineto`, not `import nsys`");
+      return RunImportNsys(sub, {o->input, o->output, o->tenant, o->window, o->gpu, o->device},
+                           *nsys);
+    }
+    RefuseImportNsysFlags(sub, o->format);
     const bool step_given = sub->count("--step") > 0;
     if (step_given && o->step < 0) {
       throw InputError("--step: expected a non-negative step number, found " +

@@ -14,7 +14,8 @@ namespace cotenant::cli {
 const std::vector<Command>& Commands() {
   static const std::vector<Command> kCommands = {
       {"profile", "Run a CUDA program under the CUPTI profiler and write its trace", AddProfile},
-      {"import", "Convert a trace from another profiler (PyTorch/Kineto) to a cotenant trace",
+      {"import",
+       "Convert a trace from another profiler (PyTorch/Kineto, Nsight Systems) to a cotenant trace",
        AddImport},
       {"inspect", "Summarise a trace: kernels, streams, GPU time, busiest operators, occupancy",
        AddInspect},
