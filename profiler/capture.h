@@ -7,12 +7,24 @@
 #include <array>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "sim/trace.h"
 #include "sim/units.h"
 
 namespace cotenant::profiler {
+
+/// An operator's inputs as the profiler recorded them (PyTorch
+/// record_shapes: Kineto args "Input Dims" / "Input type"; emit_nvtx range
+/// names carry "sizes = [...]" without types). Position i of `dims` is the
+/// i-th input ([] for a scalar, None or 0-d tensor); a tensor list is
+/// spread over consecutive positions.
+struct OpInputs {
+  std::vector<std::vector<int64_t>> dims;
+  std::vector<std::string> types;  ///< same length as dims, or empty when unknown
+  bool empty() const { return dims.empty(); }
+};
 
 /// A CUDA runtime or driver API call on a host thread.
 struct ApiCall {
@@ -47,6 +59,8 @@ struct GpuActivity {
   /// A label the source already knows (Kineto: the cpu_op via External id);
   /// when empty the builder labels the kernel from the NVTX ranges.
   std::string op;
+  /// The range (index in Capture::ranges) that gave `op`, or kAbsent.
+  int64_t op_range = kAbsent;
 };
 
 /// What a synchronization or event record did, as the driver reported it
@@ -76,6 +90,7 @@ struct Range {
   std::string name;  ///< e.g. "aten::addmm, seq = 12, sizes = [[8, 768]]"
   int64_t thread = 0;
   TimeNs start_ns = 0, end_ns = 0;
+  OpInputs inputs;  ///< Kineto "Input Dims"/"Input type" when recorded; else empty
 };
 
 /// Everything one process reported.
@@ -138,6 +153,10 @@ struct BuildReport {
   int64_t orphan_gpu = 0;          ///< GPU tasks whose launch was not captured
   int64_t dropped_records = 0;
   std::vector<std::string> problems;
+  /// (task id, index in Capture::ranges) of every kernel whose label came
+  /// from a range, by task id: the operator call that launched it, for
+  /// EstimateMemory (profiler/kernel_memory.h).
+  std::vector<std::pair<int64_t, size_t>> kernel_ranges;
 };
 
 /// Turns a capture into a trace:

@@ -10,11 +10,13 @@
 #include <optional>
 #include <string>
 
+#include "profiler/kernel_memory.h"
 #include "profiler/kineto_events.h"
 #include "profiler/kineto_resolve.h"
 #include "profiler/kineto_values.h"
 #include "sim/byte_source.h"
 #include "sim/error.h"
+#include "sim/gpu_spec.h"
 #include "sim/json_stream.h"
 #include "sim/json_util.h"
 
@@ -84,13 +86,32 @@ Trace ImportKineto(const std::string& path, const KinetoImportOptions& options,
   } else if (!options.window.empty()) {
     build.window = ParseWindow(options.window, "--window");
   }
+  BuildReport local_build;
+  BuildReport& br = build_report != nullptr ? *build_report : local_build;
   Trace trace;
   try {
-    trace = BuildTrace(capture, build, build_report);
+    trace = BuildTrace(capture, build, &br);
   } catch (const InputError& e) {  // a window that selects nothing: name the file
     throw InputError(path + ": " + e.what());
   }
   if (!options.gpu.empty()) trace.device_gpu = options.gpu;
+
+  // DRAM figures: on the trace's GPU when known, else the spec the tools
+  // fall back to (recorded in meta.memory.gpu).
+  std::string spec_key = options.gpu;
+  if (spec_key.empty()) spec_key = SpecKeyForDevice(trace.device_name).value_or("");
+  const bool guessed = spec_key.empty();
+  if (guessed) spec_key = kMemoryFallbackGpu;
+  kr.memory = EstimateMemory(trace, LoadGpuSpec(spec_key), capture.ranges, br.kernel_ranges);
+  json m = json::object();
+  m["gpu"] = kr.memory.gpu;
+  if (guessed) m["gpu_unknown"] = true;
+  m["counter"] = kr.memory.counter;
+  m["shape"] = kr.memory.shape;
+  m["name"] = kr.memory.name;
+  m["none"] = kr.memory.none;
+  m["clamped"] = kr.memory.clamped;
+  trace.meta["memory"] = std::move(m);
 
   json k = json::object();
   const size_t slash = path.find_last_of('/');

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "profiler/capture.h"
+#include "profiler/kernel_memory.h"
 #include "sim/trace.h"
 #include "sim/units.h"
 
@@ -55,6 +56,8 @@ struct KinetoReport {
   int64_t labelled_kernels = 0;          ///< GPU tasks labelled with a cpu_op through External id
   int64_t waits_linked_by_event_id = 0;  ///< stream waits joined to a record by CUDA event id
   std::vector<std::string> problems;     ///< one line each; not fatal
+  /// DRAM figures of the imported kernels (filled by ImportKineto only).
+  MemoryReport memory;
 };
 
 /// Parses Kineto Chrome-trace JSON `text` into a Capture (source "kineto").
@@ -93,7 +96,10 @@ struct KinetoImportOptions {
 
 /// Reads a Kineto trace and builds one trace from it: the step or window
 /// selected, `device.gpu` set, and `meta.kineto` holding the input's file
-/// name, layout, base time, selection and unknown categories. Throws
+/// name, layout, base time, selection and unknown categories. Every kernel
+/// gets DRAM figures where they can be estimated (EstimateMemory, on the
+/// spec `gpu`, else the one of the device's name, else h100-sxm);
+/// `meta.memory` records the spec used and the coverage. Throws
 /// InputError for bad input, a bad selection or one that selects nothing.
 /// Either report may be null.
 Trace ImportKineto(const std::string& path, const KinetoImportOptions& options,

@@ -101,6 +101,8 @@ struct Event {
     kWaitOnStream,
     kWaitOnEventId,
     kEventId,
+    kInputDims,  ///< cpu_op "Input Dims" (record_shapes)
+    kInputType,  ///< cpu_op "Input type" (record_shapes)
     kArgCount
   };
   std::array<nlohmann::json, kKeyCount> field;

@@ -1,0 +1,525 @@
+#include "profiler/kernel_memory.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <map>
+
+#include "profiler/synth_kernels.h"
+
+namespace cotenant::profiler {
+namespace {
+
+using nlohmann::json;
+
+/// One positional input: a tensor's shape and element size, or none.
+struct Tensor {
+  std::vector<int64_t> dims;
+  int64_t elem = 0;  ///< bytes per element; 0 = not a tensor
+  double Numel() const {
+    double n = 1.0;
+    for (int64_t d : dims) n *= static_cast<double>(std::max<int64_t>(d, 0));
+    return n;
+  }
+  double Bytes() const { return elem > 0 ? Numel() * static_cast<double>(elem) : 0.0; }
+  bool IsTensor() const { return elem > 0; }
+  int64_t Dim(int i) const {  // from the end when i < 0
+    const int n = static_cast<int>(dims.size());
+    const int k = i < 0 ? n + i : i;
+    return k >= 0 && k < n ? dims[static_cast<size_t>(k)] : -1;
+  }
+};
+
+/// The inputs as tensors. Without types, a non-empty shape is a tensor of
+/// kDefaultElementBytes; with types, a tensor is an input whose type has an
+/// element size; a tensor list's elements ("TensorList" has no element
+/// type) take the element size of the first typed tensor input, else the
+/// default.
+std::vector<Tensor> Tensors(const OpInputs& in) {
+  const bool typed = in.types.size() == in.dims.size();
+  int64_t first_elem = 0;
+  if (typed) {
+    for (const std::string& t : in.types) {
+      if ((first_elem = DtypeBytes(t)) > 0) break;
+    }
+  }
+  if (first_elem == 0) first_elem = kDefaultElementBytes;
+  std::vector<Tensor> out(in.dims.size());
+  for (size_t i = 0; i < in.dims.size(); ++i) {
+    out[i].dims = in.dims[i];
+    if (!typed) {
+      out[i].elem = in.dims[i].empty() ? 0 : kDefaultElementBytes;
+    } else if (in.types[i] == "TensorList") {
+      out[i].elem = first_elem;
+    } else {
+      out[i].elem = DtypeBytes(in.types[i]);
+    }
+  }
+  return out;
+}
+
+double SumBytes(const std::vector<Tensor>& t) {
+  double sum = 0.0;
+  for (const Tensor& x : t) sum += x.Bytes();
+  return sum;
+}
+
+const Tensor* At(const std::vector<Tensor>& t, size_t i) {
+  return i < t.size() && t[i].IsTensor() ? &t[i] : nullptr;
+}
+
+/// "aten::addmm, seq = 3" -> "addmm"; other names are kept.
+std::string BaseOp(const std::string& op) {
+  std::string n = op.substr(0, op.find(", "));
+  if (n.rfind("aten::", 0) == 0) n = n.substr(6);
+  return n;
+}
+
+bool OneOf(const std::string& n, std::initializer_list<const char*> names) {
+  for (const char* x : names) {
+    if (n == x) return true;
+  }
+  return false;
+}
+
+/// Matrix products: inputs read once, output (rows x cols) written once in
+/// the dtype of the first matrix.
+std::optional<double> Product(const Tensor* a, const Tensor* b, const std::vector<Tensor>& all) {
+  if (a == nullptr || b == nullptr || a->dims.empty() || b->dims.empty()) return std::nullopt;
+  const int64_t k = a->Dim(-1);
+  if (k <= 0) return std::nullopt;
+  double out = 0.0;
+  if (b->dims.size() == 1) {
+    out = a->Numel() / static_cast<double>(k);  // matrix x vector
+  } else if (a->dims.size() == 1) {
+    out = b->Numel() / static_cast<double>(b->Dim(-2) > 0 ? b->Dim(-2) : 1);  // vector x matrix
+  } else {
+    const double m = static_cast<double>(a->Dim(-2)), n = static_cast<double>(b->Dim(-1));
+    const double kb = static_cast<double>(std::max<int64_t>(b->Dim(-2), 1));
+    const double batch = std::max(a->Numel() / (m * static_cast<double>(k)), b->Numel() / (kb * n));
+    out = batch * m * n;
+  }
+  return SumBytes(all) + out * static_cast<double>(a->elem);
+}
+
+}  // namespace
+
+int64_t DtypeBytes(const std::string& type) {
+  static const std::map<std::string, int64_t> kSizes = {
+      {"float", 4},
+      {"c10::Half", 2},
+      {"c10::BFloat16", 2},
+      {"double", 8},
+      {"long int", 8},
+      {"long", 8},
+      {"int64_t", 8},
+      {"int", 4},
+      {"short int", 2},
+      {"short", 2},
+      {"signed char", 1},
+      {"unsigned char", 1},
+      {"bool", 1},
+      {"c10::complex<float>", 8},
+      {"c10::complex<double>", 16},
+      {"c10::Float8_e4m3fn", 1},
+      {"c10::Float8_e5m2", 1},
+  };
+  const auto it = kSizes.find(type);
+  return it == kSizes.end() ? 0 : it->second;
+}
+
+OpInputs OpInputsFromJson(const json& dims, const json* types) {
+  OpInputs in;
+  if (!dims.is_array()) return in;
+  const bool typed = types != nullptr && types->is_array() && types->size() == dims.size();
+  const auto shape_of = [](const json& d) {
+    std::vector<int64_t> s;
+    if (!d.is_array()) return s;
+    for (const json& x : d) {
+      if (!x.is_number_integer()) return std::vector<int64_t>{};
+      s.push_back(x.get<int64_t>());
+    }
+    return s;
+  };
+  for (size_t i = 0; i < dims.size(); ++i) {
+    const json& d = dims[i];
+    const std::string type =
+        typed && (*types)[i].is_string() ? (*types)[i].get<std::string>() : std::string();
+    if (d.is_array() && !d.empty() && d.front().is_array()) {  // a tensor list
+      for (const json& e : d) {
+        in.dims.push_back(shape_of(e));
+        in.types.push_back(type.empty() ? "TensorList" : type);
+      }
+      continue;
+    }
+    in.dims.push_back(shape_of(d));
+    in.types.push_back(type);
+  }
+  if (!typed) in.types.clear();
+  return in;
+}
+
+OpInputs ParseNvtxSizes(const std::string& name) {
+  OpInputs in;
+  const size_t at = name.find("sizes = [");
+  if (at == std::string::npos) return in;
+  size_t i = at + 8;  // at '['
+  // A small recursive-descent reader of nested integer lists.
+  const auto skip = [&]() {
+    while (i < name.size() && name[i] == ' ') ++i;
+  };
+  if (name[i] != '[') return in;
+  ++i;
+  for (;;) {
+    skip();
+    if (i >= name.size()) return OpInputs{};
+    if (name[i] == ']') break;
+    if (name[i] != '[') return OpInputs{};
+    ++i;
+    std::vector<int64_t> shape;
+    for (;;) {
+      skip();
+      if (i >= name.size()) return OpInputs{};
+      if (name[i] == ']') {
+        ++i;
+        break;
+      }
+      if (!std::isdigit(static_cast<unsigned char>(name[i]))) return OpInputs{};
+      int64_t v = 0;
+      while (i < name.size() && std::isdigit(static_cast<unsigned char>(name[i]))) {
+        if (v > (int64_t{1} << 50)) return OpInputs{};
+        v = v * 10 + (name[i++] - '0');
+      }
+      shape.push_back(v);
+      skip();
+      if (i < name.size() && name[i] == ',') ++i;
+    }
+    in.dims.push_back(std::move(shape));
+    skip();
+    if (i < name.size() && name[i] == ',') ++i;
+  }
+  return in;
+}
+
+OpInputs InputsOfRange(const Range& range) {
+  return range.inputs.empty() ? ParseNvtxSizes(range.name) : range.inputs;
+}
+
+std::optional<double> OpBytes(const std::string& op, const OpInputs& inputs) {
+  const std::string n = BaseOp(op);
+  const std::vector<Tensor> t = Tensors(inputs);
+  const double in = SumBytes(t);
+  if (in <= 0.0) return std::nullopt;
+
+  // Matrix products.
+  if (OneOf(n, {"mm", "matmul", "bmm"})) return Product(At(t, 0), At(t, 1), t);
+  if (OneOf(n, {"addmm", "baddbmm", "addbmm"})) return Product(At(t, 1), At(t, 2), t);
+  if (n == "linear") {
+    const Tensor *x = At(t, 0), *w = At(t, 1);
+    if (x == nullptr || w == nullptr || w->dims.size() != 2 || x->Dim(-1) <= 0) return std::nullopt;
+    const double out =
+        x->Numel() / static_cast<double>(x->Dim(-1)) * static_cast<double>(w->Dim(0));
+    return in + out * static_cast<double>(x->elem);
+  }
+  // Convolutions: output N x O x (input's spatial size): same padding and
+  // stride 1 assumed (the profiler records no stride or padding values).
+  if (OneOf(n, {"conv1d", "conv2d", "conv3d", "convolution", "_convolution", "cudnn_convolution",
+                "cudnn_convolution_relu", "cudnn_convolution_add_relu", "mkldnn_convolution"})) {
+    const Tensor *x = At(t, 0), *w = At(t, 1);
+    if (x == nullptr || w == nullptr || x->dims.size() < 3 || w->dims.size() != x->dims.size()) {
+      return std::nullopt;
+    }
+    double out = static_cast<double>(x->Dim(0)) * static_cast<double>(w->Dim(0));
+    for (size_t d = 2; d < x->dims.size(); ++d) out *= static_cast<double>(x->dims[d]);
+    return in + out * static_cast<double>(x->elem);
+  }
+  // Attention: Q, K, V (and a mask) read once, O = Q's rows x V's last dim.
+  if (OneOf(n, {"scaled_dot_product_attention", "_scaled_dot_product_flash_attention",
+                "_scaled_dot_product_efficient_attention", "_scaled_dot_product_cudnn_attention",
+                "_flash_attention_forward", "_efficient_attention_forward"})) {
+    const Tensor *q = At(t, 0), *v = At(t, 2);
+    if (q == nullptr || v == nullptr || q->Dim(-1) <= 0) return std::nullopt;
+    const double out =
+        q->Numel() / static_cast<double>(q->Dim(-1)) * static_cast<double>(v->Dim(-1));
+    return in + out * static_cast<double>(q->elem);
+  }
+  // Embedding: indices read, the gathered rows read and written.
+  if (n == "embedding") {
+    const Tensor *w = At(t, 0), *idx = At(t, 1);
+    if (w == nullptr || idx == nullptr || w->dims.size() != 2) return std::nullopt;
+    const double rows =
+        idx->Numel() * static_cast<double>(w->Dim(1)) * static_cast<double>(w->elem);
+    return idx->Bytes() + 2.0 * rows;
+  }
+  // Concatenation: everything read once and written once.
+  if (OneOf(n, {"cat", "stack", "_cat"})) return 2.0 * in;
+  // Pooling: the input read, an output of a 2-wide stride-2 window per
+  // spatial dimension written (the window and stride are not recorded).
+  for (int d = 1; d <= 3; ++d) {
+    const std::string sd = std::to_string(d) + "d";
+    if (OneOf(n, {("max_pool" + sd).c_str(), ("avg_pool" + sd).c_str(),
+                  ("max_pool" + sd + "_with_indices").c_str()})) {
+      const Tensor* x = At(t, 0);
+      if (x == nullptr) return std::nullopt;
+      const double out = x->Numel() / static_cast<double>(1 << d);
+      const double idx = n.find("with_indices") != std::string::npos ? out * 8.0 : 0.0;
+      return x->Bytes() + out * static_cast<double>(x->elem) + idx;
+    }
+    if (OneOf(n, {("adaptive_avg_pool" + sd).c_str(), ("_adaptive_avg_pool" + sd).c_str(),
+                  ("adaptive_max_pool" + sd).c_str()})) {
+      // Output size 1 per channel (global pooling) assumed.
+      const Tensor* x = At(t, 0);
+      if (x == nullptr || x->dims.size() < static_cast<size_t>(d) + 1) return std::nullopt;
+      double out = 1.0;
+      for (size_t k = 0; k + static_cast<size_t>(d) < x->dims.size(); ++k) {
+        out *= static_cast<double>(x->dims[k]);
+      }
+      return x->Bytes() + out * static_cast<double>(x->elem);
+    }
+  }
+  // Copies: the source read and the destination written, both inputs.
+  if (OneOf(n, {"copy_", "fill_", "zero_"})) return in;
+  // Elementwise, norms, softmax: every tensor input read once, one output
+  // the size of the largest input (the broadcast result) written once in
+  // the first tensor's dtype.
+  if (OneOf(n, {"add",
+                "add_",
+                "sub",
+                "sub_",
+                "mul",
+                "mul_",
+                "div",
+                "div_",
+                "relu",
+                "relu_",
+                "gelu",
+                "gelu_",
+                "silu",
+                "silu_",
+                "sigmoid",
+                "sigmoid_",
+                "tanh",
+                "tanh_",
+                "dropout",
+                "native_dropout",
+                "to",
+                "_to_copy",
+                "contiguous",
+                "clone",
+                "neg",
+                "exp",
+                "pow",
+                "rsqrt",
+                "sqrt",
+                "where",
+                "masked_fill",
+                "masked_fill_",
+                "hardtanh",
+                "hardtanh_",
+                "leaky_relu",
+                "threshold",
+                "threshold_backward",
+                "gelu_backward",
+                "layer_norm",
+                "native_layer_norm",
+                "batch_norm",
+                "_batch_norm_impl_index",
+                "native_batch_norm",
+                "cudnn_batch_norm",
+                "_native_batch_norm_legit_no_training",
+                "group_norm",
+                "native_group_norm",
+                "rms_norm",
+                "_fused_rms_norm",
+                "instance_norm",
+                "softmax",
+                "_softmax",
+                "log_softmax",
+                "_log_softmax",
+                "_safe_softmax"})) {
+    const Tensor* largest = nullptr;
+    const Tensor* first = nullptr;
+    for (const Tensor& x : t) {
+      if (!x.IsTensor()) continue;
+      if (first == nullptr) first = &x;
+      if (largest == nullptr || x.Numel() > largest->Numel()) largest = &x;
+    }
+    return in + largest->Numel() * static_cast<double>(first->elem);
+  }
+  return std::nullopt;
+}
+
+const char* NameClassName(NameClass c) {
+  switch (c) {
+    case NameClass::kGemm:
+      return "gemm";
+    case NameClass::kConv:
+      return "conv";
+    case NameClass::kElementwise:
+      return "elementwise";
+    case NameClass::kReduction:
+      return "reduction";
+    case NameClass::kNccl:
+      return "nccl";
+    case NameClass::kCopy:
+      return "copy";
+    case NameClass::kUnknown:
+      break;
+  }
+  return "unknown";
+}
+
+NameClass ClassifyKernelName(const std::string& raw) {
+  std::string n = raw;
+  std::transform(n.begin(), n.end(), n.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  const auto has = [&n](std::initializer_list<const char*> words) {
+    for (const char* w : words) {
+      if (n.find(w) != std::string::npos) return true;
+    }
+    return false;
+  };
+  if (has({"nccl"})) return NameClass::kNccl;
+  // TorchInductor's Triton kernels name their kind: pointwise, reduction,
+  // persistent reduction, template (matmul).
+  if (n.rfind("triton_poi", 0) == 0) return NameClass::kElementwise;
+  if (n.rfind("triton_red", 0) == 0 || n.rfind("triton_per", 0) == 0) return NameClass::kReduction;
+  if (n.rfind("triton_tem", 0) == 0) return NameClass::kGemm;
+  if (has({"elementwise_kernel", "vectorized_elementwise", "unrolled_elementwise"})) {
+    return NameClass::kElementwise;
+  }
+  if (has({"reduce_kernel", "softmax", "layer_norm", "layernorm", "batch_norm", "batchnorm",
+           "group_norm", "rms_norm", "norm_kernel", "reduction", "bn_fw", "bn_bw"})) {
+    return NameClass::kReduction;
+  }
+  if (has({"cudnn", "implicit_gemm", "implicit_convolve", "conv", "winograd", "fprop", "dgrad",
+           "wgrad"})) {
+    return NameClass::kConv;
+  }
+  if (has({"gemm", "cutlass", "cublas", "xmma", "gemv", "matmul"})) return NameClass::kGemm;
+  if (has({"copy", "memcpy", "fill"})) return NameClass::kCopy;
+  return NameClass::kUnknown;
+}
+
+std::optional<NameClassFigures> NameClassDefaults(NameClass c, const GpuSpec& spec) {
+  // mem_bound defaults: a roofline argument. The ridge point of the GPUs in
+  // configs/gpus is tens to hundreds of flop per DRAM byte (H100 SXM: 67
+  // fp32 TFLOPS / 3.35 TB/s = 20 flop/B on CUDA cores, 989 fp16 tensor
+  // TFLOPS / 3.35 TB/s = 295 flop/B; NVIDIA H100 datasheet). Elementwise and
+  // copy kernels do about 1 flop per 4-12 bytes moved, reductions and norms
+  // a few: far under the ridge, so DRAM-bound (0.9 and 0.8, the rest being
+  // launch ramp and tail). An n x n x n GEMM does n/3 flop per fp16 byte,
+  // over the ridge from n of a few hundred: compute-bound at the sizes that
+  // dominate DL traces (0.2, an assumption for the smaller ones). NCCL
+  // kernels move data at link speed (H100 NVLink 900 GB/s, datasheet)
+  // under a third of the DRAM peak: 0.25.
+  // dram_share: the share of dram_gbps the synth efficiency table gives the
+  // class (profiler/synth_kernels.cpp, an assumption stated there);
+  // NCCL 1.0 (its mem_bound already carries the link ratio).
+  const std::string lib = DefaultLibrary(spec);
+  switch (c) {
+    case NameClass::kGemm:
+      return NameClassFigures{0.2, SynthEfficiency(lib, KernelClass::kGemm).dram};
+    case NameClass::kConv:
+      return NameClassFigures{0.2, SynthEfficiency(lib, KernelClass::kConv).dram};
+    case NameClass::kElementwise:
+      return NameClassFigures{0.9, SynthEfficiency(lib, KernelClass::kElementwise).dram};
+    case NameClass::kReduction:
+      return NameClassFigures{0.8, SynthEfficiency(lib, KernelClass::kReduction).dram};
+    case NameClass::kCopy:
+      return NameClassFigures{0.9, SynthEfficiency(lib, KernelClass::kTranspose).dram};
+    case NameClass::kNccl:
+      return NameClassFigures{0.25, 1.0};
+    case NameClass::kUnknown:
+      break;
+  }
+  return std::nullopt;
+}
+
+MemoryReport EstimateMemory(Trace& trace, const GpuSpec& spec, const std::vector<Range>& ranges,
+                            const std::vector<std::pair<int64_t, size_t>>& kernel_ranges) {
+  MemoryReport report;
+  report.gpu = spec.key;
+  const double peak = spec.dram_gbps;  // GB/s = bytes per ns
+  std::map<int64_t, size_t> range_of;  // task id -> range index
+  for (const auto& [id, r] : kernel_ranges) {
+    if (r < ranges.size()) range_of[id] = r;
+  }
+  // Kernels of one operator call (one range) that need an estimate.
+  std::map<size_t, std::vector<size_t>> calls;
+  for (size_t i = 0; i < trace.tasks.size(); ++i) {
+    Task& t = trace.tasks[i];
+    if (t.kind != TaskKind::kKernel) continue;
+    ++report.kernels;
+    if (DramSourceOf(t) != DramSource::kNone) {
+      t.dram_source = DramSourceOf(t);
+      continue;
+    }
+    const auto r = range_of.find(t.id);
+    if (r != range_of.end()) calls[r->second].push_back(i);
+  }
+  std::vector<bool> done(trace.tasks.size(), false);
+  for (const auto& [r, kernels] : calls) {
+    const std::optional<double> bytes = OpBytes(ranges[r].name, InputsOfRange(ranges[r]));
+    if (!bytes) continue;
+    TimeNs total_ns = 0;
+    for (size_t i : kernels) total_ns += trace.tasks[i].dur_ns;
+    for (size_t i : kernels) {
+      Task& t = trace.tasks[i];
+      const double part = total_ns > 0
+                              ? static_cast<double>(t.dur_ns) / static_cast<double>(total_ns)
+                              : 1.0 / static_cast<double>(kernels.size());
+      double b = *bytes * part;
+      const double limit = std::floor(peak * static_cast<double>(t.dur_ns));
+      if (b > limit) {
+        b = limit;
+        ++report.clamped;
+      }
+      t.dram_bytes = std::llround(b);
+      t.mem_bound = t.dur_ns > 0 ? std::min(1.0, b / (peak * static_cast<double>(t.dur_ns))) : 0.0;
+      t.dram_source = DramSource::kShape;
+      done[i] = true;
+    }
+  }
+  for (size_t i = 0; i < trace.tasks.size(); ++i) {
+    Task& t = trace.tasks[i];
+    if (t.kind != TaskKind::kKernel || done[i] || t.dram_source != DramSource::kNone) continue;
+    const std::optional<NameClassFigures> f =
+        NameClassDefaults(ClassifyKernelName(trace.Name(t)), spec);
+    if (!f) continue;
+    const double fill =
+        t.HasShape() && spec.sm_count > 0
+            ? std::min(1.0, static_cast<double>(t.Blocks()) / static_cast<double>(spec.sm_count))
+            : 1.0;
+    t.dram_bytes = std::llround(
+        std::floor(f->mem_bound * f->dram_share * peak * static_cast<double>(t.dur_ns) * fill));
+    t.mem_bound = f->mem_bound;
+    t.dram_source = DramSource::kName;
+  }
+  for (const Task& t : trace.tasks) {
+    if (t.kind != TaskKind::kKernel) continue;
+    switch (t.dram_source) {
+      case DramSource::kCounter:
+        ++report.counter;
+        break;
+      case DramSource::kShape:
+        ++report.shape;
+        break;
+      case DramSource::kName:
+        ++report.name;
+        break;
+      case DramSource::kNone:
+        ++report.none;
+        break;
+    }
+  }
+  return report;
+}
+
+std::string MemoryCoverageText(int64_t counter, int64_t shape, int64_t name, int64_t none) {
+  return std::to_string(counter) + " counter, " + std::to_string(shape) + " shape estimate, " +
+         std::to_string(name) + " name class, " + std::to_string(none) + " none (of " +
+         std::to_string(counter + shape + name + none) + " kernels)";
+}
+
+}  // namespace cotenant::profiler
