@@ -50,6 +50,11 @@ void PrintSummary(const std::string& input, const std::string& output, const std
                                                    : 0.0) +
                        ")");
   Line("unlabelled kernels", FormatCount(b.unlabelled_kernels));
+  const profiler::MemoryReport& m = k.memory;
+  std::string dram =
+      profiler::MemoryCoverageText(m.counter, m.shape, m.name, m.none) + " on " + m.gpu;
+  if (m.clamped > 0) dram += "; " + FormatCount(m.clamped) + " cut to peak bandwidth";
+  Line("DRAM figures", dram);
   Line("outside selection", FormatCount(b.outside_window));
   if (b.orphan_gpu > 0) Line("GPU without launch", FormatCount(b.orphan_gpu));
   std::string unknown;
