@@ -102,6 +102,53 @@ std::optional<double> Product(const Tensor* a, const Tensor* b, const std::vecto
   return SumBytes(all) + out * static_cast<double>(a->elem);
 }
 
+/// The ranges around a range on its thread, innermost first, found by a
+/// bounded walk back over the thread's ranges in start order (ProfilerStep
+/// ranges never count).
+class EnclosingRanges {
+ public:
+  explicit EnclosingRanges(const std::vector<Range>& ranges) : ranges_(ranges) {}
+
+  std::vector<size_t> Of(size_t r) {
+    if (!built_) Build();
+    std::vector<size_t> out;
+    const Range& x = ranges_[r];
+    if (x.name.rfind("ProfilerStep#", 0) == 0) return out;
+    const std::vector<size_t>& list = by_thread_[x.thread];
+    // Nested calls start close to each other: 256 earlier ranges of the
+    // thread are enough in practice and keep a whole-run import linear.
+    const size_t at = position_[r];
+    for (size_t k = at, steps = 0; k > 0 && steps < 256; --k, ++steps) {
+      const Range& c = ranges_[list[k - 1]];
+      if (c.start_ns <= x.start_ns && c.end_ns >= x.end_ns) out.push_back(list[k - 1]);
+    }
+    return out;
+  }
+
+ private:
+  void Build() {
+    built_ = true;
+    position_.assign(ranges_.size(), 0);
+    for (size_t i = 0; i < ranges_.size(); ++i) {
+      if (ranges_[i].name.rfind("ProfilerStep#", 0) != 0)
+        by_thread_[ranges_[i].thread].push_back(i);
+    }
+    for (auto& [thread, list] : by_thread_) {
+      std::stable_sort(list.begin(), list.end(), [this](size_t a, size_t b) {
+        const Range &x = ranges_[a], &y = ranges_[b];
+        if (x.start_ns != y.start_ns) return x.start_ns < y.start_ns;
+        return x.end_ns > y.end_ns;  // the outer of two that start together first
+      });
+      for (size_t k = 0; k < list.size(); ++k) position_[list[k]] = k;
+    }
+  }
+
+  const std::vector<Range>& ranges_;
+  bool built_ = false;
+  std::map<int64_t, std::vector<size_t>> by_thread_;
+  std::vector<size_t> position_;  ///< index of each range in its thread's list
+};
+
 }  // namespace
 
 int64_t DtypeBytes(const std::string& type) {
@@ -250,6 +297,22 @@ std::optional<double> OpBytes(const std::string& op, const OpInputs& inputs) {
     const double rows =
         idx->Numel() * static_cast<double>(w->Dim(1)) * static_cast<double>(w->elem);
     return idx->Bytes() + 2.0 * rows;
+  }
+  // index_select(self, dim, index) as embedding does it: dim 0 assumed
+  // (the dim is not recorded).
+  if (n == "index_select") {
+    const Tensor *w = At(t, 0), *idx = At(t, 2);
+    if (w == nullptr || idx == nullptr || w->dims.empty() || w->dims[0] <= 0) return std::nullopt;
+    const double rows =
+        idx->Numel() * w->Numel() / static_cast<double>(w->dims[0]) * static_cast<double>(w->elem);
+    return idx->Bytes() + 2.0 * rows;
+  }
+  // Reductions to a smaller tensor: the input read; the output (its size
+  // depends on the dims, which are not recorded) left out.
+  if (OneOf(n, {"sum", "mean"})) {
+    const Tensor* x = At(t, 0);
+    if (x == nullptr) return std::nullopt;
+    return x->Bytes();
   }
   // Concatenation: everything read once and written once.
   if (OneOf(n, {"cat", "stack", "_cat"})) return 2.0 * in;
@@ -458,10 +521,38 @@ MemoryReport EstimateMemory(Trace& trace, const GpuSpec& spec, const std::vector
     const auto r = range_of.find(t.id);
     if (r != range_of.end()) calls[r->second].push_back(i);
   }
-  std::vector<bool> done(trace.tasks.size(), false);
+  // A labelling call that is not modelled (aten::index_select inside
+  // aten::embedding, aten::mean inside aten::adaptive_avg_pool2d) passes
+  // its kernels to the innermost enclosing call that is.
+  std::map<size_t, std::optional<double>> bytes_of;  // range -> OpBytes, computed once
+  const auto bytes_at = [&](size_t r) -> std::optional<double> {
+    auto it = bytes_of.find(r);
+    if (it == bytes_of.end()) {
+      it = bytes_of.emplace(r, OpBytes(ranges[r].name, InputsOfRange(ranges[r]))).first;
+    }
+    return it->second;
+  };
+  EnclosingRanges enclosing(ranges);
+  std::map<size_t, std::vector<size_t>> modelled;  // the call whose bytes are split -> kernels
   for (const auto& [r, kernels] : calls) {
-    const std::optional<double> bytes = OpBytes(ranges[r].name, InputsOfRange(ranges[r]));
-    if (!bytes) continue;
+    std::optional<size_t> pick;
+    if (bytes_at(r)) {
+      pick = r;
+    } else {
+      for (size_t e : enclosing.Of(r)) {
+        if (bytes_at(e)) {
+          pick = e;
+          break;
+        }
+      }
+    }
+    if (!pick) continue;
+    std::vector<size_t>& k = modelled[*pick];
+    k.insert(k.end(), kernels.begin(), kernels.end());
+  }
+  std::vector<bool> done(trace.tasks.size(), false);
+  for (const auto& [r, kernels] : modelled) {
+    const std::optional<double> bytes = bytes_at(r);
     TimeNs total_ns = 0;
     for (size_t i : kernels) total_ns += trace.tasks[i].dur_ns;
     for (size_t i : kernels) {

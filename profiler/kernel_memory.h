@@ -102,9 +102,11 @@ struct MemoryReport {
 /// Fills dram_bytes, mem_bound and dram_source of every kernel of `trace`
 /// that has no figure yet (a kernel with one keeps it: counters win):
 /// - with a range in `kernel_ranges` (task id, index in `ranges`, as
-///   BuildReport::kernel_ranges) whose operator OpBytes() models, the
-///   call's bytes are split over its kernels (the kernels labelled by the
-///   same range) in proportion to their durations (evenly when they all
+///   BuildReport::kernel_ranges) whose operator OpBytes() models (else the
+///   innermost enclosing range on its thread that it models, within 256
+///   earlier ranges; ProfilerStep ranges never count), the
+///   call's bytes are split over its kernels (the kernels that call takes)
+///   in proportion to their durations (evenly when they all
 ///   last 0 ns); bytes above dram_gbps x dur_ns are cut to it (counted in
 ///   `clamped`); mem_bound = bytes / (dur_ns x dram_gbps), 0 for a 0 ns
 ///   kernel; source kShape;
