@@ -102,6 +102,10 @@ std::optional<double> Product(const Tensor* a, const Tensor* b, const std::vecto
   return SumBytes(all) + out * static_cast<double>(a->elem);
 }
 
+/// A byte figure as the trace's integer, rounded; kept inside int64 (only a
+/// kernel lasting years at the peak bandwidth would reach the bound).
+int64_t ToBytes(double b) { return std::llround(std::clamp(b, 0.0, 9.0e18)); }
+
 /// The ranges around a range on its thread, innermost first, found by a
 /// bounded walk back over the thread's ranges in start order (ProfilerStep
 /// ranges never count).
@@ -252,7 +256,19 @@ OpInputs InputsOfRange(const Range& range) {
   return range.inputs.empty() ? ParseNvtxSizes(range.name) : range.inputs;
 }
 
+namespace {
+std::optional<double> ModelBytes(const std::string& op, const OpInputs& inputs);
+}  // namespace
+
 std::optional<double> OpBytes(const std::string& op, const OpInputs& inputs) {
+  // Zero-sized dimensions can make a formula 0/0: no figure rather than NaN.
+  const std::optional<double> b = ModelBytes(op, inputs);
+  if (!b || !std::isfinite(*b) || *b < 0.0) return std::nullopt;
+  return b;
+}
+
+namespace {
+std::optional<double> ModelBytes(const std::string& op, const OpInputs& inputs) {
   const std::string n = BaseOp(op);
   const std::vector<Tensor> t = Tensors(inputs);
   const double in = SumBytes(t);
@@ -412,6 +428,8 @@ std::optional<double> OpBytes(const std::string& op, const OpInputs& inputs) {
   return std::nullopt;
 }
 
+}  // namespace
+
 const char* NameClassName(NameClass c) {
   switch (c) {
     case NameClass::kGemm:
@@ -566,7 +584,7 @@ MemoryReport EstimateMemory(Trace& trace, const GpuSpec& spec, const std::vector
         b = limit;
         ++report.clamped;
       }
-      t.dram_bytes = std::llround(b);
+      t.dram_bytes = ToBytes(b);
       t.mem_bound = t.dur_ns > 0 ? std::min(1.0, b / (peak * static_cast<double>(t.dur_ns))) : 0.0;
       t.dram_source = DramSource::kShape;
       done[i] = true;
@@ -582,7 +600,7 @@ MemoryReport EstimateMemory(Trace& trace, const GpuSpec& spec, const std::vector
         t.HasShape() && spec.sm_count > 0
             ? std::min(1.0, static_cast<double>(t.Blocks()) / static_cast<double>(spec.sm_count))
             : 1.0;
-    t.dram_bytes = std::llround(
+    t.dram_bytes = ToBytes(
         std::floor(f->mem_bound * f->dram_share * peak * static_cast<double>(t.dur_ns) * fill));
     t.mem_bound = f->mem_bound;
     t.dram_source = DramSource::kName;

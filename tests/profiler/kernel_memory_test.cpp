@@ -136,6 +136,8 @@ TEST_CASE("OpBytes: compulsory traffic of the common aten operators", "[memory]"
   CHECK_FALSE(OpBytes("aten::nonzero", In({{100}}, {"float"})));
   CHECK_FALSE(OpBytes("aten::add", In({{}, {}}, {"Scalar", "Scalar"})));
   CHECK_FALSE(OpBytes("aten::addmm", In({{768}}, {"float"})));
+  // A zero-sized matrix would make the batch 0/0: no figure, not NaN.
+  CHECK_FALSE(OpBytes("aten::bmm", In({{0, 0, 4}, {2, 4, 3}}, {"float", "float"})));
 }
 
 TEST_CASE("Shapes from emit_nvtx range names and Kineto args", "[memory]") {
