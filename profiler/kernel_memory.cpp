@@ -276,7 +276,7 @@ std::optional<double> ModelBytes(const std::string& op, const OpInputs& inputs) 
 
   // Matrix products.
   if (OneOf(n, {"mm", "matmul", "bmm"})) return Product(At(t, 0), At(t, 1), t);
-  if (OneOf(n, {"addmm", "baddbmm", "addbmm"})) return Product(At(t, 1), At(t, 2), t);
+  if (OneOf(n, {"addmm", "baddbmm"})) return Product(At(t, 1), At(t, 2), t);
   if (n == "linear") {
     const Tensor *x = At(t, 0), *w = At(t, 1);
     if (x == nullptr || w == nullptr || w->dims.size() != 2 || x->Dim(-1) <= 0) return std::nullopt;
