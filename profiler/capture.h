@@ -23,6 +23,10 @@ namespace cotenant::profiler {
 struct OpInputs {
   std::vector<std::vector<int64_t>> dims;
   std::vector<std::string> types;  ///< same length as dims, or empty when unknown
+  /// Kineto "Concrete Inputs": each non-tensor input's value as text ("[2,
+  /// 2]", "1", "same"; "" for tensors); same length as dims, or empty when
+  /// unknown (or when a tensor list was spread).
+  std::vector<std::string> values;
   bool empty() const { return dims.empty(); }
 };
 

@@ -102,6 +102,43 @@ std::optional<double> Product(const Tensor* a, const Tensor* b, const std::vecto
   return SumBytes(all) + out * static_cast<double>(a->elem);
 }
 
+/// The integers of a "Concrete Inputs" value: "[2, 2]" -> {2, 2}, "3" ->
+/// {3} repeated `n` times; nullopt when the value is missing or not that.
+std::optional<std::vector<int64_t>> IntList(const OpInputs& in, size_t pos, size_t n) {
+  if (pos >= in.values.size()) return std::nullopt;
+  std::string v = in.values[pos];
+  const bool list = !v.empty() && v.front() == '[';
+  if (list) {
+    if (v.back() != ']') return std::nullopt;
+    v = v.substr(1, v.size() - 2);
+  }
+  std::vector<int64_t> out;
+  size_t i = 0;
+  while (i < v.size()) {
+    while (i < v.size() && (v[i] == ' ' || v[i] == ',')) ++i;
+    if (i == v.size()) break;
+    if (!std::isdigit(static_cast<unsigned char>(v[i]))) return std::nullopt;
+    int64_t x = 0;
+    while (i < v.size() && std::isdigit(static_cast<unsigned char>(v[i]))) {
+      if (x > (int64_t{1} << 40)) return std::nullopt;
+      x = x * 10 + (v[i++] - '0');
+    }
+    out.push_back(x);
+  }
+  if (out.size() == 1 && n > 1) out.assign(n, out.front());
+  if (out.size() != n) return std::nullopt;
+  return out;
+}
+
+/// Output length of a window sliding over `in` (convolution and pooling,
+/// PyTorch's formula without ceil mode): (in + 2 pad - dil (k - 1) - 1) /
+/// stride + 1, rounded down; 0 when the window does not fit.
+double WindowOut(int64_t in, int64_t k, int64_t stride, int64_t pad, int64_t dil) {
+  if (stride <= 0) return 0.0;
+  const int64_t span = in + 2 * pad - dil * (k - 1) - 1;
+  return span < 0 ? 0.0 : static_cast<double>(span / stride + 1);
+}
+
 /// A byte figure as the trace's integer, rounded; kept inside int64 (only a
 /// kernel lasting years at the peak bandwidth would reach the bound).
 int64_t ToBytes(double b) { return std::llround(std::clamp(b, 0.0, 9.0e18)); }
@@ -179,10 +216,11 @@ int64_t DtypeBytes(const std::string& type) {
   return it == kSizes.end() ? 0 : it->second;
 }
 
-OpInputs OpInputsFromJson(const json& dims, const json* types) {
+OpInputs OpInputsFromJson(const json& dims, const json* types, const json* values) {
   OpInputs in;
   if (!dims.is_array()) return in;
   const bool typed = types != nullptr && types->is_array() && types->size() == dims.size();
+  bool spread = false;
   const auto shape_of = [](const json& d) {
     std::vector<int64_t> s;
     if (!d.is_array()) return s;
@@ -201,12 +239,16 @@ OpInputs OpInputsFromJson(const json& dims, const json* types) {
         in.dims.push_back(shape_of(e));
         in.types.push_back(type.empty() ? "TensorList" : type);
       }
+      spread = true;
       continue;
     }
     in.dims.push_back(shape_of(d));
     in.types.push_back(type);
   }
   if (!typed) in.types.clear();
+  if (!spread && values != nullptr && values->is_array() && values->size() == dims.size()) {
+    for (const json& v : *values) in.values.push_back(v.is_string() ? v.get<std::string>() : "");
+  }
   return in;
 }
 
@@ -292,8 +334,27 @@ std::optional<double> ModelBytes(const std::string& op, const OpInputs& inputs) 
     if (x == nullptr || w == nullptr || x->dims.size() < 3 || w->dims.size() != x->dims.size()) {
       return std::nullopt;
     }
+    // With Kineto's "Concrete Inputs" the stride, padding and dilation are
+    // known; positions follow the operators' schemas.
+    const size_t spatial = x->dims.size() - 2;
+    const bool cudnn = n == "cudnn_convolution";
+    const size_t at_stride = 3, at_pad = cudnn ? 2 : 4, at_dil = cudnn ? 4 : 5;
+    const bool transposed = (n == "convolution" || n == "_convolution") &&
+                            inputs.values.size() > 6 && inputs.values[6] == "True";
+    std::optional<std::vector<int64_t>> stride = IntList(inputs, at_stride, spatial);
+    std::optional<std::vector<int64_t>> pad = IntList(inputs, at_pad, spatial);
+    std::optional<std::vector<int64_t>> dil = IntList(inputs, at_dil, spatial);
+    if (at_pad < inputs.values.size() && inputs.values[at_pad] == "valid") {
+      pad = std::vector<int64_t>(spatial, 0);
+    }
     double out = static_cast<double>(x->Dim(0)) * static_cast<double>(w->Dim(0));
-    for (size_t d = 2; d < x->dims.size(); ++d) out *= static_cast<double>(x->dims[d]);
+    for (size_t d = 0; d < spatial; ++d) {
+      if (stride && pad && dil && !transposed) {
+        out *= WindowOut(x->dims[2 + d], w->dims[2 + d], (*stride)[d], (*pad)[d], (*dil)[d]);
+      } else {
+        out *= static_cast<double>(x->dims[2 + d]);  // same padding, stride 1
+      }
+    }
     return in + out * static_cast<double>(x->elem);
   }
   // Attention: Q, K, V (and a mask) read once, O = Q's rows x V's last dim.
@@ -339,19 +400,39 @@ std::optional<double> ModelBytes(const std::string& op, const OpInputs& inputs) 
     if (OneOf(n, {("max_pool" + sd).c_str(), ("avg_pool" + sd).c_str(),
                   ("max_pool" + sd + "_with_indices").c_str()})) {
       const Tensor* x = At(t, 0);
-      if (x == nullptr) return std::nullopt;
-      const double out = x->Numel() / static_cast<double>(1 << d);
+      if (x == nullptr || x->dims.size() < static_cast<size_t>(d)) return std::nullopt;
+      // Kernel, stride, padding (and dilation for max pooling) from Kineto's
+      // "Concrete Inputs" when recorded; an empty stride is the kernel.
+      const size_t nd = static_cast<size_t>(d);
+      const std::optional<std::vector<int64_t>> k = IntList(inputs, 1, nd);
+      std::optional<std::vector<int64_t>> stride = IntList(inputs, 2, nd);
+      if (k && 2 < inputs.values.size() && inputs.values[2] == "[]") stride = k;
+      const std::optional<std::vector<int64_t>> pad = IntList(inputs, 3, nd);
+      std::optional<std::vector<int64_t>> dil = IntList(inputs, 4, nd);
+      if (n.rfind("avg", 0) == 0 || !dil) dil = std::vector<int64_t>(nd, 1);
+      double out = x->Numel() / static_cast<double>(1 << d);
+      if (k && stride && pad) {
+        out = 1.0;
+        const size_t lead = x->dims.size() - nd;
+        for (size_t j = 0; j < lead; ++j) out *= static_cast<double>(x->dims[j]);
+        for (size_t j = 0; j < nd; ++j) {
+          out *= WindowOut(x->dims[lead + j], (*k)[j], (*stride)[j], (*pad)[j], (*dil)[j]);
+        }
+      }
       const double idx = n.find("with_indices") != std::string::npos ? out * 8.0 : 0.0;
       return x->Bytes() + out * static_cast<double>(x->elem) + idx;
     }
     if (OneOf(n, {("adaptive_avg_pool" + sd).c_str(), ("_adaptive_avg_pool" + sd).c_str(),
                   ("adaptive_max_pool" + sd).c_str()})) {
-      // Output size 1 per channel (global pooling) assumed.
+      // The output size from "Concrete Inputs", else 1 (global pooling).
       const Tensor* x = At(t, 0);
       if (x == nullptr || x->dims.size() < static_cast<size_t>(d) + 1) return std::nullopt;
       double out = 1.0;
       for (size_t k = 0; k + static_cast<size_t>(d) < x->dims.size(); ++k) {
         out *= static_cast<double>(x->dims[k]);
+      }
+      if (const auto size = IntList(inputs, 1, static_cast<size_t>(d))) {
+        for (int64_t v : *size) out *= static_cast<double>(v);
       }
       return x->Bytes() + out * static_cast<double>(x->elem);
     }

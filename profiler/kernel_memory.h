@@ -27,11 +27,13 @@ namespace cotenant::profiler {
 /// ("Scalar", "ScalarList", "TensorList", "", unknown).
 int64_t DtypeBytes(const std::string& type);
 
-/// Kineto's "Input Dims" (and "Input type", may be null) of a cpu_op as
+/// Kineto's "Input Dims" (and "Input type" and "Concrete Inputs", each may
+/// be null) of a cpu_op as
 /// OpInputs; a tensor list ([[2, 3], [2, 3]]) is spread over consecutive
 /// positions, each with the list's type. Malformed entries become [] (not a
 /// tensor); never throws (shapes are optional information).
-OpInputs OpInputsFromJson(const nlohmann::json& dims, const nlohmann::json* types);
+OpInputs OpInputsFromJson(const nlohmann::json& dims, const nlohmann::json* types,
+                          const nlohmann::json* values = nullptr);
 
 /// Bytes per element assumed when the source gives shapes without dtypes
 /// (emit_nvtx ranges): float32, PyTorch's default dtype.

@@ -41,7 +41,8 @@ constexpr std::string_view kArgNames[] = {"device",
                                           "wait_on_cuda_event_id",
                                           "event_id",
                                           "Input Dims",
-                                          "Input type"};
+                                          "Input type",
+                                          "Concrete Inputs"};
 static_assert(std::size(kArgNames) == Event::kArgCount, "one name per arg");
 
 template <size_t N>
@@ -554,7 +555,8 @@ void EventReader::Op(Cat cat, TimeNs ts, TimeNs dur) {
   r.start_ns = ts;
   r.end_ns = ts + dur;
   if (const json* dims = event_.GetArg(Event::kInputDims)) {
-    r.inputs = OpInputsFromJson(*dims, event_.GetArg(Event::kInputType));
+    r.inputs = OpInputsFromJson(*dims, event_.GetArg(Event::kInputType),
+                                event_.GetArg(Event::kConcreteInputs));
   }
   const int64_t step = StepNumber(r.name);
   if (step >= 0) report_.steps.push_back(step);

@@ -132,6 +132,38 @@ TEST_CASE("OpBytes: compulsory traffic of the common aten operators", "[memory]"
   // mean(x [8, 2048, 7, 7]) fp32: the input only, 802816 * 4 = 3211264.
   CHECK(Bytes("aten::mean", In({{8, 2048, 7, 7}, {}, {}, {}},
                                {"float", "ScalarList", "Scalar", ""})) == 3211264.0);
+  // With Kineto's "Concrete Inputs": conv2d(x [8, 3, 224, 224], W [64, 3, 7, 7]) fp16,
+  // stride 2, padding 3, dilation 1: out side (224 + 6 - 6 - 1) / 2 + 1 = 112,
+  // out 8 * 64 * 112 * 112 = 6422528; in 1204224 + 9408:
+  // (1204224 + 9408 + 6422528) * 2 = 15272320.
+  OpInputs conv =
+      In({{8, 3, 224, 224}, {64, 3, 7, 7}, {}, {}, {}, {}, {}},
+         {"c10::Half", "c10::Half", "", "ScalarList", "ScalarList", "ScalarList", "Int"});
+  conv.values = {"", "", "", "[2, 2]", "[3, 3]", "[1, 1]", "1"};
+  CHECK(Bytes("aten::conv2d", conv) == 15272320.0);
+  // cudnn_convolution(self, weight, padding, stride, dilation, ...): the same call.
+  OpInputs cudnn = In({{8, 3, 224, 224}, {64, 3, 7, 7}, {}, {}, {}, {}},
+                      {"c10::Half", "c10::Half", "ScalarList", "ScalarList", "ScalarList", "Int"});
+  cudnn.values = {"", "", "[3, 3]", "[2, 2]", "[1, 1]", "1"};
+  CHECK(Bytes("aten::cudnn_convolution", cudnn) == 15272320.0);
+  // max_pool2d(x [8, 64, 112, 112], kernel 3, stride 2, padding 0) fp16: side
+  // (112 + 0 - 2 - 1) / 2 + 1 = 55, out 8 * 64 * 55 * 55 = 1548800:
+  // (6422528 + 1548800) * 2 = 15942656.
+  OpInputs pool = In({{8, 64, 112, 112}, {}, {}, {}, {}, {}},
+                     {"c10::Half", "ScalarList", "ScalarList", "ScalarList", "ScalarList", "Bool"});
+  pool.values = {"", "[3, 3]", "[2, 2]", "[0, 0]", "[1, 1]", "False"};
+  CHECK(Bytes("aten::max_pool2d", pool) == 15942656.0);
+  pool.values[2] = "[]";  // no stride: the kernel's, 3: side (112 - 3) / 3 + 1 = 37
+  // out 8 * 64 * 37 * 37 = 700928: (6422528 + 700928) * 2 = 14246912.
+  CHECK(Bytes("aten::max_pool2d", pool) == 14246912.0);
+  // adaptive_avg_pool2d(x [8, 2048, 7, 7], [2, 2]) fp32: (802816 + 8 * 2048 * 4) * 4 = 3473408.
+  OpInputs adaptive = In({{8, 2048, 7, 7}, {}}, {"float", "ScalarList"});
+  adaptive.values = {"", "[2, 2]"};
+  CHECK(Bytes("aten::adaptive_avg_pool2d", adaptive) == 3473408.0);
+  // Kineto args to OpInputs with values.
+  const nlohmann::json values = nlohmann::json::parse(R"(["", "[2, 2]"])");
+  const OpInputs kv = OpInputsFromJson(nlohmann::json::parse("[[1, 2], []]"), nullptr, &values);
+  CHECK(kv.values == std::vector<std::string>{"", "[2, 2]"});
   // Not modelled, or no tensor: no figure.
   CHECK_FALSE(OpBytes("aten::nonzero", In({{100}}, {"float"})));
   CHECK_FALSE(OpBytes("aten::add", In({{}, {}}, {"Scalar", "Scalar"})));
