@@ -1,9 +1,11 @@
 #include "profiler/kernel_memory.h"
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <cmath>
 #include <map>
+#include <unordered_map>
 
 #include "profiler/synth_kernels.h"
 
@@ -143,9 +145,15 @@ double WindowOut(int64_t in, int64_t k, int64_t stride, int64_t pad, int64_t dil
 /// kernel lasting years at the peak bandwidth would reach the bound).
 int64_t ToBytes(double b) { return std::llround(std::clamp(b, 0.0, 9.0e18)); }
 
-/// The ranges around a range on its thread, innermost first, found by a
-/// bounded walk back over the thread's ranges in start order (ProfilerStep
-/// ranges never count).
+/// Whether a range can carry input shapes: recorded ones (Kineto) or
+/// emit_nvtx's "sizes = [...]" in its name.
+bool HasShapes(const Range& r) {
+  return !r.inputs.empty() || r.name.find("sizes = [") != std::string::npos;
+}
+
+/// The ranges with shapes around a range on its thread, innermost first,
+/// found by a bounded walk back over the thread's ranges with shapes in
+/// start order (ProfilerStep ranges never count).
 class EnclosingRanges {
  public:
   explicit EnclosingRanges(const std::vector<Range>& ranges) : ranges_(ranges) {}
@@ -154,40 +162,49 @@ class EnclosingRanges {
     if (!built_) Build();
     std::vector<size_t> out;
     const Range& x = ranges_[r];
-    if (x.name.rfind("ProfilerStep#", 0) == 0) return out;
-    const std::vector<size_t>& list = by_thread_[x.thread];
-    // Nested calls start close to each other: 256 earlier ranges of the
-    // thread are enough in practice and keep a whole-run import linear.
-    const size_t at = position_[r];
+    const auto it = by_thread_.find(x.thread);
+    if (it == by_thread_.end()) return out;
+    const std::vector<size_t>& list = it->second;
+    // Past every candidate that sorts with or before x; walking back from
+    // there meets x's enclosing ranges innermost first. Nested calls start
+    // close to each other: 256 candidates are enough in practice and keep a
+    // whole-run import linear.
+    const size_t at =
+        static_cast<size_t>(std::upper_bound(list.begin(), list.end(), r,
+                                             [this](size_t a, size_t b) { return Before(a, b); }) -
+                            list.begin());
     for (size_t k = at, steps = 0; k > 0 && steps < 256; --k, ++steps) {
-      const Range& c = ranges_[list[k - 1]];
-      if (c.start_ns <= x.start_ns && c.end_ns >= x.end_ns) out.push_back(list[k - 1]);
+      const size_t c = list[k - 1];
+      const Range& y = ranges_[c];
+      if (c != r && y.start_ns <= x.start_ns && y.end_ns >= x.end_ns) out.push_back(c);
     }
     return out;
   }
 
  private:
+  /// Start order; the outer of two ranges that start together first.
+  bool Before(size_t a, size_t b) const {
+    const Range &x = ranges_[a], &y = ranges_[b];
+    if (x.start_ns != y.start_ns) return x.start_ns < y.start_ns;
+    return x.end_ns > y.end_ns;
+  }
+
   void Build() {
     built_ = true;
-    position_.assign(ranges_.size(), 0);
     for (size_t i = 0; i < ranges_.size(); ++i) {
-      if (ranges_[i].name.rfind("ProfilerStep#", 0) != 0)
+      if (HasShapes(ranges_[i]) && ranges_[i].name.rfind("ProfilerStep#", 0) != 0) {
         by_thread_[ranges_[i].thread].push_back(i);
+      }
     }
     for (auto& [thread, list] : by_thread_) {
-      std::stable_sort(list.begin(), list.end(), [this](size_t a, size_t b) {
-        const Range &x = ranges_[a], &y = ranges_[b];
-        if (x.start_ns != y.start_ns) return x.start_ns < y.start_ns;
-        return x.end_ns > y.end_ns;  // the outer of two that start together first
-      });
-      for (size_t k = 0; k < list.size(); ++k) position_[list[k]] = k;
+      std::stable_sort(list.begin(), list.end(),
+                       [this](size_t a, size_t b) { return Before(a, b); });
     }
   }
 
   const std::vector<Range>& ranges_;
   bool built_ = false;
-  std::map<int64_t, std::vector<size_t>> by_thread_;
-  std::vector<size_t> position_;  ///< index of each range in its thread's list
+  std::map<int64_t, std::vector<size_t>> by_thread_;  ///< ranges with shapes, in start order
 };
 
 }  // namespace
@@ -603,12 +620,17 @@ MemoryReport EstimateMemory(Trace& trace, const GpuSpec& spec, const std::vector
   MemoryReport report;
   report.gpu = spec.key;
   const double peak = spec.dram_gbps;  // GB/s = bytes per ns
-  std::map<int64_t, size_t> range_of;  // task id -> range index
-  for (const auto& [id, r] : kernel_ranges) {
-    if (r < ranges.size()) range_of[id] = r;
+  // kernel_ranges by task id (BuildTrace gives them so; sorted here if not).
+  std::vector<std::pair<int64_t, size_t>> sorted_copy;
+  const std::vector<std::pair<int64_t, size_t>>* by_id = &kernel_ranges;
+  const auto id_less = [](const auto& a, const auto& b) { return a.first < b.first; };
+  if (!std::is_sorted(kernel_ranges.begin(), kernel_ranges.end(), id_less)) {
+    sorted_copy = kernel_ranges;
+    std::stable_sort(sorted_copy.begin(), sorted_copy.end(), id_less);
+    by_id = &sorted_copy;
   }
-  // Kernels of one operator call (one range) that need an estimate.
-  std::map<size_t, std::vector<size_t>> calls;
+  // (labelling range, task index) of the kernels that need an estimate.
+  std::vector<std::pair<size_t, size_t>> calls;
   for (size_t i = 0; i < trace.tasks.size(); ++i) {
     Task& t = trace.tasks[i];
     if (t.kind != TaskKind::kKernel) continue;
@@ -617,14 +639,19 @@ MemoryReport EstimateMemory(Trace& trace, const GpuSpec& spec, const std::vector
       t.dram_source = DramSourceOf(t);
       continue;
     }
-    const auto r = range_of.find(t.id);
-    if (r != range_of.end()) calls[r->second].push_back(i);
+    const auto r =
+        std::lower_bound(by_id->begin(), by_id->end(), std::make_pair(t.id, size_t{0}), id_less);
+    if (r != by_id->end() && r->first == t.id && r->second < ranges.size()) {
+      calls.emplace_back(r->second, i);
+    }
   }
+  std::sort(calls.begin(), calls.end());
   // A labelling call that is not modelled (aten::index_select inside
   // aten::embedding, aten::mean inside aten::adaptive_avg_pool2d) passes
   // its kernels to the innermost enclosing call that is.
-  std::map<size_t, std::optional<double>> bytes_of;  // range -> OpBytes, computed once
+  std::unordered_map<size_t, std::optional<double>> bytes_of;  // range -> OpBytes, once
   const auto bytes_at = [&](size_t r) -> std::optional<double> {
+    if (!HasShapes(ranges[r])) return std::nullopt;
     auto it = bytes_of.find(r);
     if (it == bytes_of.end()) {
       it = bytes_of.emplace(r, OpBytes(ranges[r].name, InputsOfRange(ranges[r]))).first;
@@ -632,8 +659,11 @@ MemoryReport EstimateMemory(Trace& trace, const GpuSpec& spec, const std::vector
     return it->second;
   };
   EnclosingRanges enclosing(ranges);
-  std::map<size_t, std::vector<size_t>> modelled;  // the call whose bytes are split -> kernels
-  for (const auto& [r, kernels] : calls) {
+  std::vector<std::pair<size_t, size_t>> modelled;  // (call whose bytes are split, task index)
+  for (size_t c = 0; c < calls.size();) {
+    const size_t r = calls[c].first;
+    size_t end = c;
+    while (end < calls.size() && calls[end].first == r) ++end;
     std::optional<size_t> pick;
     if (bytes_at(r)) {
       pick = r;
@@ -645,20 +675,27 @@ MemoryReport EstimateMemory(Trace& trace, const GpuSpec& spec, const std::vector
         }
       }
     }
-    if (!pick) continue;
-    std::vector<size_t>& k = modelled[*pick];
-    k.insert(k.end(), kernels.begin(), kernels.end());
+    for (; c < end; ++c) {
+      if (pick) modelled.emplace_back(*pick, calls[c].second);
+    }
   }
+  std::sort(modelled.begin(), modelled.end());
   std::vector<bool> done(trace.tasks.size(), false);
-  for (const auto& [r, kernels] : modelled) {
-    const std::optional<double> bytes = bytes_at(r);
+  for (size_t c = 0; c < modelled.size();) {
+    const size_t r = modelled[c].first;
+    size_t end = c;
     TimeNs total_ns = 0;
-    for (size_t i : kernels) total_ns += trace.tasks[i].dur_ns;
-    for (size_t i : kernels) {
+    while (end < modelled.size() && modelled[end].first == r) {
+      total_ns += trace.tasks[modelled[end++].second].dur_ns;
+    }
+    const double kernels = static_cast<double>(end - c);
+    const std::optional<double> bytes = bytes_at(r);
+    for (; c < end; ++c) {
+      const size_t i = modelled[c].second;
       Task& t = trace.tasks[i];
       const double part = total_ns > 0
                               ? static_cast<double>(t.dur_ns) / static_cast<double>(total_ns)
-                              : 1.0 / static_cast<double>(kernels.size());
+                              : 1.0 / kernels;
       double b = *bytes * part;
       const double limit = std::floor(peak * static_cast<double>(t.dur_ns));
       if (b > limit) {
@@ -671,11 +708,22 @@ MemoryReport EstimateMemory(Trace& trace, const GpuSpec& spec, const std::vector
       done[i] = true;
     }
   }
+  std::vector<int8_t> class_of_name(trace.strings.size(), -1);
+  std::array<std::optional<NameClassFigures>, kNameClassCount> defaults;  // by NameClass
+  for (size_t c = 0; c < defaults.size(); ++c) {
+    defaults[c] = NameClassDefaults(static_cast<NameClass>(c), spec);
+  }
   for (size_t i = 0; i < trace.tasks.size(); ++i) {
     Task& t = trace.tasks[i];
     if (t.kind != TaskKind::kKernel || done[i] || t.dram_source != DramSource::kNone) continue;
-    const std::optional<NameClassFigures> f =
-        NameClassDefaults(ClassifyKernelName(trace.Name(t)), spec);
+    // Kernel names repeat: classify each interned name once.
+    NameClass cls = NameClass::kUnknown;
+    if (t.name >= 0) {
+      int8_t& cached = class_of_name[static_cast<size_t>(t.name)];
+      if (cached < 0) cached = static_cast<int8_t>(ClassifyKernelName(trace.Name(t)));
+      cls = static_cast<NameClass>(cached);
+    }
+    const std::optional<NameClassFigures>& f = defaults[static_cast<size_t>(cls)];
     if (!f) continue;
     const double fill =
         t.HasShape() && spec.sm_count > 0

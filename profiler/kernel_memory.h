@@ -65,6 +65,7 @@ enum class NameClass : uint8_t {
   kNccl,         ///< nccl collectives
   kCopy,         ///< copy, memcpy, fill kernels
 };
+inline constexpr size_t kNameClassCount = 7;
 
 /// "gemm", "conv", "elementwise", "reduction", "nccl", "copy", "unknown".
 const char* NameClassName(NameClass c);

@@ -620,7 +620,11 @@ std::string TraceToJsonText(const Trace& trace) {
   for (const std::string& s : trace.strings) strings.push_back(JsonText(json(s)));
 
   std::string out;
-  out.reserve(64 + trace.tasks.size() * 200);
+  // About 200 bytes a task, and 64 more for DRAM figures (dram_bytes,
+  // mem_bound, dram_source): a growth past the reserve would double it.
+  size_t figures = 0;
+  for (const Task& t : trace.tasks) figures += t.dram_bytes != kAbsent || t.mem_bound >= 0.0;
+  out.reserve(64 + trace.tasks.size() * 200 + figures * 64);
   out += "{\"schema\":\"";
   out += kTraceSchema;
   out += '"';
