@@ -6,6 +6,7 @@
 #include <cmath>
 #include <map>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "profiler/synth_kernels.h"
 
@@ -82,6 +83,24 @@ bool OneOf(const std::string& n, std::initializer_list<const char*> names) {
     if (n == x) return true;
   }
   return false;
+}
+
+/// Operators read once and written once, with one output the size of their
+/// largest input: elementwise, norms, softmax.
+const std::unordered_set<std::string>& ElementwiseOps() {
+  // clang-format off
+  static const std::unordered_set<std::string> ops = {
+      "add", "add_", "sub", "sub_", "mul", "mul_", "div", "div_", "relu", "relu_", "gelu",
+      "gelu_", "silu", "silu_", "sigmoid", "sigmoid_", "tanh", "tanh_", "dropout",
+      "native_dropout", "to", "_to_copy", "contiguous", "clone", "neg", "exp", "pow", "rsqrt",
+      "sqrt", "where", "masked_fill", "masked_fill_", "hardtanh", "hardtanh_", "leaky_relu",
+      "threshold", "threshold_backward", "gelu_backward",
+      "layer_norm", "native_layer_norm", "batch_norm", "_batch_norm_impl_index",
+      "native_batch_norm", "cudnn_batch_norm", "_native_batch_norm_legit_no_training",
+      "group_norm", "native_group_norm", "rms_norm", "_fused_rms_norm", "instance_norm",
+      "softmax", "_softmax", "log_softmax", "_log_softmax", "_safe_softmax"};
+  // clang-format on
+  return ops;
 }
 
 /// Matrix products: inputs read once, output (rows x cols) written once in
@@ -459,69 +478,20 @@ std::optional<double> ModelBytes(const std::string& op, const OpInputs& inputs) 
   // Elementwise, norms, softmax: every tensor input read once, one output
   // the size of the largest input (the broadcast result) written once in
   // the first tensor's dtype.
-  if (OneOf(n, {"add",
-                "add_",
-                "sub",
-                "sub_",
-                "mul",
-                "mul_",
-                "div",
-                "div_",
-                "relu",
-                "relu_",
-                "gelu",
-                "gelu_",
-                "silu",
-                "silu_",
-                "sigmoid",
-                "sigmoid_",
-                "tanh",
-                "tanh_",
-                "dropout",
-                "native_dropout",
-                "to",
-                "_to_copy",
-                "contiguous",
-                "clone",
-                "neg",
-                "exp",
-                "pow",
-                "rsqrt",
-                "sqrt",
-                "where",
-                "masked_fill",
-                "masked_fill_",
-                "hardtanh",
-                "hardtanh_",
-                "leaky_relu",
-                "threshold",
-                "threshold_backward",
-                "gelu_backward",
-                "layer_norm",
-                "native_layer_norm",
-                "batch_norm",
-                "_batch_norm_impl_index",
-                "native_batch_norm",
-                "cudnn_batch_norm",
-                "_native_batch_norm_legit_no_training",
-                "group_norm",
-                "native_group_norm",
-                "rms_norm",
-                "_fused_rms_norm",
-                "instance_norm",
-                "softmax",
-                "_softmax",
-                "log_softmax",
-                "_log_softmax",
-                "_safe_softmax"})) {
+  if (ElementwiseOps().count(n) != 0) {
     const Tensor* largest = nullptr;
     const Tensor* first = nullptr;
+    int64_t widest = 0;
     for (const Tensor& x : t) {
       if (!x.IsTensor()) continue;
       if (first == nullptr) first = &x;
       if (largest == nullptr || x.Numel() > largest->Numel()) largest = &x;
+      widest = std::max(widest, x.elem);
     }
-    return in + largest->Numel() * static_cast<double>(first->elem);
+    // where(condition, x, y): the condition is bool, the output has the
+    // values' dtype.
+    const int64_t out_elem = n == "where" ? widest : first->elem;
+    return in + largest->Numel() * static_cast<double>(out_elem);
   }
   return std::nullopt;
 }

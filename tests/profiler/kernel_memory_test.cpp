@@ -98,6 +98,10 @@ TEST_CASE("OpBytes: compulsory traffic of the common aten operators", "[memory]"
   // add(x [8, 768], y [768]) fp16 (broadcast): (6144 + 768 + 6144) * 2 = 26112.
   CHECK(Bytes("aten::add", In({{8, 768}, {768}, {}}, {"c10::Half", "c10::Half", "Scalar"})) ==
         26112.0);
+  // where(cond [1000] bool, x [1000] fp16, y [] fp16 0-d): 1000 + 2000 + 2, out 1000 * 2:
+  // 5002.
+  CHECK(Bytes("aten::where", In({{1000}, {1000}, {}}, {"bool", "c10::Half", "c10::Half"})) ==
+        5002.0);
   // relu_(x [1000]) fp32 in place: read + write = 8000.
   CHECK(Bytes("aten::relu_", In({{1000}}, {"float"})) == 8000.0);
   // copy_(dst [1000] fp16, src [1000] fp32): 2000 + 4000 = 6000.
