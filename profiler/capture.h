@@ -7,12 +7,28 @@
 #include <array>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "sim/trace.h"
 #include "sim/units.h"
 
 namespace cotenant::profiler {
+
+/// An operator's inputs as the profiler recorded them (PyTorch
+/// record_shapes: Kineto args "Input Dims" / "Input type"; emit_nvtx range
+/// names carry "sizes = [...]" without types). Position i of `dims` is the
+/// i-th input ([] for a scalar, None or 0-d tensor); a tensor list is
+/// spread over consecutive positions.
+struct OpInputs {
+  std::vector<std::vector<int64_t>> dims;
+  std::vector<std::string> types;  ///< same length as dims, or empty when unknown
+  /// Kineto "Concrete Inputs": each non-tensor input's value as text ("[2,
+  /// 2]", "1", "same"; "" for tensors); same length as dims, or empty when
+  /// unknown (or when a tensor list was spread).
+  std::vector<std::string> values;
+  bool empty() const { return dims.empty(); }
+};
 
 /// A CUDA runtime or driver API call on a host thread.
 struct ApiCall {
@@ -50,6 +66,8 @@ struct GpuActivity {
   /// A label from a range on the GPU's side (Kineto gpu_user_annotation)
   /// covering the activity: used when neither `op` nor a host range labels it.
   std::string gpu_range;
+  /// The range (index in Capture::ranges) that gave `op`, or kAbsent.
+  int64_t op_range = kAbsent;
 };
 
 /// What a synchronization or event record did, as the driver reported it
@@ -79,6 +97,7 @@ struct Range {
   std::string name;  ///< e.g. "aten::addmm, seq = 12, sizes = [[8, 768]]"
   int64_t thread = 0;
   TimeNs start_ns = 0, end_ns = 0;
+  OpInputs inputs;  ///< Kineto "Input Dims"/"Input type" when recorded; else empty
 };
 
 /// Everything one process reported.
@@ -141,6 +160,10 @@ struct BuildReport {
   int64_t orphan_gpu = 0;          ///< GPU tasks whose launch was not captured
   int64_t dropped_records = 0;
   std::vector<std::string> problems;
+  /// (task id, index in Capture::ranges) of every kernel whose label came
+  /// from a range, by task id: the operator call that launched it, for
+  /// EstimateMemory (profiler/kernel_memory.h).
+  std::vector<std::pair<int64_t, size_t>> kernel_ranges;
 };
 
 /// Turns a capture into a trace:

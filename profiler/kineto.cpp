@@ -12,11 +12,13 @@
 #include <optional>
 #include <string>
 
+#include "profiler/kernel_memory.h"
 #include "profiler/kineto_events.h"
 #include "profiler/kineto_resolve.h"
 #include "profiler/kineto_values.h"
 #include "sim/byte_source.h"
 #include "sim/error.h"
+#include "sim/gpu_spec.h"
 #include "sim/json_stream.h"
 #include "sim/json_util.h"
 
@@ -173,13 +175,17 @@ Trace ImportKineto(const std::string& path, const KinetoImportOptions& options,
   } else if (!options.window.empty()) {
     build.window = ParseWindow(options.window, "--window");
   }
+  BuildReport local_build;
+  BuildReport& br = build_report != nullptr ? *build_report : local_build;
   Trace trace;
   try {
-    trace = BuildTrace(capture, build, build_report);
+    trace = BuildTrace(capture, build, &br);
   } catch (const InputError& e) {  // a window that selects nothing: name the file
     throw InputError(path + ": " + e.what());
   }
   if (!options.gpu.empty()) trace.device_gpu = options.gpu;
+
+  kr.memory = EstimateImportedMemory(trace, options.gpu, capture.ranges, br.kernel_ranges);
 
   json k = json::object();
   const size_t slash = path.find_last_of('/');

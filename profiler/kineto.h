@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "profiler/capture.h"
+#include "profiler/kernel_memory.h"
 #include "sim/trace.h"
 #include "sim/units.h"
 
@@ -76,6 +77,8 @@ struct KinetoReport {
   int64_t poll_waits = 0;             ///< waits made of runs of polls
   int64_t polls_folded = 0;           ///< polls folded into those waits
   std::vector<std::string> problems;  ///< one line each; not fatal
+  /// DRAM figures of the imported kernels (filled by ImportKineto only).
+  MemoryReport memory;
 };
 
 /// Parses Kineto Chrome-trace JSON `text` into a Capture (source "kineto").
@@ -124,7 +127,10 @@ struct KinetoImportOptions {
 
 /// Reads a Kineto trace and builds one trace from it: the step or window
 /// selected, `device.gpu` set, and `meta.kineto` holding the input's file
-/// name, layout, base time, selection and unknown categories. Throws
+/// name, layout, base time, selection and unknown categories. Every kernel
+/// gets DRAM figures where they can be estimated (EstimateMemory, on the
+/// spec `gpu`, else the one of the device's name, else h100-sxm);
+/// `meta.memory` records the spec used and the coverage. Throws
 /// InputError for bad input, a bad selection or one that selects nothing.
 /// Either report may be null.
 Trace ImportKineto(const std::string& path, const KinetoImportOptions& options,

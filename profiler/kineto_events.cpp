@@ -5,6 +5,7 @@
 #include <limits>
 #include <optional>
 
+#include "profiler/kernel_memory.h"
 #include "profiler/kineto_steps.h"
 #include "profiler/kineto_values.h"
 #include "sim/error.h"
@@ -38,7 +39,10 @@ constexpr std::string_view kArgNames[] = {"device",
                                           "wait_on_cuda_event_record_corr_id",
                                           "wait_on_stream",
                                           "wait_on_cuda_event_id",
-                                          "event_id"};
+                                          "event_id",
+                                          "Input Dims",
+                                          "Input type",
+                                          "Concrete Inputs"};
 static_assert(std::size(kArgNames) == Event::kArgCount, "one name per arg");
 
 template <size_t N>
@@ -553,6 +557,10 @@ void EventReader::Op(Cat cat, TimeNs ts, TimeNs dur) {
   r.thread = ThreadOf(tid != nullptr ? *tid : NullJson());
   r.start_ns = ts;
   r.end_ns = ts + dur;
+  if (const json* dims = event_.GetArg(Event::kInputDims)) {
+    r.inputs = OpInputsFromJson(*dims, event_.GetArg(Event::kInputType),
+                                event_.GetArg(Event::kConcreteInputs));
+  }
   const int64_t step = StepNumber(r.name);
   if (step >= 0) report_.steps.push_back(step);
   const int64_t ext = ExternalId();

@@ -104,6 +104,9 @@ struct Event {
     kWaitOnStream,
     kWaitOnEventId,
     kEventId,
+    kInputDims,       ///< cpu_op "Input Dims" (record_shapes)
+    kInputType,       ///< cpu_op "Input type" (record_shapes)
+    kConcreteInputs,  ///< cpu_op "Concrete Inputs" (record_shapes, recent PyTorch)
     kArgCount
   };
   std::array<nlohmann::json, kKeyCount> field;

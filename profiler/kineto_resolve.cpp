@@ -265,6 +265,7 @@ void LabelByExternalId(const Pending& pending, Capture& capture, const CallIndex
                                      [](const auto& e, int64_t x) { return e.first < x; });
     if (op == ops.end() || op->first != ext) continue;
     g.op = capture.ranges[op->second].name;
+    g.op_range = static_cast<int64_t>(op->second);
     ++report.labelled_kernels;
   }
 }

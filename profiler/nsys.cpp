@@ -796,6 +796,8 @@ std::vector<NsysTrace> ImportNsys(const std::string& path, const NsysImportOptio
         t.trace.device_gpu = *key;
       }
     }
+    t.memory =
+        EstimateImportedMemory(t.trace, options.gpu, p.capture.ranges, t.build.kernel_ranges);
     nlohmann::json m = nlohmann::json::object();
     const size_t slash = path.find_last_of('/');
     m["file"] = slash == std::string::npos ? path : path.substr(slash + 1);

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "profiler/capture.h"
+#include "profiler/kernel_memory.h"
 #include "sim/trace.h"
 
 namespace cotenant::profiler {
@@ -86,12 +87,15 @@ struct NsysTrace {
   int64_t pid = 0;
   Trace trace;  ///< tenant: the tenant name, plus ".pid<PID>" when the report has several
   BuildReport build;
+  MemoryReport memory;  ///< DRAM figures estimated for its kernels (EstimateImportedMemory)
 };
 
 /// Reads a report and builds one trace per process kept: window applied,
 /// `device.gpu` set (the given key, else the bundled spec whose device name
 /// matches, else unset), `meta.nsys` holding file name, device, pid and the
-/// optional columns missing. Throws InputError as ReadNsysReport, and for a
+/// optional columns missing, DRAM figures estimated for kernels
+/// (EstimateImportedMemory: NVTX `sizes = ...` labels, else kernel-name
+/// classes; `meta.memory`). Throws InputError as ReadNsysReport, and for a
 /// window that selects nothing (naming the file and pid).
 std::vector<NsysTrace> ImportNsys(const std::string& path, const NsysImportOptions& options,
                                   NsysReport* report);

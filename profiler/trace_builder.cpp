@@ -70,6 +70,7 @@ struct HostCall {
 struct Pending {
   std::vector<Task> tasks;
   std::vector<bool> host;
+  std::vector<int64_t> range;  ///< index in Capture::ranges of a kernel's label, else kAbsent
   bool empty() const { return tasks.empty(); }
 };
 
@@ -96,9 +97,11 @@ void SortTasks(Pending& p) {
   for (size_t i = 0; i < keys.size(); ++i) order[i] = keys[i].index;
   // Position i takes the task at order[i]: follow each cycle once.
   std::vector<bool> host(p.host.size());
+  std::vector<int64_t> range(p.range.size());
   std::vector<bool> done(order.size(), false);
   for (size_t i = 0; i < order.size(); ++i) {
     host[i] = p.host[order[i]];
+    range[i] = p.range[order[i]];
     if (done[i]) continue;
     Task first = std::move(p.tasks[i]);
     size_t j = i;
@@ -111,6 +114,7 @@ void SortTasks(Pending& p) {
     done[j] = true;
   }
   p.host = std::move(host);
+  p.range = std::move(range);
 }
 
 /// Innermost-range lookup by a sweep over one thread's ranges and queries,
@@ -383,9 +387,10 @@ Trace BuildTrace(const Capture& capture, const BuildOptions& options, BuildRepor
   }
 
   Pending pending;
-  auto add = [&pending](Task t, bool host) {
+  auto add = [&pending](Task t, bool host, int64_t range = kAbsent) {
     pending.tasks.push_back(std::move(t));
     pending.host.push_back(host);
+    pending.range.push_back(range);
   };
 
   Trace trace;
@@ -608,6 +613,7 @@ Trace BuildTrace(const Capture& capture, const BuildOptions& options, BuildRepor
     t.dur_ns = std::max<TimeNs>(0, g.end_ns - g.start_ns);
     t.correlation = launch == nullptr ? kAbsent : corr;
     if (!g.name.empty()) t.name = trace.Intern(g.name);
+    int64_t range = kAbsent;  // the range that labels a kernel
     switch (g.kind) {
       case TaskKind::kKernel: {
         ++report.kernels;
@@ -634,10 +640,18 @@ Trace BuildTrace(const Capture& capture, const BuildOptions& options, BuildRepor
         t.smem = std::max(0, g.smem);
         t.dram_bytes = g.dram_bytes;
         if (g.mem_bound >= 0) t.mem_bound = std::min(1.0, g.mem_bound);
+        if (t.dram_bytes != kAbsent || t.mem_bound >= 0.0) t.dram_source = DramSource::kCounter;
         std::string op = g.op;
+        if (!op.empty() && g.op_range >= 0 &&
+            static_cast<size_t>(g.op_range) < capture.ranges.size()) {
+          range = g.op_range;
+        }
         if (op.empty() && launch != nullptr) {
           const Range* r = label_of[launch - calls.data()];
-          if (r != nullptr) op = r->name;
+          if (r != nullptr) {
+            op = r->name;
+            range = r - capture.ranges.data();
+          }
         }
         if (op.empty()) op = g.gpu_range;
         if (!op.empty()) {
@@ -665,7 +679,7 @@ Trace BuildTrace(const Capture& capture, const BuildOptions& options, BuildRepor
     }
     streams.insert(t.stream);
     busy.emplace_back(t.start_ns, t.end_ns());
-    add(t, false);
+    add(t, false, range);
   }
 
   if (pending.empty()) {
@@ -696,6 +710,9 @@ Trace BuildTrace(const Capture& capture, const BuildOptions& options, BuildRepor
     t.id = static_cast<int64_t>(i) + 1;
     t.start_ns -= origin;
     if (pending.host[i]) t.thread = thread_id.at(t.thread);
+    if (pending.range[i] != kAbsent) {
+      report.kernel_ranges.emplace_back(t.id, static_cast<size_t>(pending.range[i]));
+    }
   }
   // Reserved for every GPU activity: give back what a window left unused.
   if (pending.tasks.capacity() > 2 * pending.tasks.size()) pending.tasks.shrink_to_fit();

@@ -38,6 +38,12 @@ const std::vector<std::string>& DirNames() {
   return names;
 }
 
+/// Names of DramSource values other than kNone, in enum order after it.
+const std::vector<std::string>& DramSourceNames() {
+  static const std::vector<std::string> names = {"counter", "shape", "name"};
+  return names;
+}
+
 /// The keys of a task object, in the order the writer emits them.
 enum class Field : uint8_t {
   kId,
@@ -55,6 +61,7 @@ enum class Field : uint8_t {
   kOp,
   kDramBytes,
   kMemBound,
+  kDramSource,
   kDir,
   kBytes,
   kEvent,
@@ -66,9 +73,9 @@ enum class Field : uint8_t {
 };
 
 constexpr std::string_view kFieldNames[] = {
-    "id",    "kind",  "name",  "thread",   "stream",   "start_ns",   "dur_ns",    "correlation",
-    "grid",  "block", "regs",  "smem",     "op",       "dram_bytes", "mem_bound", "dir",
-    "bytes", "event", "scope", "priority", "sm_count", "after"};
+    "id",   "kind",  "name",  "thread", "stream",   "start_ns",   "dur_ns",    "correlation",
+    "grid", "block", "regs",  "smem",   "op",       "dram_bytes", "mem_bound", "dram_source",
+    "dir",  "bytes", "event", "scope",  "priority", "sm_count",   "after"};
 static_assert(sizeof(kFieldNames) / sizeof(kFieldNames[0]) == static_cast<size_t>(Field::kCount),
               "one name per field");
 
@@ -174,6 +181,9 @@ class TaskReader {
         }
         task_.mem_bound = v.get<double>();
         break;
+      case Field::kDramSource:
+        task_.dram_source = static_cast<DramSource>(1 + Choice(f, v, DramSourceNames()));
+        break;
       case Field::kDir:
         task_.dir = static_cast<CopyDir>(1 + Choice(f, v, DirNames()));
         break;
@@ -223,6 +233,12 @@ class TaskReader {
         break;
       }
     }
+    const bool has_figure = Seen(Field::kDramBytes) || Seen(Field::kMemBound);
+    if (Seen(Field::kDramSource) && !has_figure) {
+      Fail(FieldName(Field::kDramSource),
+           "given without dram_bytes or mem_bound (it says where they came from)");
+    }
+    if (has_figure && !Seen(Field::kDramSource)) task_.dram_source = DramSource::kCounter;
     const bool has_grid = Seen(Field::kGrid);
     if (has_grid != Seen(Field::kBlock)) {
       Fail(FieldName(has_grid ? Field::kBlock : Field::kGrid),
@@ -517,6 +533,10 @@ const char* SyncScopeName(SyncScope s) {
   return s == SyncScope::kNone ? "none" : ScopeNames()[static_cast<size_t>(s) - 1].c_str();
 }
 
+const char* DramSourceName(DramSource s) {
+  return s == DramSource::kNone ? "none" : DramSourceNames()[static_cast<size_t>(s) - 1].c_str();
+}
+
 const char* CopyDirName(CopyDir d) {
   return d == CopyDir::kNone ? "none" : DirNames()[static_cast<size_t>(d) - 1].c_str();
 }
@@ -600,7 +620,11 @@ std::string TraceToJsonText(const Trace& trace) {
   for (const std::string& s : trace.strings) strings.push_back(JsonText(json(s)));
 
   std::string out;
-  out.reserve(64 + trace.tasks.size() * 200);
+  // About 200 bytes a task, and 64 more for DRAM figures (dram_bytes,
+  // mem_bound, dram_source): a growth past the reserve would double it.
+  size_t figures = 0;
+  for (const Task& t : trace.tasks) figures += t.dram_bytes != kAbsent || t.mem_bound >= 0.0;
+  out.reserve(64 + trace.tasks.size() * 200 + figures * 64);
   out += "{\"schema\":\"";
   out += kTraceSchema;
   out += '"';
@@ -666,6 +690,12 @@ std::string TraceToJsonText(const Trace& trace) {
     if (t.mem_bound >= 0.0) {
       key(Field::kMemBound);
       out += json(t.mem_bound).dump();
+    }
+    // "counter" is what a figure without a source means: not written, so
+    // traces measured before the field existed keep their bytes.
+    if ((t.dram_source == DramSource::kShape || t.dram_source == DramSource::kName) &&
+        (t.dram_bytes != kAbsent || t.mem_bound >= 0.0)) {
+      word(Field::kDramSource, DramSourceName(t.dram_source));
     }
     if (t.dir != CopyDir::kNone) word(Field::kDir, CopyDirName(t.dir));
     if (t.bytes != kAbsent) integer(Field::kBytes, t.bytes);

@@ -39,6 +39,16 @@ const char* SyncScopeName(SyncScope s);
 enum class CopyDir : uint8_t { kNone, kH2D, kD2H, kD2D, kH2H, kP2P };
 const char* CopyDirName(CopyDir d);
 
+/// Where a kernel's DRAM figures (`dram_bytes`, `mem_bound`) came from.
+enum class DramSource : uint8_t {
+  kNone,     ///< no figure
+  kCounter,  ///< a hardware counter (`profile --counters`); a figure without a source
+  kShape,    ///< estimated from the operator's input shapes and dtypes (profiler/kernel_memory.h)
+  kName,     ///< estimated from the class of the kernel's name (profiler/kernel_memory.h)
+};
+/// Name of a source as written in the file ("counter", "shape", "name"; "none" for kNone).
+const char* DramSourceName(DramSource s);
+
 /// "Absent" for optional integer fields.
 constexpr int64_t kAbsent = -1;
 
@@ -63,6 +73,9 @@ struct Task {
   int32_t op = -1;               ///< operator label, index into Trace::strings, -1 = none
   int64_t dram_bytes = kAbsent;  ///< optional counter
   double mem_bound = -1.0;       ///< optional, 0..1; < 0 = absent
+  /// Where dram_bytes / mem_bound came from: kNone exactly when both are
+  /// absent; kCounter when the file gives a figure without `dram_source`.
+  DramSource dram_source = DramSource::kNone;
   // Extensions used by what-if (optional in the file):
   int32_t priority = INT32_MIN;  ///< per-task stream priority override; INT32_MIN = tenant's
   int32_t sm_count = -1;         ///< per-task SM cap override; -1 = tenant's partition
@@ -76,6 +89,13 @@ struct Task {
   int32_t ThreadsPerBlock() const { return block[0] * block[1] * block[2]; }
   TimeNs end_ns() const { return start_ns + dur_ns; }
 };
+
+/// Where `t`'s DRAM figures came from: kNone when it has none; a figure
+/// whose source was not set counts as kCounter (as in the file).
+inline DramSource DramSourceOf(const Task& t) {
+  if (t.dram_bytes == kAbsent && t.mem_bound < 0.0) return DramSource::kNone;
+  return t.dram_source == DramSource::kNone ? DramSource::kCounter : t.dram_source;
+}
 
 /// CUDA's limit on the threads of one block.
 inline constexpr int kMaxThreadsPerBlock = 1024;

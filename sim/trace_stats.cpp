@@ -75,6 +75,7 @@ TraceStats ComputeTraceStats(const Trace& trace, const GpuSpec& spec, int top) {
 
   for (const Task& t : trace.tasks) {
     ++st.by_kind[static_cast<size_t>(t.kind)];
+    if (t.kind == TaskKind::kKernel) ++st.dram_sources[static_cast<size_t>(DramSourceOf(t))];
     if (t.stream != kAbsent && t.kind != TaskKind::kSync) {
       StreamStats& s = streams[t.stream];
       s.id = t.stream;
@@ -214,6 +215,10 @@ json TraceStatsToJson(const TraceStats& st, const std::string& gpu_note) {
   for (const auto& [name, tally] : st.limiters) {
     jl.push_back({{"limiter", name}, {"kernels", tally.kernels}, {"time_ns", tally.time_ns}});
   }
+  out["dram"] = {{"counter", st.dram_sources[static_cast<size_t>(DramSource::kCounter)]},
+                 {"shape", st.dram_sources[static_cast<size_t>(DramSource::kShape)]},
+                 {"name", st.dram_sources[static_cast<size_t>(DramSource::kName)]},
+                 {"none", st.dram_sources[static_cast<size_t>(DramSource::kNone)]}};
   out["occupancy"] = {{"gpu", st.occupancy_gpu},
                       {"sm_count", st.sm_count},
                       {"note", gpu_note},

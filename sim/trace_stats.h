@@ -105,6 +105,9 @@ struct TraceStats {
   /// Kernels with a launch shape by what limits their blocks per SM
   /// (OccupancyLimiterName), in name order.
   std::vector<std::pair<std::string, KernelTally>> limiters;
+  /// Kernels by where their DRAM figures came from (DramSourceOf), indexed
+  /// by DramSource: none, counter, shape, name.
+  std::array<int64_t, 4> dram_sources{};
 };
 
 /// Computes the statistics of `trace`, with the occupancy histogram on

@@ -262,7 +262,7 @@ void RecordNormaliser::HandleRecord(const CUpti_Activity& record) {
         if (early != early_ends_.end()) {  // its end came first
           --stats_.unmatched_marker_ends;
           capture_->ranges.push_back(
-              Range{r.name, r.thread, r.start_ns, std::max(early->second, r.start_ns)});
+              Range{r.name, r.thread, r.start_ns, std::max(early->second, r.start_ns), {}});
           ++stats_.ranges;
           early_ends_.erase(early);
         } else {
@@ -276,8 +276,8 @@ void RecordNormaliser::HandleRecord(const CUpti_Activity& record) {
           break;
         }
         OpenRange& r = it->second;
-        capture_->ranges.push_back(
-            Range{std::move(r.name), r.thread, r.start_ns, std::max(Ns(m.timestamp), r.start_ns)});
+        capture_->ranges.push_back(Range{
+            std::move(r.name), r.thread, r.start_ns, std::max(Ns(m.timestamp), r.start_ns), {}});
         ++stats_.ranges;
         open_.erase(it);
       }
@@ -301,7 +301,7 @@ void RecordNormaliser::Finish() {
   std::map<uint32_t, OpenRange> still_open(open_.begin(), open_.end());
   for (auto& [id, r] : still_open) {
     capture_->ranges.push_back(
-        Range{std::move(r.name), r.thread, r.start_ns, std::max(last_ns_, r.start_ns)});
+        Range{std::move(r.name), r.thread, r.start_ns, std::max(last_ns_, r.start_ns), {}});
     ++stats_.ranges;
     ++stats_.open_ranges;
   }

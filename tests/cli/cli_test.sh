@@ -343,6 +343,43 @@ expect_ok import kineto "$work/node3_4242.1700000000123.pt.trace.json" -o "$work
 expect_ok inspect "$work/kp.json"
 checks=$((checks + 1))
 grep -q '^tenant   node3_4242$' "$work/stdout" || fail "import kineto: .pt.trace.json stem not used"
+# Memory intensity of imported kernels: the import summary and inspect show
+# where each kernel's DRAM figures came from (the fixture's aten::addmm has
+# record_shapes args; two kernels have a name class; relu_kernel neither).
+checks=$((checks + 1))
+grep -q '^DRAM     0 counter, 1 shape estimate, 2 name class, 1 none (of 4 kernels)$' "$work/stdout" ||
+  fail "inspect: no DRAM coverage line for an imported trace: $(cat "$work/stdout")"
+expect_ok import kineto "$kineto/current.json" -o "$work/kc.json"
+checks=$((checks + 1))
+grep -q '^  DRAM figures  *0 counter, 1 shape estimate, 2 name class, 1 none (of 4 kernels) on h100-sxm$' \
+  "$work/stdout" || fail "import kineto: no DRAM coverage line: $(cat "$work/stdout")"
+expect_ok inspect "$work/kc.json" --json
+checks=$((checks + 1))
+python3 - "$work/stdout" <<'PY' || fail "inspect --json: DRAM coverage wrong"
+import json, sys
+d = json.load(open(sys.argv[1]))["dram"]
+assert d == {"counter": 0, "shape": 1, "name": 2, "none": 1}, d
+PY
+# Two imported traces co-located: the DRAM model now sees their traffic;
+# without the estimates (fields stripped, as imports were before) it sees none.
+expect_ok simulate "$work/kc.json" "$work/kl.json.gz"
+checks=$((checks + 1))
+grep -q 'DRAM busy [1-9][0-9.]*%' "$work/stdout" ||
+  fail "simulate: two imported traces report no DRAM use: $(grep makespan "$work/stdout")"
+python3 - "$work/kc.json" "$work/kl.json.gz" "$work/nodram_a.json" "$work/nodram_b.json" <<'PY'
+import gzip, json, sys
+for src, dst in ((sys.argv[1], sys.argv[3]), (sys.argv[2], sys.argv[4])):
+    opener = gzip.open if src.endswith(".gz") else open
+    t = json.load(opener(src, "rt"))
+    for task in t["tasks"]:
+        for k in ("dram_bytes", "mem_bound", "dram_source"):
+            task.pop(k, None)
+    json.dump(t, open(dst, "w"))
+PY
+expect_ok simulate "$work/nodram_a.json" "$work/nodram_b.json"
+checks=$((checks + 1))
+grep -q 'DRAM busy 0.0%' "$work/stdout" ||
+  fail "simulate: imported traces without DRAM figures should report 0.0%: $(grep makespan "$work/stdout")"
 expect_ok inspect "$work/k.json"
 expect_ok simulate "$work/k.json" "$work/kl.json.gz"
 while IFS='|' read -r file want; do

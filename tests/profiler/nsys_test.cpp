@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "profiler/capture.h"
+#include "profiler/kernel_memory.h"
 #include "sim/error.h"
 #include "sim/trace.h"
 #include "tests/common/fixtures.h"
@@ -341,6 +342,23 @@ TEST_CASE("nsys: one process on one GPU, current schema", "[nsys]") {
   CHECK(relu.start_ns == 4900);
   CHECK(relu.dur_ns == 500);
   CHECK(relu.stream == 13);
+  // DRAM figures (EstimateImportedMemory), on the spec the device name
+  // matches. The addmm label's sizes give mat1 [8, 768] but no mat2
+  // (emit_nvtx lists two inputs here), so no shape estimate: the gemm falls
+  // back to its name's class. relu_kernel has no class and aten::relu no
+  // sizes: no figure.
+  CHECK(t.meta["memory"]["gpu"] == "a100-sxm4-80g");
+  CHECK(!t.meta["memory"].contains("gpu_unknown"));
+  CHECK(t.meta["memory"]["name"] == 1);
+  CHECK(t.meta["memory"]["none"] == 1);
+  const GpuSpec a100 = LoadGpuSpec("a100-sxm4-80g");
+  REQUIRE(ClassifyKernelName(t.Name(gemm)) == NameClass::kGemm);
+  CHECK(gemm.dram_source == DramSource::kName);
+  CHECK(gemm.mem_bound == NameClassDefaults(NameClass::kGemm, a100)->mem_bound);
+  // Physics: never more than peak DRAM bandwidth over the kernel's time.
+  CHECK(gemm.dram_bytes > 0);
+  CHECK(static_cast<double>(gemm.dram_bytes) <= a100.dram_gbps * static_cast<double>(gemm.dur_ns));
+  CHECK(DramSourceOf(relu) == DramSource::kNone);
 
   const std::vector<const Task*> launches = OfKind(t, TaskKind::kLaunch);
   REQUIRE(launches.size() == 4);

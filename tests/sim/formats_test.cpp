@@ -67,6 +67,7 @@ void CheckSameTask(const Trace& a, const Task& x, const Trace& b, const Task& y)
   CHECK(a.Op(x) == b.Op(y));
   CHECK(x.dram_bytes == y.dram_bytes);
   CHECK(x.mem_bound == y.mem_bound);
+  CHECK(x.dram_source == y.dram_source);
   CHECK(x.priority == y.priority);
   CHECK(x.sm_count == y.sm_count);
   CHECK(x.after == y.after);
@@ -211,6 +212,39 @@ TEST_CASE("trace: writer layout is compact, one task per line, set fields only",
         "]}\n");
   CHECK(TraceToJsonText(Trace{}) == "{\"schema\":\"cotenant.trace/1\",\"tasks\":[\n]}\n");
   CHECK(ParseTrace(TraceToJsonText(Trace{}), "e.json").tasks.empty());
+}
+
+TEST_CASE("trace: dram_source says where DRAM figures came from", "[formats]") {
+  const std::string k = R"({"id": 1, "kind": "kernel", "stream": 7, "start_ns": 0, "dur_ns": 10, )";
+  const Trace t = ParseTrace(
+      TraceText(k + R"("dram_bytes": 100})" + ",\n" +
+                R"({"id": 2, "kind": "kernel", "stream": 7, "start_ns": 0, "dur_ns": 10, )" +
+                R"("mem_bound": 0.5, "dram_source": "name"})" + ",\n" +
+                R"({"id": 3, "kind": "kernel", "stream": 7, "start_ns": 0, "dur_ns": 10, )" +
+                R"("dram_bytes": 5, "mem_bound": 0.01, "dram_source": "shape"})" + ",\n" +
+                R"({"id": 4, "kind": "kernel", "stream": 7, "start_ns": 0, "dur_ns": 10, )" +
+                R"("dram_bytes": 5, "dram_source": "counter"})" + ",\n" +
+                R"({"id": 5, "kind": "kernel", "stream": 7, "start_ns": 0, "dur_ns": 10})"),
+      "t.json");
+  REQUIRE(t.tasks.size() == 5);
+  // A figure without a source is a counter (the only figures before the field).
+  CHECK(t.tasks[0].dram_source == DramSource::kCounter);
+  CHECK(t.tasks[1].dram_source == DramSource::kName);
+  CHECK(t.tasks[2].dram_source == DramSource::kShape);
+  CHECK(t.tasks[3].dram_source == DramSource::kCounter);
+  CHECK(t.tasks[4].dram_source == DramSource::kNone);
+  CHECK(DramSourceOf(t.tasks[4]) == DramSource::kNone);
+  // Written: estimates name their source, counters need not (old traces keep their bytes).
+  const std::string text = TraceToJsonText(t);
+  CHECK(text.find(R"("mem_bound":0.5,"dram_source":"name")") != std::string::npos);
+  CHECK(text.find(R"("mem_bound":0.01,"dram_source":"shape")") != std::string::npos);
+  CHECK(text.find("counter") == std::string::npos);
+  CHECK(TraceToJsonText(ParseTrace(text, "t.json")) == text);
+  // An unset source on a figure made in memory counts as a counter.
+  Task m;
+  m.dram_bytes = 1;
+  CHECK(DramSourceOf(m) == DramSource::kCounter);
+  CHECK(std::string(DramSourceName(DramSource::kShape)) == "shape");
 }
 
 TEST_CASE("trace: reference rules that are valid", "[formats]") {
@@ -410,6 +444,12 @@ TEST_CASE("trace: field errors", "[formats]") {
         "t.json: tasks[0].mem_bound: expected a number in [0, 1], found a string");
   CHECK(TaskError(kernel + R"("dram_bytes": -1)") ==
         "t.json: tasks[0].dram_bytes: expected a non-negative integer, found -1");
+  CHECK(TaskError(kernel + R"("dram_bytes": 1, "dram_source": "guess")") ==
+        "t.json: tasks[0].dram_source: expected one of \"counter\", \"shape\", \"name\", found "
+        "\"guess\"");
+  CHECK(TaskError(kernel + R"("dram_source": "shape")") ==
+        "t.json: tasks[0].dram_source: given without dram_bytes or mem_bound (it says where they "
+        "came from)");
   CHECK(TaskError(kernel + R"("priority": 0.5)") ==
         "t.json: tasks[0].priority: expected an integer, found 0.5");
   CHECK(TaskError(kernel + R"("sm_count": 0)") ==

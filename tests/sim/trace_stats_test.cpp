@@ -197,6 +197,23 @@ TEST_CASE("trace stats: the cotenant.inspect/1 JSON", "[trace_stats]") {
   CHECK(j["occupancy"]["limiters"][0]["time_ns"] == 6000);
 }
 
+TEST_CASE("trace stats: kernels by the source of their DRAM figures", "[trace_stats]") {
+  Trace tr;
+  Task a = Kernel(tr, 1, "k", "", 7, 0, 10);
+  a.dram_bytes = 5;  // no source set: a counter
+  Task b = Kernel(tr, 2, "k", "", 7, 10, 10);
+  b.mem_bound = 0.5;
+  b.dram_source = DramSource::kName;
+  Task c = Kernel(tr, 3, "k", "", 7, 20, 10);
+  c.dram_bytes = 7;
+  c.dram_source = DramSource::kShape;
+  Task d = Kernel(tr, 4, "k", "", 7, 30, 10);
+  tr.tasks = {a, b, c, d, d};
+  tr.tasks[4].id = 5;
+  const nlohmann::json j = TraceStatsToJson(ComputeTraceStats(tr, testing::H100Sxm(), 10), "");
+  CHECK(j["dram"] == nlohmann::json{{"counter", 1}, {"shape", 1}, {"name", 1}, {"none", 2}});
+}
+
 TEST_CASE("trace stats: an empty trace is all zeros", "[trace_stats]") {
   Trace tr;
   const TraceStats st = ComputeTraceStats(tr, testing::H100Sxm(), 10);

@@ -55,6 +55,7 @@ void PrintSummary(const std::string& input, const std::string& output, const std
                       FormatCount(k.poll_waits) + " waits)");
   }
   Line("unlabelled kernels", FormatCount(b.unlabelled_kernels));
+  Line("DRAM figures", DramFiguresText(k.memory));
   Line("outside selection", FormatCount(b.outside_window));
   if (b.orphan_gpu > 0) Line("GPU without launch", FormatCount(b.orphan_gpu));
   std::string unknown;

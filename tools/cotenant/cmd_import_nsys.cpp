@@ -20,7 +20,7 @@ void Line(const char* what, const std::string& value) {
 }
 
 void PrintTrace(const std::string& output, const Trace& trace, const profiler::BuildReport& b,
-                bool several, int64_t pid) {
+                const profiler::MemoryReport& memory, bool several, int64_t pid) {
   if (several)
     std::printf("  pid %lld -> %s (tenant %s)\n", static_cast<long long>(pid), output.c_str(),
                 trace.tenant.c_str());
@@ -37,12 +37,20 @@ void PrintTrace(const std::string& output, const Trace& trace, const profiler::B
                                                    : 0.0) +
                        ")");
   Line("unlabelled kernels", FormatCount(b.unlabelled_kernels));
+  Line("DRAM figures", DramFiguresText(memory));
   Line("outside selection", FormatCount(b.outside_window));
   if (b.orphan_gpu > 0) Line("GPU without launch", FormatCount(b.orphan_gpu));
   for (const std::string& p : b.problems) std::printf("  note: %s\n", p.c_str());
 }
 
 }  // namespace
+
+std::string DramFiguresText(const profiler::MemoryReport& m) {
+  std::string text =
+      profiler::MemoryCoverageText(m.counter, m.shape, m.name, m.none) + " on " + m.gpu;
+  if (m.clamped > 0) text += "; " + FormatCount(m.clamped) + " cut to peak bandwidth";
+  return text;
+}
 
 std::string NsysOutputForPid(const std::string& output, int64_t pid) {
   const size_t slash = output.find_last_of('/');
@@ -145,7 +153,8 @@ int RunImportNsys(const CLI::App* sub, const ImportCommonFlags& common,
   }
   for (const std::string& p : report.problems) std::printf("  note: %s\n", p.c_str());
   for (size_t i = 0; i < traces.size(); ++i) {
-    PrintTrace(outputs[i], traces[i].trace, traces[i].build, several, traces[i].pid);
+    PrintTrace(outputs[i], traces[i].trace, traces[i].build, traces[i].memory, several,
+               traces[i].pid);
   }
   return 0;
 }

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 
+#include "profiler/kernel_memory.h"
 #include "sim/error.h"
 #include "sim/gpu_spec.h"
 #include "sim/trace.h"
@@ -50,6 +51,12 @@ void PrintInspect(const json& r, std::FILE* out) {
                FormatNs(Ns(g["kernel_time_ns"])).c_str(), FormatNs(Ns(g["gpu_time_ns"])).c_str(),
                FormatNs(Ns(g["span_ns"])).c_str(),
                FormatPercent(g["busy_fraction"].get<double>()).c_str());
+  const json& dram = r["dram"];
+  std::fprintf(
+      out, "DRAM     %s\n",
+      profiler::MemoryCoverageText(dram["counter"].get<int64_t>(), dram["shape"].get<int64_t>(),
+                                   dram["name"].get<int64_t>(), dram["none"].get<int64_t>())
+          .c_str());
 
   std::fprintf(out, "\nStreams\n");
   Table ts({{"stream", Align::kRight},
