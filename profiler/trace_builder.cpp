@@ -689,7 +689,17 @@ Trace BuildTrace(const Capture& capture, const BuildOptions& options, BuildRepor
 
   // Rebase, renumber threads in order of first activity, number the tasks.
   TimeNs origin = kTimeMax;
-  for (const Task& t : pending.tasks) origin = std::min(origin, t.start_ns);
+  TimeNs last_start = 0;
+  for (const Task& t : pending.tasks) {
+    origin = std::min(origin, t.start_ns);
+    last_start = std::max(last_start, t.start_ns);
+  }
+  // Rebased times (and ends, start + dur) must fit in int64 ns.
+  TimeNs rebased = 0;
+  if (!pending.tasks.empty() && __builtin_sub_overflow(last_start, origin, &rebased)) {
+    throw InputError("the capture's times span more than 2^63 ns (from " + std::to_string(origin) +
+                     " ns to " + std::to_string(last_start) + " ns): a corrupt timestamp?");
+  }
   std::map<int64_t, TimeNs> first_on_thread;
   for (size_t i = 0; i < pending.tasks.size(); ++i) {
     if (!pending.host[i]) continue;
