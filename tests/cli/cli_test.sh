@@ -1004,5 +1004,20 @@ expect_error "$work/badcal.json: bogus: " simulate "$work/r50.json" --gpu a100-s
 checks=$((checks + 1))
 [[ -e $work/cal3.json || -e $work/cal4.json ]] && fail "calibrate --measured wrote output on bad input"
 
+# The README's worked example: a trace from an A100, predicted on an H100.
+expect_ok import kineto examples/resnet50_a100.pt.trace.json.gz -o "$work/ex_r50.json"
+checks=$((checks + 1))
+grep -qx "  DRAM figures        0 counter, 0 shape estimate, 244 name class, 1 none (of 245 kernels) on a100-sxm4-40g" \
+  "$work/stdout" || fail "worked example import: $(cat "$work/stdout")"
+"$bin" synth --model bert-base --batch 8 --gpu h100-sxm -o "$work/ex_bert.json" >/dev/null ||
+  fail "worked example synth"
+expect_error "cotenant: error: traces captured on different GPUs: $work/ex_r50.json (device NVIDIA A100-SXM4-40GB = a100-sxm4-40g) and $work/ex_bert.json (device.gpu h100-sxm); give --gpu KEY to simulate them on one GPU" \
+  simulate "$work/ex_r50.json" "$work/ex_bert.json"
+expect_ok simulate "$work/ex_r50.json" "$work/ex_bert.json" --gpu h100-sxm
+checks=$((checks + 1))
+grep -q "^makespan 1.929 ms (lower bound 1.674 ms, gap 15.2%) .* model fluid on h100-sxm$" "$work/stdout" &&
+  grep -qx "note: resnet50_a100 was traced on a100-sxm4-40g (device NVIDIA A100-SXM4-40GB); its durations were rescaled to h100-sxm by the what-if GPU swap (rescaled 245 kernels, 2 host copies, 0 device copies/memsets (2637138 ns -> 1031624 ns of GPU time))" "$work/stderr" ||
+  fail "worked example simulate --gpu: $(cat "$work/stdout" "$work/stderr")"
+
 echo "cli_test: $checks checks, $failures failures"
 [[ $failures -eq 0 ]]
