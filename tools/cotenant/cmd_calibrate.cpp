@@ -97,7 +97,8 @@ RunFn AddCalibrate(CLI::App* sub) {
       if (!o->report.empty())
         throw InputError("calibrate: --measured writes its fit into -o: drop --report");
       if (o->every != 1)
-        throw InputError("calibrate: --every thins the GPU micro-benchmarks: drop it with --measured");
+        throw InputError(
+            "calibrate: --every thins the GPU micro-benchmarks: drop it with --measured");
       o->measured.out = o->out;
       o->measured.date = o->date;
       o->measured.fix = o->fix;

@@ -14,6 +14,7 @@
 #include "sim/trace.h"
 #include "tools/cotenant/cmd_import_nsys.h"
 #include "tools/cotenant/commands.h"
+#include "tools/cotenant/common.h"
 #include "tools/cotenant/table.h"
 
 namespace cotenant::cli {

@@ -10,6 +10,7 @@
 #include "sim/error.h"
 #include "sim/gpu_spec.h"
 #include "sim/trace.h"
+#include "tools/cotenant/common.h"
 #include "tools/cotenant/table.h"
 
 namespace cotenant::cli {
@@ -44,13 +45,6 @@ void PrintTrace(const std::string& output, const Trace& trace, const profiler::B
 }
 
 }  // namespace
-
-std::string DramFiguresText(const profiler::MemoryReport& m) {
-  std::string text =
-      profiler::MemoryCoverageText(m.counter, m.shape, m.name, m.none) + " on " + m.gpu;
-  if (m.clamped > 0) text += "; " + FormatCount(m.clamped) + " cut to peak bandwidth";
-  return text;
-}
 
 std::string NsysOutputForPid(const std::string& output, int64_t pid) {
   const size_t slash = output.find_last_of('/');

@@ -6,8 +6,6 @@
 #include <cstdint>
 #include <string>
 
-#include "profiler/kernel_memory.h"
-
 namespace cotenant::cli {
 
 /// The flags only `import nsys` takes.
@@ -31,9 +29,6 @@ struct ImportCommonFlags {
 /// ".pid<PID>" + its extension when there are several) and prints a summary.
 int RunImportNsys(const CLI::App* sub, const ImportCommonFlags& common,
                   const ImportNsysFlags& flags);
-
-/// The import summary's "DRAM figures" value: coverage, spec, clamps.
-std::string DramFiguresText(const profiler::MemoryReport& m);
 
 /// "out.json" + 42 -> "out.pid42.json"; "d/t.json.gz" -> "d/t.pid42.json.gz".
 std::string NsysOutputForPid(const std::string& output, int64_t pid);

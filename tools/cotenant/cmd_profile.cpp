@@ -23,6 +23,7 @@
 #include "sim/error.h"
 #include "sim/trace.h"
 #include "tools/cotenant/commands.h"
+#include "tools/cotenant/common.h"
 #include "tools/cotenant/inject_lib.h"
 #include "tools/cotenant/table.h"
 
@@ -216,9 +217,13 @@ int RunProfile(const Options& o) {
   merged.meta["exit_status"] = status.ShellStatus();
   if (status.signal != 0) merged.meta["exit_signal"] = profiler::SignalName(status.signal);
   merged.meta["nvtx"] = o.nvtx;
+  // Kernels the counter pass gave no DRAM figures (or all, without
+  // --counters) get estimates from their names' classes; counters win.
+  const profiler::MemoryReport memory = profiler::EstimateImportedMemory(merged, "", {}, {});
 
   WriteTrace(merged, o.output);
   PrintSummary(files, traces, merged, o.output, stdout);
+  std::printf("DRAM figures: %s\n", DramFiguresText(memory).c_str());
   for (const std::string& line : counter_lines) std::printf("%s\n", line.c_str());
   if (!status.Ok()) {
     std::fflush(stdout);

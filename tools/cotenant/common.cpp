@@ -122,4 +122,11 @@ void PrintStats(const SimResult& r, std::FILE* out) {
                FormatCount(s.events).c_str(), FormatCount(s.model_recomputes).c_str(), kps / 1e6);
 }
 
+std::string DramFiguresText(const profiler::MemoryReport& m) {
+  std::string text =
+      profiler::MemoryCoverageText(m.counter, m.shape, m.name, m.none) + " on " + m.gpu;
+  if (m.clamped > 0) text += "; " + FormatCount(m.clamped) + " cut to peak bandwidth";
+  return text;
+}
+
 }  // namespace cotenant::cli

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "profiler/kernel_memory.h"
 #include "sim/plan.h"
 #include "sim/simulate.h"
 
@@ -45,5 +46,9 @@ void PrintResult(const SimResult& r, const LoadedWorkload& lw, std::FILE* out);
 
 /// Prints phase times and event counts (for --stats).
 void PrintStats(const SimResult& r, std::FILE* out);
+
+/// The "DRAM figures" line of import and profile summaries: coverage by
+/// source, the spec used, and how many shape estimates were cut to peak.
+std::string DramFiguresText(const profiler::MemoryReport& m);
 
 }  // namespace cotenant::cli

@@ -88,6 +88,11 @@ def check_trace(t, label, with_ops):
     check(meta.get("exit_status") == 0, f"{label}: meta.exit_status is {meta.get('exit_status')!r}")
     check(meta.get("dropped_records", 0) == 0,
           f"{label}: {meta.get('dropped_records')} dropped records")
+    # DRAM figures estimated after the capture: the five test kernels' names
+    # have no class (k_a1, ...), so every one is counted with no figure.
+    mem = meta.get("memory", {})
+    check(mem.get("none") == 5 and mem.get("counter") == 0 and mem.get("name") == 0,
+          f"{label}: meta.memory {mem!r}, expected 5 kernels without a figure")
     by_kind = {}
     for task in tasks:
         by_kind.setdefault(task["kind"], []).append(task)
