@@ -37,12 +37,13 @@ chmod +x "$bin/two_streams"
 : >"$bin/libcotenant_inject.so"
 
 check "corun.py --self-test" python3 "$src/tools/gpu/corun.py" --self-test
+check "kineto_check.py --self-test" python3 "$src/tools/gpu/kineto_check.py" --self-test
 
 rc=0
 COTENANT_CAMPAIGN_BIN=$bin "$campaign" --dry-run >"$work/dry.out" 2>&1 || rc=$?
 check "dry run exits 0 (rc $rc): $(tail -3 "$work/dry.out")" test "$rc" -eq 0
 check "dry run says ready" grep -q "^campaign.sh --dry-run: ready$" "$work/dry.out"
-for s in sanity traces counters corun search replay calibrate_gpu tables; do
+for s in sanity traces counters kineto corun search replay calibrate_gpu tables; do
   check "dry run plans step $s" grep -qE "^  $s +[0-9]+ s" "$work/dry.out"
 done
 check "dry run shows the profile command" grep -q \
@@ -76,7 +77,7 @@ OUT=$work/rehearsal COTENANT_CAMPAIGN_BIN=$bin "$campaign" --rehearse >"$work/re
 check "rehearsal exits 0 (rc $rc): $(tail -5 "$work/rehearse.out")" test "$rc" -eq 0
 check "rehearsal packs 4 files" test "$(cd "$work/rehearsal" 2>/dev/null && echo *)" = \
   "campaign.log campaign.tar.gz summary.json summary.txt"
-for s in corun search replay calibrate_gpu tables; do
+for s in kineto corun search replay calibrate_gpu tables; do
   check "rehearsal step $s ok: $(grep "^$s " "$work/rehearsal/summary.txt" 2>/dev/null)" \
     grep -qE "^$s +ok " "$work/rehearsal/summary.txt"
 done
@@ -85,10 +86,17 @@ if [[ -f $work/rehearsal/campaign.tar.gz ]]; then
   for f in ./configs/measured/h100-sxm/streams.csv ./configs/measured/h100-sxm/corun.json \
     ./traces/h100/resnet50_b8.json ./campaign/predict/validate_replay.json \
     ./campaign/predict/validate_streams.json ./campaign/calibration/streams-cal.json \
-    ./campaign/calibration/h100-sxm.json ./campaign/predict/mix1.result.json; do
+    ./campaign/calibration/h100-sxm.json ./campaign/predict/mix1.result.json \
+    ./traces/h100/kineto/resnet50_b8.json ./campaign/predict/kineto/dram_resnet50_b8.json; do
     check "tarball holds $f" grep -qxF "$f" "$work/tar.list"
   done
 fi
+check "rehearsal replays the imported Kineto trace alone" grep -q \
+  '^kineto: resnet50_b8 replayed alone: {"traced_ns": [0-9]*, "simulated_ns": [0-9]*, "error_pct": ' \
+  "$work/rehearsal/summary.txt"
+check "rehearsal compares DRAM estimates by operator" grep -q \
+  '^kineto: resnet50 b8 DRAM estimated/measured by operator: total [0-9.]* over [0-9]* operators' \
+  "$work/rehearsal/summary.txt"
 check "summary.json parses" python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["steps"]["corun"].startswith("ok")' \
   "$work/rehearsal/summary.json"
 

@@ -2,7 +2,10 @@
 # The GPU campaign of issue 17, in one command on a lent GPU machine:
 #   1. sanity: nvidia-smi (name, driver, clocks), versions, the [gpu] tests;
 #   2. traces: `cotenant profile` of real PyTorch inference (tools/zoo), DRAM
-#      counters on a few;
+#      counters on a few; PyTorch profiler (Kineto) traces of the same models
+#      and of a CUDA Graph replayed with cudaEventQuery polling, imported and
+#      replayed alone by the simulator (span error), DRAM estimates against
+#      the counters;
 #   3. real co-location: tools/gpu/corun.py (streams, priorities, green
 #      contexts, processes) -> measured tables;
 #   4. predictions: search, simulate, validate (--measured, and --workload
@@ -63,16 +66,18 @@ fi
 # a minute or two, a rerun still fits 15 minutes of device time); scaled
 # with COTENANT_CAMPAIGN_TOTAL_S. Their sum stays under the total.
 declare -A budget=(
-  [sanity]=45 [traces]=100 [counters]=20 [corun]=80 [search]=15 [replay]=45 [calibrate_gpu]=35
-  [tables]=15
+  [sanity]=40 [traces]=85 [counters]=20 [kineto]=30 [corun]=80 [search]=15 [replay]=45
+  [calibrate_gpu]=30 [tables]=15
 )
-steps=(sanity traces counters corun search replay calibrate_gpu tables)
+steps=(sanity traces counters kineto corun search replay calibrate_gpu tables)
 for s in "${steps[@]}"; do budget[$s]=$((budget[$s] * total_s / 360)); done
 
 # Traces: MODEL:BATCH, the ones the mixes use first (corun.py TRACE_BATCHES).
 traces=(resnet50:8 mobilenetv2:8 vgg16:8 bert-base:8 llama-1b-decode:8 llama-1b-prefill:1
   llama-1b-decode:1 resnet50:32 mobilenetv2:32 vgg16:32 bert-base:32 llama-1b-prefill:4)
 counter_traces=(resnet50:8 bert-base:8 llama-1b-decode:8)
+# Kineto captures (torch.profiler, record_shapes), imported and replayed alone.
+kineto_traces=(resnet50:8 llama-1b-decode:8)
 # The replayed workload: three tenants of step 2's traces, 4 closed requests each.
 replay_members=(resnet50:8 mobilenetv2:8 bert-base:8)
 replay_requests=4
@@ -136,7 +141,8 @@ dry_run() {
   echo "python:"
   local cache
   cache=$(mktemp -d)
-  for f in tools/zoo/run_model.py tools/gpu/corun.py; do
+  for f in tools/zoo/run_model.py tools/gpu/corun.py tools/gpu/graph_poll.py \
+    tools/gpu/kineto_check.py; do
     if PYTHONPYCACHEPREFIX=$cache "$python" -m py_compile "$root/$f"; then
       ok "$f compiles"
     else
@@ -144,6 +150,11 @@ dry_run() {
     fi
   done
   rm -rf "$cache"
+  if "$python" "$root/tools/gpu/kineto_check.py" --self-test >/dev/null; then
+    ok "kineto_check.py --self-test"
+  else
+    bad "kineto_check.py --self-test failed"
+  fi
   if "$python" "$root/tools/gpu/corun.py" --self-test >/dev/null; then
     ok "corun.py --self-test"
   else
@@ -186,6 +197,15 @@ plan_of() {
       for m in "${counter_traces[@]}"; do
         echo "cotenant profile --nvtx --window profiler --counters --tenant ${m%%:*} -o traces/DIR/counters/$(trace_path "$m") -- $python tools/zoo/run_model.py --model ${m%%:*} --batch ${m##*:} --dtype $dtype --warmup 5"
       done
+      ;;
+    kineto)
+      for m in "${kineto_traces[@]}"; do
+        echo "$python tools/zoo/run_model.py --model ${m%%:*} --batch ${m##*:} --dtype $dtype --warmup 10 --kineto traces/DIR/kineto/${m%%:*}_b${m##*:}.pt.trace.json"
+      done
+      echo "$python tools/gpu/graph_poll.py traces/DIR/kineto/graph_poll.pt.trace.json"
+      echo "cotenant import kineto traces/DIR/kineto/NAME.pt.trace.json -o traces/DIR/kineto/NAME.json   (each)"
+      echo "cotenant simulate traces/DIR/kineto/NAME.json --json campaign/predict/kineto/NAME.result.json; tools/gpu/kineto_check.py span ...   (each: span replayed alone)"
+      echo "tools/gpu/kineto_check.py dram traces/DIR/kineto/resnet50_b8.json traces/DIR/counters/resnet50_b8.json   (DRAM estimates / counters by operator)"
       ;;
     corun)
       echo "$python tools/gpu/corun.py --gpu KEY --dtype $dtype --reps 7 --warmup 3 --budget-s $((budget[corun] * 3 / 4)) --out-dir configs/measured/KEY --trace-dir traces/DIR"
@@ -464,6 +484,49 @@ do_counters() {
   ((n > 0))
 }
 
+do_kineto() {
+  local k=$traces_dir/kineto p=$camp/predict/kineto m f base line n=0 dram
+  mkdir -p "$k" "$p"
+  if [[ $mode == rehearse ]]; then
+    # No GPU: the bundled example (synthetic, A100) stands in for a capture.
+    cp "$root/examples/resnet50_a100.pt.trace.json.gz" "$k/resnet50_b8.pt.trace.json.gz"
+  else
+    for m in "${kineto_traces[@]}"; do
+      (($(left) < 12)) && break
+      bounded 12 "kineto_${m%%:*}" "$python" tools/zoo/run_model.py --model "${m%%:*}" \
+        --batch "${m##*:}" --dtype "$dtype" --warmup 10 \
+        --kineto "$k/${m%%:*}_b${m##*:}.pt.trace.json" ||
+        note "kineto: capture of $m failed: $(tail -1 "$camp/logs/kineto_${m%%:*}.log")"
+    done
+    (($(left) > 10)) && { bounded 8 kineto_graph_poll "$python" tools/gpu/graph_poll.py \
+      "$k/graph_poll.pt.trace.json" ||
+      note "kineto: graph_poll.py failed: $(tail -1 "$camp/logs/kineto_graph_poll.log")"; }
+  fi
+  for f in "$k"/*.pt.trace.json*; do
+    [[ -f $f ]] || continue
+    base=$(basename "$f")
+    base=${base%%.pt.trace.json*}
+    if ! bounded 10 "import_$base" "$cot" import kineto "$f" -o "$k/$base.json"; then
+      note "kineto: import $base failed: $(tail -1 "$camp/logs/import_$base.log")"
+      continue
+    fi
+    [[ $f == *.json ]] && gzip -f "$f"
+    "$cot" simulate "$k/$base.json" --json "$p/$base.result.json" >/dev/null 2>&1 || continue
+    line=$("$python" tools/gpu/kineto_check.py span "$k/$base.json" "$p/$base.result.json")
+    note "kineto: $base replayed alone: $line"
+    note "  $(grep -E '^  (DRAM figures|polls) ' "$camp/logs/import_$base.log" | tr -s ' ' | tr '\n' ';')"
+    n=$((n + 1))
+  done
+  # The import's DRAM estimates against measured counters, by operator.
+  dram=$traces_dir/counters/resnet50_b8.json
+  [[ $mode == rehearse ]] && dram=$traces_dir/resnet50_b8.json
+  if [[ -f $dram && -f $k/resnet50_b8.json ]]; then
+    "$python" tools/gpu/kineto_check.py dram "$k/resnet50_b8.json" "$dram" >"$p/dram_resnet50_b8.json" &&
+      note "kineto: resnet50 b8 DRAM estimated/measured by operator: $("$python" tools/gpu/kineto_check.py dram-line "$p/dram_resnet50_b8.json")"
+  fi
+  ((n > 0))
+}
+
 do_corun() {
   local extra=()
   [[ $mode == rehearse ]] && extra=(--fake --modes "streams,processes"
@@ -624,6 +687,7 @@ else
   step traces do_traces
   step counters do_counters
 fi
+step kineto do_kineto
 step corun do_corun
 if ls "$table_dir"/*.csv >/dev/null 2>&1; then
   tables_jobs >"$camp/logs/tables.log" 2>&1 &
