@@ -15,6 +15,7 @@
 #include "sim/graph.h"
 #include "sim/json_util.h"
 #include "sim/models/fluid.h"
+#include "sim/serving.h"
 #include "sim/timeline.h"
 
 namespace cotenant {
@@ -34,10 +35,7 @@ double ThreadCpuSeconds() {
 
 /// Nearest-rank percentile of sorted values (q in (0,1]).
 TimeNs Percentile(const std::vector<TimeNs>& sorted, double q) {
-  if (sorted.empty()) return 0;
-  size_t rank = static_cast<size_t>(std::ceil(q * static_cast<double>(sorted.size())));
-  rank = std::min(std::max<size_t>(rank, 1), sorted.size());
-  return sorted[rank - 1];
+  return NearestRankPercentile(sorted, q);
 }
 
 /// Earliest finish of every tenant with no contention at all (isolated
