@@ -140,6 +140,11 @@ std::string ChooseGpu(LoadedWorkload* lw, const std::vector<std::string>& paths,
 LoadedWorkload LoadWorkload(const std::string& path, const std::string& gpu_override) {
   LoadedWorkload lw;
   lw.workload = ReadWorkload(path);
+  if (!lw.workload.llm_tenants.empty()) {
+    throw InputError(path + ": " + lw.workload.llm_tenants[0].at +
+                     ": an llm tenant runs with `cotenant simulate --workload` only (plans, "
+                     "search and co-location of LLM tenants are not built yet)");
+  }
   std::vector<std::string> paths;
   for (const TenantSpec& t : lw.workload.tenants) {
     lw.traces.push_back(ReadTrace(t.trace_path));
