@@ -22,9 +22,9 @@ struct LlmRequest {
   int64_t output_tokens = 1;  ///< tokens to generate, >= 1
 };
 
-/// Scheduler limits. Defaults: vLLM V1's (EngineArgs / SchedulerConfig, vLLM 0.8-0.10:
-/// max_num_seqs 256; max_num_batched_tokens 8192 for online serving with chunked
-/// prefill on; block_size 16).
+/// Scheduler limits. Defaults as vLLM V1's engine arguments are recalled here (not
+/// checked against one release): max_num_seqs 256; max_num_batched_tokens 8192 (the API
+/// server's default with chunked prefill on); block_size 16.
 struct ServingConfig {
   int64_t max_num_batched_tokens = 8192;  ///< token budget of one iteration, >= 1
   int64_t max_num_seqs = 256;             ///< sequences in one iteration, >= 1
