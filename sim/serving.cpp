@@ -1,12 +1,15 @@
 #include "sim/serving.h"
 
 #include <algorithm>
+#include <cinttypes>
 #include <cmath>
+#include <cstdio>
 #include <deque>
 #include <numeric>
 #include <string>
 
 #include "sim/error.h"
+#include "sim/json_util.h"
 
 namespace cotenant {
 namespace {
@@ -256,6 +259,37 @@ ServingMetrics ComputeServingMetrics(const ServingRun& run, const ServingSlo& sl
     m.goodput_rps = static_cast<double>(m.good) / s;
   }
   return m;
+}
+
+std::string ServingTimelineJsonText(const ServingRun& run, const std::string& tenant) {
+  std::string out;
+  out.reserve(run.iterations.size() * 150 + 512);
+  out += "{\"displayTimeUnit\":\"ns\",\"otherData\":{\"generator\":\"cotenant " COTENANT_VERSION
+         "\",\"model\":\"llm-serving\"},\"traceEvents\":[\n";
+  out += "{\"name\":\"process_name\",\"ph\":\"M\",\"pid\":1,\"args\":{\"name\":" +
+         nlohmann::json("tenant " + tenant).dump() + "}},\n";
+  out +=
+      "{\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":1,\"tid\":1,\"args\":{\"name\":"
+      "\"prefill\"}},\n";
+  out +=
+      "{\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":1,\"tid\":2,\"args\":{\"name\":"
+      "\"decode\"}}";
+  char buf[320];
+  for (const IterationRecord& it : run.iterations) {
+    for (int tid = 1; tid <= 2; ++tid) {
+      const bool on = tid == 1 ? it.prefill_seqs > 0 : it.decode_seqs > 0;
+      if (!on) continue;
+      std::snprintf(buf, sizeof(buf),
+                    ",\n{\"name\":\"%s\",\"cat\":\"iteration\",\"ph\":\"X\",\"pid\":1,"
+                    "\"tid\":%d,\"ts\":%.3f,\"dur\":%.3f,\"args\":{\"prefill_tokens\":%" PRId64
+                    ",\"prefill_chunks\":%" PRId64 ",\"decodes\":%" PRId64 "}}",
+                    tid == 1 ? "prefill" : "decode", tid, NsToUs(it.start_ns), NsToUs(it.dur_ns),
+                    it.prefill_tokens, it.prefill_seqs, it.decode_seqs);
+      out += buf;
+    }
+  }
+  out += "\n]}\n";
+  return out;
 }
 
 }  // namespace cotenant

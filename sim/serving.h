@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <string>
 #include <vector>
 
 #include "sim/units.h"
@@ -122,6 +123,13 @@ struct ServingMetrics {
 
 /// The metrics of `run` against `slo`.
 ServingMetrics ComputeServingMetrics(const ServingRun& run, const ServingSlo& slo);
+
+/// Chrome/Perfetto trace-event JSON of `run`'s iterations (recorded with
+/// record_iterations): one process named after `tenant`, one track per phase: "prefill"
+/// holds the iterations that run prefill chunks, "decode" those that run decodes (a mixed
+/// iteration is on both), each slice with its prefill tokens, prefill chunks and decodes
+/// in args; µs with displayTimeUnit ns, as simulate's timelines.
+std::string ServingTimelineJsonText(const ServingRun& run, const std::string& tenant);
 
 /// Nearest-rank percentile of sorted values, q in (0, 1]; 0 when empty.
 TimeNs NearestRankPercentile(const std::vector<TimeNs>& sorted, double q);

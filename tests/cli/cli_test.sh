@@ -166,6 +166,15 @@ assert r['requests'] == 200 and r['kv_cache']['capacity_tokens'] == 450673, r
 assert 0 < r['ttft_ns']['p50'] <= r['ttft_ns']['p90'] <= r['ttft_ns']['p99'], r
 assert 0 < r['tpot_ns']['p50'] <= r['tpot_ns']['p99'] and r['tokens_per_s'] > 0, r
 " "$work/llm.json" || fail "simulate llm: bad result JSON"
+expect_ok simulate --workload configs/workloads/llm_chat.json --timeline "$work/llm_t.json"
+checks=$((checks + 1))
+python3 -c "
+import json, sys
+ev = json.load(open(sys.argv[1]))['traceEvents']
+names = {e['args']['name'] for e in ev if e['ph'] == 'M' and e['name'] == 'thread_name'}
+assert names == {'prefill', 'decode'}, names
+assert any(e['ph'] == 'X' and e['tid'] == 2 for e in ev)
+" "$work/llm_t.json" || fail "simulate llm: bad timeline"
 python3 - "$work" <<'PY'
 import json, sys
 w = json.load(open("configs/workloads/llm_chat.json"))

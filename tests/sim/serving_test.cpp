@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "sim/error.h"
+#include "sim/json_util.h"
 
 namespace cotenant {
 namespace {
@@ -92,6 +93,27 @@ TEST_CASE("serving: chunked prefill splits a prompt to fill the token budget") {
   REQUIRE(m.good_share == 0.5);
   REQUIRE(m.tokens_per_s == Approx(4.0 / 3110e-9));
   REQUIRE(m.goodput_rps == Approx(1.0 / 3110e-9));
+}
+
+TEST_CASE("serving: the timeline has one track per phase") {
+  // The chunked-prefill case above: it1 prefills only, it2 is mixed (on both tracks,
+  // 1060 ns + 1040 ns), it3 decodes only.
+  const std::vector<LlmRequest> reqs = {{0, 0, 4, 2}, {1, 0, 5, 2}};
+  const ServingRun run = RunServing(reqs, Config(6, 10, true), Cost, true);
+  const nlohmann::json j = nlohmann::json::parse(ServingTimelineJsonText(run, "chat"));
+  int prefill = 0, decode = 0;
+  for (const nlohmann::json& e : j["traceEvents"]) {
+    if (e["ph"] != "X") continue;
+    (e["tid"] == 1 ? prefill : decode)++;
+    if (e["ts"] == 1.06) {
+      CHECK(e["dur"] == 1.04);
+      CHECK(e["args"]["prefill_tokens"] == 3);
+      CHECK(e["args"]["decodes"] == 1);
+    }
+  }
+  CHECK(prefill == 2);
+  CHECK(decode == 2);
+  CHECK(j["traceEvents"][1]["args"]["name"] == "prefill");
 }
 
 TEST_CASE("serving: the sequence limit holds a request back") {

@@ -142,14 +142,17 @@ RunFn AddSimulate(CLI::App* sub) {
         // One LLM tenant alone on the GPU (the reader refuses any other tenant).
         for (const std::string& p : o->plans)
           if (p != "native") throw InputError("--plan: plans for llm tenants are not built yet");
-        if (!o->timeline.empty())
-          throw InputError("--timeline: timelines of llm tenants are not built yet");
         if (!o->calibration.empty()) throw InputError("--calibration: not used by llm tenants");
         const std::string key = !o->gpu.empty() ? o->gpu : !w.gpu.empty() ? w.gpu : "h100-sxm";
         const GpuSpec spec = LoadGpuSpec(key);
-        const profiler::LlmTenantRun r = profiler::RunLlmTenant(w.llm_tenants[0], w.file, spec);
+        const profiler::LlmTenantRun r =
+            profiler::RunLlmTenant(w.llm_tenants[0], w.file, spec, !o->timeline.empty());
         if (!o->json.empty()) WriteOutput(o->json, profiler::LlmResultToJson(r).dump(2) + "\n");
+        if (!o->timeline.empty()) WriteOutput(o->timeline, ServingTimelineJsonText(r.run, r.name));
         if (o->json != "-") PrintLlm(r, stdout);
+        if (!o->timeline.empty() && o->json != "-")
+          std::printf("timeline: %s\nopen timelines in https://ui.perfetto.dev\n",
+                      o->timeline.c_str());
         std::fflush(stdout);
         if (o->stats)
           std::fprintf(stderr, "llm: %zu cached iteration shapes, %s iterations\n", r.cached_shapes,
