@@ -150,7 +150,7 @@ LlmTenantSpec ReadLlmTenant(const json& j, const std::string& file, const std::s
   t.model = f.String("model");
   if (t.model.empty()) f.Expected("model", "a non-empty string");
   t.dtype = f.String("dtype", "bf16");
-  t.requests = f.IntIn("requests", 1, 100000000, 1);
+  t.requests = f.IntIn("requests", 1, 10000000, 1);
   {
     const JsonFields af(f.Get("arrival"), file, f.PathOf("arrival"),
                         {"kind", "rate_hz", "seed", "period_ns", "times_ns"});
@@ -161,7 +161,6 @@ LlmTenantSpec ReadLlmTenant(const json& j, const std::string& file, const std::s
               "engine takes requests as they arrive), found \"closed\"");
     }
     t.arrival = ArrivalToJson(a);
-    t.arrivals_ns = ArrivalTimes(a, t.requests);
   }
   t.prompt = ReadLength(f, "prompt_tokens", base_dir);
   t.output = ReadLength(f, "output_tokens", base_dir);
@@ -217,8 +216,11 @@ json LlmTenantToJson(const LlmTenantSpec& t) {
 std::vector<LlmRequest> LlmRequests(const LlmTenantSpec& t, const std::string& file) {
   const std::vector<int64_t> prompt = Lengths(t.prompt, t.requests, file);
   const std::vector<int64_t> output = Lengths(t.output, t.requests, file);
+  const JsonFields af(t.arrival, file, t.at + ".arrival",
+                      {"kind", "rate_hz", "seed", "period_ns", "times_ns"});
+  const std::vector<TimeNs> arrivals = ArrivalTimes(ReadArrival(af, t.requests), t.requests);
   std::vector<LlmRequest> out(static_cast<size_t>(t.requests));
-  for (int64_t i = 0; i < t.requests; ++i) out[i] = {i, t.arrivals_ns[i], prompt[i], output[i]};
+  for (int64_t i = 0; i < t.requests; ++i) out[i] = {i, arrivals[i], prompt[i], output[i]};
   return out;
 }
 

@@ -41,8 +41,9 @@ struct LlmTenantSpec {
   std::string model;           ///< an LLM name synth knows (checked where it is run)
   std::string dtype = "bf16";  ///< bf16, fp16 or fp8 (checked where it is run)
   int64_t requests = 1;
-  std::vector<TimeNs> arrivals_ns;  ///< one per request, from the "arrival" object
-  nlohmann::json arrival;           ///< the arrival object as read, for WorkloadToJson
+  /// The arrival object, checked and normalised (ArrivalToJson); LlmRequests turns it
+  /// into times, so that reading a workload allocates nothing per request.
+  nlohmann::json arrival;
   LengthDist prompt, output;
   ServingSlo slo;
   LlmServingSpec serving;
