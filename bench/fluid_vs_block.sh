@@ -10,6 +10,7 @@ trap 'rm -rf "$tmp"' EXIT
 printf "%-12s %-14s %12s %12s %8s\n" workload metric fluid block diff
 for w in configs/workloads/*.json; do
   name=$(basename "$w" .json)
+  grep -q '"kind": "llm"' "$w" && continue  # served LLM tenants have no contention model
   python3 - "$w" "$tmp/$name.json" <<'PY'
 import json, os, sys
 src, dst = sys.argv[1], sys.argv[2]

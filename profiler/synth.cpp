@@ -305,23 +305,8 @@ SynthKernelInfo Cost(const SynthOp& op, const SynthKernelDesc& k, const Resolved
   info.cls = k.cls;
   info.flops = k.flops;
   info.bytes = k.bytes;
-  const bool conv = k.cls == KernelClass::kConv || k.cls == KernelClass::kConv1x1 ||
-                    k.cls == KernelClass::kConvFirst;
-  const bool tf32 = conv ? r.profile->conv_tf32 : r.profile->matmul_tf32;
-  // FP8 requests run only the kernels marked fp8 on FP8 tensor cores, the rest in bf16.
-  const SynthDtype dtype = k.fp8                               ? SynthDtype::kFp8
-                           : r.dtype.dtype == SynthDtype::kFp8 ? SynthDtype::kBf16
-                                                               : r.dtype.dtype;
-  info.peak_tflops = PeakTflops(k.cls, dtype, tf32, spec);
-  info.eff = SynthEfficiency(r.library, k.cls);
-  if (IsTensorClass(k.cls)) info.eff.compute *= k.tile_efficiency;
-  if (IsTensorClass(k.cls) && k.tiles > 0) {
-    const int32_t threads = k.block[0] * k.block[1] * k.block[2];
-    const int64_t per_sm = ComputeOccupancy(spec, threads, k.regs, k.smem).blocks_per_sm;
-    info.eff.compute *= WaveEfficiency(k.tiles, int64_t{spec.sm_count} * per_sm);
-  }
-  info.cost =
-      SynthRoofline(k.flops, k.bytes, info.peak_tflops, info.eff.compute, info.eff.dram, spec);
+  SynthKernelRoofline(k, r.dtype.dtype, *r.profile, r.library, spec, &info.peak_tflops, &info.eff,
+                      &info.cost);
   return info;
 }
 
@@ -432,6 +417,28 @@ Trace SynthesizeLlm(const SynthRequest& req, const Resolved& r, const GpuSpec& s
 }
 
 }  // namespace
+
+void SynthKernelRoofline(const SynthKernelDesc& k, SynthDtype request_dtype,
+                         const HostCostProfile& profile, const std::string& library,
+                         const GpuSpec& spec, double* peak_tflops, KernelEfficiency* eff,
+                         RooflineCost* cost) {
+  const bool conv = k.cls == KernelClass::kConv || k.cls == KernelClass::kConv1x1 ||
+                    k.cls == KernelClass::kConvFirst;
+  const bool tf32 = conv ? profile.conv_tf32 : profile.matmul_tf32;
+  // FP8 requests run only the kernels marked fp8 on FP8 tensor cores, the rest in bf16.
+  const SynthDtype dtype = k.fp8                               ? SynthDtype::kFp8
+                           : request_dtype == SynthDtype::kFp8 ? SynthDtype::kBf16
+                                                               : request_dtype;
+  *peak_tflops = PeakTflops(k.cls, dtype, tf32, spec);
+  *eff = SynthEfficiency(library, k.cls);
+  if (IsTensorClass(k.cls)) eff->compute *= k.tile_efficiency;
+  if (IsTensorClass(k.cls) && k.tiles > 0) {
+    const int32_t threads = k.block[0] * k.block[1] * k.block[2];
+    const int64_t per_sm = ComputeOccupancy(spec, threads, k.regs, k.smem).blocks_per_sm;
+    eff->compute *= WaveEfficiency(k.tiles, int64_t{spec.sm_count} * per_sm);
+  }
+  *cost = SynthRoofline(k.flops, k.bytes, *peak_tflops, eff->compute, eff->dram, spec);
+}
 
 std::vector<std::string> SynthModelNames() {
   std::vector<std::string> names;

@@ -38,6 +38,7 @@
 
 #include "profiler/synth_host.h"
 #include "profiler/synth_kernels.h"
+#include "profiler/synth_models.h"
 #include "sim/gpu_spec.h"
 #include "sim/trace.h"
 #include "sim/units.h"
@@ -91,6 +92,17 @@ struct SynthKernelInfo {
   KernelEfficiency eff;      ///< table shares; eff.compute already times the wave efficiency
   RooflineCost cost;         ///< isolated duration
 };
+
+/// The roofline of kernel `k` of a request in `request_dtype` under `profile` (its TF32
+/// choices) and `library` on `spec`, as every synthetic kernel is costed: the peak of the
+/// kernel's class and dtype (FP8 requests run only kernels marked fp8 in FP8, the rest in
+/// bf16), the library's efficiency, tile and wave efficiency for tensor classes. Writes
+/// the peak used, the efficiency (compute already times tile and wave efficiency) and
+/// the cost.
+void SynthKernelRoofline(const SynthKernelDesc& k, SynthDtype request_dtype,
+                         const HostCostProfile& profile, const std::string& library,
+                         const GpuSpec& spec, double* peak_tflops, KernelEfficiency* eff,
+                         RooflineCost* cost);
 
 /// The kernels of `req` on `spec`, in launch order, without placing them in time.
 /// Throws InputError as Synthesize does.

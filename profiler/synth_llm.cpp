@@ -168,6 +168,62 @@ class LlmBuilder {
     Push(d);
   }
 
+  /// Prefill attention of a mixed iteration: one fused kernel over prefill chunks, chunk i
+  /// with k_i new queries after c_i cached tokens. A query at position p (1-based) sees
+  /// min(p, window) keys, so a chunk has S(c_i + k_i) - S(c_i) (query, key) pairs with
+  /// S(n) = sum over p <= n of min(p, window); Q and O of the new tokens and K and V of
+  /// all c_i + k_i tokens cross DRAM once. With nothing cached this is PrefillAttention.
+  void ChunkedPrefillAttention(const std::vector<PrefillChunk>& chunks) {
+    Begin("vllm::unified_attention");
+    const int64_t w = c_.sliding_window > 0 ? c_.sliding_window : INT64_MAX;
+    auto pairs_to = [w](int64_t n) {
+      const int64_t m = std::min(n, w);
+      return D(m) * D(m + 1) / 2.0 + D(n - m) * D(m);
+    };
+    double pairs = 0.0;
+    int64_t q_tokens = 0, kv_tokens = 0, tiles = 0, max_rows = 0;
+    for (const PrefillChunk& ch : chunks) {
+      pairs += pairs_to(ch.context_before + ch.tokens) - pairs_to(ch.context_before);
+      q_tokens += ch.tokens;
+      kv_tokens += ch.context_before + ch.tokens;
+      tiles += c_.heads * DivUp(ch.tokens, kFlashRows);
+      max_rows = std::max(max_rows, DivUp(ch.tokens, kFlashRows));
+    }
+    SynthKernelDesc d = Desc("", KernelClass::kFlashAttention);
+    d.flops = 4.0 * D(c_.heads) * D(c_.head_dim) * pairs;
+    d.bytes = D((q_tokens * 2 * c_.heads + kv_tokens * 2 * c_.kv_heads) * c_.head_dim * a_);
+    d.tiles = tiles;
+    d.grid = {GridDim(max_rows), GridDim(c_.heads), GridDim(static_cast<int64_t>(chunks.size()))};
+    d.block = {128, 1, 1};
+    d.regs = 255;
+    d.smem = 96 * 1024;
+    FitSmem(d);
+    Push(d);
+  }
+
+  /// Decode attention of a mixed iteration: one kernel over decodes of different
+  /// contexts, each as DecodeAttention prices one.
+  void MixedDecodeAttention(const std::vector<int64_t>& contexts) {
+    Begin("vllm::unified_attention");
+    int64_t ctx_sum = 0, block_sum = 0, max_ctx = 0;
+    const int64_t batch = static_cast<int64_t>(contexts.size());
+    for (const int64_t seq : contexts) {
+      const int64_t ctx = c_.sliding_window > 0 ? std::min(c_.sliding_window, seq) : seq;
+      ctx_sum += ctx;
+      block_sum += DivUp(seq, kKvBlockTokens);
+      max_ctx = std::max(max_ctx, ctx);
+    }
+    SynthKernelDesc d = Desc("", KernelClass::kPagedAttention);
+    d.flops = 4.0 * D(c_.heads) * D(c_.head_dim) * D(ctx_sum);
+    d.bytes = D(ctx_sum * 2 * c_.kv_heads * c_.head_dim * kv_ +
+                batch * 2 * c_.heads * c_.head_dim * a_ + block_sum * 4);
+    d.grid = {GridDim(c_.heads), GridDim(batch), GridDim(DivUp(max_ctx, kDecodePartition))};
+    d.block = {128, 1, 1};
+    d.regs = 64;
+    d.smem = 16 * 1024;
+    Push(d);
+  }
+
   /// SiLU(gate) x up over `rows` rows of `width` outputs (vLLM's silu_and_mul: reads
   /// 2 x width, writes width).
   void SiluMul(int64_t rows, int64_t width) {
@@ -472,6 +528,18 @@ std::vector<SynthOp> BuildLlmOps(const LlmConfig& c, LlmPhase phase, int64_t bat
   // SGLang compute logits for the positions they sample from).
   b.LmHeadAndSample(batch);
   return std::move(b.ops());
+}
+
+std::vector<SynthKernelDesc> LlmMixedAttentionKernels(const LlmConfig& c,
+                                                      const IterationShape& shape,
+                                                      const DtypeInfo& dtype, const GpuSpec& spec) {
+  LlmBuilder b(c, dtype, spec);
+  if (!shape.prefills.empty()) b.ChunkedPrefillAttention(shape.prefills);
+  if (!shape.decode_contexts.empty()) b.MixedDecodeAttention(shape.decode_contexts);
+  std::vector<SynthKernelDesc> out;
+  for (SynthOp& op : b.ops())
+    for (SynthKernelDesc& k : op.kernels) out.push_back(std::move(k));
+  return out;
 }
 
 }  // namespace cotenant::profiler

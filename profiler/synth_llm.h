@@ -11,6 +11,7 @@
 #include "profiler/synth_kernels.h"
 #include "profiler/synth_models.h"
 #include "sim/gpu_spec.h"
+#include "sim/serving.h"
 
 namespace cotenant::profiler {
 
@@ -70,5 +71,16 @@ constexpr int64_t kLlmGraphMaxBatch = 512;
 /// sampler run eagerly after it. Kernels, bytes and FLOPs: synth_llm.cpp.
 std::vector<SynthOp> BuildLlmOps(const LlmConfig& c, LlmPhase phase, int64_t batch, int64_t seq,
                                  const DtypeInfo& dtype, const GpuSpec& spec);
+
+/// One layer's attention kernels of a mixed iteration (vLLM V1 runs prefill chunks and
+/// decodes in one forward pass): a fused prefill attention kernel over all of `shape`'s
+/// prefill chunks (chunk i: S(c_i + k_i) - S(c_i) query-key pairs, S(n) the pairs of a
+/// causal prompt of n tokens), then a paged decode attention kernel over its decodes;
+/// either is left out when there is none. Kernel names are empty (for costs only). One
+/// chunk with nothing cached, or decodes of one context, give BuildLlmOps's flops and
+/// bytes.
+std::vector<SynthKernelDesc> LlmMixedAttentionKernels(const LlmConfig& c,
+                                                      const IterationShape& shape,
+                                                      const DtypeInfo& dtype, const GpuSpec& spec);
 
 }  // namespace cotenant::profiler

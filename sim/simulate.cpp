@@ -15,6 +15,7 @@
 #include "sim/graph.h"
 #include "sim/json_util.h"
 #include "sim/models/fluid.h"
+#include "sim/serving.h"
 #include "sim/timeline.h"
 
 namespace cotenant {
@@ -34,10 +35,7 @@ double ThreadCpuSeconds() {
 
 /// Nearest-rank percentile of sorted values (q in (0,1]).
 TimeNs Percentile(const std::vector<TimeNs>& sorted, double q) {
-  if (sorted.empty()) return 0;
-  size_t rank = static_cast<size_t>(std::ceil(q * static_cast<double>(sorted.size())));
-  rank = std::min(std::max<size_t>(rank, 1), sorted.size());
-  return sorted[rank - 1];
+  return NearestRankPercentile(sorted, q);
 }
 
 /// Earliest finish of every tenant with no contention at all (isolated
@@ -142,6 +140,11 @@ std::string ChooseGpu(LoadedWorkload* lw, const std::vector<std::string>& paths,
 LoadedWorkload LoadWorkload(const std::string& path, const std::string& gpu_override) {
   LoadedWorkload lw;
   lw.workload = ReadWorkload(path);
+  if (!lw.workload.llm_tenants.empty()) {
+    throw InputError(path + ": " + lw.workload.llm_tenants[0].at +
+                     ": an llm tenant runs with `cotenant simulate --workload` only (plans, "
+                     "search and co-location of LLM tenants are not built yet)");
+  }
   std::vector<std::string> paths;
   for (const TenantSpec& t : lw.workload.tenants) {
     lw.traces.push_back(ReadTrace(t.trace_path));

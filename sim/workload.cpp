@@ -43,6 +43,8 @@ std::string NonEmptyString(const JsonFields& f, const char* key) {
   return s;
 }
 
+}  // namespace
+
 Arrival ReadArrival(const JsonFields& f, int64_t requests) {
   Arrival a;
   a.kind = static_cast<ArrivalKind>(f.Choice("kind", ArrivalNames()));
@@ -100,11 +102,13 @@ Arrival ReadArrival(const JsonFields& f, int64_t requests) {
   return a;
 }
 
+namespace {
+
 TenantSpec ReadTenant(const json& j, const std::string& file, const std::string& path,
                       const std::string& base_dir) {
   const JsonFields f(
       j, file, path,
-      {"name", "trace", "traces_by_batch", "requests", "arrival", "slo_ns", "weight"});
+      {"name", "kind", "trace", "traces_by_batch", "requests", "arrival", "slo_ns", "weight"});
   TenantSpec t;
   t.name = NonEmptyString(f, "name");
   t.trace_path = Resolve(base_dir, NonEmptyString(f, "trace"));
@@ -137,6 +141,8 @@ TenantSpec ReadTenant(const json& j, const std::string& file, const std::string&
   return t;
 }
 
+}  // namespace
+
 json ArrivalToJson(const Arrival& a) {
   json j = {{"kind", ArrivalKindName(a.kind)}};
   switch (a.kind) {
@@ -155,8 +161,6 @@ json ArrivalToJson(const Arrival& a) {
   }
   return j;
 }
-
-}  // namespace
 
 const char* ArrivalKindName(ArrivalKind k) {
   return ArrivalNames()[static_cast<size_t>(k)].c_str();
@@ -216,6 +220,26 @@ Workload WorkloadFromJson(const json& j, const std::string& file, const std::str
   if (tenants.empty()) f.Fail("tenants", "expected at least one tenant, found none");
   for (size_t i = 0; i < tenants.size(); ++i) {
     const std::string path = IndexPath("tenants", i);
+    if (tenants[i].is_object() && tenants[i].contains("kind")) {
+      static const std::vector<std::string> kKinds = {"trace", "llm"};
+      const json& k = tenants[i]["kind"];
+      const int kind = IndexOf(k, kKinds);
+      if (kind < 0) FailAt(file, path + ".kind", ExpectedOneOf(k, kKinds));
+      if (kind == 1) {
+        if (!w.tenants.empty() || !w.llm_tenants.empty()) {
+          FailAt(file, path,
+                 "an llm tenant must be the workload's only tenant: co-location of LLM tenants "
+                 "with other tenants is not built yet");
+        }
+        w.llm_tenants.push_back(ReadLlmTenant(tenants[i], file, path, base_dir));
+        continue;
+      }
+    }
+    if (!w.llm_tenants.empty()) {
+      FailAt(file, path,
+             "an llm tenant must be the workload's only tenant: co-location of LLM tenants with "
+             "other tenants is not built yet");
+    }
     TenantSpec t = ReadTenant(tenants[i], file, path, base_dir);
     const int other = w.FindTenant(t.name);
     if (other >= 0) {
@@ -254,6 +278,7 @@ json WorkloadToJson(const Workload& w) {
     jt["weight"] = t.weight;
     tenants.push_back(std::move(jt));
   }
+  for (const LlmTenantSpec& t : w.llm_tenants) tenants.push_back(LlmTenantToJson(t));
   nlohmann::json j = {{"schema", kWorkloadSchema}};
   if (!w.gpu.empty()) j["gpu"] = w.gpu;
   j["tenants"] = std::move(tenants);

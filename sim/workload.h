@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "sim/llm_workload.h"
 #include "sim/trace.h"
 #include "sim/units.h"
 
@@ -28,6 +29,11 @@ struct Arrival {
   TimeNs period_ns = 0;          ///< periodic
   std::vector<TimeNs> times_ns;  ///< trace (non-decreasing, >= 0)
 };
+
+/// Reads an arrival object (`f`) for `requests` requests. Throws InputError naming the
+/// field.
+Arrival ReadArrival(const JsonFields& f, int64_t requests);
+nlohmann::json ArrivalToJson(const Arrival& a);
 
 /// The arrival time of each of `requests` requests for an open arrival
 /// process, starting at 0 (closed: all 0, gated at run time). Deterministic.
@@ -51,7 +57,10 @@ struct Workload {
   /// GPU spec key, or a path (resolved like trace paths); "" = not given:
   /// LoadWorkload takes the GPU the traces were captured on (else h100-sxm).
   std::string gpu;
-  std::vector<TenantSpec> tenants;
+  std::vector<TenantSpec> tenants;  ///< trace tenants
+  /// "kind": "llm" tenants. For now a workload holds either trace tenants or one LLM
+  /// tenant (co-location of LLM tenants is not built yet; the reader refuses others).
+  std::vector<LlmTenantSpec> llm_tenants;
   Objective objective = Objective::kMakespan;
 
   /// Index of the tenant called `name`, or -1.

@@ -154,6 +154,50 @@ grep -q '"schema": "cotenant.result/1"' "$work/r-native.json" || fail "result ha
 checks=$((checks + 1))
 ls "$work" | grep -q '\.tmp' && fail "temporary files left: $(ls "$work")"
 expect_ok simulate traces/synthetic/resnet50_b8.json traces/synthetic/bert-base_b1.json --model block
+# An llm tenant served alone: the table, the result's llm object, and one-line errors.
+expect_ok simulate --workload configs/workloads/llm_chat.json --json "$work/llm.json"
+checks=$((checks + 1))
+grep -q '^TTFT (SLO 500.0 ms)' "$work/stdout" || fail "simulate llm: no TTFT row in: $(cat "$work/stdout")"
+checks=$((checks + 1))
+python3 -c "
+import json, sys
+r = json.load(open(sys.argv[1]))['tenants']['chat']['llm']
+assert r['requests'] == 200 and r['kv_cache']['capacity_tokens'] == 450673, r
+assert 0 < r['ttft_ns']['p50'] <= r['ttft_ns']['p90'] <= r['ttft_ns']['p99'], r
+assert 0 < r['tpot_ns']['p50'] <= r['tpot_ns']['p99'] and r['tokens_per_s'] > 0, r
+" "$work/llm.json" || fail "simulate llm: bad result JSON"
+expect_ok simulate --workload configs/workloads/llm_chat.json --timeline "$work/llm_t.json"
+checks=$((checks + 1))
+python3 -c "
+import json, sys
+ev = json.load(open(sys.argv[1]))['traceEvents']
+names = {e['args']['name'] for e in ev if e['ph'] == 'M' and e['name'] == 'thread_name'}
+assert names == {'prefill', 'decode'}, names
+assert any(e['ph'] == 'X' and e['tid'] == 2 for e in ev)
+" "$work/llm_t.json" || fail "simulate llm: bad timeline"
+python3 - "$work" <<'PY'
+import json, sys
+w = json.load(open("configs/workloads/llm_chat.json"))
+def put(name, f):
+    j = json.loads(json.dumps(w)); f(j["tenants"][0]); j["tenants"] += j.pop("extra", [])
+    json.dump(j, open(sys.argv[1] + "/" + name, "w"))
+put("llm_model.json", lambda t: t.update(model="llama-3.1-8"))
+put("llm_context.json", lambda t: t.update(prompt_tokens={"kind": "fixed", "value": 200000}))
+put("llm_kv.json", lambda t: t["serving"].update(gpu_memory_utilization=0.2))
+put("llm_dist.json", lambda t: t.update(output_tokens={"kind": "uniform", "min": 10}))
+j = json.loads(json.dumps(w)); j["tenants"].append({"name": "cnn", "trace": "x.json"})
+json.dump(j, open(sys.argv[1] + "/llm_mix.json", "w"))
+PY
+expect_error 'llm_model.json: tenants[0].model: expected one of' simulate --workload "$work/llm_model.json"
+expect_error "tenants[0].prompt_tokens: request 0 has 200000 prompt tokens, above llama-3.1-8b's context window" \
+  simulate --workload "$work/llm_context.json"
+expect_error 'llm_kv.json: tenants[0]: the KV cache cannot hold one request' simulate --workload "$work/llm_kv.json"
+expect_error 'llm_dist.json: tenants[0].output_tokens.max: missing required field' \
+  simulate --workload "$work/llm_dist.json"
+expect_error 'llm_mix.json: tenants[1]: an llm tenant must be the workload'"'"'s only tenant: co-location' \
+  simulate --workload "$work/llm_mix.json"
+expect_error 'tenants[0]: an llm tenant runs with `cotenant simulate --workload` only' \
+  search --workload configs/workloads/llm_chat.json
 expect_ok inspect traces/synthetic/bert-base_b8.json --json
 # inspect --json on a bundled trace: pinned numbers (bert-base, batch 8, one
 # stream: GPU busy equals GPU time) and the sums that must hold between them.

@@ -3,9 +3,12 @@
 #include <cstdio>
 #include <memory>
 
+#include "profiler/serving_run.h"
 #include "sim/error.h"
+#include "sim/gpu_spec.h"
 #include "sim/json_util.h"
 #include "sim/simulate.h"
+#include "sim/workload.h"
 #include "tools/cotenant/commands.h"
 #include "tools/cotenant/common.h"
 #include "tools/cotenant/measured_cli.h"
@@ -72,6 +75,35 @@ void PrintComparison(const std::vector<std::string>& labels, const std::vector<S
   t.Print(stdout);
 }
 
+/// " (SLO x ms)" or "".
+std::string SloText(TimeNs ns) { return ns > 0 ? " (SLO " + FormatNs(ns) + ")" : ""; }
+
+/// The serving metrics of one LLM tenant as an aligned table.
+void PrintLlm(const profiler::LlmTenantRun& r, std::FILE* out) {
+  const ServingMetrics& m = r.metrics;
+  std::fprintf(out, "%s: %s %s on %s, %s requests, KV cache %s tokens\n", r.name.c_str(),
+               r.model.c_str(), r.dtype.c_str(), r.gpu.c_str(), FormatCount(m.requests).c_str(),
+               FormatCount(r.kv.capacity_tokens).c_str());
+  Table t({{"metric"}, {"p50", Align::kRight}, {"p90", Align::kRight}, {"p99", Align::kRight}});
+  auto pct = [&](const std::string& name, const Percentiles& p) {
+    t.AddRow({name, FormatNs(p.p50), FormatNs(p.p90), FormatNs(p.p99)});
+  };
+  pct("TTFT" + SloText(r.slo.ttft_ns), m.ttft);
+  pct("TPOT" + SloText(r.slo.tpot_ns), m.tpot);
+  pct("end-to-end", m.e2e);
+  t.Print(out);
+  Table s({{"total"}, {"value", Align::kRight}});
+  s.AddRow({"makespan", FormatNs(m.makespan_ns)});
+  s.AddRow({"generated tokens", FormatCount(m.generated_tokens)});
+  s.AddRow({"throughput", FormatFixed(m.tokens_per_s, 1) + " tokens/s"});
+  s.AddRow({"goodput", FormatFixed(m.goodput_rps, 2) + " req/s (" + FormatCount(m.good) + "/" +
+                           FormatCount(m.requests) + ", " + FormatPercent(m.good_share) +
+                           " meet the SLOs)"});
+  s.AddRow({"iterations", FormatCount(m.iterations)});
+  s.AddRow({"preemptions", FormatCount(m.preemptions)});
+  s.Print(out);
+}
+
 }  // namespace
 
 RunFn AddSimulate(CLI::App* sub) {
@@ -104,6 +136,30 @@ RunFn AddSimulate(CLI::App* sub) {
       "  cotenant simulate --workload W.json --plan native --plan configs/plans/P.json\n"
       "  cotenant simulate traces/synthetic/resnet50_b8.json traces/synthetic/bert-base_b8.json");
   return [o]() {
+    if (!o->workload.empty() && o->traces.empty()) {
+      const Workload w = ReadWorkload(o->workload);
+      if (!w.llm_tenants.empty()) {
+        // One LLM tenant alone on the GPU (the reader refuses any other tenant).
+        for (const std::string& p : o->plans)
+          if (p != "native") throw InputError("--plan: plans for llm tenants are not built yet");
+        if (!o->calibration.empty()) throw InputError("--calibration: not used by llm tenants");
+        const std::string key = !o->gpu.empty() ? o->gpu : !w.gpu.empty() ? w.gpu : "h100-sxm";
+        const GpuSpec spec = LoadGpuSpec(key);
+        const profiler::LlmTenantRun r =
+            profiler::RunLlmTenant(w.llm_tenants[0], w.file, spec, !o->timeline.empty());
+        if (!o->json.empty()) WriteOutput(o->json, profiler::LlmResultToJson(r).dump(2) + "\n");
+        if (!o->timeline.empty()) WriteOutput(o->timeline, ServingTimelineJsonText(r.run, r.name));
+        if (o->json != "-") PrintLlm(r, stdout);
+        if (!o->timeline.empty() && o->json != "-")
+          std::printf("timeline: %s\nopen timelines in https://ui.perfetto.dev\n",
+                      o->timeline.c_str());
+        std::fflush(stdout);
+        if (o->stats)
+          std::fprintf(stderr, "llm: %zu cached iteration shapes, %s iterations\n", r.cached_shapes,
+                       FormatCount(r.metrics.iterations).c_str());
+        return 0;
+      }
+    }
     LoadedWorkload lw = LoadInputs(o->workload, o->traces, o->gpu);
     ApplyCalibrationFile(o->calibration, &lw, "simulate");
     if (o->plans.empty()) o->plans.push_back("native");

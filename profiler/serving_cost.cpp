@@ -1,0 +1,126 @@
+#include "profiler/serving_cost.h"
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "profiler/synth.h"
+#include "sim/error.h"
+
+namespace cotenant::profiler {
+namespace {
+
+bool IsHeadOp(const std::string& op) {
+  return op.rfind("vllm::lm_head", 0) == 0 || op.rfind("vllm::sampler", 0) == 0;
+}
+
+bool IsAttention(KernelClass cls) {
+  return cls == KernelClass::kFlashAttention || cls == KernelClass::kPagedAttention;
+}
+
+/// x.cuda() / .cpu(): to -> _to_copy -> copy_ (3 dispatcher passes), one Python call, as
+/// synth.cpp prices the copies around an iteration.
+constexpr HostWork kCopyWork{0, 1, 3, LibrarySetup::kNone};
+
+}  // namespace
+
+LlmKvBudget LlmKvCapacity(const LlmConfig& c, const DtypeInfo& dtype, const GpuSpec& spec,
+                          double gpu_memory_utilization, int64_t max_num_batched_tokens,
+                          int64_t max_num_seqs, int64_t other_bytes) {
+  const bool fp8 = dtype.dtype == SynthDtype::kFp8;
+  const int64_t weight_elem = fp8 ? 1 : dtype.bytes;
+  const int64_t act_elem = fp8 ? 2 : dtype.bytes;
+  const int64_t kv_elem = fp8 ? 1 : dtype.bytes;
+  const int64_t ffn = c.experts > 0 ? c.top_k * c.moe_ffn + c.shared_ffn : c.ffn;
+  LlmKvBudget b;
+  b.usable_bytes =
+      static_cast<int64_t>(static_cast<double>(spec.dram_bytes) * gpu_memory_utilization) -
+      other_bytes;
+  b.weights_bytes = LlmParams(c) * weight_elem;
+  b.activation_bytes = max_num_batched_tokens * (3 * ffn + 4 * c.hidden) * act_elem +
+                       max_num_seqs * c.vocab * 4 + kLlmFixedReserveBytes;
+  b.kv_bytes_per_token = LlmKvBytesPerToken(c, kv_elem);
+  const int64_t left = b.usable_bytes - b.weights_bytes - b.activation_bytes;
+  b.capacity_tokens = left > 0 ? left / b.kv_bytes_per_token : 0;
+  return b;
+}
+
+int64_t LlmDenseTokenBucket(int64_t tokens) {
+  if (tokens <= 256) return tokens;
+  return (tokens + 15) / 16 * 16;
+}
+
+LlmIterationCost::LlmIterationCost(const LlmConfig& c, const DtypeInfo& dtype, const GpuSpec& spec)
+    : c_(c),
+      dtype_(dtype),
+      spec_(spec),
+      library_(DefaultLibrary(spec)),
+      profile_(FindFramework("vllm")) {
+  fixed_ns_ = profile_.step_ns + 2 * (HostWorkNs(profile_, kCopyWork) + profile_.memcpy_ns) +
+              spec_.model.launch_latency_ns + spec_.model.sync_latency_ns;
+}
+
+const LlmIterationCost::Part& LlmIterationCost::Dense(int64_t tokens) {
+  const int64_t t = LlmDenseTokenBucket(tokens);
+  auto it = dense_.find(t);
+  if (it != dense_.end()) return it->second;
+  Part p;
+  double peak = 0.0;
+  KernelEfficiency eff;
+  RooflineCost cost;
+  for (const SynthOp& op : BuildLlmOps(c_, LlmPhase::kPrefill, 1, t, dtype_, spec_)) {
+    if (IsHeadOp(op.op)) continue;
+    p.host_ns +=
+        HostWorkNs(profile_, op.host) + profile_.launch_ns * static_cast<TimeNs>(op.kernels.size());
+    for (const SynthKernelDesc& k : op.kernels) {
+      if (IsAttention(k.cls)) continue;
+      SynthKernelRoofline(k, dtype_.dtype, profile_, library_, spec_, &peak, &eff, &cost);
+      p.gpu_ns += cost.dur_ns;
+    }
+  }
+  return dense_.emplace(t, p).first->second;
+}
+
+const LlmIterationCost::Part& LlmIterationCost::Head(int64_t rows) {
+  auto it = head_.find(rows);
+  if (it != head_.end()) return it->second;
+  Part p;
+  double peak = 0.0;
+  KernelEfficiency eff;
+  RooflineCost cost;
+  for (const SynthOp& op : BuildLlmOps(c_, LlmPhase::kDecode, rows, 1, dtype_, spec_)) {
+    if (!IsHeadOp(op.op)) continue;
+    p.host_ns +=
+        HostWorkNs(profile_, op.host) + profile_.launch_ns * static_cast<TimeNs>(op.kernels.size());
+    for (const SynthKernelDesc& k : op.kernels) {
+      SynthKernelRoofline(k, dtype_.dtype, profile_, library_, spec_, &peak, &eff, &cost);
+      p.gpu_ns += cost.dur_ns;
+    }
+  }
+  return head_.emplace(rows, p).first->second;
+}
+
+TimeNs LlmIterationCost::operator()(const IterationShape& shape) {
+  const int64_t tokens = shape.Tokens();
+  COTENANT_CHECK(tokens > 0);
+  const Part dense = Dense(tokens);
+  const Part head = shape.sampled > 0 ? Head(shape.sampled) : Part{};
+  TimeNs attention_ns = 0;
+  double peak = 0.0;
+  KernelEfficiency eff;
+  RooflineCost cost;
+  for (const SynthKernelDesc& k : LlmMixedAttentionKernels(c_, shape, dtype_, spec_)) {
+    SynthKernelRoofline(k, dtype_.dtype, profile_, library_, spec_, &peak, &eff, &cost);
+    attention_ns += cost.dur_ns;
+  }
+  const int64_t decodes = static_cast<int64_t>(shape.decode_contexts.size());
+  const bool graph =
+      shape.prefills.empty() && profile_.decode_cuda_graph && decodes <= kLlmGraphMaxBatch;
+  const TimeNs launch_ns =
+      (graph ? profile_.python_ns + profile_.graph_launch_ns : dense.host_ns) + head.host_ns;
+  const TimeNs gpu_ns = dense.gpu_ns + head.gpu_ns + c_.layers * attention_ns;
+  return fixed_ns_ + std::max(launch_ns, gpu_ns);
+}
+
+}  // namespace cotenant::profiler
