@@ -39,6 +39,12 @@ for w in vision3 vision_bert mix4; do
 done
 
 echo
+echo "=== llm_chat: Llama-3.1-8B (bf16) serving 200 chat requests, Poisson 4 req/s, alone on an"
+echo "H100 (vLLM-style continuous batching, chunked prefill; synthetic iteration costs):"
+"$cotenant" simulate --workload configs/workloads/llm_chat.json --json out/llm_chat-result.json \
+  --timeline out/llm_chat-timeline.json
+
+echo
 echo "=== How far to trust a prediction: the model against 624 measured A100 pairs"
 echo "(configs/measured/abacus-a100/, docs/VALIDATION.md), calibrated on the table, no GPU:"
 "$cotenant" calibrate --measured configs/measured/abacus-a100/pairs.csv \
@@ -54,4 +60,5 @@ echo "<workload>-search.json (cotenant.search/1 report), <workload>-best-timelin
 echo "https://ui.perfetto.dev; so is <workload>-native-timeline.json), <workload>-curve.csv"
 echo "(best-so-far per simulation), <workload>-plots/ (curve.png, gantt.png),"
 echo "abacus-a100-calibration.json (cotenant.model-calibration/1: --calibration of simulate,"
-echo "search, whatif), abacus-a100-validation.json (cotenant.table-validation/1)."
+echo "search, whatif), abacus-a100-validation.json (cotenant.table-validation/1),"
+echo "llm_chat-result.json (cotenant.result/1 with TTFT/TPOT), llm_chat-timeline.json (Perfetto)."
