@@ -473,12 +473,15 @@ class Reader {
     return s;
   }
 
-  /// The capture of `pid` if that process is kept; null otherwise.
+  /// The capture of the process of a row being read, if that process is
+  /// kept; null otherwise (the row counted in other_process).
   Capture* Process(int64_t pid) {
-    if (pid == last_pid_) return last_;
-    const auto it = processes_.find(pid);
-    last_pid_ = pid;
-    last_ = it == processes_.end() ? nullptr : &it->second;
+    if (pid != last_pid_) {
+      const auto it = processes_.find(pid);
+      last_pid_ = pid;
+      last_ = it == processes_.end() ? nullptr : &it->second;
+    }
+    if (last_ == nullptr) ++r_.other_process;
     return last_;
   }
 
@@ -509,10 +512,7 @@ class Reader {
       int64_t unknown_kind = 0;
       while (s.Step()) {
         Capture* c = Process(NsysPid(NotNull(s, gpid, db_, t, "globalPid")));
-        if (c == nullptr) {
-          ++r_.other_process;
-          continue;
-        }
+        if (c == nullptr) continue;
         GpuActivity g;
         g.device = r_.device;
         g.stream = NotNull(s, stream, db_, t, "streamId", 0, std::numeric_limits<int64_t>::max());
@@ -584,10 +584,7 @@ class Reader {
       while (s.Step()) {
         const int64_t global = NotNull(s, gtid, db_, t, "globalTid");
         Capture* c = Process(NsysPid(global));
-        if (c == nullptr) {
-          ++r_.other_process;
-          continue;
-        }
+        if (c == nullptr) continue;
         ApiCall a;
         a.name = driver ? Str(s.Int(name_id)) : RuntimeName(s.Int(name_id));
         a.driver = driver;
@@ -618,10 +615,7 @@ class Reader {
           continue;
         }
         Capture* c = Process(NsysPid(NotNull(s, gpid, db_, t, "globalPid")));
-        if (c == nullptr) {
-          ++r_.other_process;
-          continue;
-        }
+        if (c == nullptr) continue;
         GpuSync g;
         // CUpti_ActivitySynchronizationType (ENUM_CUPTI_SYNC_TYPE).
         switch (NotNull(s, type, db_, t, "syncType")) {
@@ -668,10 +662,7 @@ class Reader {
           continue;
         }
         Capture* c = Process(NsysPid(NotNull(s, gpid, db_, t, "globalPid")));
-        if (c == nullptr) {
-          ++r_.other_process;
-          continue;
-        }
+        if (c == nullptr) continue;
         // The record carries no time of its own: the builder takes the API call's.
         GpuSync g;
         g.type = SyncType::kEventRecord;
@@ -710,10 +701,7 @@ class Reader {
         }
         const int64_t global = s.Int(gtid);
         Capture* c = Process(NsysPid(global));
-        if (c == nullptr) {
-          ++r_.other_process;
-          continue;
-        }
+        if (c == nullptr) continue;
         Range range;
         if (text >= 0 && !s.Null(text)) {
           range.name = s.Text(text);

@@ -22,51 +22,33 @@ namespace {
 
 const std::vector<std::string> kFormats = {"kineto", "nsys"};
 
-void Line(const char* what, const std::string& value) {
-  std::printf("  %-19s %s\n", what, value.c_str());
-}
-
 void PrintSummary(const std::string& input, const std::string& output, const std::string& selection,
                   const Trace& trace, const profiler::KinetoReport& k,
                   const profiler::BuildReport& b) {
   std::printf("import kineto: %s (%s layout) -> %s\n", input.c_str(), k.layout.c_str(),
               output.c_str());
-  Line("selection", selection);
+  ImportLine("selection", selection);
   if (!trace.device_name.empty() || !trace.device_gpu.empty()) {
     std::string device = trace.device_name;
     if (!trace.device_gpu.empty()) {
       device += (device.empty() ? "" : " ") + std::string("(gpu spec ") + trace.device_gpu + ")";
     }
-    Line("device", device);
+    ImportLine("device", device);
   }
-  Line("kernels", FormatCount(b.kernels));
-  Line("memcpys", FormatCount(b.memcpys));
-  Line("memsets", FormatCount(b.memsets));
-  Line("launches", FormatCount(b.launches));
-  Line("syncs", FormatCount(b.syncs));
-  Line("streams", FormatCount(b.streams));
-  Line("host threads", FormatCount(b.threads));
-  Line("GPU busy", FormatNs(b.gpu_busy_ns) + " of " + FormatNs(b.span_ns) + " (" +
-                       FormatPercent(b.span_ns > 0 ? static_cast<double>(b.gpu_busy_ns) /
-                                                         static_cast<double>(b.span_ns)
-                                                   : 0.0) +
-                       ")");
+  PrintBuildCounts(b);
   if (k.polls > 0) {
-    Line("polls", FormatCount(k.polls) + " (" + FormatCount(k.polls_folded) + " folded into " +
-                      FormatCount(k.poll_waits) + " waits)");
+    ImportLine("polls", FormatCount(k.polls) + " (" + FormatCount(k.polls_folded) +
+                            " folded into " + FormatCount(k.poll_waits) + " waits)");
   }
-  Line("unlabelled kernels", FormatCount(b.unlabelled_kernels));
-  Line("DRAM figures", DramFiguresText(k.memory));
-  Line("outside selection", FormatCount(b.outside_window));
-  if (b.orphan_gpu > 0) Line("GPU without launch", FormatCount(b.orphan_gpu));
+  PrintBuildFigures(b, k.memory);
   std::string unknown;
   int64_t unknown_total = 0;
   for (const auto& [cat, n] : k.unknown_categories) {
     unknown += (unknown.empty() ? "" : ", ") + cat + " " + FormatCount(n);
     unknown_total += n;
   }
-  Line("unknown categories",
-       unknown.empty() ? "none" : FormatCount(unknown_total) + " events (" + unknown + ")");
+  ImportLine("unknown categories",
+             unknown.empty() ? "none" : FormatCount(unknown_total) + " events (" + unknown + ")");
   for (const std::string& p : b.problems) std::printf("  note: %s\n", p.c_str());
 }
 

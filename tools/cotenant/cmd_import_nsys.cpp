@@ -16,31 +16,13 @@
 namespace cotenant::cli {
 namespace {
 
-void Line(const char* what, const std::string& value) {
-  std::printf("  %-19s %s\n", what, value.c_str());
-}
-
 void PrintTrace(const std::string& output, const Trace& trace, const profiler::BuildReport& b,
                 const profiler::MemoryReport& memory, bool several, int64_t pid) {
   if (several)
     std::printf("  pid %lld -> %s (tenant %s)\n", static_cast<long long>(pid), output.c_str(),
                 trace.tenant.c_str());
-  Line("kernels", FormatCount(b.kernels));
-  Line("memcpys", FormatCount(b.memcpys));
-  Line("memsets", FormatCount(b.memsets));
-  Line("launches", FormatCount(b.launches));
-  Line("syncs", FormatCount(b.syncs));
-  Line("streams", FormatCount(b.streams));
-  Line("host threads", FormatCount(b.threads));
-  Line("GPU busy", FormatNs(b.gpu_busy_ns) + " of " + FormatNs(b.span_ns) + " (" +
-                       FormatPercent(b.span_ns > 0 ? static_cast<double>(b.gpu_busy_ns) /
-                                                         static_cast<double>(b.span_ns)
-                                                   : 0.0) +
-                       ")");
-  Line("unlabelled kernels", FormatCount(b.unlabelled_kernels));
-  Line("DRAM figures", DramFiguresText(memory));
-  Line("outside selection", FormatCount(b.outside_window));
-  if (b.orphan_gpu > 0) Line("GPU without launch", FormatCount(b.orphan_gpu));
+  PrintBuildCounts(b);
+  PrintBuildFigures(b, memory);
   for (const std::string& p : b.problems) std::printf("  note: %s\n", p.c_str());
 }
 
@@ -119,31 +101,34 @@ int RunImportNsys(const CLI::App* sub, const ImportCommonFlags& common,
   std::printf(
       "import nsys: %s -> %s\n", common.input.c_str(),
       several ? (std::to_string(traces.size()) + " traces").c_str() : common.output.c_str());
-  Line("selection", common.window.empty() ? "all" : common.window);
+  ImportLine("selection", common.window.empty() ? "all" : common.window);
   std::string device = "cuda " + std::to_string(report.device);
   if (!first.device_name.empty()) device += " " + first.device_name;
   if (!first.device_gpu.empty()) device += " (gpu spec " + first.device_gpu + ")";
-  Line("device", device);
+  ImportLine("device", device);
   std::string pids;
   for (int64_t p : report.pids) pids += (pids.empty() ? "" : ", ") + std::to_string(p);
-  Line(report.pids.size() > 1 ? "processes" : "process", pids);
-  Line("rows read", FormatCount(report.kernels) + " kernels, " + FormatCount(report.memcpys) +
-                        " memcpys, " + FormatCount(report.memsets) + " memsets, " +
-                        FormatCount(report.runtime_calls) + " runtime and " +
-                        FormatCount(report.driver_calls) + " driver calls, " +
-                        FormatCount(report.syncs) + " syncs, " + FormatCount(report.event_records) +
-                        " event records, " + FormatCount(report.nvtx_ranges) + " NVTX ranges");
+  ImportLine(report.pids.size() > 1 ? "processes" : "process", pids);
+  ImportLine("rows read", FormatCount(report.kernels) + " kernels, " + FormatCount(report.memcpys) +
+                              " memcpys, " + FormatCount(report.memsets) + " memsets, " +
+                              FormatCount(report.runtime_calls) + " runtime and " +
+                              FormatCount(report.driver_calls) + " driver calls, " +
+                              FormatCount(report.syncs) + " syncs, " +
+                              FormatCount(report.event_records) + " event records, " +
+                              FormatCount(report.nvtx_ranges) + " NVTX ranges");
   if (report.unused_rows > 0) {
-    Line("unused rows", FormatCount(report.unused_rows) + " (NVTX marks, unknown sync types)");
+    ImportLine("unused rows",
+               FormatCount(report.unused_rows) + " (NVTX marks, unknown sync types)");
   }
   if (!report.missing_optional.empty()) {
     std::string cols;
     for (const std::string& c : report.missing_optional) cols += (cols.empty() ? "" : ", ") + c;
-    Line("missing columns", cols);
+    ImportLine("missing columns", cols);
   }
-  if (report.other_device > 0) Line("other devices", FormatCount(report.other_device) + " rows");
+  if (report.other_device > 0)
+    ImportLine("other devices", FormatCount(report.other_device) + " rows");
   if (report.other_process > 0) {
-    Line("other processes", FormatCount(report.other_process) + " rows");
+    ImportLine("other processes", FormatCount(report.other_process) + " rows");
   }
   for (const std::string& p : report.problems) std::printf("  note: %s\n", p.c_str());
   for (size_t i = 0; i < traces.size(); ++i) {

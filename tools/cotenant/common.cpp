@@ -129,4 +129,30 @@ std::string DramFiguresText(const profiler::MemoryReport& m) {
   return text;
 }
 
+void ImportLine(const char* what, const std::string& value) {
+  std::printf("  %-19s %s\n", what, value.c_str());
+}
+
+void PrintBuildCounts(const profiler::BuildReport& b) {
+  ImportLine("kernels", FormatCount(b.kernels));
+  ImportLine("memcpys", FormatCount(b.memcpys));
+  ImportLine("memsets", FormatCount(b.memsets));
+  ImportLine("launches", FormatCount(b.launches));
+  ImportLine("syncs", FormatCount(b.syncs));
+  ImportLine("streams", FormatCount(b.streams));
+  ImportLine("host threads", FormatCount(b.threads));
+  ImportLine("GPU busy", FormatNs(b.gpu_busy_ns) + " of " + FormatNs(b.span_ns) + " (" +
+                             FormatPercent(b.span_ns > 0 ? static_cast<double>(b.gpu_busy_ns) /
+                                                               static_cast<double>(b.span_ns)
+                                                         : 0.0) +
+                             ")");
+}
+
+void PrintBuildFigures(const profiler::BuildReport& b, const profiler::MemoryReport& memory) {
+  ImportLine("unlabelled kernels", FormatCount(b.unlabelled_kernels));
+  ImportLine("DRAM figures", DramFiguresText(memory));
+  ImportLine("outside selection", FormatCount(b.outside_window));
+  if (b.orphan_gpu > 0) ImportLine("GPU without launch", FormatCount(b.orphan_gpu));
+}
+
 }  // namespace cotenant::cli

@@ -51,4 +51,13 @@ void PrintStats(const SimResult& r, std::FILE* out);
 /// source, the spec used, and how many shape estimates were cut to peak.
 std::string DramFiguresText(const profiler::MemoryReport& m);
 
+/// One "  what  value" line of an import summary (names padded to 19).
+void ImportLine(const char* what, const std::string& value);
+/// The import summary's lines of what the builder kept: kernels, memcpys,
+/// memsets, launches, syncs, streams, host threads, GPU busy.
+void PrintBuildCounts(const profiler::BuildReport& b);
+/// Its lines of what is known of the kernels: unlabelled kernels, DRAM
+/// figures, outside selection, GPU without launch (when any).
+void PrintBuildFigures(const profiler::BuildReport& b, const profiler::MemoryReport& memory);
+
 }  // namespace cotenant::cli
