@@ -1,5 +1,6 @@
 #include "sim/llm_workload.h"
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -77,33 +78,8 @@ json LengthToJson(const LengthDist& d) {
 /// The column `d.column` of the CSV `d.path` (a header line, then one row per request).
 std::vector<int64_t> ReadCsvColumn(const LengthDist& d, const std::string& file) {
   const std::string where = file + ": " + d.field + ".path: ";
-  std::ifstream in(d.path);
-  if (!in) throw InputError(where + "cannot open " + d.path);
-  auto split = [](const std::string& line) {
-    std::vector<std::string> cells;
-    std::stringstream ss(line);
-    std::string cell;
-    while (std::getline(ss, cell, ',')) {
-      while (!cell.empty() && (cell.back() == '\r' || cell.back() == ' ')) cell.pop_back();
-      while (!cell.empty() && cell.front() == ' ') cell.erase(0, 1);
-      cells.push_back(cell);
-    }
-    return cells;
-  };
-  std::string line;
-  if (!std::getline(in, line)) throw InputError(where + d.path + " is empty (expected a header)");
-  const std::vector<std::string> header = split(line);
-  const auto col = std::find(header.begin(), header.end(), d.column);
-  if (col == header.end()) {
-    throw InputError(where + d.path + ":1: expected a column \"" + d.column + "\" in the header" +
-                     DidYouMean(d.column, header));
-  }
-  const size_t c = static_cast<size_t>(col - header.begin());
   std::vector<int64_t> values;
-  for (int64_t no = 2; std::getline(in, line); ++no) {
-    if (line.empty() || line == "\r") continue;
-    const std::vector<std::string> cells = split(line);
-    const std::string cell = c < cells.size() ? cells[c] : "";
+  ForEachCsvCell(d.path, d.column, where, [&](int64_t no, const std::string& cell) {
     const bool digits = !cell.empty() && cell.size() <= 10 &&
                         cell.find_first_not_of("0123456789") == std::string::npos;
     const int64_t v = digits ? std::stoll(cell) : 0;
@@ -112,7 +88,8 @@ std::vector<int64_t> ReadCsvColumn(const LengthDist& d, const std::string& file)
                        ": expected a positive integer, found \"" + cell + "\"");
     }
     values.push_back(v);
-  }
+    return true;
+  });
   if (values.empty()) throw InputError(where + d.path + " has no rows after its header");
   return values;
 }
@@ -138,6 +115,37 @@ std::vector<int64_t> Lengths(const LengthDist& d, int64_t n, const std::string& 
 
 }  // namespace
 
+void ForEachCsvCell(const std::string& path, const std::string& column, const std::string& where,
+                    const std::function<bool(int64_t line, const std::string& cell)>& cell) {
+  std::ifstream in(path);
+  if (!in) throw InputError(where + "cannot open " + path);
+  auto split = [](const std::string& line) {
+    std::vector<std::string> cells;
+    std::stringstream ss(line);
+    std::string c;
+    while (std::getline(ss, c, ',')) {
+      while (!c.empty() && (c.back() == '\r' || c.back() == ' ')) c.pop_back();
+      while (!c.empty() && c.front() == ' ') c.erase(0, 1);
+      cells.push_back(c);
+    }
+    return cells;
+  };
+  std::string line;
+  if (!std::getline(in, line)) throw InputError(where + path + " is empty (expected a header)");
+  const std::vector<std::string> header = split(line);
+  const auto col = std::find(header.begin(), header.end(), column);
+  if (col == header.end()) {
+    throw InputError(where + path + ":1: expected a column \"" + column + "\" in the header" +
+                     DidYouMean(column, header));
+  }
+  const size_t c = static_cast<size_t>(col - header.begin());
+  for (int64_t no = 2; std::getline(in, line); ++no) {
+    if (line.empty() || line == "\r") continue;
+    const std::vector<std::string> cells = split(line);
+    if (!cell(no, c < cells.size() ? cells[c] : "")) return;
+  }
+}
+
 LlmTenantSpec ReadLlmTenant(const json& j, const std::string& file, const std::string& path,
                             const std::string& base_dir) {
   const JsonFields f(j, file, path,
@@ -152,13 +160,13 @@ LlmTenantSpec ReadLlmTenant(const json& j, const std::string& file, const std::s
   t.dtype = f.String("dtype", "bf16");
   t.requests = f.IntIn("requests", 1, 10000000, 1);
   {
-    const JsonFields af(f.Get("arrival"), file, f.PathOf("arrival"),
-                        {"kind", "rate_hz", "seed", "period_ns", "times_ns"});
-    const Arrival a = ReadArrival(af, t.requests);
+    // A CSV of arrival times is checked here and read by LlmRequests.
+    const Arrival a = ReadArrival(f.Get("arrival"), file, f.PathOf("arrival"), t.requests, base_dir,
+                                  /*read_csv=*/false);
     if (a.kind == ArrivalKind::kClosed) {
-      af.Fail("kind",
-              "expected \"poisson\", \"periodic\" or \"trace\" for an llm tenant (a serving "
-              "engine takes requests as they arrive), found \"closed\"");
+      FailAt(file, f.PathOf("arrival") + ".kind",
+             "expected \"poisson\", \"gamma\", \"periodic\" or \"trace\" for an llm tenant (a "
+             "serving engine takes requests as they arrive), found \"closed\"");
     }
     t.arrival = ArrivalToJson(a);
   }
@@ -216,9 +224,10 @@ json LlmTenantToJson(const LlmTenantSpec& t) {
 std::vector<LlmRequest> LlmRequests(const LlmTenantSpec& t, const std::string& file) {
   const std::vector<int64_t> prompt = Lengths(t.prompt, t.requests, file);
   const std::vector<int64_t> output = Lengths(t.output, t.requests, file);
-  const JsonFields af(t.arrival, file, t.at + ".arrival",
-                      {"kind", "rate_hz", "seed", "period_ns", "times_ns"});
-  const std::vector<TimeNs> arrivals = ArrivalTimes(ReadArrival(af, t.requests), t.requests);
+  const std::vector<TimeNs> arrivals =
+      ArrivalTimes(ReadArrival(t.arrival, file, t.at + ".arrival", t.requests, "",
+                               /*read_csv=*/true),
+                   t.requests);
   std::vector<LlmRequest> out(static_cast<size_t>(t.requests));
   for (int64_t i = 0; i < t.requests; ++i) out[i] = {i, arrivals[i], prompt[i], output[i]};
   return out;

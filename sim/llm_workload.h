@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -48,6 +49,15 @@ struct LlmTenantSpec {
   ServingSlo slo;
   LlmServingSpec serving;
 };
+
+/// Calls `cell(line, text)` with the cell of column `column` of each row of the CSV
+/// file `path` (a header line naming the columns, then rows; cells split at ',' and
+/// trimmed of spaces and '\r'; blank lines skipped; a short row gives ""), in order,
+/// line numbers from 1 at the header, until `cell` returns false. Throws InputError
+/// starting with `where` ("w.json: tenants[0].arrival.csv: ") when the file cannot be
+/// opened, is empty or has no such column (naming `path`:1 and a did-you-mean).
+void ForEachCsvCell(const std::string& path, const std::string& column, const std::string& where,
+                    const std::function<bool(int64_t line, const std::string& cell)>& cell);
 
 /// Reads tenant `j` (already known to have "kind": "llm") at `path` ("tenants[0]") of
 /// `file`; CSV paths are resolved against `base_dir`. Throws InputError naming the field.

@@ -20,7 +20,7 @@ constexpr const char* kWorkloadSchema = "cotenant.workload/1";
 constexpr int64_t kInt64Max = std::numeric_limits<int64_t>::max();
 
 const std::vector<std::string>& ArrivalNames() {
-  static const std::vector<std::string> names = {"closed", "poisson", "periodic", "trace"};
+  static const std::vector<std::string> names = {"closed", "poisson", "periodic", "trace", "gamma"};
   return names;
 }
 
@@ -45,12 +45,75 @@ std::string NonEmptyString(const JsonFields& f, const char* key) {
 
 }  // namespace
 
-Arrival ReadArrival(const JsonFields& f, int64_t requests) {
+namespace {
+
+/// Seconds written as a decimal number ("12", "0.25", "3.000000001") to ns, exactly,
+/// rounding digits beyond the ninth decimal half up; nullopt unless the text is
+/// digits with at most one '.' and the value is below 9e9 s (int64 ns).
+std::optional<TimeNs> DecimalSecondsToNs(const std::string& text) {
+  const size_t dot = text.find('.');
+  const std::string whole = text.substr(0, dot);
+  const std::string frac = dot == std::string::npos ? "" : text.substr(dot + 1);
+  auto digits = [](const std::string& s) {
+    return s.find_first_not_of("0123456789") == std::string::npos;
+  };
+  if ((whole.empty() && frac.empty()) || !digits(whole) || !digits(frac)) return std::nullopt;
+  const size_t first = whole.find_first_not_of('0');
+  const std::string sig = first == std::string::npos ? "" : whole.substr(first);
+  if (sig.size() > 10 || (sig.size() == 10 && sig >= "9000000000")) return std::nullopt;
+  TimeNs ns = (sig.empty() ? 0 : std::stoll(sig)) * 1000000000;
+  TimeNs scale = 100000000;
+  for (size_t i = 0; i < frac.size() && i < 9; ++i, scale /= 10) ns += (frac[i] - '0') * scale;
+  if (frac.size() > 9 && frac[9] >= '5') ++ns;
+  return ns;
+}
+
+/// Reads the first `requests` rows of the column of seconds of a "trace" arrival's CSV
+/// file into a.times_ns; `field` is "tenants[0].arrival".
+void ReadArrivalCsv(Arrival* a, const std::string& file, const std::string& field,
+                    int64_t requests) {
+  const std::string where = file + ": " + field + ".csv: ";
+  a->times_ns.clear();
+  std::string previous;
+  ForEachCsvCell(a->csv_path, a->csv_column, where, [&](int64_t line, const std::string& cell) {
+    if (static_cast<int64_t>(a->times_ns.size()) >= requests) return false;
+    const std::string at = where + a->csv_path + ":" + std::to_string(line) + ": " + a->csv_column;
+    const std::optional<TimeNs> t = DecimalSecondsToNs(cell);
+    if (!t) {
+      throw InputError(at +
+                       ": expected a non-negative decimal number of seconds "
+                       "(like 0.25), found \"" +
+                       cell + "\"");
+    }
+    if (!a->times_ns.empty() && *t < a->times_ns.back()) {
+      throw InputError(at + ": expected a time >= " + previous +
+                       " s (times must not decrease), found \"" + cell + "\"");
+    }
+    a->times_ns.push_back(*t);
+    previous = cell;
+    return true;
+  });
+  if (static_cast<int64_t>(a->times_ns.size()) < requests) {
+    throw InputError(where + a->csv_path + " has " + std::to_string(a->times_ns.size()) +
+                     " rows, expected at least " + std::to_string(requests) + " (one per request)");
+  }
+}
+
+}  // namespace
+
+Arrival ReadArrival(const json& j, const std::string& file, const std::string& path,
+                    int64_t requests, const std::string& base_dir, bool read_csv) {
+  const JsonFields f(
+      j, file, path,
+      {"kind", "rate_hz", "burstiness", "seed", "period_ns", "times_ns", "csv", "column"});
   Arrival a;
   a.kind = static_cast<ArrivalKind>(f.Choice("kind", ArrivalNames()));
   // The parameters each kind takes, in ArrivalKind order.
-  static const std::vector<std::vector<std::string>> kParams = {
-      {}, {"rate_hz", "seed"}, {"period_ns"}, {"times_ns"}};
+  static const std::vector<std::vector<std::string>> kParams = {{},
+                                                                {"rate_hz", "seed"},
+                                                                {"period_ns"},
+                                                                {"times_ns", "csv", "column"},
+                                                                {"rate_hz", "burstiness", "seed"}};
   const std::vector<std::string>& params = kParams[static_cast<size_t>(a.kind)];
   for (auto it = f.json().begin(); it != f.json().end(); ++it) {
     if (it.key() == "kind" || std::find(params.begin(), params.end(), it.key()) != params.end()) {
@@ -63,9 +126,15 @@ Arrival ReadArrival(const JsonFields& f, int64_t requests) {
     case ArrivalKind::kClosed:
       break;
     case ArrivalKind::kPoisson:
+    case ArrivalKind::kGamma:
       a.rate_hz = f.Number("rate_hz");
       if (!(a.rate_hz > 0.0) || !std::isfinite(a.rate_hz))
         f.Expected("rate_hz", "a positive number");
+      if (a.kind == ArrivalKind::kGamma) {
+        a.burstiness = f.Number("burstiness");
+        if (!(a.burstiness > 0.0) || !std::isfinite(a.burstiness))
+          f.Expected("burstiness", "a positive number (1 = poisson, smaller = burstier)");
+      }
       a.seed = static_cast<uint64_t>(f.NonNegInt("seed", 1));
       break;
     case ArrivalKind::kPeriodic:
@@ -75,12 +144,23 @@ Arrival ReadArrival(const JsonFields& f, int64_t requests) {
       }
       break;
     case ArrivalKind::kTrace: {
+      if (f.Has("csv") && f.Has("times_ns")) {
+        f.Fail("csv", "not used with times_ns (the times come from one or the other)");
+      }
+      if (f.Has("csv")) {
+        a.csv_path = Resolve(base_dir, NonEmptyString(f, "csv"));
+        a.csv_column = f.String("column", "timestamp_s");
+        if (a.csv_column.empty()) f.Expected("column", "a non-empty string");
+        if (read_csv) ReadArrivalCsv(&a, file, path, requests);
+        break;
+      }
+      if (f.Has("column")) f.Fail("column", "not used without csv");
       const json& times = f.Get("times_ns");
       if (!times.is_array()) f.Expected("times_ns", "an array of non-negative integers");
-      const std::string path = f.PathOf("times_ns");
+      const std::string tpath = f.PathOf("times_ns");
       for (size_t i = 0; i < times.size(); ++i) {
         const std::optional<int64_t> t = JsonToInt(times[i]);
-        const std::string at = IndexPath(path, i);
+        const std::string at = IndexPath(tpath, i);
         if (!t || *t < 0) {
           FailAt(f.file(), at, "expected a non-negative integer, found " + DescribeJson(times[i]));
         }
@@ -102,13 +182,45 @@ Arrival ReadArrival(const JsonFields& f, int64_t requests) {
   return a;
 }
 
+double GammaDraw(SplitMix64& rng, double shape) {
+  COTENANT_CHECK(shape > 0.0);
+  if (shape < 1.0) {
+    // Gamma(shape) = Gamma(shape + 1) x U^(1/shape) (Marsaglia and Tsang, section 6).
+    const double g = GammaDraw(rng, shape + 1.0);
+    const double u = 1.0 - rng.Unit();  // (0, 1]
+    return g * std::pow(u, 1.0 / shape);
+  }
+  // Marsaglia and Tsang, "A simple method for generating gamma variables", ACM TOMS
+  // 26(3), 2000: d = shape - 1/3, c = 1/sqrt(9d); accept d(1 + cx)^3 for a standard
+  // normal x and uniform u by the squeeze, else by the log test. Normals by Box-Muller
+  // (the cosine of the pair, two uniforms per normal).
+  const double d = shape - 1.0 / 3.0;
+  const double c = 1.0 / std::sqrt(9.0 * d);
+  constexpr double kTwoPi = 6.283185307179586476925286766559;
+  for (;;) {
+    double x = 0.0;
+    double v = 0.0;
+    do {
+      const double u1 = 1.0 - rng.Unit();  // (0, 1]: log(u1) is finite
+      const double u2 = rng.Unit();
+      x = std::sqrt(-2.0 * std::log(u1)) * std::cos(kTwoPi * u2);
+      v = 1.0 + c * x;
+    } while (v <= 0.0);
+    v = v * v * v;
+    const double u = 1.0 - rng.Unit();  // (0, 1]
+    const double x2 = x * x;
+    if (u < 1.0 - 0.0331 * x2 * x2) return d * v;
+    if (std::log(u) < 0.5 * x2 + d * (1.0 - v + std::log(v))) return d * v;
+  }
+}
+
 namespace {
 
 TenantSpec ReadTenant(const json& j, const std::string& file, const std::string& path,
                       const std::string& base_dir) {
-  const JsonFields f(
-      j, file, path,
-      {"name", "kind", "trace", "traces_by_batch", "requests", "arrival", "slo_ns", "weight"});
+  const JsonFields f(j, file, path,
+                     {"name", "kind", "trace", "traces_by_batch", "requests", "arrival", "slo_ns",
+                      "weight", "memory_bytes"});
   TenantSpec t;
   t.name = NonEmptyString(f, "name");
   t.trace_path = Resolve(base_dir, NonEmptyString(f, "trace"));
@@ -131,13 +243,13 @@ TenantSpec ReadTenant(const json& j, const std::string& file, const std::string&
   }
   t.requests = f.IntIn("requests", 1, kInt64Max, 1);
   if (f.Has("arrival")) {
-    t.arrival = ReadArrival(JsonFields(f.Get("arrival"), file, f.PathOf("arrival"),
-                                       {"kind", "rate_hz", "seed", "period_ns", "times_ns"}),
-                            t.requests);
+    t.arrival = ReadArrival(f.Get("arrival"), file, f.PathOf("arrival"), t.requests, base_dir,
+                            /*read_csv=*/true);
   }
   t.slo_ns = f.NonNegInt("slo_ns", 0);
   t.weight = f.Number("weight", 1.0);
   if (!(t.weight > 0.0) || !std::isfinite(t.weight)) f.Expected("weight", "a positive number");
+  t.memory_bytes = f.NonNegInt("memory_bytes", 0);
   return t;
 }
 
@@ -156,7 +268,17 @@ json ArrivalToJson(const Arrival& a) {
       j["period_ns"] = a.period_ns;
       break;
     case ArrivalKind::kTrace:
-      j["times_ns"] = a.times_ns;
+      if (!a.csv_path.empty()) {
+        j["csv"] = a.csv_path;
+        j["column"] = a.csv_column;
+      } else {
+        j["times_ns"] = a.times_ns;
+      }
+      break;
+    case ArrivalKind::kGamma:
+      j["rate_hz"] = a.rate_hz;
+      j["burstiness"] = a.burstiness;
+      j["seed"] = a.seed;
       break;
   }
   return j;
@@ -197,6 +319,19 @@ std::vector<TimeNs> ArrivalTimes(const Arrival& arrival, int64_t requests) {
       }
       break;
     }
+    case ArrivalKind::kGamma: {
+      COTENANT_CHECK(arrival.rate_hz > 0.0 && arrival.burstiness > 0.0);
+      // vLLM's benchmark_serving.py --burstiness: gaps Gamma(shape = burstiness,
+      // scale = 1 / (rate_hz x burstiness)) seconds, mean 1/rate_hz, coefficient of
+      // variation 1/sqrt(burstiness); the first request at 0, rounded like poisson.
+      SplitMix64 rng(arrival.seed);
+      double now_ns = 0.0;
+      for (int64_t i = 1; i < requests; ++i) {
+        now_ns += GammaDraw(rng, arrival.burstiness) / arrival.burstiness / arrival.rate_hz * 1e9;
+        times[i] = now_ns < 9.0e18 ? static_cast<TimeNs>(std::llround(now_ns)) : kNever;
+      }
+      break;
+    }
   }
   return times;
 }
@@ -218,36 +353,31 @@ Workload WorkloadFromJson(const json& j, const std::string& file, const std::str
   const json& tenants = f.Get("tenants");
   if (!tenants.is_array()) f.Expected("tenants", "an array");
   if (tenants.empty()) f.Fail("tenants", "expected at least one tenant, found none");
+  std::map<std::string, size_t> names;  // name -> index in tenants, across both kinds
   for (size_t i = 0; i < tenants.size(); ++i) {
     const std::string path = IndexPath("tenants", i);
+    bool llm = false;
     if (tenants[i].is_object() && tenants[i].contains("kind")) {
       static const std::vector<std::string> kKinds = {"trace", "llm"};
       const json& k = tenants[i]["kind"];
       const int kind = IndexOf(k, kKinds);
       if (kind < 0) FailAt(file, path + ".kind", ExpectedOneOf(k, kKinds));
-      if (kind == 1) {
-        if (!w.tenants.empty() || !w.llm_tenants.empty()) {
-          FailAt(file, path,
-                 "an llm tenant must be the workload's only tenant: co-location of LLM tenants "
-                 "with other tenants is not built yet");
-        }
-        w.llm_tenants.push_back(ReadLlmTenant(tenants[i], file, path, base_dir));
-        continue;
-      }
+      llm = kind == 1;
     }
-    if (!w.llm_tenants.empty()) {
-      FailAt(file, path,
-             "an llm tenant must be the workload's only tenant: co-location of LLM tenants with "
-             "other tenants is not built yet");
+    std::string name;
+    if (llm) {
+      w.llm_tenants.push_back(ReadLlmTenant(tenants[i], file, path, base_dir));
+      name = w.llm_tenants.back().name;
+    } else {
+      w.tenants.push_back(ReadTenant(tenants[i], file, path, base_dir));
+      name = w.tenants.back().name;
     }
-    TenantSpec t = ReadTenant(tenants[i], file, path, base_dir);
-    const int other = w.FindTenant(t.name);
-    if (other >= 0) {
-      FailAt(
-          file, path + ".name",
-          "duplicate tenant name \"" + t.name + "\" (also tenants[" + std::to_string(other) + "])");
+    const auto [it, fresh] = names.emplace(name, i);
+    if (!fresh) {
+      FailAt(file, path + ".name",
+             "duplicate tenant name \"" + name + "\" (also tenants[" + std::to_string(it->second) +
+                 "])");
     }
-    w.tenants.push_back(std::move(t));
   }
   w.objective = static_cast<Objective>(f.Choice("objective", ObjectiveNames(), 0));
   if (w.objective == Objective::kSlo) {
@@ -276,6 +406,7 @@ json WorkloadToJson(const Workload& w) {
     jt["arrival"] = ArrivalToJson(t.arrival);
     jt["slo_ns"] = t.slo_ns;
     jt["weight"] = t.weight;
+    if (t.memory_bytes != 0) jt["memory_bytes"] = t.memory_bytes;
     tenants.push_back(std::move(jt));
   }
   for (const LlmTenantSpec& t : w.llm_tenants) tenants.push_back(LlmTenantToJson(t));

@@ -812,7 +812,7 @@ TEST_CASE("workload: errors", "[formats]") {
         "w.json: tenants[0].traces_by_batch.4: expected a non-empty string, found 4");
   CHECK(error(a + R"(, "arrival": {"kind": "poison"}})") ==
         "w.json: tenants[0].arrival.kind: expected one of \"closed\", \"poisson\", \"periodic\", "
-        "\"trace\", found \"poison\"; did you mean \"poisson\"?");
+        "\"trace\", \"gamma\", found \"poison\"; did you mean \"poisson\"?");
   CHECK(error(a + R"(, "arrival": {"kind": "poisson"}})") ==
         "w.json: tenants[0].arrival.rate_hz: missing required field");
   CHECK(error(a + R"(, "arrival": {"kind": "poisson", "rate_hz": 0}})") ==

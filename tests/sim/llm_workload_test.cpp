@@ -1,5 +1,5 @@
-// The "llm" tenant kind of cotenant.workload/1: its fields, defaults, lengths and the
-// refusals while co-location of LLM tenants is not built.
+// The "llm" tenant kind of cotenant.workload/1: its fields, defaults, lengths, and
+// tenants of both kinds in one workload.
 #include <catch2/catch.hpp>
 #include <fstream>
 #include <string>
@@ -75,7 +75,7 @@ TEST_CASE("llm workload: lengths from a CSV column, cycling") {
   std::remove(path.c_str());
 }
 
-TEST_CASE("llm workload: bad fields and co-location are refused, naming the field") {
+TEST_CASE("llm workload: bad fields are refused naming the field; tenants of both kinds mix") {
   json j = Chat();
   j["tenants"][0]["arrival"] = {{"kind", "closed"}};
   CHECK_THROWS_WITH(WorkloadFromJson(j, "w.json", ""),
@@ -93,16 +93,24 @@ TEST_CASE("llm workload: bad fields and co-location are refused, naming the fiel
   j["tenants"][0]["kind"] = "llm2";
   CHECK_THROWS_WITH(WorkloadFromJson(j, "w.json", ""),
                     Catch::StartsWith("w.json: tenants[0].kind: expected one of"));
+  // Several llm tenants, and trace tenants beside them, are read (what runs them
+  // decides what it supports); names are unique across both kinds.
   j = Chat();
   j["tenants"].push_back(j["tenants"][0]);
   j["tenants"][1]["name"] = "chat2";
+  CHECK(WorkloadFromJson(j, "w.json", "").llm_tenants.size() == 2);
+  j["tenants"][1]["name"] = "chat";
   CHECK_THROWS_WITH(WorkloadFromJson(j, "w.json", ""),
-                    "w.json: tenants[1]: an llm tenant must be the workload's only tenant: "
-                    "co-location of LLM tenants with other tenants is not built yet");
+                    "w.json: tenants[1].name: duplicate tenant name \"chat\" (also tenants[0])");
   j = Chat();
   j["tenants"].insert(j["tenants"].begin(), json{{"name", "cnn"}, {"trace", "t.json"}});
+  const Workload mixed = WorkloadFromJson(j, "w.json", "");
+  CHECK(mixed.tenants.size() == 1);
+  CHECK(mixed.llm_tenants.size() == 1);
+  CHECK(mixed.llm_tenants[0].at == "tenants[1]");
+  j["tenants"][0]["name"] = "chat";
   CHECK_THROWS_WITH(WorkloadFromJson(j, "w.json", ""),
-                    Catch::StartsWith("w.json: tenants[1]: an llm tenant must be"));
+                    "w.json: tenants[1].name: duplicate tenant name \"chat\" (also tenants[0])");
   // A trace tenant may say "kind": "trace".
   j = json::parse(R"({"schema": "cotenant.workload/1",
                       "tenants": [{"name": "a", "kind": "trace", "trace": "t.json"}]})");
