@@ -27,13 +27,24 @@ struct LengthDist {
   std::string field;   ///< "tenants[0].prompt_tokens", for messages
 };
 
-/// The engine's limits (vLLM spellings and defaults; ServingConfig cites them).
+/// The engine's limits, with vLLM's spellings. vLLM's own defaults depend on the GPU,
+/// the entry point and the release (docs/models.md "LLM serving loop", with sources):
+/// vllm/engine/arg_utils.py (vllm-project/vllm 99d7eb5d, v0.11-era) gives `vllm serve`
+/// 8192 tokens and 1024 sequences on GPUs of >= 70 GiB other than A100 (H100, H200),
+/// 2048 and 256 elsewhere (offline LLM class: 16384 / 8192 tokens); CacheConfig
+/// (vllm/config/cache.py 002f10e0) has block_size 16 and gpu_memory_utilization 0.92
+/// (0.90 in earlier releases). These defaults mix them (8192 tokens as `vllm serve` on
+/// an H100, 256 sequences and 0.9 as before) and are kept because tests pin the KV-cache
+/// capacity they give.
 struct LlmServingSpec {
-  int64_t max_num_batched_tokens = 8192;
-  int64_t max_num_seqs = 256;
-  bool chunked_prefill = true;
-  double gpu_memory_utilization = 0.9;  ///< vLLM's default
-  int64_t block_size = 16;              ///< vLLM's default
+  int64_t max_num_batched_tokens = 8192;  ///< token budget of one iteration
+  int64_t max_num_seqs = 256;             ///< running sequences (vllm serve on H100: 1024)
+  bool chunked_prefill = true;            ///< on by default in vLLM V1
+  /// Fraction of the whole GPU's memory this engine budgets for its weights, activations
+  /// and KV cache; per instance: vLLM instances on one GPU each take their own fraction
+  /// of the total and do not see each other (0.92 in recent vLLM, 0.90 before).
+  double gpu_memory_utilization = 0.9;
+  int64_t block_size = 16;  ///< tokens per KV-cache block (CacheConfig.DEFAULT_BLOCK_SIZE)
 };
 
 struct LlmTenantSpec {
