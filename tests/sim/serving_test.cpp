@@ -13,7 +13,7 @@
 namespace cotenant {
 namespace {
 
-TimeNs Cost(const IterationShape& s) { return 1000 + 10 * s.Tokens(); }
+TimeNs Cost(const IterationShape& s, TimeNs = 0) { return 1000 + 10 * s.Tokens(); }
 
 ServingConfig Config(int64_t budget, int64_t seqs, bool chunked, int64_t kv_tokens = 1 << 20,
                      int64_t block = 16) {
@@ -59,7 +59,7 @@ TEST_CASE("serving: chunked prefill splits a prompt to fill the token budget") {
   // it3 @2100: B decodes: 1010 -> 3110.
   const std::vector<LlmRequest> reqs = {{0, 0, 4, 2}, {1, 0, 5, 2}};
   std::vector<IterationShape> shapes;
-  const IterationCostFn cost = [&](const IterationShape& s) {
+  const IterationCostFn cost = [&](const IterationShape& s, TimeNs) {
     shapes.push_back(s);
     return Cost(s);
   };
@@ -157,7 +157,7 @@ TEST_CASE("serving: a full KV cache preempts the newest request, which is recomp
   //         samples its 2nd token. it5: B decodes -> 5160.
   const std::vector<LlmRequest> reqs = {{0, 0, 4, 3}, {1, 0, 4, 3}};
   std::vector<IterationShape> shapes;
-  const IterationCostFn cost = [&](const IterationShape& s) {
+  const IterationCostFn cost = [&](const IterationShape& s, TimeNs) {
     shapes.push_back(s);
     return Cost(s);
   };
