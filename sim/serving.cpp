@@ -7,6 +7,7 @@
 #include <deque>
 #include <numeric>
 #include <string>
+#include <utility>
 
 #include "sim/error.h"
 #include "sim/json_util.h"
@@ -225,7 +226,6 @@ class Loop {
     return Step::kFinished;
   }
 
-  const ServingConfig& config() const { return config_; }
   ServingRun Take() { return std::move(run_); }
 
  private:

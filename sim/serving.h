@@ -3,7 +3,9 @@
 // capacity and preemption by recomputation, as vLLM's scheduler runs them; and the
 // serving metrics (TTFT, TPOT, end-to-end latency, throughput, goodput). Pure: what an
 // iteration costs comes from a callback (profiler/serving_cost builds one from synth).
-// The rules, step by step, are in docs/models.md ("LLM serving loop").
+// The rules, step by step, are in docs/models.md ("LLM serving loop"). RunServingMux runs
+// prefill and decode of the same tenant as two loops at once sharing the KV cache (PD
+// multiplexing); its rules are in its comment below.
 #pragma once
 
 #include <cstdint>

@@ -469,6 +469,25 @@ TEST_CASE("serving mux: one output token finishes at the prefill's end, no decod
   REQUIRE(m.e2e.p99 == 2050);
 }
 
+TEST_CASE("serving mux: max_num_seqs bounds a decode iteration, oldest join first") {
+  // max_num_seqs 1. A (prompt 2, out 4) and B (prompt 2, out 2) at 0.
+  // P @0: A only, 1020 -> 1020, A joins. @1020: D: A (context 3) 1010 -> 2030; P: B,
+  // 1020 -> 2040. D @2030: A (context 4) -> 3040. B joins @2040.
+  // D @3040: A (joined first; context 5) only -> 4050, A done. D @4050: B (context 3) ->
+  // 5060, B done.
+  MuxCalls log;
+  const ServingConfig c = Config(100, 1, true);
+  const ServingRun run = log.Run({{0, 0, 2, 4}, {1, 0, 2, 2}}, c);
+  CheckMuxRun(log, run, c);
+  REQUIRE(log.Starts() == std::vector<std::pair<ServingLoop, TimeNs>>{
+                              {kP, 0}, {kP, 1020}, {kD, 1020}, {kD, 2030}, {kD, 3040}, {kD, 4050}});
+  REQUIRE(log.calls[4].shape.decode_contexts == std::vector<int64_t>{5});
+  REQUIRE(log.calls[5].shape.decode_contexts == std::vector<int64_t>{3});
+  REQUIRE(run.requests[0].finish_ns == 4050);
+  REQUIRE(run.requests[1].first_token_ns == 2040);
+  REQUIRE(run.requests[1].finish_ns == 5060);
+}
+
 TEST_CASE("serving mux: the same input checks as the single loop") {
   const IterationCostFn cost = Cost;
   REQUIRE_THROWS_WITH(
