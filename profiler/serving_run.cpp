@@ -90,7 +90,7 @@ LlmTenantRun RunLlmTenant(const LlmTenantSpec& t, const std::string& file, const
   LlmIterationCost cost(*c, dtype, spec);
   try {
     r.run = RunServing(
-        requests, r.config, [&cost](const IterationShape& s) { return cost(s); },
+        requests, r.config, [&cost](const IterationShape& s, TimeNs) { return cost(s); },
         record_iterations);
   } catch (const InputError& e) {
     FailAt(file, t.at, e.what());
