@@ -28,15 +28,21 @@ constexpr HostWork kCopyWork{0, 1, 3, LibrarySetup::kNone};
 LlmKvBudget LlmKvCapacity(const LlmConfig& c, const DtypeInfo& dtype, const GpuSpec& spec,
                           double gpu_memory_utilization, int64_t max_num_batched_tokens,
                           int64_t max_num_seqs, int64_t other_bytes) {
+  const int64_t usable =
+      static_cast<int64_t>(static_cast<double>(spec.dram_bytes) * gpu_memory_utilization) -
+      other_bytes;
+  return LlmKvCapacityOf(c, dtype, usable, max_num_batched_tokens, max_num_seqs);
+}
+
+LlmKvBudget LlmKvCapacityOf(const LlmConfig& c, const DtypeInfo& dtype, int64_t usable_bytes,
+                            int64_t max_num_batched_tokens, int64_t max_num_seqs) {
   const bool fp8 = dtype.dtype == SynthDtype::kFp8;
   const int64_t weight_elem = fp8 ? 1 : dtype.bytes;
   const int64_t act_elem = fp8 ? 2 : dtype.bytes;
   const int64_t kv_elem = fp8 ? 1 : dtype.bytes;
   const int64_t ffn = c.experts > 0 ? c.top_k * c.moe_ffn + c.shared_ffn : c.ffn;
   LlmKvBudget b;
-  b.usable_bytes =
-      static_cast<int64_t>(static_cast<double>(spec.dram_bytes) * gpu_memory_utilization) -
-      other_bytes;
+  b.usable_bytes = usable_bytes;
   b.weights_bytes = LlmParams(c) * weight_elem;
   b.activation_bytes = max_num_batched_tokens * (3 * ffn + 4 * c.hidden) * act_elem +
                        max_num_seqs * c.vocab * 4 + kLlmFixedReserveBytes;
@@ -76,7 +82,7 @@ const LlmIterationCost::Part& LlmIterationCost::Dense(int64_t tokens) {
     for (const SynthKernelDesc& k : op.kernels) {
       if (IsAttention(k.cls)) continue;
       SynthKernelRoofline(k, dtype_.dtype, profile_, library_, spec_, &peak, &eff, &cost);
-      p.gpu_ns += cost.dur_ns;
+      p.Add(k, cost.dur_ns);
     }
   }
   return dense_.emplace(t, p).first->second;
@@ -95,10 +101,39 @@ const LlmIterationCost::Part& LlmIterationCost::Head(int64_t rows) {
         HostWorkNs(profile_, op.host) + profile_.launch_ns * static_cast<TimeNs>(op.kernels.size());
     for (const SynthKernelDesc& k : op.kernels) {
       SynthKernelRoofline(k, dtype_.dtype, profile_, library_, spec_, &peak, &eff, &cost);
-      p.gpu_ns += cost.dur_ns;
+      p.Add(k, cost.dur_ns);
     }
   }
   return head_.emplace(rows, p).first->second;
+}
+
+void LlmIterationCost::Part::Add(const SynthKernelDesc& k, TimeNs dur_ns) {
+  gpu_ns += dur_ns;
+  bytes += k.bytes;
+  if (dur_ns > longest_ns) {
+    longest_ns = dur_ns;
+    longest = k;
+  }
+}
+
+LlmIterationCost::Part LlmIterationCost::Attention(const IterationShape& shape) {
+  Part p;
+  double peak = 0.0;
+  KernelEfficiency eff;
+  RooflineCost cost;
+  for (const SynthKernelDesc& k : LlmMixedAttentionKernels(c_, shape, dtype_, spec_)) {
+    SynthKernelRoofline(k, dtype_.dtype, profile_, library_, spec_, &peak, &eff, &cost);
+    p.Add(k, cost.dur_ns);
+  }
+  return p;
+}
+
+TimeNs LlmIterationCost::LaunchNs(const IterationShape& shape, const Part& dense,
+                                  const Part& head) const {
+  const int64_t decodes = static_cast<int64_t>(shape.decode_contexts.size());
+  const bool graph =
+      shape.prefills.empty() && profile_.decode_cuda_graph && decodes <= kLlmGraphMaxBatch;
+  return (graph ? profile_.python_ns + profile_.graph_launch_ns : dense.host_ns) + head.host_ns;
 }
 
 TimeNs LlmIterationCost::operator()(const IterationShape& shape) {
@@ -106,21 +141,39 @@ TimeNs LlmIterationCost::operator()(const IterationShape& shape) {
   COTENANT_CHECK(tokens > 0);
   const Part dense = Dense(tokens);
   const Part head = shape.sampled > 0 ? Head(shape.sampled) : Part{};
-  TimeNs attention_ns = 0;
-  double peak = 0.0;
-  KernelEfficiency eff;
-  RooflineCost cost;
-  for (const SynthKernelDesc& k : LlmMixedAttentionKernels(c_, shape, dtype_, spec_)) {
-    SynthKernelRoofline(k, dtype_.dtype, profile_, library_, spec_, &peak, &eff, &cost);
-    attention_ns += cost.dur_ns;
-  }
-  const int64_t decodes = static_cast<int64_t>(shape.decode_contexts.size());
-  const bool graph =
-      shape.prefills.empty() && profile_.decode_cuda_graph && decodes <= kLlmGraphMaxBatch;
-  const TimeNs launch_ns =
-      (graph ? profile_.python_ns + profile_.graph_launch_ns : dense.host_ns) + head.host_ns;
-  const TimeNs gpu_ns = dense.gpu_ns + head.gpu_ns + c_.layers * attention_ns;
-  return fixed_ns_ + std::max(launch_ns, gpu_ns);
+  const Part attention = Attention(shape);
+  const TimeNs gpu_ns = dense.gpu_ns + head.gpu_ns + c_.layers * attention.gpu_ns;
+  return fixed_ns_ + std::max(LaunchNs(shape, dense, head), gpu_ns);
+}
+
+void LlmIterationCost::Work(const IterationShape& shape, IterationWork* out) {
+  const int64_t tokens = shape.Tokens();
+  COTENANT_CHECK(tokens > 0);
+  const Part dense = Dense(tokens);
+  const Part head = shape.sampled > 0 ? Head(shape.sampled) : Part{};
+  const Part attention = Attention(shape);
+  out->host_before_ns = fixed_ns_ - spec_.model.launch_latency_ns - spec_.model.sync_latency_ns;
+  out->host_launch_ns = LaunchNs(shape, dense, head);
+  out->kernels.clear();
+  const auto shaped = [](const char* name, int64_t repeat, TimeNs dur, double bytes,
+                         const SynthKernelDesc& like) {
+    IterationKernel k;
+    k.name = name;
+    k.repeat = repeat;
+    k.dur_ns = std::max<TimeNs>(1, dur);
+    k.dram_bytes = bytes;
+    k.grid = like.grid;
+    k.block = like.block;
+    k.regs = like.regs;
+    k.smem = like.smem;
+    return k;
+  };
+  const TimeNs layers_ns = dense.gpu_ns + c_.layers * attention.gpu_ns;
+  const double layers_bytes = dense.bytes + static_cast<double>(c_.layers) * attention.bytes;
+  out->kernels.push_back(shaped("layer", c_.layers, layers_ns / c_.layers,
+                                layers_bytes / static_cast<double>(c_.layers), dense.longest));
+  if (head.gpu_ns > 0)
+    out->kernels.push_back(shaped("lm_head", 1, head.gpu_ns, head.bytes, head.longest));
 }
 
 }  // namespace cotenant::profiler

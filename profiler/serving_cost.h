@@ -12,8 +12,10 @@
 #include "profiler/synth_host.h"
 #include "profiler/synth_kernels.h"
 #include "profiler/synth_llm.h"
+#include "profiler/synth_models.h"
 #include "sim/gpu_spec.h"
 #include "sim/serving.h"
+#include "sim/serving_mix.h"
 #include "sim/units.h"
 
 namespace cotenant::profiler {
@@ -27,15 +29,6 @@ constexpr double kLlmGpuMemoryUtilization = 0.9;
 /// order vLLM's startup logs report for 8B models on an H100; not measured here.
 constexpr int64_t kLlmFixedReserveBytes = int64_t{1} << 30;
 
-/// Where the KV-cache capacity comes from, bytes unless named otherwise.
-struct LlmKvBudget {
-  int64_t usable_bytes = 0;      ///< dram_bytes x gpu_memory_utilization - other tenants
-  int64_t weights_bytes = 0;     ///< LlmParams x weight element (fp8: 1 byte)
-  int64_t activation_bytes = 0;  ///< see LlmKvCapacity
-  int64_t kv_bytes_per_token = 0;
-  int64_t capacity_tokens = 0;  ///< (usable - weights - activations) / per token, >= 0
-};
-
 /// The KV-cache capacity of `c` in `dtype` on `spec`: what vLLM's profile run leaves
 /// (dram_bytes x `gpu_memory_utilization` - `other_bytes` - weights - activation reserve)
 /// divided by LlmKvBytesPerToken. Activation reserve (an assumption standing for vLLM's
@@ -46,6 +39,11 @@ struct LlmKvBudget {
 LlmKvBudget LlmKvCapacity(const LlmConfig& c, const DtypeInfo& dtype, const GpuSpec& spec,
                           double gpu_memory_utilization, int64_t max_num_batched_tokens,
                           int64_t max_num_seqs, int64_t other_bytes = 0);
+
+/// The same with the engine's memory given directly: `usable_bytes` - weights -
+/// activation reserve, divided by LlmKvBytesPerToken.
+LlmKvBudget LlmKvCapacityOf(const LlmConfig& c, const DtypeInfo& dtype, int64_t usable_bytes,
+                            int64_t max_num_batched_tokens, int64_t max_num_seqs);
 
 /// Forward-pass tokens an iteration of `tokens` is priced at: exact up to 256, else
 /// rounded up to a multiple of 16 (at most 15 tokens, under 6 %, more than the real
@@ -74,6 +72,16 @@ class LlmIterationCost {
   /// Duration of the iteration `shape`, ns (> 0).
   TimeNs operator()(const IterationShape& shape);
 
+  /// The same iteration for the task graph (sim/serving_mix.h): host work before the
+  /// launches = step + input and output copies; launch work = the host launch time above;
+  /// kernels: `layers` x "layer" ((dense + layers x attention) / layers, its DRAM bytes
+  /// likewise, with the launch shape of dense's longest kernel), then "lm_head" (head's,
+  /// when rows are sampled, with its longest kernel's shape). One kernel per layer keeps
+  /// the graph small (10,000 requests stay within seconds) while other tenants' kernels
+  /// still find SMs between layers, as they do between a real engine's kernels. The
+  /// task graph adds the launch and sync latencies itself.
+  void Work(const IterationShape& shape, IterationWork* out);
+
   /// Cached dense and head entries so far.
   size_t cached() const { return dense_.size() + head_.size(); }
 
@@ -81,7 +89,16 @@ class LlmIterationCost {
   struct Part {
     TimeNs gpu_ns = 0;   ///< kernel durations
     TimeNs host_ns = 0;  ///< eager host work and launches
+    double bytes = 0;    ///< DRAM bytes of its kernels
+    SynthKernelDesc longest;  ///< the shape of its longest kernel
+    TimeNs longest_ns = 0;
+    /// Adds a kernel of `cost` to the part.
+    void Add(const SynthKernelDesc& k, TimeNs dur_ns);
   };
+  /// Host launch time of an iteration with `dense` and `head` parts.
+  TimeNs LaunchNs(const IterationShape& shape, const Part& dense, const Part& head) const;
+  /// Attention of one layer: duration and DRAM bytes.
+  Part Attention(const IterationShape& shape);
   const Part& Dense(int64_t tokens);
   const Part& Head(int64_t rows);
 

@@ -130,7 +130,8 @@ void Engine::Activate(int32_t v) {
     Issue(v);
     return;
   }
-  const TimeNs at = std::max(st_[v].ready, now_);
+  // Host nodes of a serving chain may carry a release time (0 elsewhere).
+  const TimeNs at = std::max(std::max(st_[v].ready, now_), g_.release_ns[v]);
   switch (node.kind) {
     case NodeKind::kHost:
       st_[v].start = at;

@@ -185,8 +185,7 @@ class GraphBuilder {
 
   /// Tenant `ti`'s request template with `split` and `cuts`: from the cache
   /// when there is one (built and added when missing), else built into the graph.
-  const TenantTemplate* MakeTemplate(int32_t ti, int32_t split,
-                                     const std::vector<int64_t>& cuts) {
+  const TenantTemplate* MakeTemplate(int32_t ti, int32_t split, const std::vector<int64_t>& cuts) {
     const std::string& name = w_.tenants[ti].name;
     if (cache_ != nullptr) {
       if (const TenantTemplate* t = cache_->Find(lw_, ti, split, cuts)) return t;
@@ -346,6 +345,15 @@ class GraphBuilder {
       for (size_t r = 0; r < g_.start_gate[ti].size(); ++r) {
         g_.release_ns[g_.start_gate[ti][r]] =
             g_.closed[ti] ? (r == 0 ? g_.arrival_ns[ti][0] : 0) : g_.arrival_ns[ti][r];
+      }
+    }
+    // Host tasks with a release time of their own (serving chains).
+    bool releases = false;
+    for (int32_t ti = 0; ti < tenants_; ++ti) releases = releases || g_.templates[ti]->has_release;
+    if (releases) {
+      for (size_t v = 0; v < g_.nodes.size(); ++v) {
+        const Node& n = g_.nodes[v];
+        if (n.tmpl >= 0 && !IsGpuNode(n.kind)) g_.release_ns[v] = g_.Tmpl(n).release_ns;
       }
     }
   }

@@ -150,7 +150,7 @@ LlmTenantSpec ReadLlmTenant(const json& j, const std::string& file, const std::s
                             const std::string& base_dir) {
   const JsonFields f(j, file, path,
                      {"name", "kind", "model", "dtype", "requests", "arrival", "prompt_tokens",
-                      "output_tokens", "slo", "serving"});
+                      "output_tokens", "slo", "serving", "weight"});
   LlmTenantSpec t;
   t.at = path;
   t.name = f.String("name");
@@ -170,6 +170,8 @@ LlmTenantSpec ReadLlmTenant(const json& j, const std::string& file, const std::s
     }
     t.arrival = ArrivalToJson(a);
   }
+  t.weight = f.Number("weight", 1.0);
+  if (!(t.weight > 0.0) || !std::isfinite(t.weight)) f.Expected("weight", "a positive number");
   t.prompt = ReadLength(f, "prompt_tokens", base_dir);
   t.output = ReadLength(f, "output_tokens", base_dir);
   if (f.Has("slo")) {
@@ -213,6 +215,7 @@ json LlmTenantToJson(const LlmTenantSpec& t) {
   if (t.slo.ttft_ns > 0) slo["ttft_ms"] = static_cast<double>(t.slo.ttft_ns) / 1e6;
   if (t.slo.tpot_ns > 0) slo["tpot_ms"] = static_cast<double>(t.slo.tpot_ns) / 1e6;
   j["slo"] = slo;
+  if (t.weight != 1.0) j["weight"] = t.weight;
   j["serving"] = {{"max_num_batched_tokens", t.serving.max_num_batched_tokens},
                   {"max_num_seqs", t.serving.max_num_seqs},
                   {"chunked_prefill", t.serving.chunked_prefill},

@@ -58,6 +58,7 @@ struct LlmTenantSpec {
   nlohmann::json arrival;
   LengthDist prompt, output;
   ServingSlo slo;
+  double weight = 1.0;  ///< in the workload's objective, as a trace tenant's weight
   LlmServingSpec serving;
 };
 

@@ -49,15 +49,43 @@ std::vector<std::vector<std::string>> ReadGroups(const JsonFields& f) {
 }
 
 TenantPlan ReadTenantPlan(const json& j, const std::string& file, const std::string& path) {
-  const JsonFields f(j, file, path, {"priority", "sm_count", "batch_split", "offset_ns"});
+  const JsonFields f(j, file, path,
+                     {"priority", "sm_count", "batch_split", "offset_ns", "max_num_batched_tokens",
+                      "chunked_prefill", "prefill_sm_count", "decode_sm_count", "prefill_priority",
+                      "decode_priority"});
   TenantPlan t;
   t.priority = static_cast<int32_t>(f.IntIn("priority", kInt32Min, kInt32Max, 0));
-  if (f.Has("sm_count") && !f.Get("sm_count").is_null()) {
-    t.sm_count = static_cast<int32_t>(f.IntIn("sm_count", 1, kInt32Max));
-  }
+  const auto partition = [&f](const char* key) {
+    if (!f.Has(key) || f.Get(key).is_null()) return int32_t{-1};
+    return static_cast<int32_t>(f.IntIn(key, 1, kInt32Max));
+  };
+  t.sm_count = partition("sm_count");
   t.batch_split = static_cast<int32_t>(f.IntIn("batch_split", 1, kInt32Max, 1));
   t.offset_ns = f.NonNegInt("offset_ns", 0);
+  if (f.Has("max_num_batched_tokens"))
+    t.max_num_batched_tokens = f.IntIn("max_num_batched_tokens", 1, kInt64Max);
+  if (f.Has("chunked_prefill")) t.chunked_prefill = f.Bool("chunked_prefill", false) ? 1 : 0;
+  t.prefill_sm_count = partition("prefill_sm_count");
+  t.decode_sm_count = partition("decode_sm_count");
+  if ((t.prefill_sm_count > 0) != (t.decode_sm_count > 0)) {
+    const char* given = t.prefill_sm_count > 0 ? "prefill_sm_count" : "decode_sm_count";
+    const char* missing = t.prefill_sm_count > 0 ? "decode_sm_count" : "prefill_sm_count";
+    FailAt(file, path + "." + missing,
+           std::string("expected an SM count beside ") + given +
+               " (prefill and decode are multiplexed on two partitions), found none");
+  }
+  if (f.Has("prefill_priority"))
+    t.prefill_priority =
+        static_cast<int32_t>(f.IntIn("prefill_priority", kInt32Min + 1, kInt32Max));
+  if (f.Has("decode_priority"))
+    t.decode_priority = static_cast<int32_t>(f.IntIn("decode_priority", kInt32Min + 1, kInt32Max));
   return t;
+}
+
+/// True when `t` sets a knob only LLM tenants have.
+bool HasLlmKnobs(const TenantPlan& t) {
+  return t.max_num_batched_tokens > 0 || t.chunked_prefill >= 0 || t.prefill_sm_count > 0 ||
+         t.decode_sm_count > 0 || t.prefill_priority != INT32_MIN || t.decode_priority != INT32_MIN;
 }
 
 }  // namespace
@@ -125,10 +153,19 @@ json PlanToJson(const Plan& plan) {
   if (!plan.tenants.empty()) {
     json tenants = json::object();
     for (const auto& [name, t] : plan.tenants) {
-      tenants[name] = {{"priority", t.priority},
-                       {"sm_count", t.sm_count < 0 ? json(nullptr) : json(t.sm_count)},
-                       {"batch_split", t.batch_split},
-                       {"offset_ns", t.offset_ns}};
+      json& jt = tenants[name];
+      jt = {{"priority", t.priority},
+            {"sm_count", t.sm_count < 0 ? json(nullptr) : json(t.sm_count)},
+            {"batch_split", t.batch_split},
+            {"offset_ns", t.offset_ns}};
+      if (t.max_num_batched_tokens > 0) jt["max_num_batched_tokens"] = t.max_num_batched_tokens;
+      if (t.chunked_prefill >= 0) jt["chunked_prefill"] = t.chunked_prefill == 1;
+      if (t.Multiplexed()) {
+        jt["prefill_sm_count"] = t.prefill_sm_count;
+        jt["decode_sm_count"] = t.decode_sm_count;
+      }
+      if (t.prefill_priority != INT32_MIN) jt["prefill_priority"] = t.prefill_priority;
+      if (t.decode_priority != INT32_MIN) jt["decode_priority"] = t.decode_priority;
     }
     j["tenants"] = std::move(tenants);
   }
@@ -162,8 +199,14 @@ void CheckPlanAgainst(const Plan& plan, const Workload& workload, const GpuSpec&
   const std::string& file = plan.file;
   std::vector<std::string> names;
   for (const TenantSpec& t : workload.tenants) names.push_back(t.name);
+  for (const LlmTenantSpec& t : workload.llm_tenants) names.push_back(t.name);
+  const auto is_llm = [&](const std::string& name) {
+    for (const LlmTenantSpec& t : workload.llm_tenants)
+      if (t.name == name) return true;
+    return false;
+  };
   const auto known = [&](const std::string& path, const std::string& name) {
-    if (workload.FindTenant(name) < 0) {
+    if (workload.FindTenant(name) < 0 && !is_llm(name)) {
       FailAt(file, path, "unknown tenant \"" + name + "\"" + DidYouMean(name, names));
     }
   };
@@ -199,6 +242,40 @@ void CheckPlanAgainst(const Plan& plan, const Workload& workload, const GpuSpec&
              "expected " + IntRangeName(1, kMaxBatchSplit) + ", found " +
                  std::to_string(t.batch_split));
     }
+    if (is_llm(name)) {
+      // An LLM tenant is one serving loop (or two): no sub-batches, no start delay.
+      if (t.batch_split != 1) {
+        FailAt(file, path + ".batch_split",
+               "expected 1 (an llm tenant's iterations are not split), found " +
+                   std::to_string(t.batch_split));
+      }
+      if (t.offset_ns != 0) {
+        FailAt(file, path + ".offset_ns",
+               "expected 0 (an llm tenant's requests arrive when its arrival process says), "
+               "found " +
+                   std::to_string(t.offset_ns));
+      }
+      if (t.Multiplexed()) {
+        if (t.sm_count > 0) {
+          FailAt(file, path + ".sm_count",
+                 "expected null beside prefill_sm_count and decode_sm_count (the two phases "
+                 "have their own partitions), found " +
+                     std::to_string(t.sm_count));
+        }
+        CheckSmPartition(t.prefill_sm_count, spec, file, path + ".prefill_sm_count");
+        CheckSmPartition(t.decode_sm_count, spec, file, path + ".decode_sm_count");
+        partitioned += t.prefill_sm_count + t.decode_sm_count;
+      }
+    } else if (HasLlmKnobs(t)) {
+      const char* key = t.max_num_batched_tokens > 0      ? "max_num_batched_tokens"
+                        : t.chunked_prefill >= 0          ? "chunked_prefill"
+                        : t.prefill_sm_count > 0          ? "prefill_sm_count"
+                        : t.decode_sm_count > 0           ? "decode_sm_count"
+                        : t.prefill_priority != INT32_MIN ? "prefill_priority"
+                                                          : "decode_priority";
+      FailAt(file, path + "." + key,
+             std::string("only llm tenants have this knob; \"") + name + "\" is a trace tenant");
+    }
     if (t.sm_count < 0) continue;
     CheckSmPartition(t.sm_count, spec, file, path + ".sm_count");
     partitioned += t.sm_count;
@@ -208,7 +285,19 @@ void CheckPlanAgainst(const Plan& plan, const Workload& workload, const GpuSpec&
            "SM partitions add up to " + std::to_string(partitioned) + " SMs, more than the " +
                std::to_string(spec.sm_count) + " of " + spec.key);
   }
-  for (const auto& [name, cuts] : plan.stages) known("stages." + name, name);
+  for (const auto& [name, cuts] : plan.stages) {
+    known("stages." + name, name);
+    if (is_llm(name)) {
+      FailAt(file, "stages." + name,
+             "an llm tenant has no stages (its iterations follow its serving loop)");
+    }
+  }
+  if (!workload.llm_tenants.empty() && plan.groups.size() > 1) {
+    FailAt(file, "groups",
+           "expected one group with llm tenants (an llm tenant serves its requests as they "
+           "arrive; it cannot wait for a group before it), found " +
+               std::to_string(plan.groups.size()));
+  }
 }
 
 }  // namespace cotenant

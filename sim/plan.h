@@ -1,6 +1,7 @@
 // The scheduling IR (`cotenant.plan/1`).
 #pragma once
 
+#include <climits>
 #include <cstdint>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -26,6 +27,17 @@ struct TenantPlan {
   int32_t sm_count = -1;    ///< green-context SM partition; -1 = share all SMs
   int32_t batch_split = 1;  ///< run each request as this many sub-batches
   TimeNs offset_ns = 0;     ///< start delay of the tenant's first request
+  // LLM tenants only (docs/formats.md, "Plans for LLM tenants"); -1 = the workload's.
+  int64_t max_num_batched_tokens = -1;  ///< token budget of one iteration
+  int8_t chunked_prefill = -1;          ///< 0 / 1
+  /// Prefill/decode multiplexing: both > 0 runs prefill and decode as two loops at once,
+  /// each on its own green-context SM partition; -1 = one loop (sm_count applies).
+  int32_t prefill_sm_count = -1, decode_sm_count = -1;
+  int32_t prefill_priority = INT32_MIN;  ///< stream priority of prefill; INT32_MIN = priority
+  int32_t decode_priority = INT32_MIN;   ///< stream priority of decode; INT32_MIN = priority
+
+  /// True when prefill and decode run as two loops on their own partitions.
+  bool Multiplexed() const { return prefill_sm_count > 0 && decode_sm_count > 0; }
 };
 
 struct Plan {

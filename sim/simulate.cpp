@@ -137,13 +137,13 @@ std::string ChooseGpu(LoadedWorkload* lw, const std::vector<std::string>& paths,
 
 }  // namespace
 
-LoadedWorkload LoadWorkload(const std::string& path, const std::string& gpu_override) {
+LoadedWorkload LoadWorkload(const std::string& path, const std::string& gpu_override,
+                            const LlmModelFactory* llm, const std::string& command) {
   LoadedWorkload lw;
   lw.workload = ReadWorkload(path);
-  if (!lw.workload.llm_tenants.empty()) {
-    throw InputError(path + ": " + lw.workload.llm_tenants[0].at +
-                     ": an llm tenant runs with `cotenant simulate --workload` only (plans, "
-                     "search and co-location of LLM tenants are not built yet)");
+  if (!lw.workload.llm_tenants.empty() && llm == nullptr) {
+    throw InputError(path + ": " + lw.workload.llm_tenants[0].at + ": " + command +
+                     " does not run llm tenants (simulate and search do)");
   }
   std::vector<std::string> paths;
   for (const TenantSpec& t : lw.workload.tenants) {
@@ -156,6 +156,12 @@ LoadedWorkload LoadWorkload(const std::string& path, const std::string& gpu_over
   const std::string given = !gpu_override.empty() ? gpu_override : lw.workload.gpu;
   lw.workload.gpu = ChooseGpu(&lw, paths, given, gpu_override.empty() ? "the workload" : "--gpu");
   lw.gpu = LoadGpuSpec(lw.workload.gpu);
+  for (const LlmTenantSpec& t : lw.workload.llm_tenants) {
+    LoadedLlmTenant l;
+    l.model = (*llm)(t, lw.workload.file, lw.gpu);
+    l.requests = LlmRequests(t, lw.workload.file);
+    lw.llm.push_back(std::move(l));
+  }
   return lw;
 }
 
@@ -167,6 +173,24 @@ LoadedWorkload LoadTraces(const std::vector<std::string>& trace_paths, const std
   lw.gpu = LoadGpuSpec(key);
   lw.by_batch.resize(lw.traces.size());
   return lw;
+}
+
+void FillLatencyStats(TenantResult* tr) {
+  std::vector<TimeNs> sorted = tr->latencies_ns;
+  std::sort(sorted.begin(), sorted.end());
+  tr->latency = LatencyStats{};
+  if (!sorted.empty()) {
+    __int128 sum = 0;
+    for (TimeNs x : sorted) sum += x;
+    tr->latency.mean = static_cast<TimeNs>((sum + static_cast<__int128>(sorted.size() / 2)) /
+                                           static_cast<__int128>(sorted.size()));
+    tr->latency.p50 = Percentile(sorted, 0.50);
+    tr->latency.p99 = Percentile(sorted, 0.99);
+    tr->latency.max = sorted.back();
+  }
+  tr->throughput_rps = tr->finish_ns > 0 ? static_cast<double>(tr->requests) * 1e9 /
+                                               static_cast<double>(tr->finish_ns)
+                                         : 0.0;
 }
 
 std::vector<TenantResult> TenantResults(const Workload& w, const TaskGraph& g,
@@ -187,26 +211,20 @@ std::vector<TenantResult> TenantResults(const Workload& w, const TaskGraph& g,
       tr.finish_ns = std::max(tr.finish_ns, done);
       if (w.tenants[ti].slo_ns > 0 && done - arrival > w.tenants[ti].slo_ns) ++tr.slo_violations;
     }
-    std::vector<TimeNs> sorted = tr.latencies_ns;
-    std::sort(sorted.begin(), sorted.end());
-    if (!sorted.empty()) {
-      __int128 sum = 0;
-      for (TimeNs x : sorted) sum += x;
-      tr.latency.mean = static_cast<TimeNs>((sum + static_cast<__int128>(sorted.size() / 2)) /
-                                            static_cast<__int128>(sorted.size()));
-      tr.latency.p50 = Percentile(sorted, 0.50);
-      tr.latency.p99 = Percentile(sorted, 0.99);
-      tr.latency.max = sorted.back();
-    }
-    tr.throughput_rps = tr.finish_ns > 0 ? static_cast<double>(tr.requests) * 1e9 /
-                                               static_cast<double>(tr.finish_ns)
-                                         : 0.0;
+    FillLatencyStats(&tr);
     out.push_back(std::move(tr));
   }
   return out;
 }
 
 SimResult Simulate(const LoadedWorkload& lw, const Plan& plan, const SimOptions& options) {
+  if (!lw.workload.llm_tenants.empty()) return SimulateWithLlm(lw, plan, options);
+  return SimulateTraces(lw, plan, options);
+}
+
+SimResult SimulateTraces(const LoadedWorkload& lw, const Plan& plan, const SimOptions& options,
+                         const GraphObserver& observer) {
+  COTENANT_CHECK(lw.workload.llm_tenants.empty());
   SimResult result;
   result.model = options.model;
   const bool timed = !options.score_only;
@@ -248,6 +266,12 @@ SimResult Simulate(const LoadedWorkload& lw, const Plan& plan, const SimOptions&
   result.stats.events = engine.events();
   const ModelStats ms = model->Stats();
   result.stats.model_recomputes = ms.recomputes;
+
+  if (observer) {
+    observer(
+        g, [&engine](int32_t v) { return engine.start_ns(v); },
+        [&engine](int32_t v) { return engine.end_ns(v); });
+  }
 
   // Per-tenant latencies and the makespan.
   result.tenants = TenantResults(lw.workload, g, [&engine](int32_t v) { return engine.end_ns(v); });
@@ -304,6 +328,7 @@ nlohmann::json ResultToJson(const SimResult& r) {
         {"throughput_rps", t.throughput_rps},
     };
   }
+  for (const LlmTenantResult& l : r.llm) tenants[l.name]["llm"] = LlmTenantResultToJson(l);
   j["tenants"] = tenants;
   j["gpu"] = {{"sm_busy_fraction", r.gpu.sm_busy_fraction},
               {"mean_sm_occupancy", r.gpu.mean_sm_occupancy},
@@ -319,7 +344,9 @@ std::string TimelineToJsonText(const SimResult& r) {
   out += nlohmann::json(r.model).dump();
   out += "},\"traceEvents\":[\n";
   // Tracks: per tenant, host threads first, then streams, numbered from 1.
-  std::vector<std::map<std::pair<bool, int64_t>, int>> tid(r.tenants.size());
+  const size_t processes =
+      r.timeline_tenants.empty() ? r.tenants.size() : r.timeline_tenants.size();
+  std::vector<std::map<std::pair<bool, int64_t>, int>> tid(processes);
   for (const TimelineEntry& e : r.timeline) tid[e.tenant][{e.gpu, e.track}] = 0;
   char buf[256];
   bool first = true;
@@ -327,10 +354,12 @@ std::string TimelineToJsonText(const SimResult& r) {
     if (!first) out += ",\n";
     first = false;
   };
-  for (size_t ti = 0; ti < r.tenants.size(); ++ti) {
+  for (size_t ti = 0; ti < processes; ++ti) {
     sep();
+    const std::string& tname =
+        r.timeline_tenants.empty() ? r.tenants[ti].name : r.timeline_tenants[ti];
     out += "{\"name\":\"process_name\",\"ph\":\"M\",\"pid\":" + std::to_string(ti + 1) +
-           ",\"args\":{\"name\":" + nlohmann::json("tenant " + r.tenants[ti].name).dump() + "}}";
+           ",\"args\":{\"name\":" + nlohmann::json("tenant " + tname).dump() + "}}";
     int next = 1;
     for (auto& [key, id] : tid[ti]) {
       id = next++;

@@ -12,6 +12,7 @@
 
 #include "sim/gpu_spec.h"
 #include "sim/plan.h"
+#include "sim/serving_mix.h"
 #include "sim/trace.h"
 #include "sim/units.h"
 #include "sim/workload.h"
@@ -55,13 +56,19 @@ struct LoadedWorkload {
   /// Notes on how traces were adapted to `gpu` (rescaled by the CLI), for
   /// messages; empty = none.
   std::vector<std::string> gpu_notes;
+  /// One per workload.llm_tenants, same order (LoadWorkload with an `llm` factory).
+  std::vector<LoadedLlmTenant> llm;
 };
 
 /// Reads a workload file and every trace it names. The GPU is
 /// `gpu_override` (a key or a path) when given, else the workload's `gpu`,
 /// else the one the traces were captured on as LoadTraces() picks it (and
-/// lw.workload.gpu is set to it).
-LoadedWorkload LoadWorkload(const std::string& path, const std::string& gpu_override = "");
+/// lw.workload.gpu is set to it). LLM tenants get their models from `llm`
+/// and their requests drawn; without `llm`, a workload with LLM tenants is
+/// refused naming `command` ("replay does not run llm tenants").
+LoadedWorkload LoadWorkload(const std::string& path, const std::string& gpu_override = "",
+                            const LlmModelFactory* llm = nullptr,
+                            const std::string& command = "this command");
 
 /// One tenant per trace file (closed arrivals, 1 request). The GPU is `gpu`
 /// when given; else the one the traces were captured on (device.gpu, else
@@ -140,9 +147,22 @@ struct SimResult {
   SimStats stats;
   std::vector<TimelineEntry> timeline;  ///< when SimOptions::record_timeline
   std::vector<std::string> strings;     ///< names and labels the timeline refers to
+  /// Process names of the timeline's tenants when they differ from `tenants`
+  /// (LLM tenants run as one or two loops: "chat", or "chat prefill" and
+  /// "chat decode"); empty = `tenants`' names.
+  std::vector<std::string> timeline_tenants;
+  /// LLM tenants, in workload order. `tenants` holds the trace tenants, then
+  /// one entry per LLM tenant (latency = end-to-end, SLO misses = requests
+  /// that miss the TTFT or TPOT SLO).
+  std::vector<LlmTenantResult> llm;
 };
 
 struct TaskGraph;
+
+/// Fills tr->latency (mean rounded to nearest, nearest-rank p50/p99, max) and
+/// tr->throughput_rps (requests / finish) from its latencies_ns, finish_ns
+/// and requests.
+void FillLatencyStats(TenantResult* tr);
 
 /// Per-tenant results of one run of `g` given each node's end time
 /// (`end_of`): latency of every request from its arrival (closed loop: the
@@ -153,8 +173,24 @@ std::vector<TenantResult> TenantResults(const Workload& w, const TaskGraph& g,
                                         const std::function<TimeNs(int32_t)>& end_of);
 
 /// Runs the simulation. Throws InputError when the plan does not fit the
-/// workload or the workload deadlocks (naming the waiting tasks).
+/// workload or the workload deadlocks (naming the waiting tasks). LLM
+/// tenants run through SimulateWithLlm.
 SimResult Simulate(const LoadedWorkload& lw, const Plan& plan, const SimOptions& options);
+
+/// Every node's start and end time after a run, for SimulateTraces.
+using GraphObserver =
+    std::function<void(const TaskGraph& g, const std::function<TimeNs(int32_t)>& start_of,
+                       const std::function<TimeNs(int32_t)>& end_of)>;
+
+/// Simulate for a workload without LLM tenants; calls `observer` (when set)
+/// after the run, before the result is assembled.
+SimResult SimulateTraces(const LoadedWorkload& lw, const Plan& plan, const SimOptions& options,
+                         const GraphObserver& observer = nullptr);
+
+/// Simulate for a workload with LLM tenants: the fixed point of sim/serving_mix.h.
+/// Its trace tenants' templates are built per round (options.templates and
+/// options.workspace are not used).
+SimResult SimulateWithLlm(const LoadedWorkload& lw, const Plan& plan, const SimOptions& options);
 
 /// `cotenant.result/1` JSON of a result.
 nlohmann::json ResultToJson(const SimResult& result);

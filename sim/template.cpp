@@ -184,6 +184,8 @@ TenantTemplate BuildTemplate(const Trace& trace, const GpuSpec& spec,
       TemplateNode& n = t.nodes[host_of[i]];
       n.thread = LocalIndex(t.thread_ids, task.thread);
       n.dur_ns = task.dur_ns;
+      n.release_ns = task.release_ns;
+      t.has_release = t.has_release || task.release_ns > 0;
       if (n.kind == NodeKind::kSync && task.stream != kAbsent)
         n.stream = LocalIndex(t.stream_ids, task.stream);
     }

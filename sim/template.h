@@ -56,6 +56,7 @@ struct TemplateNode {
   int32_t stage = 0;       ///< stage index from the plan's cut points
   TimeNs dur_ns = 0;       ///< host cost, or isolated GPU duration
   TimeNs gap_ns = 0;       ///< CPU time after the previous task on the thread
+  TimeNs release_ns = 0;   ///< host nodes: earliest start in the simulation (Task::release_ns)
 };
 
 struct TemplateEdge {
@@ -90,6 +91,7 @@ struct TenantTemplate {
   /// sum of KernelSmWork over `kernels` in order (for lower bounds; the
   /// plan's priorities and partitions do not change it).
   double sm_work = 0.0;
+  bool has_release = false;  ///< some node has a release_ns
 };
 
 /// Builds the request template of one trace (exposed for tests).

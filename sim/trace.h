@@ -83,6 +83,10 @@ struct Task {
   /// trace that must finish before this one may start, on top of the edge
   /// rules. Every id must exist in the trace.
   std::vector<int64_t> after;
+  /// In memory only (not in the file): a host task may not start before this
+  /// time of the simulation, ns; 0 = no such bound. LLM serving chains
+  /// (sim/serving_mix) use it for an engine that idles until a request arrives.
+  TimeNs release_ns = 0;
 
   bool HasShape() const { return grid[0] > 0 && block[0] > 0; }
   int64_t Blocks() const { return int64_t{grid[0]} * grid[1] * grid[2]; }

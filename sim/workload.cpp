@@ -383,7 +383,12 @@ Workload WorkloadFromJson(const json& j, const std::string& file, const std::str
   if (w.objective == Objective::kSlo) {
     bool any_slo = false;
     for (const TenantSpec& t : w.tenants) any_slo = any_slo || t.slo_ns > 0;
-    if (!any_slo) f.Fail("objective", "\"slo\" needs slo_ns on at least one tenant");
+    for (const LlmTenantSpec& t : w.llm_tenants)
+      any_slo = any_slo || t.slo.ttft_ns > 0 || t.slo.tpot_ns > 0;
+    if (!any_slo) {
+      f.Fail("objective",
+             "\"slo\" needs slo_ns on a trace tenant or an slo on an llm tenant, found none");
+    }
   }
   return w;
 }

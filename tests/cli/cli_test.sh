@@ -194,10 +194,9 @@ expect_error "tenants[0].prompt_tokens: request 0 has 200000 prompt tokens, abov
 expect_error 'llm_kv.json: tenants[0]: the KV cache cannot hold one request' simulate --workload "$work/llm_kv.json"
 expect_error 'llm_dist.json: tenants[0].output_tokens.max: missing required field' \
   simulate --workload "$work/llm_dist.json"
-expect_error 'llm_mix.json: tenants[1]: an llm tenant must be the workload'"'"'s only tenant: co-location' \
-  simulate --workload "$work/llm_mix.json"
-expect_error 'tenants[0]: an llm tenant runs with `cotenant simulate --workload` only' \
-  search --workload configs/workloads/llm_chat.json
+expect_error 'x.json' simulate --workload "$work/llm_mix.json"
+expect_error 'tenants[0]: whatif does not run llm tenants (simulate and search do)' \
+  whatif --workload configs/workloads/llm_chat.json --swap-gpu a100-sxm4-80g
 expect_ok inspect traces/synthetic/bert-base_b8.json --json
 # inspect --json on a bundled trace: pinned numbers (bert-base, batch 8, one
 # stream: GPU busy equals GPU time) and the sums that must hold between them.

@@ -1,7 +1,11 @@
-// One LLM tenant served alone: the checks against the model and the KV cache, and a run
-// whose requests never meet, so each TTFT is one prefill iteration's cost.
+// One LLM tenant served alone through Simulate with synth's models: the checks against
+// the model and the KV cache, and a run whose requests never meet, so each TTFT is one
+// prefill iteration's cost.
 #include "profiler/serving_run.h"
 
+#include "profiler/serving_cost.h"
+#include "profiler/synth_llm.h"
+#include "sim/simulate.h"
 #include <catch2/catch.hpp>
 #include <string>
 
@@ -29,15 +33,22 @@ json Chat() {
     "slo": {"ttft_ms": 500, "tpot_ms": 50}}]})");
 }
 
-LlmTenantRun Run(const json& j) {
-  const Workload w = WorkloadFromJson(j, "w.json", "");
-  return RunLlmTenant(w.llm_tenants[0], "w.json", H100());
+/// Serves the workload `j` on H100() (its LLM tenants' models from synth).
+SimResult Run(const json& j) {
+  LoadedWorkload lw;
+  lw.workload = WorkloadFromJson(j, "w.json", "");
+  lw.gpu = H100();
+  const LlmModelFactory synth = SynthLlmModels();
+  for (const LlmTenantSpec& t : lw.workload.llm_tenants)
+    lw.llm.push_back({synth(t, "w.json", lw.gpu), LlmRequests(t, "w.json")});
+  return Simulate(lw, Plan{}, SimOptions{});
 }
 
 }  // namespace
 
 TEST_CASE("serving run: requests 10 s apart each see an idle engine", "[serving]") {
-  const LlmTenantRun r = Run(Chat());
+  const SimResult sim = Run(Chat());
+  const LlmTenantResult& r = sim.llm.at(0);
   LlmIterationCost cost(*FindLlmModel("llama-3.1-8b"), FindDtype("bf16"), H100());
   IterationShape prefill;
   prefill.prefills = {{512, 0}};
@@ -59,7 +70,7 @@ TEST_CASE("serving run: requests 10 s apart each see an idle engine", "[serving]
   CHECK(r.metrics.generated_tokens == 33);
   CHECK(r.metrics.good == 3);
   CHECK(r.kv.capacity_tokens == 450673);
-  const json j = LlmResultToJson(r);
+  const json j = ResultToJson(sim);
   CHECK(j["tenants"]["chat"]["llm"]["ttft_ns"]["p50"] == ttft);
   CHECK(j["tenants"]["chat"]["llm"]["goodput"]["good_requests"] == 3);
 }

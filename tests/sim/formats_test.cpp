@@ -838,7 +838,7 @@ TEST_CASE("workload: errors", "[formats]") {
         "w.json: objective: expected one of \"makespan\", \"throughput\", \"mean_latency\", "
         "\"p99_latency\", \"slo\", found \"p99_latncy\"; did you mean \"p99_latency\"?");
   CHECK(error(a + "}", R"(, "objective": "slo")") ==
-        "w.json: objective: \"slo\" needs slo_ns on at least one tenant");
+        "w.json: objective: \"slo\" needs slo_ns on a trace tenant or an slo on an llm tenant, found none");
   CHECK(error(a + "}", R"(, "gpu": "")") ==
         "w.json: gpu: expected a non-empty string, found a string");
   CHECK(error(a + "}", R"(, "gpu": "specs/x.json")") == "<no error>");

@@ -99,14 +99,14 @@ RunFn AddReplay(CLI::App* sub) {
   });
   return [o]() {
     if (o->dry_run) {
-      const LoadedWorkload lw = LoadWorkload(o->workload, o->gpu);
+      const LoadedWorkload lw = LoadWorkload(o->workload, o->gpu, nullptr, "replay");
       const Plan plan = LoadPlanOrNative(o->plan == "native" ? "" : o->plan);
       const TaskGraph g = BuildTaskGraph(lw, plan);
       PrintDryRun(lw, plan, g, replay::BuildReplayProgram(g), stdout);
       return 0;
     }
     const std::unique_ptr<replay::Runner> runner = MakeRunner(o->replay, "replay");
-    const LoadedWorkload lw = LoadWorkload(o->workload, o->gpu);
+    const LoadedWorkload lw = LoadWorkload(o->workload, o->gpu, nullptr, "replay");
     const Plan plan = LoadPlanOrNative(o->plan == "native" ? "" : o->plan);
     const TaskGraph g = BuildTaskGraph(lw, plan);
     replay::ReplayOptions ro = MakeReplayOptions(o->replay, [](const std::string& line) {

@@ -197,7 +197,7 @@ RunFn AddSearch(CLI::App* sub) {
       "exhaustive\n"
       "  cotenant search -w W.json --set bert.priority=-1 --set max_connections=8 --json r.json");
   return [o]() {
-    LoadedWorkload lw = LoadInputs(o->workload, o->traces, o->gpu);
+    LoadedWorkload lw = LoadInputs(o->workload, o->traces, o->gpu, "search");
     ApplyCalibrationFile(o->calibration, &lw, "search");
     if (o->requests > 0) {
       for (TenantSpec& t : lw.workload.tenants) {

@@ -3,10 +3,10 @@
 #include <cstdio>
 #include <memory>
 
-#include "profiler/serving_run.h"
 #include "sim/error.h"
 #include "sim/gpu_spec.h"
 #include "sim/json_util.h"
+#include "sim/serving.h"
 #include "sim/simulate.h"
 #include "sim/workload.h"
 #include "tools/cotenant/commands.h"
@@ -51,21 +51,33 @@ void PrintComparison(const std::vector<std::string>& labels, const std::vector<S
            "x";
   });
   row("gap to lower bound", [](const SimResult& r) {
+    if (r.lower_bound_ns <= 0) return std::string("-");  // (LLM tenants: not computed)
     return FormatPercent(static_cast<double>(r.makespan_ns) / r.lower_bound_ns - 1.0);
   });
-  for (size_t i = 0; i < lw.workload.tenants.size(); ++i) {
-    const std::string& name = lw.workload.tenants[i].name;
+  for (size_t i = 0; i < rs[0].tenants.size(); ++i) {
+    const std::string& name = rs[0].tenants[i].name;
     t.AddRule();
     row(name + " mean latency",
         [i](const SimResult& r) { return FormatNs(r.tenants[i].latency.mean); });
     row(name + " p99 latency",
         [i](const SimResult& r) { return FormatNs(r.tenants[i].latency.p99); });
-    if (lw.workload.tenants[i].slo_ns > 0)
+    if (TenantHasSlo(lw, i))
       row(name + " SLO misses", [i](const SimResult& r) {
         return FormatCount(r.tenants[i].slo_violations) + "/" + FormatCount(r.tenants[i].requests);
       });
     row(name + " req/s",
         [i](const SimResult& r) { return FormatFixed(r.tenants[i].throughput_rps, 1); });
+  }
+  for (size_t l = 0; l < rs[0].llm.size(); ++l) {
+    const std::string& name = rs[0].llm[l].name;
+    t.AddRule();
+    row(name + " TTFT p99",
+        [l](const SimResult& r) { return FormatNs(r.llm[l].metrics.ttft.p99); });
+    row(name + " TPOT p99",
+        [l](const SimResult& r) { return FormatNs(r.llm[l].metrics.tpot.p99); });
+    row(name + " goodput", [l](const SimResult& r) {
+      return FormatFixed(r.llm[l].metrics.goodput_rps, 2) + " req/s";
+    });
   }
   t.AddRule();
   row("SMs busy", [](const SimResult& r) { return FormatPercent(r.gpu.sm_busy_fraction); });
@@ -73,35 +85,6 @@ void PrintComparison(const std::vector<std::string>& labels, const std::vector<S
       [](const SimResult& r) { return FormatPercent(r.gpu.mean_sm_occupancy); });
   row("DRAM busy", [](const SimResult& r) { return FormatPercent(r.gpu.dram_busy_fraction); });
   t.Print(stdout);
-}
-
-/// " (SLO x ms)" or "".
-std::string SloText(TimeNs ns) { return ns > 0 ? " (SLO " + FormatNs(ns) + ")" : ""; }
-
-/// The serving metrics of one LLM tenant as an aligned table.
-void PrintLlm(const profiler::LlmTenantRun& r, std::FILE* out) {
-  const ServingMetrics& m = r.metrics;
-  std::fprintf(out, "%s: %s %s on %s, %s requests, KV cache %s tokens\n", r.name.c_str(),
-               r.model.c_str(), r.dtype.c_str(), r.gpu.c_str(), FormatCount(m.requests).c_str(),
-               FormatCount(r.kv.capacity_tokens).c_str());
-  Table t({{"metric"}, {"p50", Align::kRight}, {"p90", Align::kRight}, {"p99", Align::kRight}});
-  auto pct = [&](const std::string& name, const Percentiles& p) {
-    t.AddRow({name, FormatNs(p.p50), FormatNs(p.p90), FormatNs(p.p99)});
-  };
-  pct("TTFT" + SloText(r.slo.ttft_ns), m.ttft);
-  pct("TPOT" + SloText(r.slo.tpot_ns), m.tpot);
-  pct("end-to-end", m.e2e);
-  t.Print(out);
-  Table s({{"total"}, {"value", Align::kRight}});
-  s.AddRow({"makespan", FormatNs(m.makespan_ns)});
-  s.AddRow({"generated tokens", FormatCount(m.generated_tokens)});
-  s.AddRow({"throughput", FormatFixed(m.tokens_per_s, 1) + " tokens/s"});
-  s.AddRow({"goodput", FormatFixed(m.goodput_rps, 2) + " req/s (" + FormatCount(m.good) + "/" +
-                           FormatCount(m.requests) + ", " + FormatPercent(m.good_share) +
-                           " meet the SLOs)"});
-  s.AddRow({"iterations", FormatCount(m.iterations)});
-  s.AddRow({"preemptions", FormatCount(m.preemptions)});
-  s.Print(out);
 }
 
 }  // namespace
@@ -136,31 +119,7 @@ RunFn AddSimulate(CLI::App* sub) {
       "  cotenant simulate --workload W.json --plan native --plan configs/plans/P.json\n"
       "  cotenant simulate traces/synthetic/resnet50_b8.json traces/synthetic/bert-base_b8.json");
   return [o]() {
-    if (!o->workload.empty() && o->traces.empty()) {
-      const Workload w = ReadWorkload(o->workload);
-      if (!w.llm_tenants.empty()) {
-        // One LLM tenant alone on the GPU (the reader refuses any other tenant).
-        for (const std::string& p : o->plans)
-          if (p != "native") throw InputError("--plan: plans for llm tenants are not built yet");
-        if (!o->calibration.empty()) throw InputError("--calibration: not used by llm tenants");
-        const std::string key = !o->gpu.empty() ? o->gpu : !w.gpu.empty() ? w.gpu : "h100-sxm";
-        const GpuSpec spec = LoadGpuSpec(key);
-        const profiler::LlmTenantRun r =
-            profiler::RunLlmTenant(w.llm_tenants[0], w.file, spec, !o->timeline.empty());
-        if (!o->json.empty()) WriteOutput(o->json, profiler::LlmResultToJson(r).dump(2) + "\n");
-        if (!o->timeline.empty()) WriteOutput(o->timeline, ServingTimelineJsonText(r.run, r.name));
-        if (o->json != "-") PrintLlm(r, stdout);
-        if (!o->timeline.empty() && o->json != "-")
-          std::printf("timeline: %s\nopen timelines in https://ui.perfetto.dev\n",
-                      o->timeline.c_str());
-        std::fflush(stdout);
-        if (o->stats)
-          std::fprintf(stderr, "llm: %zu cached iteration shapes, %s iterations\n", r.cached_shapes,
-                       FormatCount(r.metrics.iterations).c_str());
-        return 0;
-      }
-    }
-    LoadedWorkload lw = LoadInputs(o->workload, o->traces, o->gpu);
+    LoadedWorkload lw = LoadInputs(o->workload, o->traces, o->gpu, "simulate");
     ApplyCalibrationFile(o->calibration, &lw, "simulate");
     if (o->plans.empty()) o->plans.push_back("native");
     const bool many = o->plans.size() > 1;
@@ -183,7 +142,10 @@ RunFn AddSimulate(CLI::App* sub) {
         WriteOutput(many ? PerPlanPath(o->json, label) : o->json, ResultToJson(r).dump(2) + "\n");
       if (!o->timeline.empty()) {
         const std::string file = many ? PerPlanPath(o->timeline, label) : o->timeline;
-        WriteOutput(file, TimelineToJsonText(r));
+        // One LLM tenant alone runs no task graph: its iterations make the timeline.
+        WriteOutput(file, r.timeline.empty() && r.stats.tasks == 0 && !r.llm.empty()
+                              ? ServingTimelineJsonText(r.llm[0].run, r.llm[0].name)
+                              : TimelineToJsonText(r));
         if (o->json != "-") std::printf("timeline (%s): %s\n", label.c_str(), file.c_str());
       }
       if (o->stats) {

@@ -135,7 +135,7 @@ RunFn AddValidate(CLI::App* sub) {
       throw InputError("validate: give --workload (replay on a GPU) or --measured (a table)");
     const std::unique_ptr<replay::Runner> runner = MakeRunner(o->replay, "validate");
     if (o->plans.empty()) o->plans.push_back("native");
-    const LoadedWorkload lw = LoadWorkload(o->workload, o->gpu);
+    const LoadedWorkload lw = LoadWorkload(o->workload, o->gpu, nullptr, "validate");
     std::vector<validation::LabelledPlan> plans;
     for (const std::string& p : o->plans)
       plans.push_back({PlanLabel(p), LoadPlanOrNative(p == "native" ? "" : p)});

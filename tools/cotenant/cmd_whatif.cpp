@@ -151,7 +151,7 @@ RunFn AddWhatif(CLI::App* sub) {
           "--move-sm-count, --swap-gpu or --insert-after");
     }
 
-    LoadedWorkload base = LoadInputs(o->workload, o->traces, o->gpu);
+    LoadedWorkload base = LoadInputs(o->workload, o->traces, o->gpu, "whatif");
     ApplyCalibrationFile(o->calibration, &base, "whatif");
     const Plan plan = LoadPlanOrNative(o->plan);
     WorkloadChanges wc;

@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <optional>
 
+#include "profiler/serving_run.h"
 #include "sim/error.h"
 #include "sim/json_util.h"
 #include "sim/whatif.h"
@@ -11,12 +12,16 @@
 namespace cotenant::cli {
 
 LoadedWorkload LoadInputs(const std::string& workload, const std::vector<std::string>& traces,
-                          const std::string& gpu) {
+                          const std::string& gpu, const std::string& command) {
   if (!workload.empty() && !traces.empty())
     throw InputError("give either --workload or trace files, not both");
   if (workload.empty() && traces.empty())
     throw InputError("nothing to simulate: give --workload W.json or trace files");
-  LoadedWorkload lw = !workload.empty() ? LoadWorkload(workload, gpu) : LoadTraces(traces, gpu);
+  const LlmModelFactory synth = profiler::SynthLlmModels();
+  const bool llm = command == "simulate" || command == "search";
+  LoadedWorkload lw = !workload.empty()
+                          ? LoadWorkload(workload, gpu, llm ? &synth : nullptr, command)
+                          : LoadTraces(traces, gpu);
   if (!gpu.empty()) RescaleToGpu(&lw);
   return lw;
 }
@@ -79,6 +84,14 @@ void WriteOutput(const std::string& path, const std::string& text) {
   WriteFileAtomic(path, text);
 }
 
+bool TenantHasSlo(const LoadedWorkload& lw, size_t i) {
+  const Workload& w = lw.workload;
+  if (i < w.tenants.size()) return w.tenants[i].slo_ns > 0;
+  const size_t l = i - w.tenants.size();
+  return l < w.llm_tenants.size() &&
+         (w.llm_tenants[l].slo.ttft_ns > 0 || w.llm_tenants[l].slo.tpot_ns > 0);
+}
+
 void PrintResult(const SimResult& r, const LoadedWorkload& lw, std::FILE* out) {
   Table t({{"tenant"},
            {"requests", Align::kRight},
@@ -91,24 +104,83 @@ void PrintResult(const SimResult& r, const LoadedWorkload& lw, std::FILE* out) {
            {"req/s", Align::kRight}});
   for (size_t i = 0; i < r.tenants.size(); ++i) {
     const TenantResult& tr = r.tenants[i];
-    const bool has_slo = lw.workload.tenants[i].slo_ns > 0;
     t.AddRow({tr.name, FormatCount(tr.requests), FormatNs(tr.finish_ns), FormatNs(tr.latency.mean),
               FormatNs(tr.latency.p50), FormatNs(tr.latency.p99), FormatNs(tr.latency.max),
-              has_slo ? FormatCount(tr.slo_violations) : "-", FormatFixed(tr.throughput_rps, 1)});
+              TenantHasSlo(lw, i) ? FormatCount(tr.slo_violations) : "-",
+              FormatFixed(tr.throughput_rps, 1)});
   }
   t.Print(out);
-  const double gap =
-      r.lower_bound_ns > 0
-          ? static_cast<double>(r.makespan_ns) / static_cast<double>(r.lower_bound_ns) - 1.0
-          : 0.0;
-  std::fprintf(out,
-               "makespan %s (lower bound %s, gap %s) | SMs busy %s, mean SM occupancy %s, "
-               "DRAM busy %s | model %s on %s\n",
-               FormatNs(r.makespan_ns).c_str(), FormatNs(r.lower_bound_ns).c_str(),
-               FormatPercent(gap).c_str(), FormatPercent(r.gpu.sm_busy_fraction).c_str(),
-               FormatPercent(r.gpu.mean_sm_occupancy).c_str(),
-               FormatPercent(r.gpu.dram_busy_fraction).c_str(), r.model.c_str(),
-               lw.gpu.key.c_str());
+  if (r.stats.tasks == 0 && !r.llm.empty()) {
+    // One LLM tenant alone: no task graph was simulated.
+    std::fprintf(out,
+                 "makespan %s | %s alone on the whole GPU: its serving loop with synth's "
+                 "iteration costs on %s\n",
+                 FormatNs(r.makespan_ns).c_str(), r.llm[0].name.c_str(), lw.gpu.key.c_str());
+  } else {
+    const double gap =
+        r.lower_bound_ns > 0
+            ? static_cast<double>(r.makespan_ns) / static_cast<double>(r.lower_bound_ns) - 1.0
+            : 0.0;
+    const std::string bound = r.lower_bound_ns > 0 ? " (lower bound " + FormatNs(r.lower_bound_ns) +
+                                                         ", gap " + FormatPercent(gap) + ")"
+                                                   : "";
+    std::fprintf(out,
+                 "makespan %s%s | SMs busy %s, mean SM occupancy %s, "
+                 "DRAM busy %s | model %s on %s\n",
+                 FormatNs(r.makespan_ns).c_str(), bound.c_str(),
+                 FormatPercent(r.gpu.sm_busy_fraction).c_str(),
+                 FormatPercent(r.gpu.mean_sm_occupancy).c_str(),
+                 FormatPercent(r.gpu.dram_busy_fraction).c_str(), r.model.c_str(),
+                 lw.gpu.key.c_str());
+  }
+  for (const LlmTenantResult& l : r.llm) {
+    std::fputc('\n', out);
+    PrintLlmTenant(l, out);
+  }
+}
+
+namespace {
+
+/// " (SLO x ms)" or "".
+std::string SloText(TimeNs ns) { return ns > 0 ? " (SLO " + FormatNs(ns) + ")" : ""; }
+
+}  // namespace
+
+void PrintLlmTenant(const LlmTenantResult& r, std::FILE* out) {
+  const ServingMetrics& m = r.metrics;
+  std::string how = r.config.chunked_prefill ? "chunked prefill" : "whole prefills";
+  how += ", token budget " + FormatCount(r.config.max_num_batched_tokens);
+  if (r.multiplexed) {
+    how += ", prefill on " + std::to_string(r.prefill_sm_count) + " SMs beside decode on " +
+           std::to_string(r.decode_sm_count);
+  }
+  std::fprintf(out, "%s: %s %s on %s, %s requests, KV cache %s tokens (%s)\n", r.name.c_str(),
+               r.model.c_str(), r.dtype.c_str(), r.gpu.c_str(), FormatCount(m.requests).c_str(),
+               FormatCount(r.kv.capacity_tokens).c_str(), how.c_str());
+  Table t({{"metric"}, {"p50", Align::kRight}, {"p90", Align::kRight}, {"p99", Align::kRight}});
+  auto pct = [&](const std::string& name, const Percentiles& p) {
+    t.AddRow({name, FormatNs(p.p50), FormatNs(p.p90), FormatNs(p.p99)});
+  };
+  pct("TTFT" + SloText(r.slo.ttft_ns), m.ttft);
+  pct("TPOT" + SloText(r.slo.tpot_ns), m.tpot);
+  pct("end-to-end", m.e2e);
+  t.Print(out);
+  Table s({{"total"}, {"value", Align::kRight}});
+  s.AddRow({"makespan", FormatNs(m.makespan_ns)});
+  s.AddRow({"generated tokens", FormatCount(m.generated_tokens)});
+  s.AddRow({"throughput", FormatFixed(m.tokens_per_s, 1) + " tokens/s"});
+  s.AddRow({"goodput", FormatFixed(m.goodput_rps, 2) + " req/s (" + FormatCount(m.good) + "/" +
+                           FormatCount(m.requests) + ", " + FormatPercent(m.good_share) +
+                           " meet the SLOs)"});
+  s.AddRow({"iterations", FormatCount(m.iterations)});
+  s.AddRow({"preemptions", FormatCount(m.preemptions)});
+  if (r.rounds > 1) {
+    s.AddRow({"slowdown beside others", FormatFixed(r.mean_stretch, 2) + "x mean per iteration (" +
+                                            std::to_string(r.rounds) + " rounds, " +
+                                            (r.converged ? "converged" : "NOT converged") +
+                                            ", last change " + FormatPercent(r.last_change) + ")"});
+  }
+  s.Print(out);
 }
 
 void PrintStats(const SimResult& r, std::FILE* out) {

@@ -15,8 +15,10 @@ namespace cotenant::cli {
 /// the two must be given). `gpu` (key or path, may be empty) overrides the
 /// workload's GPU; then each trace captured on another known GPU is rescaled
 /// to it (RescaleToGpu).
+/// LLM tenants run where `command` is "simulate" or "search" (synth's models,
+/// profiler::SynthLlmModels); other commands refuse them.
 LoadedWorkload LoadInputs(const std::string& workload, const std::vector<std::string>& traces,
-                          const std::string& gpu);
+                          const std::string& gpu, const std::string& command = "this command");
 
 /// Rescales each tenant's traces captured on a known GPU other than lw->gpu
 /// to lw->gpu with the what-if GPU swap (SwapGpu), adds a note per tenant to
@@ -41,8 +43,16 @@ Plan LoadPlanOrNative(const std::string& path);
 /// Writes text to `path` atomically, or to stdout when `path` is "-".
 void WriteOutput(const std::string& path, const std::string& text);
 
-/// Prints the per-tenant table and the GPU summary of one result.
+/// Prints the per-tenant table and the GPU summary of one result, then each
+/// LLM tenant's serving table (PrintLlmTenant).
 void PrintResult(const SimResult& r, const LoadedWorkload& lw, std::FILE* out);
+
+/// The serving metrics of one LLM tenant as aligned tables, and how the fixed
+/// point with the other tenants ended.
+void PrintLlmTenant(const LlmTenantResult& r, std::FILE* out);
+
+/// Whether tenant `i` of a result (trace tenants, then LLM tenants) has an SLO.
+bool TenantHasSlo(const LoadedWorkload& lw, size_t i);
 
 /// Prints phase times and event counts (for --stats).
 void PrintStats(const SimResult& r, std::FILE* out);

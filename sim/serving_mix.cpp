@@ -1,0 +1,593 @@
+#include "sim/serving_mix.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <utility>
+
+#include "sim/error.h"
+#include "sim/graph.h"
+#include "sim/json_util.h"
+#include "sim/simulate.h"
+
+namespace cotenant {
+namespace {
+
+using nlohmann::json;
+
+/// Host work of the launch call itself; the rest of an iteration's launch work runs after
+/// it, overlapping the kernels (so an iteration takes about before + max(launch, GPU)).
+constexpr TimeNs kLaunchCallNs = 5000;
+
+constexpr int64_t kLlmThread = 1;
+
+/// One serving loop of one LLM tenant as a chain of tasks, built while the loop runs.
+struct LoopChain {
+  std::string tenant;  ///< its name in the joint workload: "chat" or "chat prefill"
+  ServingLoop loop = ServingLoop::kMixed;
+  int64_t stream = 1;
+  int32_t priority = 0;
+  int32_t sm_count = -1;
+  Trace trace;
+  TimeNs host_end = 0;  ///< traced end of the last host task
+  int64_t next_corr = 1;
+  /// Per iteration: the scheduler's start and its solo cost; the task index of its first
+  /// host task and of its sync.
+  std::vector<TimeNs> start, solo;
+  std::vector<int32_t> first_task, sync_task;
+  /// Per iteration, from the last simulations: start and end with the other tenants,
+  /// and its duration alone.
+  std::vector<TimeNs> joint_start, joint_end, alone_dur;
+};
+
+/// The stretch the next round applies: per iteration of the previous round, its start
+/// with the other tenants and contended / alone duration, sorted by start.
+struct Stretch {
+  std::vector<TimeNs> start;
+  std::vector<double> factor;
+
+  double At(TimeNs t) const {
+    if (start.empty()) return 1.0;
+    const auto it = std::upper_bound(start.begin(), start.end(), t);
+    if (it == start.begin()) return factor.front();
+    return factor[static_cast<size_t>(it - start.begin()) - 1];
+  }
+};
+
+void AddTask(LoopChain* c, Task t) {
+  t.id = static_cast<int64_t>(c->trace.tasks.size());
+  c->trace.tasks.push_back(std::move(t));
+}
+
+/// Appends one iteration starting at `start` (the scheduler's time) to `c`.
+void AppendIteration(LoopChain* c, TimeNs start, TimeNs solo, const IterationWork& w) {
+  // The engine idles until `start` (a request's arrival) or works on from the previous
+  // iteration's end, whichever is later: a release time, and no CPU gap.
+  c->start.push_back(start);
+  c->solo.push_back(solo);
+  c->first_task.push_back(static_cast<int32_t>(c->trace.tasks.size()));
+  TimeNs t = c->host_end;
+  const TimeNs call = std::min(kLaunchCallNs, w.host_launch_ns);
+  Task step;
+  step.kind = TaskKind::kCpu;
+  step.thread = kLlmThread;
+  step.start_ns = t;
+  step.release_ns = start;
+  // The launch call's own time comes out of the step, so that alone and GPU-bound the
+  // chain takes what the cost says: before + launch latency + kernels + sync latency.
+  step.dur_ns = std::max<TimeNs>(1, w.host_before_ns - call);
+  step.name = c->trace.Intern("scheduler step and input copies");
+  t += step.dur_ns;
+  AddTask(c, step);
+  Task launch;
+  launch.kind = TaskKind::kLaunch;
+  launch.thread = kLlmThread;
+  launch.start_ns = t;
+  launch.dur_ns = std::max<TimeNs>(1, call);
+  launch.correlation = c->next_corr++;
+  launch.name = c->trace.Intern("launch");
+  t += launch.dur_ns;
+  const int64_t corr = launch.correlation;
+  AddTask(c, launch);
+  TimeNs gpu_t = t;
+  const int32_t op = c->trace.Intern(LlmLoopName(c->loop));
+  for (const IterationKernel& k : w.kernels) {
+    Task kt;
+    kt.kind = TaskKind::kKernel;
+    kt.stream = c->stream;
+    kt.correlation = corr;
+    kt.dur_ns = std::max<TimeNs>(1, k.dur_ns);
+    kt.dram_bytes = static_cast<int64_t>(std::llround(std::max(0.0, k.dram_bytes)));
+    kt.dram_source = DramSource::kShape;
+    kt.grid = k.grid;
+    kt.block = k.block;
+    kt.regs = k.regs;
+    kt.smem = k.smem;
+    kt.name = c->trace.Intern(k.name);
+    kt.op = op;
+    for (int64_t r = 0; r < k.repeat; ++r) {
+      kt.start_ns = gpu_t;
+      gpu_t += kt.dur_ns;
+      AddTask(c, kt);
+    }
+  }
+  if (w.host_launch_ns > call) {
+    Task rest;
+    rest.kind = TaskKind::kCpu;
+    rest.thread = kLlmThread;
+    rest.start_ns = t;
+    rest.dur_ns = w.host_launch_ns - call;
+    rest.name = c->trace.Intern("launch work");
+    t += rest.dur_ns;
+    AddTask(c, rest);
+  }
+  Task sync;
+  sync.kind = TaskKind::kSync;
+  sync.scope = SyncScope::kStream;
+  sync.thread = kLlmThread;
+  sync.stream = c->stream;
+  sync.start_ns = t;
+  sync.dur_ns = std::max<TimeNs>(0, gpu_t - t);
+  sync.name = c->trace.Intern("wait for sampled tokens");
+  c->sync_task.push_back(static_cast<int32_t>(c->trace.tasks.size()));
+  AddTask(c, sync);
+  c->host_end = sync.end_ns();
+}
+
+/// Fills each chain's joint or alone figures from a simulation of `lw`, in which chain
+/// i is tenant `first + i`.
+GraphObserver ObserveChains(std::vector<LoopChain*> chains, int32_t first, bool joint) {
+  return [chains, first, joint](const TaskGraph& g, const std::function<TimeNs(int32_t)>& start_of,
+                                const std::function<TimeNs(int32_t)>& end_of) {
+    std::vector<std::vector<TimeNs>> starts(chains.size()), ends(chains.size());
+    for (size_t i = 0; i < chains.size(); ++i) {
+      starts[i].assign(chains[i]->trace.tasks.size(), 0);
+      ends[i].assign(chains[i]->trace.tasks.size(), 0);
+    }
+    for (int32_t v = 0; v < static_cast<int32_t>(g.nodes.size()); ++v) {
+      const Node& n = g.nodes[v];
+      if (n.tenant < first || n.tmpl < 0 || IsGpuNode(n.kind)) continue;
+      const size_t ci = static_cast<size_t>(n.tenant - first);
+      if (ci >= chains.size()) continue;
+      const int32_t task = g.Tmpl(n).task;
+      starts[ci][task] = start_of(v);
+      ends[ci][task] = end_of(v);
+    }
+    for (size_t i = 0; i < chains.size(); ++i) {
+      LoopChain& c = *chains[i];
+      const size_t iters = c.start.size();
+      if (joint) {
+        c.joint_start.resize(iters);
+        c.joint_end.resize(iters);
+      } else {
+        c.alone_dur.resize(iters);
+      }
+      for (size_t k = 0; k < iters; ++k) {
+        const TimeNs s = starts[i][c.first_task[k]], e = ends[i][c.sync_task[k]];
+        if (joint) {
+          c.joint_start[k] = s;
+          c.joint_end[k] = e;
+        } else {
+          c.alone_dur[k] = std::max<TimeNs>(1, e - s);
+        }
+      }
+    }
+  };
+}
+
+/// The joint workload's tenant for `c` (closed, one request: the whole chain).
+TenantSpec ChainTenant(const LoopChain& c) {
+  TenantSpec t;
+  t.name = c.tenant;
+  t.trace_path = "(" + c.tenant + ": serving loop)";
+  return t;
+}
+
+/// The serving metrics a round is judged by.
+std::vector<TimeNs> Watched(const ServingMetrics& m) {
+  return {m.ttft.p50, m.ttft.p99, m.tpot.p50, m.tpot.p99, m.e2e.p50, m.e2e.p99, m.makespan_ns};
+}
+
+double RelativeChange(const std::vector<TimeNs>& a, const std::vector<TimeNs>& b) {
+  double worst = 0.0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    const double base = std::max<double>(1000.0, static_cast<double>(std::abs(b[i])));
+    worst = std::max(worst, std::abs(static_cast<double>(a[i] - b[i])) / base);
+  }
+  return worst;
+}
+
+/// One LLM tenant in a simulation.
+struct LlmState {
+  const LlmTenantSpec* spec = nullptr;
+  const LoadedLlmTenant* loaded = nullptr;
+  TenantPlan knobs;
+  ServingConfig config;
+  LlmKvBudget kv;
+  std::unique_ptr<LlmIterationModel> model;
+  std::vector<LoopChain> chains;  ///< one (mixed) or two (prefill, decode)
+  std::vector<Stretch> stretch;   ///< per chain
+  ServingRun run;
+  ServingMetrics metrics;
+  std::vector<TimeNs> watched;
+  double last_change = 0.0;
+};
+
+/// Serves `s` once with each chain's stretch, rebuilding its chains.
+void Serve(LlmState* s, bool record) {
+  for (LoopChain& c : s->chains) {
+    const std::string tenant = c.tenant;
+    const ServingLoop loop = c.loop;
+    const int64_t stream = c.stream;
+    const int32_t priority = c.priority, sm_count = c.sm_count;
+    c = LoopChain{};
+    c.tenant = tenant;
+    c.loop = loop;
+    c.stream = stream;
+    c.priority = priority;
+    c.sm_count = sm_count;
+  }
+  IterationWork work;
+  auto cost_for = [s, &work](size_t chain) {
+    return [s, &work, chain](const IterationShape& shape, TimeNs start) {
+      LoopChain& c = s->chains[chain];
+      const TimeNs solo = s->model->Cost(shape);
+      const double f = s->stretch[chain].At(start);
+      const TimeNs dur =
+          std::max<TimeNs>(1, static_cast<TimeNs>(std::llround(static_cast<double>(solo) * f)));
+      work.kernels.clear();
+      s->model->Work(shape, &work);
+      AppendIteration(&c, start, dur, work);
+      return dur;
+    };
+  };
+  const std::vector<LlmRequest>& requests = s->loaded->requests;
+  if (s->chains.size() == 1) {
+    s->run = RunServing(requests, s->config, cost_for(0), record);
+  } else {
+    s->run = RunServingMux(requests, s->config, cost_for(0), cost_for(1), record);
+  }
+  s->metrics = ComputeServingMetrics(s->run, s->spec->slo);
+}
+
+/// Simulates the trace tenants of `base` with every chain; fills the chains' joint
+/// figures (and alone ones with `alone`). Returns the joint result.
+SimResult SimulateChains(const LoadedWorkload& base, const Plan& plan, std::vector<LlmState>* llm,
+                         const SimOptions& options) {
+  LoadedWorkload joint;
+  joint.workload.file = base.workload.file;
+  joint.workload.gpu = base.workload.gpu;
+  joint.workload.objective = base.workload.objective;
+  joint.workload.tenants = base.workload.tenants;
+  joint.traces = base.traces;
+  joint.by_batch = base.by_batch;
+  joint.gpu = base.gpu;
+  joint.gpu_reason = base.gpu_reason;
+  joint.traced_gpu = base.traced_gpu;
+  Plan jplan = plan;
+  std::vector<LoopChain*> chains;
+  for (LlmState& s : *llm) {
+    jplan.tenants.erase(s.spec->name);
+    for (LoopChain& c : s.chains) {
+      chains.push_back(&c);
+      joint.workload.tenants.push_back(ChainTenant(c));
+      joint.traces.push_back(c.trace);
+      joint.by_batch.emplace_back();
+      joint.traced_gpu.emplace_back();
+      TenantPlan tp;
+      tp.priority = c.priority;
+      tp.sm_count = c.sm_count;
+      jplan.tenants[c.tenant] = tp;
+    }
+  }
+  for (std::vector<std::string>& group : jplan.groups) {
+    std::vector<std::string> names;
+    for (const std::string& n : group) {
+      bool llm_name = false;
+      for (const LlmState& s : *llm) {
+        if (s.spec->name != n) continue;
+        llm_name = true;
+        for (const LoopChain& c : s.chains) names.push_back(c.tenant);
+      }
+      if (!llm_name) names.push_back(n);
+    }
+    group = std::move(names);
+  }
+  const int32_t first = static_cast<int32_t>(base.workload.tenants.size());
+  SimOptions o = options;
+  o.templates = nullptr;
+  o.workspace = nullptr;
+  SimResult r = SimulateTraces(joint, jplan, o, ObserveChains(chains, first, true));
+
+  // Each chain alone on the whole GPU: the denominators of the stretch.
+  SimOptions alone_o;
+  alone_o.model = options.model;
+  alone_o.score_only = true;
+  for (LoopChain* c : chains) {
+    LoadedWorkload alone;
+    alone.workload.file = base.workload.file;
+    alone.workload.gpu = base.workload.gpu;
+    alone.workload.tenants.push_back(ChainTenant(*c));
+    alone.traces.push_back(c->trace);
+    alone.by_batch.emplace_back();
+    alone.traced_gpu.emplace_back();
+    alone.gpu = base.gpu;
+    Plan p;
+    p.file = plan.file;
+    SimulateTraces(alone, p, alone_o, ObserveChains({c}, 0, false));
+  }
+  return r;
+}
+
+/// Sets each chain's stretch from its last simulations; returns the mean stretch of
+/// `s`'s iterations.
+double UpdateStretch(LlmState* s) {
+  double sum = 0.0;
+  int64_t n = 0;
+  for (size_t i = 0; i < s->chains.size(); ++i) {
+    const LoopChain& c = s->chains[i];
+    // Keyed by when the serving loop started the iteration (not when the simulation
+    // did): the next round's loop asks by its own clock.
+    Stretch next;
+    next.start = c.start;
+    next.factor.resize(c.joint_start.size());
+    for (size_t k = 0; k < c.joint_start.size(); ++k) {
+      next.factor[k] = static_cast<double>(std::max<TimeNs>(1, c.joint_end[k] - c.joint_start[k])) /
+                       static_cast<double>(c.alone_dur[k]);
+      sum += next.factor[k];
+      ++n;
+    }
+    // Starts are non-decreasing along a loop; keep the lookup's order anyway.
+    std::vector<size_t> idx(next.start.size());
+    for (size_t k = 0; k < idx.size(); ++k) idx[k] = k;
+    std::stable_sort(idx.begin(), idx.end(),
+                     [&next](size_t a, size_t b) { return next.start[a] < next.start[b]; });
+    Stretch sorted;
+    for (size_t k : idx) {
+      sorted.start.push_back(next.start[k]);
+      sorted.factor.push_back(next.factor[k]);
+    }
+    s->stretch[i] = std::move(sorted);
+  }
+  return n > 0 ? sum / static_cast<double>(n) : 1.0;
+}
+
+int64_t Percent(double x) { return static_cast<int64_t>(std::llround(x * 100.0)); }
+
+}  // namespace
+
+const char* LlmLoopName(ServingLoop loop) {
+  switch (loop) {
+    case ServingLoop::kPrefill:
+      return "prefill";
+    case ServingLoop::kDecode:
+      return "decode";
+    case ServingLoop::kMixed:
+      break;
+  }
+  return "serving";
+}
+
+std::vector<int64_t> LlmUsableBytes(const Workload& w, const GpuSpec& spec,
+                                    const std::string& file) {
+  const double dram = static_cast<double>(spec.dram_bytes);
+  int64_t trace_bytes = 0;
+  for (const TenantSpec& t : w.tenants) trace_bytes += t.memory_bytes;
+  std::vector<int64_t> share;
+  int64_t shares = 0;
+  for (const LlmTenantSpec& t : w.llm_tenants) {
+    share.push_back(static_cast<int64_t>(dram * t.serving.gpu_memory_utilization));
+    shares += share.back();
+  }
+  if (!w.llm_tenants.empty() && shares + trace_bytes > spec.dram_bytes) {
+    const LlmTenantSpec& last = w.llm_tenants.back();
+    FailAt(file, last.at + ".serving.gpu_memory_utilization",
+           "the llm tenants' shares of " + spec.key + "'s memory (" +
+               std::to_string(Percent(static_cast<double>(shares) / dram)) +
+               "% in all) and the trace tenants' memory_bytes (" + std::to_string(trace_bytes) +
+               ") exceed its " + std::to_string(spec.dram_bytes) +
+               " bytes; lower gpu_memory_utilization (each llm engine takes its share of the "
+               "whole GPU)");
+  }
+  return share;
+}
+
+json LlmTenantResultToJson(const LlmTenantResult& r) {
+  const ServingMetrics& m = r.metrics;
+  auto pct = [](const Percentiles& p) {
+    return json{{"p50", p.p50}, {"p90", p.p90}, {"p99", p.p99}};
+  };
+  json j = {
+      {"model", r.model},
+      {"dtype", r.dtype},
+      {"gpu", r.gpu},
+      {"requests", m.requests},
+      {"generated_tokens", m.generated_tokens},
+      {"iterations", m.iterations},
+      {"preemptions", m.preemptions},
+      {"makespan_ns", m.makespan_ns},
+      {"ttft_ns", pct(m.ttft)},
+      {"tpot_ns", pct(m.tpot)},
+      {"tpot_requests", m.tpot_requests},
+      {"e2e_ns", pct(m.e2e)},
+      {"tokens_per_s", m.tokens_per_s},
+      {"goodput",
+       {{"slo_ttft_ns", r.slo.ttft_ns},
+        {"slo_tpot_ns", r.slo.tpot_ns},
+        {"good_requests", m.good},
+        {"share", m.good_share},
+        {"requests_per_s", m.goodput_rps}}},
+      {"kv_cache",
+       {{"capacity_tokens", r.kv.capacity_tokens},
+        {"bytes_per_token", r.kv.kv_bytes_per_token},
+        {"usable_bytes", r.kv.usable_bytes},
+        {"weights_bytes", r.kv.weights_bytes},
+        {"activation_bytes", r.kv.activation_bytes}}},
+      {"serving",
+       {{"max_num_batched_tokens", r.config.max_num_batched_tokens},
+        {"max_num_seqs", r.config.max_num_seqs},
+        {"chunked_prefill", r.config.chunked_prefill},
+        {"block_size", r.config.block_tokens},
+        {"multiplexed", r.multiplexed}}},
+      {"fixed_point",
+       {{"rounds", r.rounds},
+        {"converged", r.converged},
+        {"last_change", r.last_change},
+        {"mean_stretch", r.mean_stretch}}},
+  };
+  if (r.multiplexed) {
+    j["serving"]["prefill_sm_count"] = r.prefill_sm_count;
+    j["serving"]["decode_sm_count"] = r.decode_sm_count;
+  }
+  return j;
+}
+
+SimResult SimulateWithLlm(const LoadedWorkload& lw, const Plan& plan, const SimOptions& options) {
+  const Workload& w = lw.workload;
+  if (lw.llm.size() != w.llm_tenants.size()) {
+    throw InputError(w.file + ": llm tenants were read without their models");
+  }
+  CheckPlanAgainst(plan, w, lw.gpu);
+  const std::vector<int64_t> usable = LlmUsableBytes(w, lw.gpu, w.file);
+  std::vector<LlmState> llm(w.llm_tenants.size());
+  bool alone = w.tenants.empty() && llm.size() == 1;
+  for (size_t i = 0; i < llm.size(); ++i) {
+    LlmState& s = llm[i];
+    const LlmTenantSpec& t = w.llm_tenants[i];
+    s.spec = &t;
+    s.loaded = &lw.llm[i];
+    s.knobs = plan.For(t.name);
+    s.config.max_num_batched_tokens = s.knobs.max_num_batched_tokens > 0
+                                          ? s.knobs.max_num_batched_tokens
+                                          : t.serving.max_num_batched_tokens;
+    s.config.max_num_seqs = t.serving.max_num_seqs;
+    s.config.chunked_prefill =
+        s.knobs.chunked_prefill >= 0 ? s.knobs.chunked_prefill == 1 : t.serving.chunked_prefill;
+    s.config.block_tokens = t.serving.block_size;
+    s.kv = s.loaded->model->KvBudget(usable[i], s.config.max_num_batched_tokens,
+                                     s.config.max_num_seqs);
+    s.config.kv_capacity_tokens = s.kv.capacity_tokens;
+    s.loaded->model->CheckRequests(s.loaded->requests, s.kv, s.config.block_tokens);
+    s.model = s.loaded->model->NewRun();
+    const auto prio = [&s](int32_t p) { return p != INT32_MIN ? p : s.knobs.priority; };
+    if (s.knobs.Multiplexed()) {
+      s.chains.resize(2);
+      s.chains[0].tenant = t.name + " prefill";
+      s.chains[0].loop = ServingLoop::kPrefill;
+      s.chains[0].priority = prio(s.knobs.prefill_priority);
+      s.chains[0].sm_count = s.knobs.prefill_sm_count;
+      s.chains[1].tenant = t.name + " decode";
+      s.chains[1].loop = ServingLoop::kDecode;
+      s.chains[1].stream = 2;
+      s.chains[1].priority = prio(s.knobs.decode_priority);
+      s.chains[1].sm_count = s.knobs.decode_sm_count;
+      alone = false;
+    } else {
+      s.chains.resize(1);
+      s.chains[0].tenant = t.name;
+      s.chains[0].priority = s.knobs.priority;
+      s.chains[0].sm_count = s.knobs.sm_count;
+      if (s.knobs.sm_count > 0) alone = false;
+    }
+    s.stretch.resize(s.chains.size());
+  }
+
+  const auto serve_all = [&llm, &w](bool record) {
+    for (size_t i = 0; i < llm.size(); ++i) {
+      try {
+        Serve(&llm[i], record);
+      } catch (const InputError& e) {
+        FailAt(w.file, llm[i].spec->at, e.what());
+      }
+    }
+  };
+
+  SimResult result;
+  result.model = options.model;
+  int32_t rounds = 0;
+  bool converged = false;
+  std::vector<double> mean_stretch(llm.size(), 1.0);
+  if (alone) {
+    // One LLM tenant alone on the whole GPU: its costs are its own, one round.
+    serve_all(options.record_timeline);
+    rounds = 1;
+    converged = true;
+    for (LlmState& s : llm) s.watched = Watched(s.metrics);
+  } else {
+    for (rounds = 1; rounds <= kLlmMaxRounds; ++rounds) {
+      const bool last_try = rounds == kLlmMaxRounds;
+      serve_all(options.record_timeline);
+      double change = rounds == 1 ? std::numeric_limits<double>::infinity() : 0.0;
+      for (LlmState& s : llm) {
+        std::vector<TimeNs> now = Watched(s.metrics);
+        if (rounds > 1) {
+          s.last_change = RelativeChange(now, s.watched);
+          change = std::max(change, s.last_change);
+        }
+        s.watched = std::move(now);
+      }
+      converged = change <= kLlmConvergence;
+      SimOptions o = options;
+      const bool final_round = converged || last_try;
+      if (!final_round) {
+        o.record_timeline = false;
+        o.progress = nullptr;
+      }
+      result = SimulateChains(lw, plan, &llm, o);
+      for (size_t i = 0; i < llm.size(); ++i) mean_stretch[i] = UpdateStretch(&llm[i]);
+      if (final_round) break;
+    }
+    rounds = std::min(rounds, kLlmMaxRounds);
+    // Timeline process names: the trace tenants, then every chain.
+    if (options.record_timeline) {
+      for (const TenantSpec& t : w.tenants) result.timeline_tenants.push_back(t.name);
+      for (const LlmState& s : llm)
+        for (const LoopChain& c : s.chains) result.timeline_tenants.push_back(c.tenant);
+    }
+    // Drop the chains' own entries; the makespan is the trace tenants' and the LLM
+    // tenants' (below), not the chains' (their tasks only stand for the iterations).
+    result.tenants.resize(w.tenants.size());
+    result.makespan_ns = 0;
+    result.lower_bound_ns = 0;  // (not computed: the chains' own bound is no bound)
+    for (const TenantResult& tr : result.tenants)
+      result.makespan_ns = std::max(result.makespan_ns, tr.finish_ns);
+  }
+
+  for (size_t i = 0; i < llm.size(); ++i) {
+    LlmState& s = llm[i];
+    LlmTenantResult r;
+    r.name = s.spec->name;
+    r.model = s.loaded->model->ModelName();
+    r.dtype = s.loaded->model->DtypeName();
+    r.gpu = lw.gpu.key.empty() ? lw.gpu.name : lw.gpu.key;
+    r.config = s.config;
+    r.multiplexed = s.knobs.Multiplexed();
+    r.prefill_sm_count = s.knobs.prefill_sm_count;
+    r.decode_sm_count = s.knobs.decode_sm_count;
+    r.kv = s.kv;
+    r.slo = s.spec->slo;
+    r.metrics = s.metrics;
+    r.run = std::move(s.run);
+    r.rounds = rounds;
+    r.converged = converged;
+    r.last_change = s.last_change;
+    r.mean_stretch = mean_stretch[i];
+
+    TenantResult tr;
+    tr.name = r.name;
+    tr.requests = r.metrics.requests;
+    for (const RequestOutcome& q : r.run.requests) {
+      tr.latencies_ns.push_back(q.finish_ns - q.arrival_ns);
+      tr.finish_ns = std::max(tr.finish_ns, q.finish_ns);
+    }
+    tr.slo_violations = r.metrics.requests - r.metrics.good;
+    FillLatencyStats(&tr);
+    result.makespan_ns = std::max(result.makespan_ns, tr.finish_ns);
+    result.tenants.push_back(std::move(tr));
+    if (!options.record_timeline) r.run.iterations.clear();
+    result.llm.push_back(std::move(r));
+  }
+  return result;
+}
+
+}  // namespace cotenant
