@@ -183,20 +183,6 @@ TenantSpec ChainTenant(const LoopChain& c) {
   return t;
 }
 
-/// The serving metrics a round is judged by.
-std::vector<TimeNs> Watched(const ServingMetrics& m) {
-  return {m.ttft.p50, m.ttft.p99, m.tpot.p50, m.tpot.p99, m.e2e.p50, m.e2e.p99, m.makespan_ns};
-}
-
-double RelativeChange(const std::vector<TimeNs>& a, const std::vector<TimeNs>& b) {
-  double worst = 0.0;
-  for (size_t i = 0; i < a.size(); ++i) {
-    const double base = std::max<double>(1000.0, static_cast<double>(std::abs(b[i])));
-    worst = std::max(worst, std::abs(static_cast<double>(a[i] - b[i])) / base);
-  }
-  return worst;
-}
-
 /// One LLM tenant in a simulation.
 struct LlmState {
   const LlmTenantSpec* spec = nullptr;
@@ -209,7 +195,6 @@ struct LlmState {
   std::vector<Stretch> stretch;   ///< per chain
   ServingRun run;
   ServingMetrics metrics;
-  std::vector<TimeNs> watched;
   double last_change = 0.0;
 };
 
@@ -251,9 +236,10 @@ void Serve(LlmState* s, bool record) {
 }
 
 /// Simulates the trace tenants of `base` with every chain; fills the chains' joint
-/// figures (and alone ones with `alone`). Returns the joint result.
+/// figures (and, with `alone`, simulates each chain alone for its alone ones). Returns
+/// the joint result.
 SimResult SimulateChains(const LoadedWorkload& base, const Plan& plan, std::vector<LlmState>* llm,
-                         const SimOptions& options) {
+                         const SimOptions& options, bool alone) {
   LoadedWorkload joint;
   joint.workload.file = base.workload.file;
   joint.workload.gpu = base.workload.gpu;
@@ -299,6 +285,7 @@ SimResult SimulateChains(const LoadedWorkload& base, const Plan& plan, std::vect
   o.workspace = nullptr;
   SimResult r = SimulateTraces(joint, jplan, o, ObserveChains(chains, first, true));
 
+  if (!alone) return r;
   // Each chain alone on the whole GPU: the denominators of the stretch.
   SimOptions alone_o;
   alone_o.model = options.model;
@@ -319,37 +306,35 @@ SimResult SimulateChains(const LoadedWorkload& base, const Plan& plan, std::vect
   return r;
 }
 
-/// Sets each chain's stretch from its last simulations; returns the mean stretch of
-/// `s`'s iterations.
-double UpdateStretch(LlmState* s) {
-  double sum = 0.0;
+/// Sets each chain's stretch for the next round from its last simulations: per
+/// iteration, the slowdown found there (contended / alone), moved from the one the
+/// serving loop assumed by `alpha` (1 = take it; less damps oscillations). Returns the
+/// mean over `s`'s iterations of |found - assumed| / assumed; `*mean` gets the mean
+/// slowdown found.
+double UpdateStretch(LlmState* s, double alpha, double* mean) {
+  double sum = 0.0, diff = 0.0;
   int64_t n = 0;
   for (size_t i = 0; i < s->chains.size(); ++i) {
     const LoopChain& c = s->chains[i];
     // Keyed by when the serving loop started the iteration (not when the simulation
-    // did): the next round's loop asks by its own clock.
+    // did): the next round's loop asks by its own clock. Starts never decrease.
     Stretch next;
     next.start = c.start;
-    next.factor.resize(c.joint_start.size());
-    for (size_t k = 0; k < c.joint_start.size(); ++k) {
-      next.factor[k] = static_cast<double>(std::max<TimeNs>(1, c.joint_end[k] - c.joint_start[k])) /
-                       static_cast<double>(c.alone_dur[k]);
-      sum += next.factor[k];
+    next.factor.resize(c.start.size());
+    for (size_t k = 0; k < c.start.size(); ++k) {
+      const double found =
+          static_cast<double>(std::max<TimeNs>(1, c.joint_end[k] - c.joint_start[k])) /
+          static_cast<double>(c.alone_dur[k]);
+      const double assumed = s->stretch[i].At(c.start[k]);
+      sum += found;
+      diff += std::abs(found - assumed) / assumed;
       ++n;
+      next.factor[k] = assumed + alpha * (found - assumed);
     }
-    // Starts are non-decreasing along a loop; keep the lookup's order anyway.
-    std::vector<size_t> idx(next.start.size());
-    for (size_t k = 0; k < idx.size(); ++k) idx[k] = k;
-    std::stable_sort(idx.begin(), idx.end(),
-                     [&next](size_t a, size_t b) { return next.start[a] < next.start[b]; });
-    Stretch sorted;
-    for (size_t k : idx) {
-      sorted.start.push_back(next.start[k]);
-      sorted.factor.push_back(next.factor[k]);
-    }
-    s->stretch[i] = std::move(sorted);
+    s->stretch[i] = std::move(next);
   }
-  return n > 0 ? sum / static_cast<double>(n) : 1.0;
+  *mean = n > 0 ? sum / static_cast<double>(n) : 1.0;
+  return n > 0 ? diff / static_cast<double>(n) : 0.0;
 }
 
 int64_t Percent(double x) { return static_cast<int64_t>(std::llround(x * 100.0)); }
@@ -510,33 +495,33 @@ SimResult SimulateWithLlm(const LoadedWorkload& lw, const Plan& plan, const SimO
   if (alone) {
     // One LLM tenant alone on the whole GPU: its costs are its own, one round.
     serve_all(options.record_timeline);
-    rounds = 1;
+    rounds = 0;
     converged = true;
-    for (LlmState& s : llm) s.watched = Watched(s.metrics);
   } else {
-    for (rounds = 1; rounds <= kLlmMaxRounds; ++rounds) {
-      const bool last_try = rounds == kLlmMaxRounds;
+    // Each round: serve with the slowdowns found so far, simulate, compare. Damped from
+    // the third round on (queues near saturation make the loop's choices jumpy).
+    SimOptions quiet = options;
+    quiet.record_timeline = false;
+    const auto progress = options.progress;
+    for (rounds = 1;; ++rounds) {
       serve_all(options.record_timeline);
-      double change = rounds == 1 ? std::numeric_limits<double>::infinity() : 0.0;
-      for (LlmState& s : llm) {
-        std::vector<TimeNs> now = Watched(s.metrics);
-        if (rounds > 1) {
-          s.last_change = RelativeChange(now, s.watched);
-          change = std::max(change, s.last_change);
-        }
-        s.watched = std::move(now);
+      if (progress) {
+        const int32_t r = rounds;
+        quiet.progress = [progress, r](int64_t done, int64_t all) {
+          progress(static_cast<int64_t>(r - 1) * all + done,
+                   static_cast<int64_t>(kLlmMaxRounds) * all);
+        };
+      }
+      result = SimulateChains(lw, plan, &llm, quiet, true);
+      double change = 0.0;
+      for (size_t i = 0; i < llm.size(); ++i) {
+        llm[i].last_change = UpdateStretch(&llm[i], rounds <= 2 ? 1.0 : 0.5, &mean_stretch[i]);
+        change = std::max(change, llm[i].last_change);
       }
       converged = change <= kLlmConvergence;
-      SimOptions o = options;
-      const bool final_round = converged || last_try;
-      if (!final_round) {
-        o.record_timeline = false;
-        o.progress = nullptr;
-      }
-      result = SimulateChains(lw, plan, &llm, o);
-      for (size_t i = 0; i < llm.size(); ++i) mean_stretch[i] = UpdateStretch(&llm[i]);
-      if (final_round) break;
+      if (converged || rounds == kLlmMaxRounds) break;
     }
+    if (options.record_timeline) result = SimulateChains(lw, plan, &llm, options, false);
     rounds = std::min(rounds, kLlmMaxRounds);
     // Timeline process names: the trace tenants, then every chain.
     if (options.record_timeline) {

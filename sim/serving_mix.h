@@ -99,10 +99,11 @@ struct LoadedLlmTenant {
 /// "serving" (one loop), "prefill" or "decode".
 const char* LlmLoopName(ServingLoop loop);
 
-/// Bounds of the fixed point.
+/// Bounds of the fixed point: at most this many serving runs and simulations.
 constexpr int kLlmMaxRounds = 8;
-/// The fixed point stops when no serving metric (TTFT, TPOT and end-to-end p50 and p99,
-/// makespan) of any LLM tenant moved by more than this share since the previous round.
+/// The fixed point stops when, for every LLM tenant, the slowdowns the simulation found
+/// differ from those its serving loop assumed by at most this share on average over its
+/// iterations.
 constexpr double kLlmConvergence = 0.01;
 
 /// What one LLM tenant got in a simulation.
@@ -117,9 +118,12 @@ struct LlmTenantResult {
   ServingSlo slo;
   ServingRun run;  ///< iterations kept when the timeline is recorded
   ServingMetrics metrics;
-  int32_t rounds = 0;        ///< serving runs of the fixed point
-  bool converged = false;    ///< the last round moved no metric by kLlmConvergence
-  double last_change = 0.0;  ///< largest relative metric change of the last round
+  /// Rounds of the fixed point (a serving run and a simulation each); 0 = served alone
+  /// on the whole GPU, nothing to simulate.
+  int32_t rounds = 0;
+  bool converged = false;  ///< the last round's slowdowns agreed within kLlmConvergence
+  /// Mean over the last round's iterations of |found - assumed| / assumed slowdown.
+  double last_change = 0.0;
   /// Mean stretch of its iterations in the last simulation (contended / alone), >= 0.
   double mean_stretch = 1.0;
 };

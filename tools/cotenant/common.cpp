@@ -174,7 +174,7 @@ void PrintLlmTenant(const LlmTenantResult& r, std::FILE* out) {
                            " meet the SLOs)"});
   s.AddRow({"iterations", FormatCount(m.iterations)});
   s.AddRow({"preemptions", FormatCount(m.preemptions)});
-  if (r.rounds > 1) {
+  if (r.rounds > 0) {
     s.AddRow({"slowdown beside others", FormatFixed(r.mean_stretch, 2) + "x mean per iteration (" +
                                             std::to_string(r.rounds) + " rounds, " +
                                             (r.converged ? "converged" : "NOT converged") +
