@@ -197,6 +197,52 @@ expect_error 'llm_dist.json: tenants[0].output_tokens.max: missing required fiel
 expect_error 'x.json' simulate --workload "$work/llm_mix.json"
 expect_error 'tenants[0]: whatif does not run llm tenants (simulate and search do)' \
   whatif --workload configs/workloads/llm_chat.json --swap-gpu a100-sxm4-80g
+# An llm tenant beside a trace tenant: both in the table, the fixed point in the JSON,
+# one timeline process per tenant (two for a multiplexed llm tenant), and the checks.
+expect_ok simulate --workload configs/workloads/llm_vision.json --json "$work/lv.json" \
+  --timeline "$work/lv_t.json"
+checks=$((checks + 1))
+grep -q '^resnet50 ' "$work/stdout" && grep -q '^chat ' "$work/stdout" &&
+  grep -q '^slowdown beside others' "$work/stdout" ||
+  fail "simulate llm_vision: missing rows in: $(cat "$work/stdout")"
+cat > "$work/lv_pd.json" <<'PLAN'
+{"schema": "cotenant.plan/1", "tenants": {"chat": {"prefill_sm_count": 64, "decode_sm_count": 64,
+ "max_num_batched_tokens": 2048}, "resnet50": {"priority": -1}}}
+PLAN
+expect_ok simulate --workload configs/workloads/llm_vision.json --plan "$work/lv_pd.json" \
+  --json "$work/lv_pd_r.json" --timeline "$work/lv_pd_t.json"
+checks=$((checks + 1))
+python3 -c "
+import json, sys
+r = json.load(open(sys.argv[1]))['tenants']
+c = r['chat']['llm']
+assert c['fixed_point']['rounds'] >= 1 and c['fixed_point']['converged'], c['fixed_point']
+assert c['fixed_point']['mean_stretch'] >= 1.0, c['fixed_point']
+assert c['generated_tokens'] > 0 and r['chat']['requests'] == 120, c
+assert r['resnet50']['requests'] == 800 and r['resnet50']['latency_ns']['p99'] > 0, r['resnet50']
+p = json.load(open(sys.argv[2]))['tenants']['chat']['llm']['serving']
+assert p['multiplexed'] and p['prefill_sm_count'] == 64 and p['max_num_batched_tokens'] == 2048, p
+names = lambda f: {e['args']['name'] for e in json.load(open(f))['traceEvents'] if e['name'] == 'process_name'}
+assert names(sys.argv[3]) == {'tenant resnet50', 'tenant chat'}, names(sys.argv[3])
+assert names(sys.argv[4]) == {'tenant resnet50', 'tenant chat prefill', 'tenant chat decode'}, names(sys.argv[4])
+" "$work/lv.json" "$work/lv_pd_r.json" "$work/lv_t.json" "$work/lv_pd_t.json" ||
+  fail "simulate llm_vision: bad result or timeline"
+echo '{"schema": "cotenant.plan/1", "tenants": {"resnet50": {"chunked_prefill": false}}}' >"$work/lv_bad.json"
+expect_error 'lv_bad.json: tenants.resnet50.chunked_prefill: only llm tenants have this knob' \
+  simulate --workload configs/workloads/llm_vision.json --plan "$work/lv_bad.json"
+echo '{"schema": "cotenant.plan/1", "tenants": {"chat": {"prefill_sm_count": 64}}}' >"$work/lv_bad2.json"
+expect_error 'lv_bad2.json: tenants.chat.decode_sm_count: expected an SM count beside prefill_sm_count' \
+  simulate --workload configs/workloads/llm_vision.json --plan "$work/lv_bad2.json"
+python3 - "$work" <<'PY'
+import json, sys
+w = json.load(open("configs/workloads/llm_vision.json"))
+w["tenants"][0]["serving"]["gpu_memory_utilization"] = 0.97
+w["tenants"][1]["trace"] = "../../traces/synthetic/resnet50_b32.json"
+json.dump(w, open(sys.argv[1] + "/lv_mem.json", "w"))
+PY
+sed -i "s#\.\./\.\./traces#$PWD/traces#" "$work/lv_mem.json"
+expect_error "lv_mem.json: tenants[0].serving.gpu_memory_utilization: the llm tenants' shares of h100-sxm's memory" \
+  simulate --workload "$work/lv_mem.json"
 expect_ok inspect traces/synthetic/bert-base_b8.json --json
 # inspect --json on a bundled trace: pinned numbers (bert-base, batch 8, one
 # stream: GPU busy equals GPU time) and the sums that must hold between them.
