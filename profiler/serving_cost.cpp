@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -170,8 +171,11 @@ void LlmIterationCost::Work(const IterationShape& shape, IterationWork* out) {
   };
   const TimeNs layers_ns = dense.gpu_ns + c_.layers * attention.gpu_ns;
   const double layers_bytes = dense.bytes + static_cast<double>(c_.layers) * attention.bytes;
-  out->kernels.push_back(shaped("layer", c_.layers, layers_ns / c_.layers,
-                                layers_bytes / static_cast<double>(c_.layers), dense.longest));
+  // Groups of whole layers, each about kLlmGraphKernelNs or more (at most one per layer).
+  const int64_t by_time = std::max<int64_t>(1, layers_ns / kLlmGraphKernelNs);
+  int64_t groups = std::min(c_.layers, by_time);
+  out->kernels.push_back(shaped("layers", groups, layers_ns / groups,
+                                layers_bytes / static_cast<double>(groups), dense.longest));
   if (head.gpu_ns > 0)
     out->kernels.push_back(shaped("lm_head", 1, head.gpu_ns, head.bytes, head.longest));
 }

@@ -45,6 +45,12 @@ LlmKvBudget LlmKvCapacity(const LlmConfig& c, const DtypeInfo& dtype, const GpuS
 LlmKvBudget LlmKvCapacityOf(const LlmConfig& c, const DtypeInfo& dtype, int64_t usable_bytes,
                             int64_t max_num_batched_tokens, int64_t max_num_seqs);
 
+/// The task graph runs an iteration's layers as kernels of at least this long, ns (and
+/// at most one per layer): short enough that another tenant's kernel waits at most a
+/// fraction of a millisecond for SMs a GPU-filling layer holds, long enough that 10,000
+/// requests stay a few million tasks (docs/models.md, "LLM tenants beside other tenants").
+constexpr TimeNs kLlmGraphKernelNs = 500000;
+
 /// Forward-pass tokens an iteration of `tokens` is priced at: exact up to 256, else
 /// rounded up to a multiple of 16 (at most 15 tokens, under 6 %, more than the real
 /// forward pass; GEMM and elementwise costs do not fall with more tokens, so the error
@@ -87,9 +93,9 @@ class LlmIterationCost {
 
  private:
   struct Part {
-    TimeNs gpu_ns = 0;   ///< kernel durations
-    TimeNs host_ns = 0;  ///< eager host work and launches
-    double bytes = 0;    ///< DRAM bytes of its kernels
+    TimeNs gpu_ns = 0;        ///< kernel durations
+    TimeNs host_ns = 0;       ///< eager host work and launches
+    double bytes = 0;         ///< DRAM bytes of its kernels
     SynthKernelDesc longest;  ///< the shape of its longest kernel
     TimeNs longest_ns = 0;
     /// Adds a kernel of `cost` to the part.

@@ -141,8 +141,11 @@ GraphObserver ObserveChains(std::vector<LoopChain*> chains, int32_t first, bool 
                                 const std::function<TimeNs(int32_t)>& end_of) {
     std::vector<std::vector<TimeNs>> starts(chains.size()), ends(chains.size());
     for (size_t i = 0; i < chains.size(); ++i) {
-      starts[i].assign(chains[i]->trace.tasks.size(), 0);
-      ends[i].assign(chains[i]->trace.tasks.size(), 0);
+      // (The chain's trace is in the simulated workload now: its task count from here.)
+      const size_t tasks =
+          chains[i]->sync_task.empty() ? 0 : static_cast<size_t>(chains[i]->sync_task.back()) + 1;
+      starts[i].assign(tasks, 0);
+      ends[i].assign(tasks, 0);
     }
     for (int32_t v = 0; v < static_cast<int32_t>(g.nodes.size()); ++v) {
       const Node& n = g.nodes[v];
@@ -257,7 +260,7 @@ SimResult SimulateChains(const LoadedWorkload& base, const Plan& plan, std::vect
     for (LoopChain& c : s.chains) {
       chains.push_back(&c);
       joint.workload.tenants.push_back(ChainTenant(c));
-      joint.traces.push_back(c.trace);
+      joint.traces.push_back(std::move(c.trace));  // (moved back below: chains are large)
       joint.by_batch.emplace_back();
       joint.traced_gpu.emplace_back();
       TenantPlan tp;
@@ -284,6 +287,7 @@ SimResult SimulateChains(const LoadedWorkload& base, const Plan& plan, std::vect
   o.templates = nullptr;
   o.workspace = nullptr;
   SimResult r = SimulateTraces(joint, jplan, o, ObserveChains(chains, first, true));
+  for (size_t i = 0; i < chains.size(); ++i) chains[i]->trace = std::move(joint.traces[first + i]);
 
   if (!alone) return r;
   // Each chain alone on the whole GPU: the denominators of the stretch.
@@ -295,13 +299,14 @@ SimResult SimulateChains(const LoadedWorkload& base, const Plan& plan, std::vect
     alone.workload.file = base.workload.file;
     alone.workload.gpu = base.workload.gpu;
     alone.workload.tenants.push_back(ChainTenant(*c));
-    alone.traces.push_back(c->trace);
+    alone.traces.push_back(std::move(c->trace));
     alone.by_batch.emplace_back();
     alone.traced_gpu.emplace_back();
     alone.gpu = base.gpu;
     Plan p;
     p.file = plan.file;
     SimulateTraces(alone, p, alone_o, ObserveChains({c}, 0, false));
+    c->trace = std::move(alone.traces[0]);
   }
   return r;
 }
