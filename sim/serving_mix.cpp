@@ -31,9 +31,9 @@ struct LoopChain {
   Trace trace;
   TimeNs host_end = 0;  ///< traced end of the last host task
   int64_t next_corr = 1;
-  /// Per iteration: the scheduler's start and its solo cost; the task index of its first
+  /// Per iteration: the serving loop's start and duration; the task index of its first
   /// host task and of its sync.
-  std::vector<TimeNs> start, solo;
+  std::vector<TimeNs> start, dur;
   std::vector<int32_t> first_task, sync_task;
   /// Per iteration, from the last simulations: start and end with the other tenants,
   /// and its duration alone.
@@ -60,11 +60,11 @@ void AddTask(LoopChain* c, Task t) {
 }
 
 /// Appends one iteration starting at `start` (the scheduler's time) to `c`.
-void AppendIteration(LoopChain* c, TimeNs start, TimeNs solo, const IterationWork& w) {
+void AppendIteration(LoopChain* c, TimeNs start, TimeNs dur, const IterationWork& w) {
   // The engine idles until `start` (a request's arrival) or works on from the previous
   // iteration's end, whichever is later: a release time, and no CPU gap.
   c->start.push_back(start);
-  c->solo.push_back(solo);
+  c->dur.push_back(dur);
   c->first_task.push_back(static_cast<int32_t>(c->trace.tasks.size()));
   TimeNs t = c->host_end;
   const TimeNs call = std::min(kLaunchCallNs, w.host_launch_ns);
@@ -312,29 +312,50 @@ SimResult SimulateChains(const LoadedWorkload& base, const Plan& plan, std::vect
 }
 
 /// Sets each chain's stretch for the next round from its last simulations: per
-/// iteration, the slowdown found there (contended / alone), moved from the one the
-/// serving loop assumed by `alpha` (1 = take it; less damps oscillations). Returns the
-/// mean over `s`'s iterations of |found - assumed| / assumed; `*mean` gets the mean
-/// slowdown found.
+/// iteration, the slowdown found there (contended / alone), averaged over the
+/// kLlmStretchWindow iterations of its loop around it (which iterations of two tenants
+/// meet changes from round to round; their average over a few dozen does not), and moved
+/// from the one the serving loop assumed by `alpha` (1 = take it; less damps
+/// oscillations). Returns the mean over `s`'s iterations of |found - assumed| / assumed
+/// (found averaged); `*mean` gets the mean slowdown found.
 double UpdateStretch(LlmState* s, double alpha, double* mean) {
   double sum = 0.0, diff = 0.0;
   int64_t n = 0;
+  std::vector<double> found, prefix;
   for (size_t i = 0; i < s->chains.size(); ++i) {
     const LoopChain& c = s->chains[i];
+    const size_t iters = c.start.size();
+    found.resize(iters);
+    prefix.assign(iters + 1, 0.0);
+    for (size_t k = 0; k < iters; ++k) {
+      found[k] = static_cast<double>(std::max<TimeNs>(1, c.joint_end[k] - c.joint_start[k])) /
+                 static_cast<double>(c.alone_dur[k]);
+      prefix[k + 1] = prefix[k] + found[k];
+      sum += found[k];
+    }
     // Keyed by when the serving loop started the iteration (not when the simulation
     // did): the next round's loop asks by its own clock. Starts never decrease.
     Stretch next;
     next.start = c.start;
-    next.factor.resize(c.start.size());
-    for (size_t k = 0; k < c.start.size(); ++k) {
-      const double found =
-          static_cast<double>(std::max<TimeNs>(1, c.joint_end[k] - c.joint_start[k])) /
-          static_cast<double>(c.alone_dur[k]);
+    next.factor.resize(iters);
+    // Busy periods: an iteration that starts after the previous one ended (the engine
+    // idled) begins a new one; windows stay within theirs.
+    std::vector<size_t> period_start(iters), period_end(iters);
+    for (size_t k = 0; k < iters; ++k)
+      period_start[k] =
+          k > 0 && c.start[k] <= c.start[k - 1] + c.dur[k - 1] ? period_start[k - 1] : k;
+    for (size_t k = iters; k-- > 0;)
+      period_end[k] =
+          k + 1 < iters && period_start[k + 1] == period_start[k] ? period_end[k + 1] : k + 1;
+    const size_t half = kLlmStretchWindow / 2;
+    for (size_t k = 0; k < iters; ++k) {
+      const size_t lo = std::max(period_start[k], k >= half ? k - half : 0);
+      const size_t hi = std::min(period_end[k], k + half + 1);
+      const double smooth = (prefix[hi] - prefix[lo]) / static_cast<double>(hi - lo);
       const double assumed = s->stretch[i].At(c.start[k]);
-      sum += found;
-      diff += std::abs(found - assumed) / assumed;
+      diff += std::abs(smooth - assumed) / assumed;
       ++n;
-      next.factor[k] = assumed + alpha * (found - assumed);
+      next.factor[k] = assumed + alpha * (smooth - assumed);
     }
     s->stretch[i] = std::move(next);
   }

@@ -105,6 +105,8 @@ constexpr int kLlmMaxRounds = 8;
 /// differ from those its serving loop assumed by at most this share on average over its
 /// iterations.
 constexpr double kLlmConvergence = 0.01;
+/// A slowdown found is averaged over this many iterations of its loop, centred on it.
+constexpr size_t kLlmStretchWindow = 33;
 
 /// What one LLM tenant got in a simulation.
 struct LlmTenantResult {

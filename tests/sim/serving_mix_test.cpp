@@ -185,6 +185,30 @@ TEST_CASE("llm tenant beside a busy trace tenant: both slow down, within physica
   CHECK(r.tenants[0].finish_ns <= solo.tenants[0].finish_ns + 3 * (kIterNs + 10000));
 }
 
+TEST_CASE("two llm tenants on one GPU: neither beats the GPU's capacity", "[serving_mix]") {
+  // chat and code each get 3 requests at 0, 1 s and 2 s, each request 3 iterations of a
+  // GPU-filling 1 ms kernel. At 0 both need 3 ms of the whole GPU: the later of them
+  // cannot finish before 6 ms, and neither before 3 ms (the later one by the tolerance of
+  // the fixed point).
+  LoadedWorkload lw = Make({}, TinyGpu());
+  AddChat(&lw, 0);
+  AddChat(&lw, 0);
+  lw.workload.llm_tenants[1].name = "code";
+  lw.workload.llm_tenants[1].at = "tenants[1]";
+  for (LlmTenantSpec& t : lw.workload.llm_tenants) t.serving.gpu_memory_utilization = 0.4;
+  const SimResult r = Simulate(lw, Plan{}, SimOptions{});
+  REQUIRE(r.llm.size() == 2);
+  CHECK(r.llm[0].converged);
+  CHECK(r.llm[1].converged);
+  const TimeNs a = r.llm[0].metrics.e2e.p99, b = r.llm[1].metrics.e2e.p99;
+  CHECK(std::min(a, b) >= 3 * kIterNs);
+  // (Within the fixed point's tolerance: its slowdowns agree to kLlmConvergence.)
+  CHECK(static_cast<double>(std::max(a, b)) >= 6.0 * kIterNs * (1.0 - kLlmConvergence));
+  CHECK(std::max(a, b) <= 7 * kIterNs);
+  CHECK(r.tenants.size() == 2);
+  CHECK(r.tenants[1].name == "code");
+}
+
 TEST_CASE("plans for llm tenants: knobs checked against the tenant's kind", "[serving_mix]") {
   LoadedWorkload lw = Make({TenantIn(Cnn(100000, 8))}, TinyGpu());
   AddChat(&lw, 0);
