@@ -11,6 +11,7 @@ mkdir -p out
 cotenant=build/cotenant
 # A fixed budget and thread count: the same output on every machine.
 budget=${COTENANT_DEMO_BUDGET:-400}
+llm_budget=${COTENANT_DEMO_LLM_BUDGET:-60}
 threads=2
 
 echo "cotenant demo: schedule search on the bundled workloads (configs/workloads/),"
@@ -45,6 +46,15 @@ echo "H100 (vLLM-style continuous batching, chunked prefill; synthetic iteration
   --timeline out/llm_chat-timeline.json
 
 echo
+echo "=== llm_vision: the same model serving 120 requests (Poisson 6 req/s, TTFT 200 ms, TPOT"
+echo "12 ms) beside a ResNet-50 batch-32 job every 25 ms (SLO 10 ms) on one H100; objective SLO"
+echo "misses. Search over priorities, SM partitions, token budget and prefill/decode"
+echo "multiplexing ($llm_budget simulations, each a fixed point of serving loop and task graph):"
+"$cotenant" search --workload configs/workloads/llm_vision.json --budget "$llm_budget" \
+  --threads "$threads" --seed 1 -o out/llm_vision-best-plan.json --json out/llm_vision-search.json \
+  --timeline out/llm_vision-best-timeline.json
+
+echo
 echo "=== How far to trust a prediction: the model against 624 measured A100 pairs"
 echo "(configs/measured/abacus-a100/, docs/VALIDATION.md), calibrated on the table, no GPU:"
 "$cotenant" calibrate --measured configs/measured/abacus-a100/pairs.csv \
@@ -61,4 +71,5 @@ echo "https://ui.perfetto.dev; so is <workload>-native-timeline.json), <workload
 echo "(best-so-far per simulation), <workload>-plots/ (curve.png, gantt.png),"
 echo "abacus-a100-calibration.json (cotenant.model-calibration/1: --calibration of simulate,"
 echo "search, whatif), abacus-a100-validation.json (cotenant.table-validation/1),"
-echo "llm_chat-result.json (cotenant.result/1 with TTFT/TPOT), llm_chat-timeline.json (Perfetto)."
+echo "llm_chat-result.json (cotenant.result/1 with TTFT/TPOT), llm_chat-timeline.json (Perfetto),"
+echo "llm_vision-best-plan.json, llm_vision-search.json, llm_vision-best-timeline.json."
