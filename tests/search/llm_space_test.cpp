@@ -7,6 +7,7 @@
 
 #include "search/baselines.h"
 #include "search/objective.h"
+#include "search/refusal.h"
 #include "search/search.h"
 #include "search/space.h"
 #include "search/strategy.h"
@@ -249,6 +250,22 @@ TEST_CASE("llm knobs: configured domains and their checks", "[search][llm]") {
     CHECK(again.dims()[d].values == all.dims()[d].values);
   CHECK(again.pd_options() == all.pd_options());
   CHECK(again.Size() == all.Size());
+}
+
+TEST_CASE("llm plans the simulator refuses are classified", "[search][llm]") {
+  const LoadedWorkload lw = CnnChat();
+  Plan plan;
+  plan.tenants["chat"].chunked_prefill = 0;
+  plan.tenants["chat"].max_num_batched_tokens = 8;  // a prompt of 10 is one prefill
+  const std::string e = ErrorOf([&] { Simulate(lw, plan, SimOptions{}); });
+  INFO(e);
+  CHECK(ClassifyRefusal(e) == RefusalReason::kLlmBudget);
+  CHECK(std::string(RefusalKey(RefusalReason::kLlmBudget)) == "llm_budget");
+  plan = Plan();
+  plan.tenants["chat"].prefill_sm_count = 3;
+  plan.tenants["chat"].decode_sm_count = 3;
+  CHECK(ClassifyRefusal(ErrorOf([&] { Simulate(lw, plan, SimOptions{}); })) ==
+        RefusalReason::kSmPartition);
 }
 
 TEST_CASE("baselines with llm tenants", "[search][llm]") {
