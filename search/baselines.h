@@ -11,10 +11,13 @@
 namespace cotenant::search {
 
 struct BaselinePlan {
-  std::string name;          ///< "sequential", "native", "equal-partition", "priority"
+  std::string name;          ///< "sequential", "native", "equal-partition", "priority", ...
   std::string description;   ///< one line: what the plan does
-  std::optional<Plan> plan;  ///< nullopt when the GPU cannot express it
+  std::optional<Plan> plan;  ///< nullopt when the GPU cannot express it (or `alone`)
   std::string missing;       ///< why there is no plan
+  /// A reference, not a plan for the shared GPU: every tenant simulated alone on
+  /// the whole GPU, one at a time (SimulateAlone). `plan` is nullopt.
+  bool alone = false;
 };
 
 /// The baselines, in this order:
@@ -27,11 +30,28 @@ struct BaselinePlan {
 ///   multiple of the GPU's granularity that fits (MPS-like isolation);
 /// - priority: the most latency-critical tenant (CriticalTenant) gets stream
 ///   priority -1, the others 0.
+/// With llm tenants, sequential has no plan (an llm tenant cannot wait for a
+/// group), equal-partition covers the llm tenants too, and these follow:
+/// - chunked-shared: every tenant shares all SMs, every llm tenant with
+///   chunked_prefill on;
+/// - pd-even: prefill/decode multiplexed, even split: the SMs split evenly
+///   among the llm tenants, each one's prefill and decode on half of its share
+///   (rounded down to the granularity); trace tenants share every SM;
+/// - alone: no sharing, a reference row: every tenant alone on the whole GPU
+///   (SimulateAlone), not a plan for the shared GPU.
 std::vector<BaselinePlan> BaselinePlans(const LoadedWorkload& lw);
 
-/// The most latency-critical tenant: the tightest SLO; without SLOs the
-/// largest weight; with equal weights the shortest isolated request. Ties go
-/// to the earlier tenant. `why` (optional) says which rule decided.
+/// Every tenant of `lw` alone on the whole GPU under the native plan, one
+/// simulation per tenant; the result holds each tenant's own result (trace
+/// tenants, then llm tenants, as Simulate's), makespan = the longest, and
+/// no GPU usage or lower bound.
+SimResult SimulateAlone(const LoadedWorkload& lw, const SimOptions& options);
+
+/// The most latency-critical tenant (an index into the trace tenants, then the
+/// llm tenants): the tightest SLO (an llm tenant's TTFT SLO); without SLOs the
+/// largest weight; with equal weights the shortest isolated request (llm
+/// tenants last). Ties go to the earlier tenant. `why` (optional) says which
+/// rule decided.
 int CriticalTenant(const LoadedWorkload& lw, std::string* why = nullptr);
 
 }  // namespace cotenant::search

@@ -5,8 +5,8 @@
 namespace cotenant::search {
 namespace {
 
-const char* const kKnobNames[kKnobCount] = {"groups", "priority", "sm",         "split",
-                                            "stages", "offset",   "connections"};
+const char* const kKnobNames[kKnobCount] = {"groups", "priority",    "sm",     "split",   "stages",
+                                            "offset", "connections", "budget", "chunked", "pd"};
 
 }  // namespace
 

@@ -21,31 +21,36 @@ std::string FormatDurationNs(double ns) {
   return buf;
 }
 
+double TenantWeight(const Workload& w, size_t i) {
+  const size_t traces = w.tenants.size();
+  return i < traces ? w.tenants[i].weight : w.llm_tenants[i - traces].weight;
+}
+
 Score ScoreOf(const SimResult& r, const Workload& w) {
-  COTENANT_CHECK(r.tenants.size() == w.tenants.size());
+  COTENANT_CHECK(r.tenants.size() == w.tenants.size() + w.llm_tenants.size());
   Score s;
   double weights = 0.0;
-  for (const TenantSpec& t : w.tenants) weights += t.weight;
+  for (size_t i = 0; i < r.tenants.size(); ++i) weights += TenantWeight(w, i);
   switch (w.objective) {
     case Objective::kMakespan:
       s.value = static_cast<double>(r.makespan_ns);
       break;
     case Objective::kThroughput:
       for (size_t i = 0; i < r.tenants.size(); ++i)
-        s.value -= w.tenants[i].weight * r.tenants[i].throughput_rps;
+        s.value -= TenantWeight(w, i) * r.tenants[i].throughput_rps;
       break;
     case Objective::kMeanLatency:
     case Objective::kP99Latency:
       for (size_t i = 0; i < r.tenants.size(); ++i) {
         const LatencyStats& l = r.tenants[i].latency;
-        s.value += w.tenants[i].weight *
+        s.value += TenantWeight(w, i) *
                    static_cast<double>(w.objective == Objective::kMeanLatency ? l.mean : l.p99);
       }
       s.value /= weights;
       break;
     case Objective::kSlo:
       for (size_t i = 0; i < r.tenants.size(); ++i)
-        s.value += w.tenants[i].weight * static_cast<double>(r.tenants[i].slo_violations);
+        s.value += TenantWeight(w, i) * static_cast<double>(r.tenants[i].slo_violations);
       s.tie = static_cast<double>(r.makespan_ns);
       break;
   }

@@ -19,7 +19,12 @@ struct Score {
   bool operator==(const Score& o) const { return value == o.value && tie == o.tie; }
 };
 
-/// The score of a result:
+/// The weight of result tenant `i` (SimResult::tenants order: the trace tenants, then
+/// the llm tenants): its TenantSpec's or LlmTenantSpec's weight.
+double TenantWeight(const Workload& w, size_t i);
+
+/// The score of a result (its tenants: the trace tenants, then the llm tenants, whose
+/// latency is end-to-end and whose SLO misses are requests missing TTFT or TPOT):
 /// - makespan: makespan_ns;
 /// - throughput: -sum_t weight_t * throughput_rps_t;
 /// - mean_latency / p99_latency: sum_t weight_t * latency_t / sum_t weight_t, ns;

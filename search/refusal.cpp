@@ -24,6 +24,8 @@ constexpr std::array<ReasonText, kRefusalReasonCount> kReasons = {{
      "stages: cut points inside the trace's operators (none for a one-operator trace)"},
     {"cycle", "dependency cycle through stage or group waits", "stages, groups"},
     {"too_large", "too many tasks to simulate", "split, or fewer requests in the workload"},
+    {"llm_budget", "llm request over the token budget without chunked prefill",
+     "budget, chunked: a larger max_num_batched_tokens, or chunked prefill on"},
     {"other", "other", "see the example message"},
 }};
 
@@ -37,7 +39,8 @@ RefusalReason ClassifyRefusal(const std::string& message) {
   if (StartsWith(message, "dependency cycle: ")) return RefusalReason::kCycle;
   // Plan checks: `file: path: message`, path naming the plan field.
   if (Has(message, "max_connections: expected at most ")) return RefusalReason::kConnections;
-  if (Has(message, ".sm_count: ") || Has(message, "tenants: SM partitions add up to "))
+  if (Has(message, ".sm_count: ") || Has(message, "_sm_count: ") ||
+      Has(message, "tenants: SM partitions add up to "))
     return RefusalReason::kSmPartition;
   if (Has(message, ".batch_split: ")) return RefusalReason::kBatchSplit;
   if (Has(message, ": no cut point is possible: ") || Has(message, ": expected a cut point in "))
@@ -45,6 +48,7 @@ RefusalReason ClassifyRefusal(const std::string& message) {
   if (Has(message, " this simulator indexes; use fewer requests") ||
       Has(message, " GB, more than this machine's "))
     return RefusalReason::kTooLarge;
+  if (Has(message, " exceeds max_num_batched_tokens ")) return RefusalReason::kLlmBudget;
   return RefusalReason::kOther;
 }
 

@@ -18,9 +18,10 @@ enum class RefusalReason : uint8_t {
   kStageCut,       ///< a stage cut beyond the tenant's operators (or a trace with one operator)
   kCycle,          ///< "dependency cycle: ..." (stage or group waits that loop)
   kTooLarge,       ///< more tasks than the simulator indexes or this machine's memory holds
+  kLlmBudget,      ///< an llm request over max_num_batched_tokens without chunked prefill
   kOther,          ///< none of the above
 };
-constexpr int kRefusalReasonCount = 8;
+constexpr int kRefusalReasonCount = 9;
 
 /// The reason of a simulator message (InputError::what() of Simulate), by the
 /// stable text after its `file: path:` location: exact prefixes for deadlocks
@@ -29,7 +30,8 @@ constexpr int kRefusalReasonCount = 8;
 RefusalReason ClassifyRefusal(const std::string& message);
 
 /// The reason's key in the search report ("queue_deadlock", "sm_partition",
-/// "connections", "batch_split", "stage_cut", "cycle", "too_large", "other").
+/// "connections", "batch_split", "stage_cut", "cycle", "too_large", "llm_budget",
+/// "other").
 const char* RefusalKey(RefusalReason r);
 /// What went wrong, in a few words, for the terminal table.
 const char* RefusalDescription(RefusalReason r);

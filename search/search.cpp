@@ -84,7 +84,14 @@ SearchResult RunSearch(const PlanSpace& space, const SearchOptions& o) {
       br.description = b.description;
       br.plan = b.plan;
       br.missing = b.missing;
-      if (b.plan) {
+      br.alone = b.alone;
+      if (b.alone) {
+        SimOptions so;
+        so.model = o.model;
+        so.score_only = true;
+        br.result = SimulateAlone(lw, so);
+        br.score = ScoreOf(br.result, lw.workload);
+      } else if (b.plan) {
         br.result = scratch.Run(*b.plan);
         br.score = ScoreOf(br.result, lw.workload);
         ++simulated;
@@ -167,6 +174,19 @@ SearchResult RunSearch(const PlanSpace& space, const SearchOptions& o) {
   return out;
 }
 
+json LlmSummaryJson(const SimResult& r) {
+  json out = json::array();
+  for (const LlmTenantResult& l : r.llm) {
+    out.push_back({{"tenant", l.name},
+                   {"ttft_p99_ns", l.metrics.ttft.p99},
+                   {"tpot_p99_ns", l.metrics.tpot.p99},
+                   {"goodput_rps", l.metrics.goodput_rps},
+                   {"good_share", l.metrics.good_share},
+                   {"multiplexed", l.multiplexed}});
+  }
+  return out;
+}
+
 int FindBaseline(const SearchResult& r, const std::string& name) {
   for (size_t i = 0; i < r.baselines.size(); ++i)
     if (r.baselines[i].name == name) return static_cast<int>(i);
@@ -213,9 +233,20 @@ json SearchResultToJson(const SearchResult& r, const PlanSpace& space) {
                {"objective", Natural(r.best_score, r.objective)},
                {"tie", r.best_score.tie},
                {"found_by", r.found_by}};
+  if (!r.best_result.llm.empty()) j["best"]["llm"] = LlmSummaryJson(r.best_result);
   json baselines = json::array();
   for (const BaselineResult& b : r.baselines) {
     json e = {{"name", b.name}};
+    if (b.alone) {
+      e["alone"] = true;
+      e["description"] = b.description;
+      e["result"] = ResultToJson(b.result);
+      e["objective"] = Natural(b.score, r.objective);
+      e["in_space"] = false;
+      if (!b.result.llm.empty()) e["llm"] = LlmSummaryJson(b.result);
+      baselines.push_back(e);
+      continue;
+    }
     if (!b.plan) {
       e["missing"] = b.missing;
       baselines.push_back(e);
@@ -227,6 +258,7 @@ json SearchResultToJson(const SearchResult& r, const PlanSpace& space) {
     e["objective"] = Natural(b.score, r.objective);
     e["in_space"] = b.in_space;
     e["speedup"] = Ratio(b.result.makespan_ns, r.best_result.makespan_ns);
+    if (!b.result.llm.empty()) e["llm"] = LlmSummaryJson(b.result);
     baselines.push_back(e);
   }
   j["baselines"] = baselines;
@@ -270,11 +302,14 @@ std::vector<std::string> ExplainPlan(const Plan& plan, const SimResult& result,
                                      const SimResult& native, const LoadedWorkload& lw) {
   const Workload& w = lw.workload;
   const int n = static_cast<int>(w.tenants.size());
+  std::vector<std::string> names;  // trace tenants, then llm tenants
+  for (const TenantSpec& t : w.tenants) names.push_back(t.name);
+  for (const LlmTenantSpec& t : w.llm_tenants) names.push_back(t.name);
   std::vector<std::string> lines;
   std::vector<std::vector<std::string>> groups = plan.groups;
   if (groups.empty()) {
     groups.emplace_back();
-    for (const TenantSpec& t : w.tenants) groups.back().push_back(t.name);
+    for (const std::string& name : names) groups.back().push_back(name);
   }
   bool changed = false;
 
@@ -316,13 +351,17 @@ std::vector<std::string> ExplainPlan(const Plan& plan, const SimResult& result,
   // SM partitions.
   int32_t partitioned = 0;
   std::vector<std::string> capped, sharing;
-  for (const TenantSpec& t : w.tenants) {
-    const int32_t sm = plan.For(t.name).sm_count;
-    if (sm >= 0) {
-      partitioned += sm;
-      capped.push_back(t.name + " " + std::to_string(sm));
+  for (const std::string& name : names) {
+    const TenantPlan tp = plan.For(name);
+    if (tp.Multiplexed()) {
+      partitioned += tp.prefill_sm_count + tp.decode_sm_count;
+      capped.push_back(name + " prefill " + std::to_string(tp.prefill_sm_count) + " + decode " +
+                       std::to_string(tp.decode_sm_count));
+    } else if (tp.sm_count >= 0) {
+      partitioned += tp.sm_count;
+      capped.push_back(name + " " + std::to_string(tp.sm_count));
     } else {
-      sharing.push_back(t.name);
+      sharing.push_back(name);
     }
   }
   if (!capped.empty()) {
@@ -379,6 +418,30 @@ std::vector<std::string> ExplainPlan(const Plan& plan, const SimResult& result,
     lines.push_back(t.name + " starts " + FormatDurationNs(static_cast<double>(off)) +
                     " late, so its first kernels do not collide with the others' start.");
   }
+  // llm serving knobs.
+  for (const LlmTenantSpec& t : w.llm_tenants) {
+    const TenantPlan tp = plan.For(t.name);
+    if (tp.Multiplexed()) {
+      changed = true;
+      lines.push_back(t.name + " runs prefill and decode as two loops at once on their own SMs " +
+                      "(prefill/decode multiplexing): long prefills no longer stall decodes.");
+    }
+    if (tp.max_num_batched_tokens > 0 &&
+        tp.max_num_batched_tokens != t.serving.max_num_batched_tokens) {
+      changed = true;
+      lines.push_back(
+          t.name + " iterations hold at most " + std::to_string(tp.max_num_batched_tokens) +
+          " tokens (max_num_batched_tokens; " + "workload " +
+          std::to_string(t.serving.max_num_batched_tokens) +
+          "): shorter iterations, so decodes and other tenants wait less behind a " + "prefill.");
+    }
+    if (tp.chunked_prefill >= 0 && (tp.chunked_prefill == 1) != t.serving.chunked_prefill) {
+      changed = true;
+      lines.push_back(t.name + std::string(" with chunked prefill ") +
+                      (tp.chunked_prefill == 1 ? "on" : "off") +
+                      " (workload: " + (t.serving.chunked_prefill ? "on" : "off") + ").");
+    }
+  }
   if (plan.max_connections != 8) {
     changed = true;
     lines.push_back("max_connections " + std::to_string(plan.max_connections) +
@@ -399,7 +462,8 @@ std::vector<std::string> ExplainPlan(const Plan& plan, const SimResult& result,
   // The tenant whose p99 changed most.
   int most = -1;
   double change = 0.0;
-  for (int ti = 0; ti < n; ++ti) {
+  const int all = static_cast<int>(std::min(native.tenants.size(), result.tenants.size()));
+  for (int ti = 0; ti < all; ++ti) {
     const double a = static_cast<double>(native.tenants[ti].latency.p99);
     const double b = static_cast<double>(result.tenants[ti].latency.p99);
     if (a > 0 && std::fabs(b / a - 1.0) > std::fabs(change)) {
@@ -408,14 +472,23 @@ std::vector<std::string> ExplainPlan(const Plan& plan, const SimResult& result,
     }
   }
   if (most >= 0 && std::fabs(change) >= 0.01) {
-    s += "; " + w.tenants[most].name + " p99 " +
+    s += "; " + names[most] + " p99 " +
          FormatDurationNs(static_cast<double>(native.tenants[most].latency.p99)) + " -> " +
          FormatDurationNs(static_cast<double>(result.tenants[most].latency.p99));
   }
   int64_t misses_before = 0, misses_after = 0;
-  for (int ti = 0; ti < n; ++ti) {
+  for (int ti = 0; ti < all; ++ti) {
     misses_before += native.tenants[ti].slo_violations;
     misses_after += result.tenants[ti].slo_violations;
+  }
+  for (size_t i = 0; i < native.llm.size() && i < result.llm.size(); ++i) {
+    const ServingMetrics& a = native.llm[i].metrics;
+    const ServingMetrics& b = result.llm[i].metrics;
+    s += "; " + native.llm[i].name + " TTFT p99 " +
+         FormatDurationNs(static_cast<double>(a.ttft.p99)) + " -> " +
+         FormatDurationNs(static_cast<double>(b.ttft.p99)) + ", TPOT p99 " +
+         FormatDurationNs(static_cast<double>(a.tpot.p99)) + " -> " +
+         FormatDurationNs(static_cast<double>(b.tpot.p99));
   }
   if (misses_before != misses_after) {
     s += "; SLO misses " + std::to_string(misses_before) + " -> " + std::to_string(misses_after);

@@ -37,6 +37,9 @@ struct BaselineResult {
   SimResult result;          ///< when plan
   Score score;               ///< when plan
   bool in_space = false;     ///< the plan is a candidate of the space
+  /// A reference row, not a plan: every tenant alone on the whole GPU
+  /// (SimulateAlone); `result` and `score` are set, `plan` is not.
+  bool alone = false;
 };
 
 struct SearchResult {
@@ -73,6 +76,10 @@ SearchResult RunSearch(const PlanSpace& space, const SearchOptions& options);
 
 /// The index of the named baseline in r.baselines, or -1.
 int FindBaseline(const SearchResult& r, const std::string& name);
+
+/// Per llm tenant of `r`: {"tenant", "ttft_p99_ns", "tpot_p99_ns", "goodput_rps",
+/// "good_share", "multiplexed"} (the "llm" arrays of `cotenant.search/1`).
+nlohmann::json LlmSummaryJson(const SimResult& r);
 
 /// The `cotenant.search/1` document (docs/formats.md).
 nlohmann::json SearchResultToJson(const SearchResult& r, const PlanSpace& space);

@@ -50,6 +50,12 @@ std::string ValueText(Knob knob, int64_t v) {
   return std::to_string(v);
 }
 
+/// "off" or "64+64" (prefill + decode SMs).
+std::string PdText(const std::pair<int64_t, int64_t>& pd) {
+  if (pd.first < 0) return "off";
+  return std::to_string(pd.first) + "+" + std::to_string(pd.second);
+}
+
 std::string CutsText(const std::vector<int64_t>& cuts) {
   std::string s = "[";
   for (size_t i = 0; i < cuts.size(); ++i) s += (i ? ", " : "") + std::to_string(cuts[i]);
@@ -81,6 +87,12 @@ const char* TenantField(Knob k) {
       return "batch_split";
     case Knob::kOffset:
       return "offset_ns";
+    case Knob::kBudget:
+      return "max_num_batched_tokens";
+    case Knob::kChunked:
+      return "chunked_prefill";
+    case Knob::kPd:
+      return "prefill_decode_sm";
     default:
       return "";
   }
@@ -121,6 +133,8 @@ int32_t PlanSpace::Dim(Knob knob, int32_t tenant) const {
 PlanSpace::PlanSpace(const LoadedWorkload& lw, const SpaceConfig& config) : lw_(lw) {
   const KnobInputs in(lw, config);
   tenants_ = in.tenants();
+  traces_ = in.traces();
+  names_ = in.names();
   dim_of_.assign(static_cast<size_t>(kKnobCount) * tenants_, -1);
 
   AddDims(Knob::kGroups, GroupDomains(in));
@@ -141,6 +155,19 @@ PlanSpace::PlanSpace(const LoadedWorkload& lw, const SpaceConfig& config) : lw_(
   }
   AddDims(Knob::kOffset, OffsetDomains(in));
   AddDim(Knob::kConnections, -1, ConnectionDomain(in));
+  // The llm knobs, tenant by tenant.
+  {
+    KnobDomains budget = BudgetDomains(in), chunked = ChunkedDomains(in);
+    pd_options_ = PdOptions(in);
+    for (int32_t ti = traces_; ti < tenants_; ++ti) {
+      const size_t j = static_cast<size_t>(ti - traces_);
+      AddDim(Knob::kBudget, ti, std::move(budget[j]));
+      AddDim(Knob::kChunked, ti, std::move(chunked[j]));
+      std::vector<int64_t> idx(pd_options_[j].size());
+      std::iota(idx.begin(), idx.end(), 0);
+      AddDim(Knob::kPd, ti, idx);
+    }
+  }
   max_streams_ = MaxStreams(lw);
 
   // The representative of the max_connections values at or above the
@@ -162,13 +189,25 @@ PlanSpace::PlanSpace(const LoadedWorkload& lw, const SpaceConfig& config) : lw_(
   size_ = CountCanonical();
 }
 
+std::pair<int64_t, int64_t> PlanSpace::Pd(const Candidate& c, int32_t tenant) const {
+  if (tenant < traces_) return {-1, -1};
+  const int32_t d = Dim(Knob::kPd, tenant);
+  return pd_options_[static_cast<size_t>(tenant - traces_)][dims_[d].values[c[d]]];
+}
+
 bool PlanSpace::Feasible(const Candidate& c) const {
   // Green contexts are disjoint: the partitions must fit in the GPU (tenants
   // that share may use any SM, idle partitioned ones included).
   int64_t partitioned = 0;
   for (int32_t ti = 0; ti < tenants_; ++ti) {
     const int32_t d = Dim(Knob::kSm, ti);
-    partitioned += std::max<int64_t>(0, dims_[d].values[c[d]]);
+    const int64_t sm = dims_[d].values[c[d]];
+    partitioned += std::max<int64_t>(0, sm);
+    const auto [prefill, decode] = Pd(c, ti);
+    if (prefill > 0) {
+      if (sm >= 0) return false;  // the two phases have their own partitions
+      partitioned += prefill + decode;
+    }
   }
   return partitioned <= lw_.gpu.sm_count;
 }
@@ -226,7 +265,6 @@ Candidate PlanSpace::Canonical(const Candidate& in) const {
 std::optional<Plan> PlanSpace::ToPlan(const Candidate& c) const {
   COTENANT_CHECK(c.size() == dims_.size());
   if (!Feasible(c)) return std::nullopt;
-  const Workload& w = lw_.workload;
   Plan plan;
   plan.max_connections = static_cast<int32_t>(
       dims_[Dim(Knob::kConnections, -1)].values[c[Dim(Knob::kConnections, -1)]]);
@@ -236,14 +274,27 @@ std::optional<Plan> PlanSpace::ToPlan(const Candidate& c) const {
       const int32_t d = Dim(k, ti);
       return dims_[d].values[c[d]];
     };
-    const std::string& name = w.tenants[ti].name;
+    const std::string& name = names_[ti];
     groups[value(Knob::kGroups)].push_back(name);
     TenantPlan tp;
     tp.priority = static_cast<int32_t>(value(Knob::kPriority));
     tp.sm_count = static_cast<int32_t>(value(Knob::kSm));
     tp.batch_split = static_cast<int32_t>(value(Knob::kSplit));
     tp.offset_ns = value(Knob::kOffset);
-    if (tp.priority != 0 || tp.sm_count >= 0 || tp.batch_split != 1 || tp.offset_ns != 0)
+    bool llm_set = false;
+    if (IsLlm(ti)) {
+      // Only values other than the workload's are written.
+      const LlmServingSpec& serving = lw_.workload.llm_tenants[ti - traces_].serving;
+      if (value(Knob::kBudget) != serving.max_num_batched_tokens)
+        tp.max_num_batched_tokens = value(Knob::kBudget);
+      if (value(Knob::kChunked) != (serving.chunked_prefill ? 1 : 0))
+        tp.chunked_prefill = static_cast<int8_t>(value(Knob::kChunked));
+      const auto [prefill, decode] = Pd(c, ti);
+      tp.prefill_sm_count = static_cast<int32_t>(prefill);
+      tp.decode_sm_count = static_cast<int32_t>(decode);
+      llm_set = tp.max_num_batched_tokens > 0 || tp.chunked_prefill >= 0 || prefill > 0;
+    }
+    if (tp.priority != 0 || tp.sm_count >= 0 || tp.batch_split != 1 || tp.offset_ns != 0 || llm_set)
       plan.tenants[name] = tp;
     const std::vector<int64_t>& cuts = cut_options_[ti][value(Knob::kStages)];
     if (!cuts.empty()) plan.stages[name] = cuts;
@@ -255,7 +306,6 @@ std::optional<Plan> PlanSpace::ToPlan(const Candidate& c) const {
 
 Candidate PlanSpace::FromPlan(const Plan& plan) const {
   CheckPlanAgainst(plan, lw_.workload, lw_.gpu);
-  const Workload& w = lw_.workload;
   const std::string file = plan.file.empty() ? std::string("plan") : plan.file;
   Candidate c(dims_.size(), 0);
   const auto outside = [&](const std::string& path, Knob k, const std::vector<int64_t>& domain,
@@ -266,9 +316,12 @@ Candidate PlanSpace::FromPlan(const Plan& plan) const {
   };
   // Groups: the plan's group index per tenant.
   std::vector<int64_t> level(tenants_, 0);
-  for (size_t g = 0; g < plan.groups.size(); ++g)
-    for (const std::string& name : plan.groups[g])
-      level[w.FindTenant(name)] = static_cast<int64_t>(g);
+  for (size_t g = 0; g < plan.groups.size(); ++g) {
+    for (const std::string& name : plan.groups[g]) {
+      const auto it = std::find(names_.begin(), names_.end(), name);
+      level[it - names_.begin()] = static_cast<int64_t>(g);
+    }
+  }
   for (int32_t ti = 0; ti < tenants_; ++ti) {
     const std::vector<int64_t>& v = dims_[Dim(Knob::kGroups, ti)].values;
     const auto it = std::find(v.begin(), v.end(), level[ti]);
@@ -279,7 +332,7 @@ Candidate PlanSpace::FromPlan(const Plan& plan) const {
                    (v.size() == 1 ? "" : "s") + ", found " + std::to_string(plan.groups.size()));
       }
       FailAt(file, "groups",
-             "outside the search space: the space fixes the groups, and " + w.tenants[ti].name +
+             "outside the search space: the space fixes the groups, and " + names_[ti] +
                  " is in group " + std::to_string(level[ti]) + " instead of " +
                  std::to_string(v[0]));
     }
@@ -287,7 +340,7 @@ Candidate PlanSpace::FromPlan(const Plan& plan) const {
   }
   // Per-tenant knobs.
   for (int32_t ti = 0; ti < tenants_; ++ti) {
-    const std::string& name = w.tenants[ti].name;
+    const std::string& name = names_[ti];
     const TenantPlan tp = plan.For(name);
     const std::string path = "tenants." + name + ".";
     for (Knob k : {Knob::kPriority, Knob::kSm, Knob::kSplit, Knob::kOffset}) {
@@ -320,6 +373,34 @@ Candidate PlanSpace::FromPlan(const Plan& plan) const {
              "outside the search space: expected one of " + domain + ", found " + CutsText(cuts));
     }
     c[Dim(Knob::kStages, ti)] = static_cast<int32_t>(it - options.begin());
+    if (!IsLlm(ti)) continue;
+    // The llm knobs (-1 = the workload's value).
+    const LlmServingSpec& serving = lw_.workload.llm_tenants[ti - traces_].serving;
+    for (Knob k : {Knob::kBudget, Knob::kChunked}) {
+      const int64_t x =
+          k == Knob::kBudget
+              ? (tp.max_num_batched_tokens > 0 ? tp.max_num_batched_tokens
+                                               : serving.max_num_batched_tokens)
+              : (tp.chunked_prefill >= 0 ? tp.chunked_prefill : serving.chunked_prefill);
+      const int32_t d = Dim(k, ti);
+      const std::vector<int64_t>& v = dims_[d].values;
+      const auto vit = std::find(v.begin(), v.end(), x);
+      if (vit == v.end()) outside(path + TenantField(k), k, v, std::to_string(x));
+      c[d] = static_cast<int32_t>(vit - v.begin());
+    }
+    const std::pair<int64_t, int64_t> pd =
+        tp.Multiplexed() ? std::pair<int64_t, int64_t>{tp.prefill_sm_count, tp.decode_sm_count}
+                         : std::pair<int64_t, int64_t>{-1, -1};
+    const auto& pds = pd_options_[static_cast<size_t>(ti - traces_)];
+    const auto pit = std::find(pds.begin(), pds.end(), pd);
+    if (pit == pds.end()) {
+      std::string domain;
+      for (size_t i = 0; i < pds.size(); ++i) domain += (i ? ", " : "") + PdText(pds[i]);
+      FailAt(file, path + "prefill_sm_count",
+             "outside the search space: expected prefill+decode SMs of " + domain + ", found " +
+                 PdText(pd));
+    }
+    c[Dim(Knob::kPd, ti)] = static_cast<int32_t>(pit - pds.begin());
   }
   // Priorities outside the domain: rank them within their group.
   if (canonical_priorities_) {
@@ -327,16 +408,16 @@ Candidate PlanSpace::FromPlan(const Plan& plan) const {
     for (int32_t ti = 0; ti < tenants_; ++ti) {
       std::vector<int64_t> values;  // distinct priorities of the group, lowest first
       for (int32_t tj = 0; tj < tenants_; ++tj)
-        if (level[tj] == level[ti]) values.push_back(plan.For(w.tenants[tj].name).priority);
+        if (level[tj] == level[ti]) values.push_back(plan.For(names_[tj]).priority);
       std::sort(values.begin(), values.end(), std::greater<int64_t>());
       values.erase(std::unique(values.begin(), values.end()), values.end());
       if (values.size() > domain.size()) {
-        FailAt(file, "tenants." + w.tenants[ti].name + ".priority",
+        FailAt(file, "tenants." + names_[ti] + ".priority",
                "outside the search space: expected at most " + std::to_string(domain.size()) +
                    " distinct priorities among tenants that run together, found " +
                    std::to_string(values.size()));
       }
-      const int64_t p = plan.For(w.tenants[ti].name).priority;
+      const int64_t p = plan.For(names_[ti]).priority;
       c[Dim(Knob::kPriority, ti)] =
           static_cast<int32_t>(std::find(values.begin(), values.end(), p) - values.begin());
     }
@@ -420,16 +501,22 @@ uint64_t PlanSpace::CountCanonical() const {
     for (const auto& [level, members] : groups)
       gp = SaturatingMul(gp, weight(static_cast<int64_t>(members.size()), members));
   }
-  // SM partitions: combinations that fit in the GPU, by SMs partitioned.
+  // SM partitions (with llm tenants' prefill/decode partitions): combinations
+  // that fit in the GPU, by SMs partitioned.
   const int64_t sms = lw_.gpu.sm_count;
   std::vector<uint64_t> ways(sms + 1, 0);
   ways[0] = 1;
   for (int32_t ti = 0; ti < n; ++ti) {
     std::vector<uint64_t> next(sms + 1, 0);
+    const std::vector<std::pair<int64_t, int64_t>> off = {{-1, -1}};
+    const auto& pds = IsLlm(ti) ? pd_options_[static_cast<size_t>(ti - traces_)] : off;
     for (int64_t v : dims_[Dim(Knob::kSm, ti)].values) {
-      const int64_t add = std::max<int64_t>(0, v);
-      for (int64_t s = 0; s + add <= sms; ++s)
-        next[s + add] = SaturatingAdd(next[s + add], ways[s]);
+      for (const auto& [prefill, decode] : pds) {
+        if (prefill > 0 && v >= 0) continue;  // infeasible: both
+        const int64_t add = std::max<int64_t>(0, v) + (prefill > 0 ? prefill + decode : 0);
+        for (int64_t s = 0; s + add <= sms; ++s)
+          next[s + add] = SaturatingAdd(next[s + add], ways[s]);
+      }
     }
     ways = next;
   }
@@ -437,7 +524,8 @@ uint64_t PlanSpace::CountCanonical() const {
   for (int64_t s = 0; s <= sms; ++s) sm = SaturatingAdd(sm, ways[s]);
   uint64_t total = SaturatingMul(gp, sm);
   for (const Dimension& d : dims_) {
-    if (d.knob == Knob::kSplit || d.knob == Knob::kStages || d.knob == Knob::kOffset)
+    if (d.knob == Knob::kSplit || d.knob == Knob::kStages || d.knob == Knob::kOffset ||
+        d.knob == Knob::kBudget || d.knob == Knob::kChunked)
       total = SaturatingMul(total, d.values.size());
   }
   // max_connections: values below the stream count, plus one for the rest.
@@ -465,7 +553,7 @@ json PlanSpace::ToJson() const {
   } else {
     std::map<int64_t, std::vector<std::string>> groups;
     for (int32_t ti = 0; ti < tenants_; ++ti)
-      groups[dims_[Dim(Knob::kGroups, ti)].values[0]].push_back(lw_.workload.tenants[ti].name);
+      groups[dims_[Dim(Knob::kGroups, ti)].values[0]].push_back(names_[ti]);
     json g = json::array();
     for (const auto& [level, members] : groups) g.push_back(members);
     j["groups"] = g;
@@ -473,14 +561,24 @@ json PlanSpace::ToJson() const {
   json tenants = json::object();
   for (int32_t ti = 0; ti < tenants_; ++ti) {
     json t = json::object();
-    for (Knob k : {Knob::kPriority, Knob::kSm, Knob::kSplit, Knob::kOffset}) {
+    const std::vector<Knob> knobs =
+        IsLlm(ti) ? std::vector<Knob>{Knob::kPriority, Knob::kSm, Knob::kBudget, Knob::kChunked}
+                  : std::vector<Knob>{Knob::kPriority, Knob::kSm, Knob::kSplit, Knob::kOffset};
+    for (Knob k : knobs) {
       json values = json::array();
       for (int64_t v : dims_[Dim(k, ti)].values)
         values.push_back(k == Knob::kSm && v < 0 ? json(nullptr) : json(v));
       t[TenantField(k)] = values;
     }
-    t["stages"] = cut_options_[ti];
-    tenants[lw_.workload.tenants[ti].name] = t;
+    if (IsLlm(ti)) {
+      json pds = json::array();
+      for (const auto& [prefill, decode] : pd_options_[static_cast<size_t>(ti - traces_)])
+        pds.push_back(prefill < 0 ? json(nullptr) : json::array({prefill, decode}));
+      t["prefill_decode_sm"] = pds;
+    } else {
+      t["stages"] = cut_options_[ti];
+    }
+    tenants[names_[ti]] = t;
   }
   j["tenants"] = tenants;
   j["max_connections"] = dims_[Dim(Knob::kConnections, -1)].values;
@@ -495,8 +593,12 @@ std::vector<std::string> PlanSpace::Describe() const {
     if (d.knob == Knob::kConnections) {
       line = "max_connections: " + DomainText(d.knob, d.values);
     } else {
-      const std::string& name = lw_.workload.tenants[d.tenant].name;
-      if (d.knob == Knob::kGroups) {
+      const std::string& name = names_[d.tenant];
+      if (d.knob == Knob::kPd) {
+        line = name + ".prefill_decode_sm: ";
+        const auto& pds = pd_options_[static_cast<size_t>(d.tenant - traces_)];
+        for (size_t i = 0; i < pds.size(); ++i) line += (i ? ", " : "") + PdText(pds[i]);
+      } else if (d.knob == Knob::kGroups) {
         line = name + ".group: levels 0.." + std::to_string(d.values.size() - 1);
       } else if (d.knob == Knob::kStages) {
         line = name + ".stages: ";

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "search/knob.h"
@@ -29,7 +30,8 @@ struct Dimension {
   /// The values the knob may take: a group level (0 = first group), a
   /// priority (sorted from lowest to highest priority: 0, -1, -2, ...), an SM
   /// count (-1 = shared), a batch split, a cut-option index, an offset in
-  /// ns, a max_connections value.
+  /// ns, a max_connections value; llm tenants: a max_num_batched_tokens
+  /// value, chunked_prefill 0 / 1, a prefill/decode option index.
   std::vector<int64_t> values;
 };
 
@@ -44,9 +46,24 @@ class PlanSpace {
   PlanSpace(const LoadedWorkload& lw, const SpaceConfig& config);
 
   const std::vector<Dimension>& dims() const { return dims_; }
+  /// Tenants: the trace tenants, then the llm tenants.
   int32_t tenants() const { return tenants_; }
-  /// Index of the dimension of `knob` for `tenant` (-1 for connections).
+  /// The trace tenants (indices 0..traces()-1).
+  int32_t traces() const { return traces_; }
+  bool IsLlm(int32_t tenant) const { return tenant >= traces_; }
+  /// Tenant names, in tenant index order.
+  const std::vector<std::string>& names() const { return names_; }
+  /// Index of the dimension of `knob` for `tenant` (-1 for connections);
+  /// -1 when the tenant has no such dimension (llm knobs of trace tenants).
   int32_t Dim(Knob knob, int32_t tenant) const;
+  /// Per llm tenant (index tenant - traces()): the (prefill SMs, decode SMs)
+  /// options its kPd dimension indexes, the first {-1, -1} (one loop).
+  const std::vector<std::vector<std::pair<int64_t, int64_t>>>& pd_options() const {
+    return pd_options_;
+  }
+  /// The (prefill SMs, decode SMs) of `tenant` in `c`; {-1, -1} = one loop
+  /// (and for trace tenants).
+  std::pair<int64_t, int64_t> Pd(const Candidate& c, int32_t tenant) const;
   /// Per tenant: the stage options (cut-point lists) its kStages dimension indexes.
   const std::vector<std::vector<std::vector<int64_t>>>& cut_options() const { return cut_options_; }
   /// Dimensions with more than one value.
@@ -54,8 +71,10 @@ class PlanSpace {
   /// Their indices.
   const std::vector<int32_t>& ranged() const { return ranged_; }
 
-  /// False when the plan cannot exist: SM partitions add up to more than the
-  /// GPU has (green contexts are disjoint).
+  /// False when the plan cannot exist: SM partitions (prefill and decode
+  /// partitions included) add up to more than the GPU has (green contexts
+  /// are disjoint), or an llm tenant both multiplexes prefill/decode and has
+  /// an SM partition of its own.
   bool Feasible(const Candidate& c) const;
   /// The representative of c's class of equivalent plans: group levels in
   /// order of first use (groups keep their order), priorities dense within each
@@ -93,7 +112,9 @@ class PlanSpace {
   uint64_t CountCanonical() const;
 
   const LoadedWorkload& lw_;
-  int32_t tenants_ = 0;
+  int32_t tenants_ = 0, traces_ = 0;
+  std::vector<std::string> names_;
+  std::vector<std::vector<std::pair<int64_t, int64_t>>> pd_options_;
   std::vector<Dimension> dims_;
   std::vector<int32_t> ranged_;  ///< dimensions with more than one value
   std::vector<int32_t> dim_of_;  ///< knob * tenants + tenant -> dim (connections: last)

@@ -20,7 +20,9 @@ constexpr int64_t kInt32Min = std::numeric_limits<int32_t>::min();
 constexpr int64_t kInt64Max = std::numeric_limits<int64_t>::max();
 
 /// The per-tenant keys of a searchspace file.
-const char* const kTenantKeys[] = {"priority", "sm_count", "batch_split", "offset_ns", "stages"};
+const char* const kTenantKeys[] = {"priority",        "sm_count",         "batch_split",
+                                   "offset_ns",       "stages",           "max_num_batched_tokens",
+                                   "chunked_prefill", "prefill_decode_sm"};
 
 /// A list of integers (null = -1 where `allow_null`), a single integer, or a
 /// range {"min", "max", "step"}, each in [lo, hi].
@@ -83,6 +85,39 @@ ConfiguredCuts ReadCutOptions(const json& j, const std::string& file, const std:
     if (std::find(out.options.begin(), out.options.end(), cuts) != out.options.end())
       FailAt(file, at, "this cut-point list appears twice");
     out.options.push_back(std::move(cuts));
+  }
+  return out;
+}
+
+/// [null, [prefill, decode], ...]: SM pairs of prefill/decode multiplexing, null = off.
+ConfiguredPd ReadPdOptions(const json& j, const std::string& file, const std::string& path) {
+  ConfiguredPd out;
+  out.file = file;
+  out.path = path;
+  if (!j.is_array() || j.empty()) {
+    FailAt(file, path,
+           "expected a non-empty array of null (off) or [prefill SMs, decode SMs] pairs (e.g. "
+           "[null, [32, 96]]), found " +
+               DescribeJson(j));
+  }
+  for (size_t i = 0; i < j.size(); ++i) {
+    const std::string at = IndexPath(path, i);
+    std::pair<int64_t, int64_t> pd{-1, -1};
+    if (!j[i].is_null()) {
+      const std::optional<int64_t> p =
+          j[i].is_array() && j[i].size() == 2 ? JsonToInt(j[i][0]) : std::optional<int64_t>();
+      const std::optional<int64_t> d =
+          j[i].is_array() && j[i].size() == 2 ? JsonToInt(j[i][1]) : std::optional<int64_t>();
+      if (!p || !d || *p < 1 || *d < 1 || *p > kInt32Max || *d > kInt32Max) {
+        FailAt(file, at,
+               "expected null or a pair [prefill SMs, decode SMs] of integers >= 1, found " +
+                   DescribeJson(j[i]));
+      }
+      pd = {*p, *d};
+    }
+    if (std::find(out.options.begin(), out.options.end(), pd) != out.options.end())
+      FailAt(file, at, "this option appears twice");
+    out.options.push_back(pd);
   }
   return out;
 }
@@ -181,6 +216,9 @@ void SpaceConfig::MergeFrom(const SpaceConfig& later) {
     if (t.batch_split) mine.batch_split = t.batch_split;
     if (t.offset_ns) mine.offset_ns = t.offset_ns;
     if (t.stages) mine.stages = t.stages;
+    if (t.max_num_batched_tokens) mine.max_num_batched_tokens = t.max_num_batched_tokens;
+    if (t.chunked_prefill) mine.chunked_prefill = t.chunked_prefill;
+    if (t.prefill_decode_sm) mine.prefill_decode_sm = t.prefill_decode_sm;
   }
   for (const auto& [key, file] : later.origins) origins[key] = file;
 }
@@ -228,9 +266,9 @@ SpaceConfig SpaceConfigFromJson(const json& j, const std::string& file) {
     for (auto it = tenants.begin(); it != tenants.end(); ++it) {
       const std::string path = "tenants." + it.key();
       if (it.key().empty()) FailAt(file, path, "expected a tenant name as the key, found \"\"");
-      const JsonFields tf(
-          it.value(), file, path,
-          {kTenantKeys[0], kTenantKeys[1], kTenantKeys[2], kTenantKeys[3], kTenantKeys[4]});
+      const JsonFields tf(it.value(), file, path,
+                          {kTenantKeys[0], kTenantKeys[1], kTenantKeys[2], kTenantKeys[3],
+                           kTenantKeys[4], kTenantKeys[5], kTenantKeys[6], kTenantKeys[7]});
       SpaceConfig::Tenant t;
       if (tf.Has("priority"))
         t.priority = ReadValues(tf.Get("priority"), file, tf.PathOf("priority"), kInt32Min,
@@ -245,6 +283,22 @@ SpaceConfig SpaceConfigFromJson(const json& j, const std::string& file) {
         t.offset_ns =
             ReadValues(tf.Get("offset_ns"), file, tf.PathOf("offset_ns"), 0, kInt64Max, false, 1);
       if (tf.Has("stages")) t.stages = ReadCutOptions(tf.Get("stages"), file, tf.PathOf("stages"));
+      if (tf.Has("max_num_batched_tokens"))
+        t.max_num_batched_tokens =
+            ReadValues(tf.Get("max_num_batched_tokens"), file, tf.PathOf("max_num_batched_tokens"),
+                       1, kInt32Max, false, 512);
+      if (tf.Has("chunked_prefill")) {
+        // true / false as 1 / 0.
+        json v = tf.Get("chunked_prefill");
+        if (v.is_boolean()) v = v.get<bool>() ? 1 : 0;
+        if (v.is_array())
+          for (json& x : v)
+            if (x.is_boolean()) x = x.get<bool>() ? 1 : 0;
+        t.chunked_prefill = ReadValues(v, file, tf.PathOf("chunked_prefill"), 0, 1, false, 1);
+      }
+      if (tf.Has("prefill_decode_sm"))
+        t.prefill_decode_sm =
+            ReadPdOptions(tf.Get("prefill_decode_sm"), file, tf.PathOf("prefill_decode_sm"));
       c.tenants[it.key()] = std::move(t);
     }
   }
@@ -329,7 +383,7 @@ SpaceConfig SpaceConfigFromSetting(const std::string& setting) {
                                              "max_groups",      "max_cuts", "cut_grid"};
       fail("unknown key \"" + key + "\"" + DidYouMean(key, keys) +
            " (per-tenant knobs are TENANT.priority, .sm_count, .batch_split, .offset_ns, "
-           ".stages)");
+           ".stages, .max_num_batched_tokens, .chunked_prefill, .prefill_decode_sm)");
     }
   } else {
     const std::string tenant = key.substr(0, dot);
@@ -348,8 +402,23 @@ SpaceConfig SpaceConfigFromSetting(const std::string& setting) {
         }
         value.push_back(cuts);
       }
+    } else if (knob == "prefill_decode_sm") {
+      value = json::array();
+      for (const std::string& option : Split(text, ',')) {
+        if (option == "none" || option == "null" || option == "off") {
+          value.push_back(nullptr);
+          continue;
+        }
+        const std::vector<std::string> pd = Split(option, '/');
+        const std::optional<int64_t> p = pd.size() == 2 ? ParseInt(pd[0]) : std::nullopt;
+        const std::optional<int64_t> d = pd.size() == 2 ? ParseInt(pd[1]) : std::nullopt;
+        if (!p || !d)
+          fail("expected prefill/decode SM pairs like 64/64 or off, found \"" + option + "\"");
+        value.push_back(json::array({*p, *d}));
+      }
     } else if (knob == "priority" || knob == "sm_count" || knob == "batch_split" ||
-               knob == "offset_ns") {
+               knob == "offset_ns" || knob == "max_num_batched_tokens" ||
+               knob == "chunked_prefill") {
       value = ints(knob == "sm_count");
     } else {
       const std::vector<std::string> knobs(std::begin(kTenantKeys), std::end(kTenantKeys));

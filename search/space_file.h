@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "search/knob.h"
@@ -35,6 +36,12 @@ struct ConfiguredCuts {
   std::string file, path;
 };
 
+/// Prefill/decode options as configured: (prefill, decode) SM pairs, {-1, -1} = off.
+struct ConfiguredPd {
+  std::vector<std::pair<int64_t, int64_t>> options;
+  std::string file, path;
+};
+
 /// What the user asks of the space (`cotenant.searchspace/1` and command-line
 /// settings). Unset fields take the defaults of docs/formats.md. Syntax is
 /// checked when reading; values against the workload and GPU when the space is
@@ -43,6 +50,9 @@ struct SpaceConfig {
   struct Tenant {
     std::optional<ConfiguredValues> priority, sm_count, batch_split, offset_ns;
     std::optional<ConfiguredCuts> stages;
+    // llm tenants only:
+    std::optional<ConfiguredValues> max_num_batched_tokens, chunked_prefill;
+    std::optional<ConfiguredPd> prefill_decode_sm;
   };
   std::string file;  ///< for messages ("space.json", "--knobs")
   /// Knobs ranged over their default domains; the others stay at their

@@ -113,16 +113,54 @@ void CheckCuts(const ConfiguredCuts& cc, const std::string& tenant, int64_t ops)
 KnobInputs::KnobInputs(const LoadedWorkload& lw, const SpaceConfig& config)
     : lw_(lw), config_(config), ranged_(kKnobCount, !config.knobs.has_value()) {
   for (const TenantSpec& t : lw.workload.tenants) names_.push_back(t.name);
+  for (const LlmTenantSpec& t : lw.workload.llm_tenants) names_.push_back(t.name);
   for (const auto& [name, t] : config.tenants) {
-    if (lw.workload.FindTenant(name) >= 0) continue;
+    const int32_t ti = Find(name);
+    const std::vector<const std::optional<ConfiguredValues>*> trace_only = {&t.batch_split,
+                                                                            &t.offset_ns};
+    const std::vector<const std::optional<ConfiguredValues>*> llm_only = {&t.max_num_batched_tokens,
+                                                                          &t.chunked_prefill};
+    if (ti >= 0 && IsLlm(ti)) {
+      for (const auto* v : trace_only) {
+        if (*v) {
+          FailAt((*v)->file, (*v)->path,
+                 "an llm tenant has no " + (*v)->path.substr((*v)->path.rfind('.') + 1) +
+                     " knob (its iterations follow its serving loop)");
+        }
+      }
+      if (t.stages) {
+        FailAt(t.stages->file, t.stages->path,
+               "an llm tenant has no stages (its iterations follow its serving loop)");
+      }
+      continue;
+    }
+    if (ti >= 0) {
+      for (const auto* v : llm_only)
+        if (*v)
+          FailAt((*v)->file, (*v)->path,
+                 "only llm tenants have this knob; \"" + name + "\" is a trace tenant");
+      if (t.prefill_decode_sm) {
+        FailAt(t.prefill_decode_sm->file, t.prefill_decode_sm->path,
+               "only llm tenants have this knob; \"" + name + "\" is a trace tenant");
+      }
+      continue;
+    }
     std::string file = config.file;
-    for (const auto* v : {&t.priority, &t.sm_count, &t.batch_split, &t.offset_ns})
+    for (const auto* v : {&t.priority, &t.sm_count, &t.batch_split, &t.offset_ns,
+                          &t.max_num_batched_tokens, &t.chunked_prefill})
       if (*v) file = (*v)->file;
     if (t.stages) file = t.stages->file;
+    if (t.prefill_decode_sm) file = t.prefill_decode_sm->file;
     FailAt(file, "tenants." + name, "unknown tenant \"" + name + "\"" + DidYouMean(name, names_));
   }
   if (config.knobs)
     for (Knob k : *config.knobs) ranged_[static_cast<size_t>(k)] = true;
+}
+
+int32_t KnobInputs::Find(const std::string& name) const {
+  for (size_t i = 0; i < names_.size(); ++i)
+    if (names_[i] == name) return static_cast<int32_t>(i);
+  return -1;
 }
 
 const SpaceConfig::Tenant* KnobInputs::Configured(int32_t ti) const {
@@ -138,9 +176,10 @@ const std::string& KnobInputs::Origin(const char* key) const {
 KnobDomains GroupDomains(const KnobInputs& in) {
   const SpaceConfig& config = in.config();
   const int32_t n = in.tenants();
+  const bool llm = in.traces() < n;
   if (!config.groups) {
     const int64_t k =
-        in.Ranged(Knob::kGroups) ? std::min<int64_t>(n, config.max_groups.value_or(n)) : 1;
+        in.Ranged(Knob::kGroups) && !llm ? std::min<int64_t>(n, config.max_groups.value_or(n)) : 1;
     std::vector<int64_t> levels(static_cast<size_t>(k));
     std::iota(levels.begin(), levels.end(), 0);
     return KnobDomains(n, levels);
@@ -149,13 +188,19 @@ KnobDomains GroupDomains(const KnobInputs& in) {
   for (size_t g = 0; g < config.groups->size(); ++g) {
     for (size_t k = 0; k < (*config.groups)[g].size(); ++k) {
       const std::string& name = (*config.groups)[g][k];
-      const int ti = in.lw().workload.FindTenant(name);
+      const int ti = in.Find(name);
       if (ti < 0) {
         FailAt(config.groups_file, IndexPath(IndexPath(config.groups_path, g), k),
                "unknown tenant \"" + name + "\"" + DidYouMean(name, in.names()));
       }
       level[ti] = static_cast<int64_t>(g);
     }
+  }
+  if (llm && config.groups->size() > 1) {
+    FailAt(config.groups_file, config.groups_path,
+           "expected one group with llm tenants (an llm tenant serves its requests as they "
+           "arrive; it cannot wait for a group before it), found " +
+               std::to_string(config.groups->size()));
   }
   KnobDomains out;
   for (int32_t ti = 0; ti < n; ++ti) {
@@ -226,6 +271,7 @@ KnobDomains SplitDomains(const KnobInputs& in) {
   KnobDomains out =
       PerTenant(in, &SpaceConfig::Tenant::batch_split, Knob::kSplit, 1, [&](int32_t ti) {
         std::vector<int64_t> values = {1};
+        if (in.IsLlm(ti)) return values;
         const int64_t batch = TraceBatch(lw.traces[ti]);
         bool measured = false;
         if (batch > 0) {
@@ -260,7 +306,7 @@ std::vector<std::vector<std::vector<int64_t>>> StageOptions(const KnobInputs& in
       options = tc->stages->options;
     } else {
       options.push_back({});
-      if (in.Ranged(Knob::kStages) && max_cuts > 0) {
+      if (in.Ranged(Knob::kStages) && max_cuts > 0 && !in.IsLlm(ti)) {
         const std::vector<TimeNs> ops = OperatorTimes(in.lw().traces[ti], in.gpu());
         AddCutChoices(GridPoints(ops, grid), max_cuts, &options);
       }
@@ -275,6 +321,7 @@ KnobDomains OffsetDomains(const KnobInputs& in) {
   KnobDomains out =
       PerTenant(in, &SpaceConfig::Tenant::offset_ns, Knob::kOffset, 0, [&](int32_t ti) {
         std::vector<int64_t> values = {0};
+        if (in.IsLlm(ti)) return values;
         const TimeNs span = RequestSpanNs(in.lw().traces[ti]);
         const double unit = span >= 1000000 ? 1000.0 : 1.0;  // whole µs from 1 ms up
         for (double f : fractions) {
@@ -310,8 +357,84 @@ std::vector<int64_t> ConnectionDomain(const KnobInputs& in) {
   return values;
 }
 
+KnobDomains BudgetDomains(const KnobInputs& in) {
+  KnobDomains out;
+  for (int32_t ti = in.traces(); ti < in.tenants(); ++ti) {
+    const SpaceConfig::Tenant* tc = in.Configured(ti);
+    const int64_t native = in.Llm(ti).serving.max_num_batched_tokens;
+    std::vector<int64_t> values = {native};
+    if (tc != nullptr && tc->max_num_batched_tokens) {
+      values = tc->max_num_batched_tokens->values;
+    } else if (in.Ranged(Knob::kBudget)) {
+      for (int64_t v : {2048, 512})
+        if (v < native) values.push_back(v);
+    }
+    out.push_back(SortedUnique(std::move(values)));
+  }
+  return out;
+}
+
+KnobDomains ChunkedDomains(const KnobInputs& in) {
+  KnobDomains out;
+  for (int32_t ti = in.traces(); ti < in.tenants(); ++ti) {
+    const SpaceConfig::Tenant* tc = in.Configured(ti);
+    if (tc != nullptr && tc->chunked_prefill) {
+      out.push_back(SortedUnique(tc->chunked_prefill->values));
+    } else {
+      out.push_back({in.Llm(ti).serving.chunked_prefill ? 1 : 0});
+    }
+  }
+  return out;
+}
+
+std::vector<std::vector<std::pair<int64_t, int64_t>>> PdOptions(const KnobInputs& in) {
+  const GpuSpec& gpu = in.gpu();
+  std::vector<std::vector<std::pair<int64_t, int64_t>>> out;
+  for (int32_t ti = in.traces(); ti < in.tenants(); ++ti) {
+    const SpaceConfig::Tenant* tc = in.Configured(ti);
+    std::vector<std::pair<int64_t, int64_t>> options = {{-1, -1}};
+    if (tc != nullptr && tc->prefill_decode_sm) {
+      const ConfiguredPd& cp = *tc->prefill_decode_sm;
+      options.clear();
+      for (size_t i = 0; i < cp.options.size(); ++i) {
+        const auto [p, d] = cp.options[i];
+        if (p < 0) {
+          options.push_back({-1, -1});
+          continue;
+        }
+        const std::string at = IndexPath(cp.path, i);
+        CheckSmPartition(p, gpu, cp.file, IndexPath(at, 0));
+        CheckSmPartition(d, gpu, cp.file, IndexPath(at, 1));
+        if (p + d > gpu.sm_count) {
+          FailAt(cp.file, at,
+                 "expected prefill and decode SMs adding up to at most " +
+                     std::to_string(gpu.sm_count) + " (the SMs of " + gpu.key + "), found " +
+                     std::to_string(p + d));
+        }
+        options.push_back({p, d});
+      }
+      // Off first (it is the native value), then the pairs in the order given.
+      std::stable_partition(options.begin(), options.end(),
+                            [](const std::pair<int64_t, int64_t>& o) { return o.first < 0; });
+    } else if (in.Ranged(Knob::kPd) && gpu.sm_partition_granularity > 0) {
+      const int64_t g = gpu.sm_partition_granularity;
+      const int64_t smallest = std::max<int64_t>(g, (gpu.sm_partition_min + g - 1) / g * g);
+      for (int64_t quarter : {1, 2, 3}) {
+        int64_t p = std::llround(static_cast<double>(gpu.sm_count) * quarter / 4.0 / g) * g;
+        p = std::max(p, smallest);
+        const int64_t d = (gpu.sm_count - p) / g * g;
+        if (d < smallest) continue;
+        if (std::find(options.begin(), options.end(), std::make_pair(p, d)) == options.end())
+          options.push_back({p, d});
+      }
+    }
+    out.push_back(std::move(options));
+  }
+  return out;
+}
+
 int64_t MaxStreams(const LoadedWorkload& lw) {
-  int64_t total = 0;
+  int64_t total = 2 * static_cast<int64_t>(lw.workload.llm_tenants.size());
   for (size_t ti = 0; ti < lw.workload.tenants.size(); ++ti) {
     int64_t streams = StreamCount(lw.traces[ti]);
     for (const auto& [b, trace] : lw.by_batch[ti]) streams = std::max(streams, StreamCount(trace));

@@ -16,7 +16,7 @@ namespace {
 constexpr size_t kExhaustiveBatch = 256;
 constexpr size_t kRandomBatch = 64;
 
-bool Ordered(Knob k) { return k != Knob::kGroups && k != Knob::kStages; }
+bool Ordered(Knob k) { return k != Knob::kGroups && k != Knob::kStages && k != Knob::kPd; }
 
 /// The first outcome that is ok and ranks best, or -1.
 int BestOf(const std::vector<Outcome>& outs) {
@@ -332,11 +332,18 @@ bool Repair(const PlanSpace& space, Candidate& c, Rng& rng) {
       const std::vector<int64_t>& v = space.dims()[d].values;
       // Can shrink: a smaller partition or "share" exists below it.
       if (v[c[d]] >= 0 && c[d] > 0) partitioned.push_back(d);
+      // An llm tenant's prefill/decode partitions: can turn off.
+      const int32_t pd = space.Dim(Knob::kPd, ti);
+      if (pd >= 0 && c[pd] > 0) partitioned.push_back(pd);
     }
     if (partitioned.empty()) return false;
     const int32_t d = partitioned[rng.Below(partitioned.size())];
     const std::vector<int64_t>& v = space.dims()[d].values;
-    c[d] = v[0] < 0 ? 0 : c[d] - 1;  // share if it may, else the next smaller partition
+    if (space.dims()[d].knob == Knob::kPd) {
+      c[d] = 0;  // one loop
+    } else {
+      c[d] = v[0] < 0 ? 0 : c[d] - 1;  // share if it may, else the next smaller partition
+    }
   }
   return true;
 }
@@ -347,7 +354,10 @@ Candidate RandomCandidate(const PlanSpace& space, Rng& rng) {
     c[d] = static_cast<int32_t>(rng.Below(space.dims()[d].values.size()));
   if (!Repair(space, c, rng)) {
     // No way to shrink: fall back to every tenant's smallest SM value.
-    for (int32_t ti = 0; ti < space.tenants(); ++ti) c[space.Dim(Knob::kSm, ti)] = 0;
+    for (int32_t ti = 0; ti < space.tenants(); ++ti) {
+      c[space.Dim(Knob::kSm, ti)] = 0;
+      if (space.Dim(Knob::kPd, ti) >= 0) c[space.Dim(Knob::kPd, ti)] = 0;
+    }
   }
   return space.Canonical(c);
 }

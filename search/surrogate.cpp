@@ -51,7 +51,10 @@ class Features {
       max_level = std::max(max_level, c[space_.Dim(Knob::kGroups, ti)]);
       const int32_t d = space_.Dim(Knob::kSm, ti);
       const int64_t sm = space_.dims()[d].values[c[d]];
-      if (sm < 0) {
+      const auto [prefill, decode] = space_.Pd(c, ti);
+      if (prefill > 0) {
+        partitioned += static_cast<double>(prefill + decode);
+      } else if (sm < 0) {
         ++shared;
       } else {
         partitioned += static_cast<double>(sm);

@@ -705,7 +705,7 @@ done <<CASES
 --set resnet50.sm_count=60: tenants.resnet50.sm_count: expected a multiple of 8 SMs (the partition granularity of h100-sxm), found 60|-w $v3 --set resnet50.sm_count=60
 --set max_connections=64: max_connections: expected an integer in 1..32, found 64|-w $v3 --set max_connections=64
 --set sm_stepp=8: unknown key "sm_stepp"; did you mean "sm_step"?|-w $v3 --set sm_stepp=8
---knobs: expected one of "groups", "priority", "sm", "split", "stages", "offset", "connections", found "smm"; did you mean "sm"?|-w $v3 --knobs groups,smm
+--knobs: expected one of "groups", "priority", "sm", "split", "stages", "offset", "connections", "budget", "chunked", "pd", found "smm"; did you mean "sm"?|-w $v3 --knobs groups,smm
 --strategy: expected one of "auto", "exhaustive", "random", "greedy", "anneal", "genetic", "surrogate", found "annealing"; did you mean "anneal"?|-w $v3 --strategy annealing
 s-malformed.json:2:22: malformed JSON: unexpected '}'|-w $v3 --space $work/s-malformed.json
 space_unknown_key.json: sm_stepp: unknown key; did you mean "sm_step"?|-w $v3 --space $sdata/space_unknown_key.json
@@ -807,6 +807,34 @@ r = json.load(open(sys.argv[1]))
 assert r["failed"] == 1 and r["refused"] == {"queue_deadlock": 1}, (r["failed"], r["refused"])
 assert r["refused_examples"]["queue_deadlock"].startswith("workload deadlocks: ")
 PY
+# search with an llm tenant (Llama-3.1-8B chat beside ResNet-50, about 1 s per
+# simulation): a small random search prints the llm columns and the serving
+# baselines, and writes the llm summaries to the report.
+expect_ok search --workload configs/workloads/llm_vision.json --strategy random --budget 4 -j2 \
+  --json "$work/llm-report.json" -o "$work/llm-plan.json"
+checks=$((checks + 1))
+grep -q 'chat TTFT p99 .*chat TPOT p99 .*chat goodput' "$work/stdout" &&
+  grep -q '^ *pd-even ' "$work/stdout" && grep -q '^ *chunked-shared ' "$work/stdout" &&
+  grep -q '^ *each alone (no sharing) ' "$work/stdout" &&
+  grep -q '^. not a plan for the shared GPU' "$work/stdout" ||
+  fail "search llm_vision: no llm columns or serving baselines: $(cat "$work/stdout")"
+python3 - "$work/llm-report.json" <<'PY' || fail "search llm_vision: report is wrong"
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["schema"] == "cotenant.search/1"
+names = [b["name"] for b in r["baselines"]]
+assert names == ["sequential", "native", "equal-partition", "priority", "chunked-shared",
+                 "pd-even", "alone"], names
+for e in [r["best"]] + [b for b in r["baselines"] if "result" in b]:
+    (l,) = e["llm"]
+    assert l["tenant"] == "chat" and l["ttft_p99_ns"] > 0 and l["tpot_p99_ns"] > 0, l
+    assert l["goodput_rps"] >= 0
+assert r["baselines"][6]["alone"] is True and "plan" not in r["baselines"][6]
+t = r["space"]["definition"]["tenants"]["chat"]
+assert t["max_num_batched_tokens"] == [512, 2048, 8192], t
+assert t["prefill_decode_sm"] == [None, [32, 96], [64, 64], [96, 32]], t
+PY
+
 checks=$((checks + 1))
 ls "$work" | grep -q '\.tmp' && fail "temporary files left: $(ls "$work")"
 

@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -204,6 +205,73 @@ inline LoadedWorkload TinyWorkload(const std::vector<TinyTenant>& tenants,
     lw.workload.tenants[i].weight = tenants[i].weight;
   }
   return lw;
+}
+
+/// Every iteration of FakeLlmModel alone: 1 ms.
+constexpr TimeNs kFakeLlmIterNs = 1000000;
+
+/// An LLM iteration model whose every iteration costs kFakeLlmIterNs alone and runs as
+/// one kernel of 8 blocks of 1024 threads (TinyGpu: 2 per SM, so it fills the 4 SMs in
+/// one wave); no host work.
+class FakeLlmIterations : public LlmIterationModel {
+ public:
+  TimeNs Cost(const IterationShape&) override { return kFakeLlmIterNs; }
+  void Work(const IterationShape&, IterationWork* out) override {
+    out->host_before_ns = 0;
+    out->host_launch_ns = 0;
+    IterationKernel k;
+    k.name = "layer";
+    k.dur_ns = kFakeLlmIterNs;
+    k.grid = {8, 1, 1};
+    k.block = {1024, 1, 1};
+    out->kernels = {k};
+  }
+};
+
+/// An LLM tenant model of FakeLlmIterations with room for 100000 KV tokens; prompts
+/// over 1000 tokens are refused.
+class FakeLlmModel : public LlmTenantModel {
+ public:
+  std::string ModelName() const override { return "fake"; }
+  std::string DtypeName() const override { return "bf16"; }
+  std::unique_ptr<LlmIterationModel> NewRun() const override {
+    return std::make_unique<FakeLlmIterations>();
+  }
+  LlmKvBudget KvBudget(int64_t usable, int64_t, int64_t) const override {
+    LlmKvBudget b;
+    b.usable_bytes = usable;
+    b.kv_bytes_per_token = 1;
+    b.capacity_tokens = 100000;
+    return b;
+  }
+  void CheckRequests(const std::vector<LlmRequest>& requests, const LlmKvBudget&,
+                     int64_t) const override {
+    for (const LlmRequest& q : requests)
+      if (q.prompt_tokens > 1000) throw InputError("w.json: tenants[0].prompt_tokens: too long");
+  }
+};
+
+/// Adds LLM tenant `name` on FakeLlmModel to `lw`: `requests` requests of 10 prompt and
+/// 3 output tokens, one every second from `first_ns`; SLOs TTFT 1.5 ms, TPOT 1.5 ms.
+inline LlmTenantSpec& AddFakeLlm(LoadedWorkload* lw, const std::string& name = "chat",
+                                 TimeNs first_ns = 0, int64_t requests = 3) {
+  LlmTenantSpec t;
+  t.name = name;
+  t.at = "tenants[" +
+         std::to_string(lw->workload.tenants.size() + lw->workload.llm_tenants.size()) + "]";
+  t.model = "fake";
+  t.requests = requests;
+  t.slo.ttft_ns = 1500000;
+  t.slo.tpot_ns = 1500000;
+  lw->workload.llm_tenants.push_back(t);
+  LoadedLlmTenant l;
+  l.model = std::make_shared<FakeLlmModel>();
+  for (int64_t i = 0; i < requests; ++i)
+    l.requests.push_back({i, first_ns + i * 1000000000, 10, 3});
+  lw->llm.push_back(std::move(l));
+  lw->gpu.dram_bytes = int64_t{1} << 30;
+  if (lw->workload.file.empty()) lw->workload.file = "w.json";
+  return lw->workload.llm_tenants.back();
 }
 
 }  // namespace cotenant::testing

@@ -59,7 +59,8 @@ TEST_CASE("bad search space files", "[search][config]") {
         "space_unknown_key.json: sm_stepp: unknown key; did you mean \"sm_step\"?");
   CHECK(SpaceError("space_unknown_knob.json") ==
         "space_unknown_knob.json: knobs[1]: expected one of \"groups\", \"priority\", \"sm\", "
-        "\"split\", \"stages\", \"offset\", \"connections\", found \"smm\"; did you mean \"sm\"?");
+        "\"split\", \"stages\", \"offset\", \"connections\", \"budget\", \"chunked\", \"pd\", "
+        "found \"smm\"; did you mean \"sm\"?");
   CHECK(SpaceError("space_unknown_tenant.json") ==
         "space_unknown_tenant.json: tenants.bret: unknown tenant \"bret\"");
   CHECK(SpaceError("space_sm_too_big.json") ==
@@ -105,15 +106,18 @@ TEST_CASE("bad command-line settings", "[search][config]") {
         "operator");
   CHECK(SettingError("a.prio=1") ==
         "--set a.prio=1: unknown tenant knob \"prio\" (expected one of \"priority\", "
-        "\"sm_count\", \"batch_split\", \"offset_ns\", \"stages\")");
+        "\"sm_count\", \"batch_split\", \"offset_ns\", \"stages\", \"max_num_batched_tokens\", "
+        "\"chunked_prefill\", \"prefill_decode_sm\")");
   CHECK(SettingError("sm_stepp=8") ==
         "--set sm_stepp=8: unknown key \"sm_stepp\"; did you mean \"sm_step\"? (per-tenant knobs "
-        "are TENANT.priority, .sm_count, .batch_split, .offset_ns, .stages)");
+        "are TENANT.priority, .sm_count, .batch_split, .offset_ns, .stages, "
+        ".max_num_batched_tokens, .chunked_prefill, .prefill_decode_sm)");
   CHECK(SettingError("bret.priority=0,-1") ==
         "--set bret.priority=0,-1: tenants.bret: unknown tenant \"bret\"");
   CHECK(ErrorOf([] { SpaceConfigFromKnobList("groups,smm"); }) ==
         "--knobs: expected one of \"groups\", \"priority\", \"sm\", \"split\", \"stages\", "
-        "\"offset\", \"connections\", found \"smm\"; did you mean \"sm\"?");
+        "\"offset\", \"connections\", \"budget\", \"chunked\", \"pd\", found \"smm\"; did you "
+        "mean \"sm\"?");
   // sm_step must be a multiple of the granularity (H100: 8).
   LoadedWorkload h100 = Three();
   h100.gpu = testing::H100Sxm();

@@ -52,8 +52,22 @@ void PrintTable(const SearchResult& r, const LoadedWorkload& lw) {
   if (!makespan) cols.push_back({search::ObjectiveLabel(w.objective), Align::kRight});
   cols.push_back({"makespan", Align::kRight});
   for (const TenantSpec& t : w.tenants) cols.push_back({t.name + " p99", Align::kRight});
+  // llm tenants: end-to-end p99, TTFT and TPOT p99, goodput.
+  for (const LlmTenantSpec& t : w.llm_tenants) {
+    cols.push_back({t.name + " p99", Align::kRight});
+    cols.push_back({t.name + " TTFT p99", Align::kRight});
+    cols.push_back({t.name + " TPOT p99", Align::kRight});
+    cols.push_back({t.name + " goodput", Align::kRight});
+  }
+  // Whether result tenant i (trace tenants, then llm tenants) has an SLO.
+  const size_t traces = w.tenants.size();
+  const auto has_slo = [&](size_t i) {
+    if (i < traces) return w.tenants[i].slo_ns > 0;
+    const ServingSlo& s = w.llm_tenants[i - traces].slo;
+    return s.ttft_ns > 0 || s.tpot_ns > 0;
+  };
   bool slo = false;
-  for (const TenantSpec& t : w.tenants) slo = slo || t.slo_ns > 0;
+  for (size_t i = 0; i < traces + w.llm_tenants.size(); ++i) slo = slo || has_slo(i);
   if (slo) cols.push_back({"SLO misses", Align::kRight});
   // How much better the best plan is on the objective (latencies and
   // throughput as ratios; SLO misses as a difference).
@@ -63,15 +77,22 @@ void PrintTable(const SearchResult& r, const LoadedWorkload& lw) {
   cols.push_back({"gap to bound", Align::kRight});
   Table t(cols);
   auto row = [&](const std::string& name, const SimResult& res, const search::Score& score,
-                 bool is_best) {
+                 bool is_best, bool alone = false) {
     std::vector<std::string> cells = {name};
     if (!makespan) cells.push_back(search::FormatScore(score, w.objective));
     cells.push_back(FormatNs(res.makespan_ns));
-    for (const TenantResult& tr : res.tenants) cells.push_back(FormatNs(tr.latency.p99));
+    for (size_t i = 0; i < res.tenants.size(); ++i) {
+      cells.push_back(FormatNs(res.tenants[i].latency.p99));
+      if (i < traces) continue;
+      const ServingMetrics& m = res.llm[i - traces].metrics;
+      cells.push_back(FormatNs(m.ttft.p99));
+      cells.push_back(FormatNs(m.tpot.p99));
+      cells.push_back(FormatFixed(m.goodput_rps, 2) + "/s");
+    }
     if (slo) {
       int64_t misses = 0, requests = 0;
       for (size_t i = 0; i < res.tenants.size(); ++i) {
-        if (w.tenants[i].slo_ns <= 0) continue;
+        if (!has_slo(i)) continue;
         misses += res.tenants[i].slo_violations;
         requests += res.tenants[i].requests;
       }
@@ -89,11 +110,16 @@ void PrintTable(const SearchResult& r, const LoadedWorkload& lw) {
       }
       cells.push_back(g);
     }
-    cells.push_back(is_best ? "-" : Speedup(res.makespan_ns, r.best_result.makespan_ns));
+    cells.push_back(is_best || alone ? "-" : Speedup(res.makespan_ns, r.best_result.makespan_ns));
     cells.push_back(Gap(res.makespan_ns, res.lower_bound_ns));
     t.AddRow(cells);
   };
+  bool alone = false;
   for (const BaselineResult& b : r.baselines) {
+    if (b.alone) {
+      alone = true;
+      continue;  // below the best: a reference, not a plan
+    }
     if (!b.plan) {
       std::vector<std::string> cells = {b.name, "n/a (" + b.missing + ")"};
       t.AddRow(cells);
@@ -103,17 +129,29 @@ void PrintTable(const SearchResult& r, const LoadedWorkload& lw) {
   }
   t.AddRule();
   row("best (" + r.found_by + ")", r.best_result, r.best_score, true);
+  if (alone) {
+    t.AddRule();
+    for (const BaselineResult& b : r.baselines)
+      if (b.alone) row("each alone (no sharing) †", b.result, b.score, false, true);
+  }
   t.Print(stdout);
-  std::printf(
-      "gap to bound: each plan's makespan over its own lower bound, max(SM-work / SMs, longest\n"
-      "critical path); batch splits change the SM-work, offsets, groups and stages the critical\n"
-      "path (native plan's bound %s, best plan's %s)\n",
-      FormatNs(r.lower_bound_ns).c_str(), FormatNs(r.best_result.lower_bound_ns).c_str());
+  // No bound with llm tenants (SimulateWithLlm computes none).
+  if (r.lower_bound_ns > 0 || r.best_result.lower_bound_ns > 0)
+    std::printf(
+        "gap to bound: each plan's makespan over its own lower bound, max(SM-work / SMs, longest\n"
+        "critical path); batch splits change the SM-work, offsets, groups and stages the critical\n"
+        "path (native plan's bound %s, best plan's %s)\n",
+        FormatNs(r.lower_bound_ns).c_str(), FormatNs(r.best_result.lower_bound_ns).c_str());
   for (const BaselineResult& b : r.baselines) {
     if (b.plan && !b.in_space) {
       std::printf("* outside the search space: simulated for comparison only\n");
       break;
     }
+  }
+  if (alone) {
+    std::printf(
+        "† not a plan for the shared GPU: each tenant simulated alone on the whole GPU, one at a\n"
+        "  time (what it gets without sharing; makespan = the longest)\n");
   }
 }
 
@@ -175,7 +213,8 @@ RunFn AddSearch(CLI::App* sub) {
   sub->add_option("--space", o->space, "Search space file (cotenant.searchspace/1)");
   sub->add_option("--knobs", o->knobs,
                   "Knobs to range, comma-separated: groups, priority, sm, split, stages, offset, "
-                  "connections (default all); the others stay at the native plan's value");
+                  "connections, budget, chunked, pd (the last three: llm tenants; default all); "
+                  "the others stay at the native plan's value");
   sub->add_option("--sm-step", o->sm_step,
                   "SM partition step (a multiple of the GPU's granularity, 8 on Hopper)")
       ->check(CLI::Range(int64_t{1}, int64_t{1} << 20));
@@ -242,7 +281,7 @@ RunFn AddSearch(CLI::App* sub) {
       std::printf(
           "search: %zu tenants on %s, objective %s; %s plans (%d ranged knobs); "
           "strategy %s; budget %s; %d thread%s, seed %llu\n",
-          w.tenants.size(), lw.gpu.key.c_str(), ObjectiveName(w.objective),
+          w.tenants.size() + w.llm_tenants.size(), lw.gpu.key.c_str(), ObjectiveName(w.objective),
           FormatSize(space.Size()).c_str(), space.RangedDims(), o->strategy.c_str(), budget.c_str(),
           so.threads, so.threads == 1 ? "" : "s", static_cast<unsigned long long>(so.seed));
       if (o->show_space)
