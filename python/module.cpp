@@ -19,6 +19,7 @@
 #include "sim/simulate.h"
 #include "sim/trace.h"
 #include "sim/trace_stats.h"
+#include "tools/validation/table_model.h"
 
 namespace py = pybind11;
 
@@ -98,7 +99,7 @@ std::vector<std::string> PathList(py::handle h) {
 /// Loads a workload file (LLM tenants get synth's models, as in the CLI's
 /// simulate and search) or one tenant per trace file. Releases the GIL.
 LoadedWorkload Load(py::handle workload, py::handle traces, const std::optional<std::string>& gpu,
-                    const std::string& command) {
+                    py::handle calibration, const std::string& command) {
   const std::string path = workload.is_none() ? "" : PathArg(workload);
   const std::vector<std::string> trace_paths = PathList(traces);
   if (!path.empty() && !trace_paths.empty())
@@ -106,6 +107,7 @@ LoadedWorkload Load(py::handle workload, py::handle traces, const std::optional<
   if (path.empty() && trace_paths.empty())
     throw InputError(command + ": nothing to simulate: give workload=W.json or traces=[...]");
   const std::string gpu_key = gpu.value_or("");
+  const std::string calibration_path = calibration.is_none() ? "" : PathArg(calibration);
   py::gil_scoped_release release;
   const LlmModelFactory synth = profiler::SynthLlmModels();
   LoadedWorkload lw = !path.empty() ? LoadWorkload(path, gpu_key, &synth, "python")
@@ -122,6 +124,12 @@ LoadedWorkload Load(py::handle workload, py::handle traces, const std::optional<
                        "the CLI's --gpu, or its whatif --swap-gpu first)");
     }
   }
+  // --calibration as in the CLI's simulate and search (ApplyCalibrationFile,
+  // which also prints what it scaled).
+  if (!calibration_path.empty()) {
+    validation::ApplyTableCalibration(&lw, validation::ReadTableCalibration(calibration_path),
+                                      calibration_path);
+  }
   return lw;
 }
 
@@ -134,7 +142,7 @@ Plan PlanArg(py::handle plan) {
   return path == "native" ? Plan{} : ReadPlan(path);
 }
 
-py::dict LoadTraceSummary(py::handle path_arg) {
+py::dict LoadTraceSummary(py::object path_arg) {
   const std::string path = PathArg(path_arg);
   Trace trace;
   {
@@ -157,10 +165,11 @@ py::dict LoadTraceSummary(py::handle path_arg) {
   return d;
 }
 
-py::object SimulatePy(py::handle workload, py::handle traces, py::handle plan,
-                      const std::optional<std::string>& gpu, const std::string& model) {
+py::object SimulatePy(py::object workload, py::object traces, py::object plan,
+                      const std::optional<std::string>& gpu, const std::string& model,
+                      py::object calibration) {
   const Plan p = PlanArg(plan);
-  const LoadedWorkload lw = Load(workload, traces, gpu, "simulate");
+  const LoadedWorkload lw = Load(workload, traces, gpu, calibration, "simulate");
   nlohmann::json result;
   {
     py::gil_scoped_release release;
@@ -171,16 +180,17 @@ py::object SimulatePy(py::handle workload, py::handle traces, py::handle plan,
   return ToPython(result);
 }
 
-py::object SearchPy(py::handle workload, py::handle traces, const std::optional<std::string>& gpu,
+py::object SearchPy(py::object workload, py::object traces, const std::optional<std::string>& gpu,
                     int64_t budget, double seconds, const std::string& strategy, int threads,
-                    uint64_t seed, const std::string& model, py::handle space,
+                    uint64_t seed, const std::string& model, py::object space,
                     const std::optional<std::string>& knobs, int64_t sm_step,
-                    const std::vector<std::string>& sets, py::handle start) {
+                    const std::vector<std::string>& sets, py::object start,
+                    py::object calibration) {
   if (budget <= 0 && seconds <= 0.0)
     throw InputError("search: give budget (simulations) or seconds, or both");
   if (threads < 1)
     throw InputError("search: threads: expected >= 1, found " + std::to_string(threads));
-  const LoadedWorkload lw = Load(workload, traces, gpu, "search");
+  const LoadedWorkload lw = Load(workload, traces, gpu, calibration, "search");
   // The space: file, then knobs, sm_step and sets in that order (as the CLI).
   search::SpaceConfig config;
   if (!space.is_none()) config = search::ReadSpaceConfig(PathArg(space));
@@ -219,7 +229,7 @@ PYBIND11_MODULE(_cotenant, m) {
         "gpus() -> list of str\n\nThe keys of the bundled GPU specs (configs/gpus/), sorted.");
   m.def(
       "gpu_spec",
-      [](py::handle key) {
+      [](py::object key) {
         return ToPython(cotenant::GpuSpecToJson(cotenant::LoadGpuSpec(PathArg(key))));
       },
       arg("key"),
@@ -231,27 +241,32 @@ PYBIND11_MODULE(_cotenant, m) {
         "task start to last task end), device {name, gpu} and meta.");
   m.def("simulate", &SimulatePy, py::kw_only(), arg("workload") = py::none(),
         arg("traces") = py::none(), arg("plan") = py::none(), arg("gpu") = py::none(),
-        arg("model") = "fluid",
-        "simulate(*, workload=None, traces=None, plan=None, gpu=None, model='fluid') -> dict\n\n"
+        arg("model") = "fluid", arg("calibration") = py::none(),
+        "simulate(*, workload=None, traces=None, plan=None, gpu=None, model='fluid',\n"
+        "         calibration=None) -> dict\n\n"
         "Simulates a workload file (cotenant.workload/1; LLM tenants run on synth's\n"
         "models) or one tenant per trace file (traces: a path or a list of paths) under\n"
         "a plan: None or 'native' (native multi-stream), a plan file's path, or a dict\n"
         "shaped like cotenant.plan/1. gpu: a spec key or file overriding the workload's.\n"
-        "model: the contention model, 'fluid' or 'block'. Returns the cotenant.result/1\n"
-        "document, as `cotenant simulate --json` writes it. Releases the GIL.");
+        "model: the contention model, 'fluid' or 'block'. calibration: a\n"
+        "cotenant.model-calibration/1 file (calibrate --measured), as --calibration.\n"
+        "Returns the cotenant.result/1 document, as `cotenant simulate --json` writes it.\n"
+        "Releases the GIL.");
   m.def("search", &SearchPy, py::kw_only(), arg("workload") = py::none(),
         arg("traces") = py::none(), arg("gpu") = py::none(), arg("budget") = 2000,
         arg("seconds") = 0.0, arg("strategy") = "auto", arg("threads") = 1, arg("seed") = 1,
         arg("model") = "fluid", arg("space") = py::none(), arg("knobs") = py::none(),
         arg("sm_step") = 0, arg("sets") = std::vector<std::string>{}, arg("start") = py::none(),
+        arg("calibration") = py::none(),
         "search(*, workload=None, traces=None, gpu=None, budget=2000, seconds=0.0,\n"
         "       strategy='auto', threads=1, seed=1, model='fluid', space=None, knobs=None,\n"
-        "       sm_step=0, sets=[], start=None) -> dict\n\n"
+        "       sm_step=0, sets=[], start=None, calibration=None) -> dict\n\n"
         "Searches the plan space of a workload (as `cotenant search`): budget in\n"
         "simulations (0 = none) and/or seconds of wall clock; strategy: auto, exhaustive,\n"
         "random, greedy, anneal, genetic, surrogate; space: a cotenant.searchspace/1 file;\n"
         "knobs: 'groups,priority,sm,...'; sets: ['bert.sm_count=null,64', ...] as --set;\n"
-        "start: a plan (path or dict) inside the space. Same seed and threads -> same\n"
-        "report. Returns the cotenant.search/1 report (as `cotenant search --json`),\n"
+        "start: a plan (path or dict) inside the space; calibration as in simulate().\n"
+        "Same seed and threads -> same report. Returns the cotenant.search/1 report (as `cotenant "
+        "search --json`),\n"
         "whose best plan is a cotenant.plan/1 dict simulate() takes. Releases the GIL.");
 }

@@ -213,3 +213,30 @@ def test_gpu_override_of_traced_gpu_is_refused():
         cotenant.simulate(workload=VISION3, gpu="a100-sxm4-40g")
     same = cotenant.simulate(workload=VISION3, gpu="h100-sxm")
     assert same == cotenant.simulate(workload=VISION3)
+
+
+def h100_calibration(tmp_path):
+    """The fuzz corpus's calibration (fitted on an A100) moved to h100-sxm."""
+    corpus = ROOT / "tests/fuzz/corpus/measured_table/calibration.json"
+    c = json.loads(corpus.read_text())
+    c["gpu"] = "h100-sxm"
+    path = tmp_path / "cal.json"
+    path.write_text(json.dumps(c))
+    return path
+
+
+def test_calibration_matches_cli(tmp_path):
+    cal = h100_calibration(tmp_path)
+    out = subprocess.run(
+        [cli(), "simulate", "--workload", VISION3, "--calibration", str(cal), "--json", "-"],
+        check=True, capture_output=True, text=True,
+    ).stdout
+    r = cotenant.simulate(workload=VISION3, calibration=cal)
+    assert r == json.loads(out)
+    assert r != cotenant.simulate(workload=VISION3)
+
+
+def test_calibration_of_another_gpu_is_refused():
+    with pytest.raises(cotenant.InputError, match="fitted on a100-sxm4-40g"):
+        cotenant.simulate(workload=VISION3,
+                          calibration="tests/fuzz/corpus/measured_table/calibration.json")
