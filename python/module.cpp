@@ -1,0 +1,272 @@
+// The `cotenant` Python module: thin bindings over the libraries the CLI
+// uses (sim, profiler, search). Arguments in, the library's JSON documents
+// out as plain Python objects; no analysis here.
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "profiler/serving_run.h"
+#include "search/search.h"
+#include "search/space.h"
+#include "search/space_file.h"
+#include "sim/error.h"
+#include "sim/gpu_spec.h"
+#include "sim/plan.h"
+#include "sim/simulate.h"
+#include "sim/trace.h"
+#include "sim/trace_stats.h"
+#include "tools/validation/table_model.h"
+
+namespace py = pybind11;
+
+namespace cotenant::python {
+namespace {
+
+/// A JSON document as dicts, lists, ints, floats, strings, bools and None.
+py::object ToPython(const nlohmann::json& j) {
+  using Type = nlohmann::json::value_t;
+  switch (j.type()) {
+    case Type::boolean:
+      return py::bool_(j.get<bool>());
+    case Type::number_integer:
+      return py::int_(j.get<int64_t>());
+    case Type::number_unsigned:
+      return py::int_(j.get<uint64_t>());
+    case Type::number_float:
+      return py::float_(j.get<double>());
+    case Type::string:
+      return py::str(j.get_ref<const std::string&>());
+    case Type::array: {
+      py::list list;
+      for (const nlohmann::json& e : j) list.append(ToPython(e));
+      return std::move(list);
+    }
+    case Type::object: {
+      py::dict dict;
+      for (const auto& [key, value] : j.items()) dict[py::str(key)] = ToPython(value);
+      return std::move(dict);
+    }
+    default:  // null, binary, discarded
+      return py::none();
+  }
+}
+
+/// A Python object made of dicts (string keys), lists, tuples, numbers,
+/// strings, bools and None, as JSON; `what` names it in errors.
+nlohmann::json FromPython(py::handle h, const std::string& what) {
+  if (h.is_none()) return nullptr;
+  if (py::isinstance<py::bool_>(h)) return h.cast<bool>();
+  if (py::isinstance<py::int_>(h)) return h.cast<int64_t>();
+  if (py::isinstance<py::float_>(h)) return h.cast<double>();
+  if (py::isinstance<py::str>(h)) return h.cast<std::string>();
+  if (py::isinstance<py::dict>(h)) {
+    nlohmann::json j = nlohmann::json::object();
+    for (const auto& [key, value] : h.cast<py::dict>()) {
+      if (!py::isinstance<py::str>(key))
+        throw InputError(what + ": expected string keys, found " +
+                         std::string(py::str(py::type::of(key).attr("__name__"))));
+      j[key.cast<std::string>()] = FromPython(value, what);
+    }
+    return j;
+  }
+  if (py::isinstance<py::list>(h) || py::isinstance<py::tuple>(h)) {
+    nlohmann::json j = nlohmann::json::array();
+    for (py::handle e : h) j.push_back(FromPython(e, what));
+    return j;
+  }
+  throw InputError(what + ": expected dicts, lists, numbers, strings, bools or None, found " +
+                   std::string(py::str(py::type::of(h).attr("__name__"))));
+}
+
+/// A path argument (str or os.PathLike) as a string.
+std::string PathArg(py::handle h) {
+  return py::module_::import("os").attr("fspath")(h).cast<std::string>();
+}
+
+/// Path arguments: None -> none, one path -> one, else an iterable of paths.
+std::vector<std::string> PathList(py::handle h) {
+  std::vector<std::string> paths;
+  if (h.is_none()) return paths;
+  if (py::isinstance<py::str>(h) || py::hasattr(h, "__fspath__")) return {PathArg(h)};
+  for (py::handle e : h) paths.push_back(PathArg(e));
+  return paths;
+}
+
+/// Loads a workload file (LLM tenants get synth's models, as in the CLI's
+/// simulate and search) or one tenant per trace file. Releases the GIL.
+LoadedWorkload Load(py::handle workload, py::handle traces, const std::optional<std::string>& gpu,
+                    py::handle calibration, const std::string& command) {
+  const std::string path = workload.is_none() ? "" : PathArg(workload);
+  const std::vector<std::string> trace_paths = PathList(traces);
+  if (!path.empty() && !trace_paths.empty())
+    throw InputError(command + ": give either workload or traces, not both");
+  if (path.empty() && trace_paths.empty())
+    throw InputError(command + ": nothing to simulate: give workload=W.json or traces=[...]");
+  const std::string gpu_key = gpu.value_or("");
+  const std::string calibration_path = calibration.is_none() ? "" : PathArg(calibration);
+  py::gil_scoped_release release;
+  const LlmModelFactory synth = profiler::SynthLlmModels();
+  LoadedWorkload lw = !path.empty() ? LoadWorkload(path, gpu_key, &synth, "python")
+                                    : LoadTraces(trace_paths, gpu_key);
+  // The CLI rescales traces captured on another known GPU to an overriding
+  // GPU (RescaleToGpu, tools/cotenant/common.cpp); until that is in a
+  // library, the module refuses rather than answer differently.
+  if (!gpu_key.empty()) {
+    for (size_t i = 0; i < lw.traced_gpu.size(); ++i) {
+      if (lw.traced_gpu[i].empty() || lw.traced_gpu[i] == lw.gpu.key) continue;
+      throw InputError(command + ": gpu=" + gpu_key + ": tenant " + lw.workload.tenants[i].name +
+                       " was traced on " + lw.traced_gpu[i] +
+                       "; rescaling traces to another GPU is not in the Python module yet (use "
+                       "the CLI's --gpu, or its whatif --swap-gpu first)");
+    }
+  }
+  // --calibration as in the CLI's simulate and search (ApplyCalibrationFile,
+  // which also prints what it scaled).
+  if (!calibration_path.empty()) {
+    validation::ApplyTableCalibration(&lw, validation::ReadTableCalibration(calibration_path),
+                                      calibration_path);
+  }
+  return lw;
+}
+
+/// None or "native" -> the native plan; a dict -> a cotenant.plan/1
+/// document; else a plan file's path.
+Plan PlanArg(py::handle plan) {
+  if (plan.is_none()) return Plan{};
+  if (py::isinstance<py::dict>(plan)) return PlanFromJson(FromPython(plan, "plan"), "plan");
+  const std::string path = PathArg(plan);
+  return path == "native" ? Plan{} : ReadPlan(path);
+}
+
+py::dict LoadTraceSummary(py::object path_arg) {
+  const std::string path = PathArg(path_arg);
+  Trace trace;
+  {
+    py::gil_scoped_release release;
+    trace = ReadTrace(path);
+  }
+  int64_t kernels = 0;
+  for (const Task& t : trace.tasks) kernels += t.kind == TaskKind::kKernel;
+  py::dict device;
+  device["name"] = trace.device_name;
+  device["gpu"] = trace.device_gpu;
+  py::dict d;
+  d["file"] = path;
+  d["tenant"] = trace.tenant;
+  d["tasks"] = static_cast<int64_t>(trace.tasks.size());
+  d["kernels"] = kernels;
+  d["request_span_ns"] = RequestSpanNs(trace);
+  d["device"] = device;
+  d["meta"] = ToPython(trace.meta);
+  return d;
+}
+
+py::object SimulatePy(py::object workload, py::object traces, py::object plan,
+                      const std::optional<std::string>& gpu, const std::string& model,
+                      py::object calibration) {
+  const Plan p = PlanArg(plan);
+  const LoadedWorkload lw = Load(workload, traces, gpu, calibration, "simulate");
+  nlohmann::json result;
+  {
+    py::gil_scoped_release release;
+    SimOptions options;
+    options.model = model;
+    result = ResultToJson(Simulate(lw, p, options));
+  }
+  return ToPython(result);
+}
+
+py::object SearchPy(py::object workload, py::object traces, const std::optional<std::string>& gpu,
+                    int64_t budget, double seconds, const std::string& strategy, int threads,
+                    uint64_t seed, const std::string& model, py::object space,
+                    const std::optional<std::string>& knobs, int64_t sm_step,
+                    const std::vector<std::string>& sets, py::object start,
+                    py::object calibration) {
+  if (budget <= 0 && seconds <= 0.0)
+    throw InputError("search: give budget (simulations) or seconds, or both");
+  if (threads < 1)
+    throw InputError("search: threads: expected >= 1, found " + std::to_string(threads));
+  const LoadedWorkload lw = Load(workload, traces, gpu, calibration, "search");
+  // The space: file, then knobs, sm_step and sets in that order (as the CLI).
+  search::SpaceConfig config;
+  if (!space.is_none()) config = search::ReadSpaceConfig(PathArg(space));
+  if (knobs && !knobs->empty()) config.MergeFrom(search::SpaceConfigFromKnobList(*knobs));
+  if (sm_step > 0)
+    config.MergeFrom(search::SpaceConfigFromSetting("sm_step=" + std::to_string(sm_step)));
+  for (const std::string& s : sets) config.MergeFrom(search::SpaceConfigFromSetting(s));
+  search::SearchOptions so;
+  so.strategy = strategy;
+  so.budget_evaluations = budget;
+  so.budget_seconds = seconds;
+  so.threads = threads;
+  so.seed = seed;
+  so.model = model;
+  if (!start.is_none()) so.start = PlanArg(start);
+  nlohmann::json report;
+  {
+    py::gil_scoped_release release;
+    const search::PlanSpace plan_space(lw, config);
+    report = search::SearchResultToJson(search::RunSearch(plan_space, so), plan_space);
+  }
+  return ToPython(report);
+}
+
+}  // namespace
+}  // namespace cotenant::python
+
+PYBIND11_MODULE(_cotenant, m) {
+  using namespace cotenant::python;
+  using py::arg;
+  m.doc() = "cotenant's C++ libraries (see the cotenant package)";
+  m.attr("__version__") = COTENANT_VERSION;
+  py::register_exception<cotenant::InputError>(m, "InputError", PyExc_ValueError);
+
+  m.def("gpus", &cotenant::ListGpuSpecs,
+        "gpus() -> list of str\n\nThe keys of the bundled GPU specs (configs/gpus/), sorted.");
+  m.def(
+      "gpu_spec",
+      [](py::object key) {
+        return ToPython(cotenant::GpuSpecToJson(cotenant::LoadGpuSpec(PathArg(key))));
+      },
+      arg("key"),
+      "gpu_spec(key) -> dict\n\nA GPU spec (cotenant.gpu/1) by key (see gpus()) or file path.");
+  m.def("load_trace", &LoadTraceSummary, arg("path"),
+        "load_trace(path) -> dict\n\n"
+        "Reads and validates a trace (cotenant.trace/1, .json or .json.gz) and returns a\n"
+        "summary: file, tenant, tasks, kernels, request_span_ns (one request alone, first\n"
+        "task start to last task end), device {name, gpu} and meta.");
+  m.def("simulate", &SimulatePy, py::kw_only(), arg("workload") = py::none(),
+        arg("traces") = py::none(), arg("plan") = py::none(), arg("gpu") = py::none(),
+        arg("model") = "fluid", arg("calibration") = py::none(),
+        "simulate(*, workload=None, traces=None, plan=None, gpu=None, model='fluid',\n"
+        "         calibration=None) -> dict\n\n"
+        "Simulates a workload file (cotenant.workload/1; LLM tenants run on synth's\n"
+        "models) or one tenant per trace file (traces: a path or a list of paths) under\n"
+        "a plan: None or 'native' (native multi-stream), a plan file's path, or a dict\n"
+        "shaped like cotenant.plan/1. gpu: a spec key or file overriding the workload's.\n"
+        "model: the contention model, 'fluid' or 'block'. calibration: a\n"
+        "cotenant.model-calibration/1 file (calibrate --measured), as --calibration.\n"
+        "Returns the cotenant.result/1 document, as `cotenant simulate --json` writes it.\n"
+        "Releases the GIL.");
+  m.def("search", &SearchPy, py::kw_only(), arg("workload") = py::none(),
+        arg("traces") = py::none(), arg("gpu") = py::none(), arg("budget") = 2000,
+        arg("seconds") = 0.0, arg("strategy") = "auto", arg("threads") = 1, arg("seed") = 1,
+        arg("model") = "fluid", arg("space") = py::none(), arg("knobs") = py::none(),
+        arg("sm_step") = 0, arg("sets") = std::vector<std::string>{}, arg("start") = py::none(),
+        arg("calibration") = py::none(),
+        "search(*, workload=None, traces=None, gpu=None, budget=2000, seconds=0.0,\n"
+        "       strategy='auto', threads=1, seed=1, model='fluid', space=None, knobs=None,\n"
+        "       sm_step=0, sets=[], start=None, calibration=None) -> dict\n\n"
+        "Searches the plan space of a workload (as `cotenant search`): budget in\n"
+        "simulations (0 = none) and/or seconds of wall clock; strategy: auto, exhaustive,\n"
+        "random, greedy, anneal, genetic, surrogate; space: a cotenant.searchspace/1 file;\n"
+        "knobs: 'groups,priority,sm,...'; sets: ['bert.sm_count=null,64', ...] as --set;\n"
+        "start: a plan (path or dict) inside the space; calibration as in simulate().\n"
+        "Same seed and threads -> same report. Returns the cotenant.search/1 report (as `cotenant "
+        "search --json`),\n"
+        "whose best plan is a cotenant.plan/1 dict simulate() takes. Releases the GIL.");
+}
