@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The main job on bundled data: sets up (installing missing Debian packages),
 # builds cotenant, then searches the schedule space of the three bundled
-# multi-tenant workloads and prints, for each, the baselines against the best
-# plan found and that plan in words. Plans, reports, timelines and plots
-# (tools/plot.py) go to out/.
+# multi-tenant vision/BERT workloads and of an LLM served beside a vision job,
+# and prints, for each, the baselines against the best plan found and that
+# plan in words; serves an LLM alone; and checks the model against measured
+# A100 pairs. Plans, reports, timelines and plots (tools/plot.py) go to out/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tools/setup.sh cotenant >/dev/null
