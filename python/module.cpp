@@ -186,11 +186,14 @@ py::object SearchPy(py::object workload, py::object traces, const std::optional<
                     const std::optional<std::string>& knobs, int64_t sm_step,
                     const std::vector<std::string>& sets, py::object start,
                     py::object calibration) {
-  if (budget <= 0 && seconds <= 0.0)
-    throw InputError("search: give budget (simulations) or seconds, or both");
   if (threads < 1)
     throw InputError("search: threads: expected >= 1, found " + std::to_string(threads));
+  if (budget < 0 || seconds < 0.0) {
+    throw InputError("search: budget and seconds: expected >= 0 (0 = not given), found " +
+                     std::to_string(budget) + " and " + std::to_string(seconds));
+  }
   const LoadedWorkload lw = Load(workload, traces, gpu, calibration, "search");
+  if (budget <= 0 && seconds <= 0.0) budget = search::DefaultBudget(lw);  // (as the CLI)
   // The space: file, then knobs, sm_step and sets in that order (as the CLI).
   search::SpaceConfig config;
   if (!space.is_none()) config = search::ReadSpaceConfig(PathArg(space));
@@ -253,16 +256,17 @@ PYBIND11_MODULE(_cotenant, m) {
         "Returns the cotenant.result/1 document, as `cotenant simulate --json` writes it.\n"
         "Releases the GIL.");
   m.def("search", &SearchPy, py::kw_only(), arg("workload") = py::none(),
-        arg("traces") = py::none(), arg("gpu") = py::none(), arg("budget") = 2000,
+        arg("traces") = py::none(), arg("gpu") = py::none(), arg("budget") = 0,
         arg("seconds") = 0.0, arg("strategy") = "auto", arg("threads") = 1, arg("seed") = 1,
         arg("model") = "fluid", arg("space") = py::none(), arg("knobs") = py::none(),
         arg("sm_step") = 0, arg("sets") = std::vector<std::string>{}, arg("start") = py::none(),
         arg("calibration") = py::none(),
-        "search(*, workload=None, traces=None, gpu=None, budget=2000, seconds=0.0,\n"
+        "search(*, workload=None, traces=None, gpu=None, budget=0, seconds=0.0,\n"
         "       strategy='auto', threads=1, seed=1, model='fluid', space=None, knobs=None,\n"
         "       sm_step=0, sets=[], start=None, calibration=None) -> dict\n\n"
         "Searches the plan space of a workload (as `cotenant search`): budget in\n"
-        "simulations (0 = none) and/or seconds of wall clock; strategy: auto, exhaustive,\n"
+        "simulations and/or seconds of wall clock (neither: the CLI's default budget,\n"
+        "2000 simulations, 100 with llm tenants); strategy: auto, exhaustive,\n"
         "random, greedy, anneal, genetic, surrogate; space: a cotenant.searchspace/1 file;\n"
         "knobs: 'groups,priority,sm,...'; sets: ['bert.sm_count=null,64', ...] as --set;\n"
         "start: a plan (path or dict) inside the space; calibration as in simulate().\n"

@@ -51,6 +51,10 @@ std::string JoinNames(const std::vector<std::string>& names) {
 
 }  // namespace
 
+int64_t DefaultBudget(const LoadedWorkload& lw) {
+  return lw.workload.llm_tenants.empty() ? 2000 : 100;
+}
+
 SearchResult RunSearch(const PlanSpace& space, const SearchOptions& o) {
   const LoadedWorkload& lw = space.workload();
   SearchResult out;

@@ -69,6 +69,12 @@ struct SearchResult {
   std::vector<CurvePoint> curve;
 };
 
+/// The budget a search of `lw` gets when none is given, simulations: 2000, or 100 when it
+/// has LLM tenants (each simulation is then a fixed point of several serving runs and task
+/// graphs: about 0.5-3 s each for the bundled llm_vision on a 2-core machine,
+/// docs/BENCHMARKS.md).
+int64_t DefaultBudget(const LoadedWorkload& lw);
+
 /// Runs the baselines and then the strategy. Throws InputError for an
 /// unknown strategy, a start plan outside the space, or when no plan of the
 /// space can be simulated at all.

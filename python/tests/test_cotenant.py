@@ -202,7 +202,7 @@ def test_bad_arguments():
     with pytest.raises(cotenant.InputError, match="expected dicts, lists"):
         cotenant.simulate(workload=VISION3, plan={"schema": "cotenant.plan/1", "x": object()})
     with pytest.raises(cotenant.InputError, match="budget"):
-        cotenant.search(workload=VISION3, budget=0)
+        cotenant.search(workload=VISION3, budget=-1)
     with pytest.raises(cotenant.InputError, match="strategy"):
         cotenant.search(workload=VISION3, budget=4, strategy="nope")
 

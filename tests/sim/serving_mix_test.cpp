@@ -1,6 +1,6 @@
 // LLM tenants beside trace tenants: the fixed point of sim/serving_mix.h with a fake
-// iteration model whose every iteration costs 1 ms alone and runs as one GPU-filling
-// kernel, so that stretches can be worked out by hand.
+// iteration model (testing::FakeLlmModel) whose every iteration costs 1 ms alone and
+// runs as one GPU-filling kernel of 8 blocks, so that stretches can be worked out by hand.
 #include "sim/serving_mix.h"
 
 #include <catch2/catch.hpp>
@@ -22,45 +22,7 @@ using testing::MakeTrace;
 using testing::TenantIn;
 using testing::TinyGpu;
 
-constexpr TimeNs kIterNs = 1000000;  // every iteration alone: 1 ms
-
-/// One kernel of 8 blocks of 1024 threads (TinyGpu: 2 per SM, so it fills the 4 SMs in
-/// one wave) of 1 ms; no host work.
-class FakeIterations : public LlmIterationModel {
- public:
-  TimeNs Cost(const IterationShape&) override { return kIterNs; }
-  void Work(const IterationShape&, IterationWork* out) override {
-    out->host_before_ns = 0;
-    out->host_launch_ns = 0;
-    IterationKernel k;
-    k.name = "layer";
-    k.dur_ns = kIterNs;
-    k.grid = {8, 1, 1};
-    k.block = {1024, 1, 1};
-    out->kernels = {k};
-  }
-};
-
-class FakeModel : public LlmTenantModel {
- public:
-  std::string ModelName() const override { return "fake"; }
-  std::string DtypeName() const override { return "bf16"; }
-  std::unique_ptr<LlmIterationModel> NewRun() const override {
-    return std::make_unique<FakeIterations>();
-  }
-  LlmKvBudget KvBudget(int64_t usable, int64_t, int64_t) const override {
-    LlmKvBudget b;
-    b.usable_bytes = usable;
-    b.kv_bytes_per_token = 1;
-    b.capacity_tokens = 100000;
-    return b;
-  }
-  void CheckRequests(const std::vector<LlmRequest>& requests, const LlmKvBudget&,
-                     int64_t) const override {
-    for (const LlmRequest& q : requests)
-      if (q.prompt_tokens > 1000) throw InputError("w.json: tenants[0].prompt_tokens: too long");
-  }
-};
+constexpr TimeNs kIterNs = testing::kFakeLlmIterNs;  // every iteration alone: 1 ms
 
 /// Adds LLM tenant "chat": 3 requests of 10 prompt and 3 output tokens, one every
 /// second from `first_ns`; SLOs TTFT 1.5 ms, TPOT 1.5 ms.
@@ -74,7 +36,7 @@ void AddChat(LoadedWorkload* lw, TimeNs first_ns) {
   t.slo.tpot_ns = 1500000;
   lw->workload.llm_tenants.push_back(t);
   LoadedLlmTenant l;
-  l.model = std::make_shared<FakeModel>();
+  l.model = std::make_shared<testing::FakeLlmModel>();
   for (int64_t i = 0; i < 3; ++i) l.requests.push_back({i, first_ns + i * 1000000000, 10, 3});
   lw->llm.push_back(std::move(l));
   lw->gpu.dram_bytes = int64_t{1} << 30;

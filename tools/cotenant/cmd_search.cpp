@@ -22,8 +22,6 @@ namespace {
 using search::BaselineResult;
 using search::SearchResult;
 
-constexpr int64_t kDefaultBudget = 2000;
-
 /// "1,295", or "about 1.2e+15" for large counts, or "more than 1.8e+19".
 std::string FormatSize(uint64_t n) {
   if (n == UINT64_MAX) return "more than 1.8e19";
@@ -196,7 +194,8 @@ RunFn AddSearch(CLI::App* sub) {
   sub->add_option("-s,--strategy", o->strategy,
                   "auto (default), exhaustive, random, greedy, anneal, genetic, surrogate");
   sub->add_option("-b,--budget", o->budget,
-                  "Budget in simulations (default 2000 when --time is not given)")
+                  "Budget in simulations (default 2000 when --time is not given; 100 with llm "
+                  "tenants)")
       ->check(CLI::Range(int64_t{1}, int64_t{1} << 40));
   sub->add_option("-t,--time", o->seconds, "Budget in seconds (wall clock)")
       ->check(CLI::Range(0.001, 1e7));
@@ -263,7 +262,7 @@ RunFn AddSearch(CLI::App* sub) {
     so.budget_evaluations = o->budget;
     so.budget_seconds = o->seconds;
     if (so.budget_evaluations <= 0 && so.budget_seconds <= 0.0)
-      so.budget_evaluations = kDefaultBudget;
+      so.budget_evaluations = search::DefaultBudget(lw);
     so.threads = o->threads > 0
                      ? o->threads
                      : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
