@@ -13,6 +13,7 @@
 #include "search/strategy.h"
 #include "sim/error.h"
 #include "tests/common/fixtures.h"
+#include "tests/search/enumerate.h"
 
 namespace cotenant::search {
 namespace {
@@ -29,14 +30,7 @@ LoadedWorkload CnnChat(Objective objective = Objective::kSlo) {
   return lw;
 }
 
-uint64_t Enumerate(const PlanSpace& space) {
-  Candidate c(space.dims().size(), 0);
-  uint64_t n = 0;
-  do {
-    if (space.Feasible(c) && space.IsCanonical(c)) ++n;
-  } while (NextCandidate(space, c));
-  return n;
-}
+uint64_t Enumerate(const PlanSpace& space) { return EnumerateCanonical(space); }
 
 /// The native candidate with `knob` of `tenant` set to the index of `value`.
 Candidate With(const PlanSpace& space, Candidate c, Knob knob, int32_t tenant, int64_t value) {

@@ -10,6 +10,7 @@
 #include "sim/error.h"
 #include "sim/rng.h"
 #include "tests/common/fixtures.h"
+#include "tests/search/enumerate.h"
 
 namespace cotenant::search {
 namespace {
@@ -17,15 +18,7 @@ namespace {
 using testing::TinyTenant;
 using testing::TinyWorkload;
 
-/// Canonical feasible candidates, by walking the whole raw space.
-uint64_t Enumerate(const PlanSpace& space) {
-  Candidate c(space.dims().size(), 0);
-  uint64_t n = 0;
-  do {
-    if (space.Feasible(c) && space.IsCanonical(c)) ++n;
-  } while (NextCandidate(space, c));
-  return n;
-}
+uint64_t Enumerate(const PlanSpace& space) { return EnumerateCanonical(space); }
 
 LoadedWorkload Three() {
   return TinyWorkload({{"a", {{1000, 8}}}, {"b", {{1000, 4}}}, {"c", {{1000, 2}, {500, 2}}}});
