@@ -68,46 +68,6 @@ LlmIterationCost::LlmIterationCost(const LlmConfig& c, const DtypeInfo& dtype, c
               spec_.model.launch_latency_ns + spec_.model.sync_latency_ns;
 }
 
-const LlmIterationCost::Part& LlmIterationCost::Dense(int64_t tokens) {
-  const int64_t t = LlmDenseTokenBucket(tokens);
-  auto it = dense_.find(t);
-  if (it != dense_.end()) return it->second;
-  Part p;
-  double peak = 0.0;
-  KernelEfficiency eff;
-  RooflineCost cost;
-  for (const SynthOp& op : BuildLlmOps(c_, LlmPhase::kPrefill, 1, t, dtype_, spec_)) {
-    if (IsHeadOp(op.op)) continue;
-    p.host_ns +=
-        HostWorkNs(profile_, op.host) + profile_.launch_ns * static_cast<TimeNs>(op.kernels.size());
-    for (const SynthKernelDesc& k : op.kernels) {
-      if (IsAttention(k.cls)) continue;
-      SynthKernelRoofline(k, dtype_.dtype, profile_, library_, spec_, &peak, &eff, &cost);
-      p.Add(k, cost.dur_ns);
-    }
-  }
-  return dense_.emplace(t, p).first->second;
-}
-
-const LlmIterationCost::Part& LlmIterationCost::Head(int64_t rows) {
-  auto it = head_.find(rows);
-  if (it != head_.end()) return it->second;
-  Part p;
-  double peak = 0.0;
-  KernelEfficiency eff;
-  RooflineCost cost;
-  for (const SynthOp& op : BuildLlmOps(c_, LlmPhase::kDecode, rows, 1, dtype_, spec_)) {
-    if (!IsHeadOp(op.op)) continue;
-    p.host_ns +=
-        HostWorkNs(profile_, op.host) + profile_.launch_ns * static_cast<TimeNs>(op.kernels.size());
-    for (const SynthKernelDesc& k : op.kernels) {
-      SynthKernelRoofline(k, dtype_.dtype, profile_, library_, spec_, &peak, &eff, &cost);
-      p.Add(k, cost.dur_ns);
-    }
-  }
-  return head_.emplace(rows, p).first->second;
-}
-
 void LlmIterationCost::Part::Add(const SynthKernelDesc& k, TimeNs dur_ns) {
   gpu_ns += dur_ns;
   bytes += k.bytes;
@@ -117,15 +77,48 @@ void LlmIterationCost::Part::Add(const SynthKernelDesc& k, TimeNs dur_ns) {
   }
 }
 
-LlmIterationCost::Part LlmIterationCost::Attention(const IterationShape& shape) {
-  Part p;
+void LlmIterationCost::AddKernel(const SynthKernelDesc& k, Part* p) const {
   double peak = 0.0;
   KernelEfficiency eff;
   RooflineCost cost;
-  for (const SynthKernelDesc& k : LlmMixedAttentionKernels(c_, shape, dtype_, spec_)) {
-    SynthKernelRoofline(k, dtype_.dtype, profile_, library_, spec_, &peak, &eff, &cost);
-    p.Add(k, cost.dur_ns);
+  SynthKernelRoofline(k, dtype_.dtype, profile_, library_, spec_, &peak, &eff, &cost);
+  p->Add(k, cost.dur_ns);
+}
+
+LlmIterationCost::Part LlmIterationCost::PriceOps(const std::vector<SynthOp>& ops,
+                                                  bool head) const {
+  Part p;
+  for (const SynthOp& op : ops) {
+    if (IsHeadOp(op.op) != head) continue;
+    p.host_ns +=
+        HostWorkNs(profile_, op.host) + profile_.launch_ns * static_cast<TimeNs>(op.kernels.size());
+    for (const SynthKernelDesc& k : op.kernels)
+      if (!IsAttention(k.cls)) AddKernel(k, &p);
   }
+  return p;
+}
+
+const LlmIterationCost::Part& LlmIterationCost::Dense(int64_t tokens) {
+  const int64_t t = LlmDenseTokenBucket(tokens);
+  auto it = dense_.find(t);
+  if (it != dense_.end()) return it->second;
+  return dense_
+      .emplace(t, PriceOps(BuildLlmOps(c_, LlmPhase::kPrefill, 1, t, dtype_, spec_), false))
+      .first->second;
+}
+
+const LlmIterationCost::Part& LlmIterationCost::Head(int64_t rows) {
+  auto it = head_.find(rows);
+  if (it != head_.end()) return it->second;
+  return head_
+      .emplace(rows, PriceOps(BuildLlmOps(c_, LlmPhase::kDecode, rows, 1, dtype_, spec_), true))
+      .first->second;
+}
+
+LlmIterationCost::Part LlmIterationCost::Attention(const IterationShape& shape) const {
+  Part p;
+  for (const SynthKernelDesc& k : LlmMixedAttentionKernels(c_, shape, dtype_, spec_))
+    AddKernel(k, &p);
   return p;
 }
 
@@ -137,24 +130,18 @@ TimeNs LlmIterationCost::LaunchNs(const IterationShape& shape, const Part& dense
   return (graph ? profile_.python_ns + profile_.graph_launch_ns : dense.host_ns) + head.host_ns;
 }
 
-TimeNs LlmIterationCost::operator()(const IterationShape& shape) {
+TimeNs LlmIterationCost::operator()(const IterationShape& shape, IterationWork* out) {
   const int64_t tokens = shape.Tokens();
   COTENANT_CHECK(tokens > 0);
   const Part dense = Dense(tokens);
   const Part head = shape.sampled > 0 ? Head(shape.sampled) : Part{};
   const Part attention = Attention(shape);
+  const TimeNs launch_ns = LaunchNs(shape, dense, head);
   const TimeNs gpu_ns = dense.gpu_ns + head.gpu_ns + c_.layers * attention.gpu_ns;
-  return fixed_ns_ + std::max(LaunchNs(shape, dense, head), gpu_ns);
-}
-
-void LlmIterationCost::Work(const IterationShape& shape, IterationWork* out) {
-  const int64_t tokens = shape.Tokens();
-  COTENANT_CHECK(tokens > 0);
-  const Part dense = Dense(tokens);
-  const Part head = shape.sampled > 0 ? Head(shape.sampled) : Part{};
-  const Part attention = Attention(shape);
+  const TimeNs cost = fixed_ns_ + std::max(launch_ns, gpu_ns);
+  if (out == nullptr) return cost;
   out->host_before_ns = fixed_ns_ - spec_.model.launch_latency_ns - spec_.model.sync_latency_ns;
-  out->host_launch_ns = LaunchNs(shape, dense, head);
+  out->host_launch_ns = launch_ns;
   out->kernels.clear();
   const auto shaped = [](const char* name, int64_t repeat, TimeNs dur, double bytes,
                          const SynthKernelDesc& like) {
@@ -173,11 +160,12 @@ void LlmIterationCost::Work(const IterationShape& shape, IterationWork* out) {
   const double layers_bytes = dense.bytes + static_cast<double>(c_.layers) * attention.bytes;
   // Groups of whole layers, each about kLlmGraphKernelNs or more (at most one per layer).
   const int64_t by_time = std::max<int64_t>(1, layers_ns / kLlmGraphKernelNs);
-  int64_t groups = std::min(c_.layers, by_time);
+  const int64_t groups = std::min(c_.layers, by_time);
   out->kernels.push_back(shaped("layers", groups, layers_ns / groups,
                                 layers_bytes / static_cast<double>(groups), dense.longest));
   if (head.gpu_ns > 0)
     out->kernels.push_back(shaped("lm_head", 1, head.gpu_ns, head.bytes, head.longest));
+  return cost;
 }
 
 }  // namespace cotenant::profiler

@@ -75,18 +75,16 @@ class LlmIterationCost {
  public:
   LlmIterationCost(const LlmConfig& c, const DtypeInfo& dtype, const GpuSpec& spec);
 
-  /// Duration of the iteration `shape`, ns (> 0).
-  TimeNs operator()(const IterationShape& shape);
-
-  /// The same iteration for the task graph (sim/serving_mix.h): host work before the
-  /// launches = step + input and output copies; launch work = the host launch time above;
-  /// kernels: `layers` x "layer" ((dense + layers x attention) / layers, its DRAM bytes
-  /// likewise, with the launch shape of dense's longest kernel), then "lm_head" (head's,
-  /// when rows are sampled, with its longest kernel's shape). One kernel per layer keeps
-  /// the graph small (10,000 requests stay within seconds) while other tenants' kernels
-  /// still find SMs between layers, as they do between a real engine's kernels. The
-  /// task graph adds the launch and sync latencies itself.
-  void Work(const IterationShape& shape, IterationWork* out);
+  /// Duration of the iteration `shape`, ns (> 0). With `out`, also the same iteration
+  /// for the task graph (sim/serving_mix.h), priced once: host work before the launches
+  /// = step + input and output copies; launch work = the host launch time above;
+  /// kernels: g groups of whole layers, g = min(layers, (dense + layers x attention) /
+  /// kLlmGraphKernelNs) (at least 1), each 1/g of that time and DRAM bytes, with the
+  /// launch shape of dense's longest kernel, then "lm_head" (head's, when rows are
+  /// sampled, with its longest kernel's shape). Groups keep the graph small (10,000
+  /// requests stay within seconds) while other tenants' kernels still find SMs between
+  /// them. The task graph adds the launch and sync latencies itself.
+  TimeNs operator()(const IterationShape& shape, IterationWork* out = nullptr);
 
   /// Cached dense and head entries so far.
   size_t cached() const { return dense_.size() + head_.size(); }
@@ -104,7 +102,11 @@ class LlmIterationCost {
   /// Host launch time of an iteration with `dense` and `head` parts.
   TimeNs LaunchNs(const IterationShape& shape, const Part& dense, const Part& head) const;
   /// Attention of one layer: duration and DRAM bytes.
-  Part Attention(const IterationShape& shape);
+  Part Attention(const IterationShape& shape) const;
+  /// Adds kernel `k`, priced by the roofline, to `*p`.
+  void AddKernel(const SynthKernelDesc& k, Part* p) const;
+  /// The head operators of `ops` (`head`), or the others without their attention kernels.
+  Part PriceOps(const std::vector<SynthOp>& ops, bool head) const;
   const Part& Dense(int64_t tokens);
   const Part& Head(int64_t rows);
 

@@ -24,8 +24,9 @@ class SynthIterations : public LlmIterationModel {
  public:
   SynthIterations(const LlmConfig& c, const DtypeInfo& dtype, const GpuSpec& spec)
       : cost_(c, dtype, spec) {}
-  TimeNs Cost(const IterationShape& shape) override { return cost_(shape); }
-  void Work(const IterationShape& shape, IterationWork* out) override { cost_.Work(shape, out); }
+  TimeNs Price(const IterationShape& shape, IterationWork* work) override {
+    return cost_(shape, work);
+  }
 
  private:
   LlmIterationCost cost_;

@@ -23,21 +23,25 @@ constexpr int64_t kLlmThread = 1;
 
 /// One serving loop of one LLM tenant as a chain of tasks, built while the loop runs.
 struct LoopChain {
+  /// One round's chain: the trace and where each iteration is in it.
+  struct Round {
+    Trace trace;
+    TimeNs host_end = 0;  ///< traced end of the last host task
+    int64_t next_corr = 1;
+    /// Per iteration: the serving loop's start and duration; the task index of its
+    /// first host task and of its sync.
+    std::vector<TimeNs> start, dur;
+    std::vector<int32_t> first_task, sync_task;
+    /// Per iteration, from the last simulations: start and end with the other tenants,
+    /// and its duration alone.
+    std::vector<TimeNs> joint_start, joint_end, alone_dur;
+  };
   std::string tenant;  ///< its name in the joint workload: "chat" or "chat prefill"
   ServingLoop loop = ServingLoop::kMixed;
   int64_t stream = 1;
   int32_t priority = 0;
   int32_t sm_count = -1;
-  Trace trace;
-  TimeNs host_end = 0;  ///< traced end of the last host task
-  int64_t next_corr = 1;
-  /// Per iteration: the serving loop's start and duration; the task index of its first
-  /// host task and of its sync.
-  std::vector<TimeNs> start, dur;
-  std::vector<int32_t> first_task, sync_task;
-  /// Per iteration, from the last simulations: start and end with the other tenants,
-  /// and its duration alone.
-  std::vector<TimeNs> joint_start, joint_end, alone_dur;
+  Round r;
 };
 
 /// The stretch the next round applies: per iteration of the previous round, its start
@@ -55,18 +59,18 @@ struct Stretch {
 };
 
 void AddTask(LoopChain* c, Task t) {
-  t.id = static_cast<int64_t>(c->trace.tasks.size());
-  c->trace.tasks.push_back(std::move(t));
+  t.id = static_cast<int64_t>(c->r.trace.tasks.size());
+  c->r.trace.tasks.push_back(std::move(t));
 }
 
 /// Appends one iteration starting at `start` (the scheduler's time) to `c`.
 void AppendIteration(LoopChain* c, TimeNs start, TimeNs dur, const IterationWork& w) {
   // The engine idles until `start` (a request's arrival) or works on from the previous
   // iteration's end, whichever is later: a release time, and no CPU gap.
-  c->start.push_back(start);
-  c->dur.push_back(dur);
-  c->first_task.push_back(static_cast<int32_t>(c->trace.tasks.size()));
-  TimeNs t = c->host_end;
+  c->r.start.push_back(start);
+  c->r.dur.push_back(dur);
+  c->r.first_task.push_back(static_cast<int32_t>(c->r.trace.tasks.size()));
+  TimeNs t = c->r.host_end;
   const TimeNs call = std::min(kLaunchCallNs, w.host_launch_ns);
   Task step;
   step.kind = TaskKind::kCpu;
@@ -76,7 +80,7 @@ void AppendIteration(LoopChain* c, TimeNs start, TimeNs dur, const IterationWork
   // The launch call's own time comes out of the step, so that alone and GPU-bound the
   // chain takes what the cost says: before + launch latency + kernels + sync latency.
   step.dur_ns = std::max<TimeNs>(1, w.host_before_ns - call);
-  step.name = c->trace.Intern("scheduler step and input copies");
+  step.name = c->r.trace.Intern("scheduler step and input copies");
   t += step.dur_ns;
   AddTask(c, step);
   Task launch;
@@ -84,13 +88,13 @@ void AppendIteration(LoopChain* c, TimeNs start, TimeNs dur, const IterationWork
   launch.thread = kLlmThread;
   launch.start_ns = t;
   launch.dur_ns = std::max<TimeNs>(1, call);
-  launch.correlation = c->next_corr++;
-  launch.name = c->trace.Intern("launch");
+  launch.correlation = c->r.next_corr++;
+  launch.name = c->r.trace.Intern("launch");
   t += launch.dur_ns;
   const int64_t corr = launch.correlation;
   AddTask(c, launch);
   TimeNs gpu_t = t;
-  const int32_t op = c->trace.Intern(LlmLoopName(c->loop));
+  const int32_t op = c->r.trace.Intern(LlmLoopName(c->loop));
   for (const IterationKernel& k : w.kernels) {
     Task kt;
     kt.kind = TaskKind::kKernel;
@@ -103,7 +107,7 @@ void AppendIteration(LoopChain* c, TimeNs start, TimeNs dur, const IterationWork
     kt.block = k.block;
     kt.regs = k.regs;
     kt.smem = k.smem;
-    kt.name = c->trace.Intern(k.name);
+    kt.name = c->r.trace.Intern(k.name);
     kt.op = op;
     for (int64_t r = 0; r < k.repeat; ++r) {
       kt.start_ns = gpu_t;
@@ -117,7 +121,7 @@ void AppendIteration(LoopChain* c, TimeNs start, TimeNs dur, const IterationWork
     rest.thread = kLlmThread;
     rest.start_ns = t;
     rest.dur_ns = w.host_launch_ns - call;
-    rest.name = c->trace.Intern("launch work");
+    rest.name = c->r.trace.Intern("launch work");
     t += rest.dur_ns;
     AddTask(c, rest);
   }
@@ -128,10 +132,10 @@ void AppendIteration(LoopChain* c, TimeNs start, TimeNs dur, const IterationWork
   sync.stream = c->stream;
   sync.start_ns = t;
   sync.dur_ns = std::max<TimeNs>(0, gpu_t - t);
-  sync.name = c->trace.Intern("wait for sampled tokens");
-  c->sync_task.push_back(static_cast<int32_t>(c->trace.tasks.size()));
+  sync.name = c->r.trace.Intern("wait for sampled tokens");
+  c->r.sync_task.push_back(static_cast<int32_t>(c->r.trace.tasks.size()));
   AddTask(c, sync);
-  c->host_end = sync.end_ns();
+  c->r.host_end = sync.end_ns();
 }
 
 /// Fills each chain's joint or alone figures from a simulation of `lw`, in which chain
@@ -142,8 +146,9 @@ GraphObserver ObserveChains(std::vector<LoopChain*> chains, int32_t first, bool 
     std::vector<std::vector<TimeNs>> starts(chains.size()), ends(chains.size());
     for (size_t i = 0; i < chains.size(); ++i) {
       // (The chain's trace is in the simulated workload now: its task count from here.)
-      const size_t tasks =
-          chains[i]->sync_task.empty() ? 0 : static_cast<size_t>(chains[i]->sync_task.back()) + 1;
+      const size_t tasks = chains[i]->r.sync_task.empty()
+                               ? 0
+                               : static_cast<size_t>(chains[i]->r.sync_task.back()) + 1;
       starts[i].assign(tasks, 0);
       ends[i].assign(tasks, 0);
     }
@@ -158,20 +163,20 @@ GraphObserver ObserveChains(std::vector<LoopChain*> chains, int32_t first, bool 
     }
     for (size_t i = 0; i < chains.size(); ++i) {
       LoopChain& c = *chains[i];
-      const size_t iters = c.start.size();
+      const size_t iters = c.r.start.size();
       if (joint) {
-        c.joint_start.resize(iters);
-        c.joint_end.resize(iters);
+        c.r.joint_start.resize(iters);
+        c.r.joint_end.resize(iters);
       } else {
-        c.alone_dur.resize(iters);
+        c.r.alone_dur.resize(iters);
       }
       for (size_t k = 0; k < iters; ++k) {
-        const TimeNs s = starts[i][c.first_task[k]], e = ends[i][c.sync_task[k]];
+        const TimeNs s = starts[i][c.r.first_task[k]], e = ends[i][c.r.sync_task[k]];
         if (joint) {
-          c.joint_start[k] = s;
-          c.joint_end[k] = e;
+          c.r.joint_start[k] = s;
+          c.r.joint_end[k] = e;
         } else {
-          c.alone_dur[k] = std::max<TimeNs>(1, e - s);
+          c.r.alone_dur[k] = std::max<TimeNs>(1, e - s);
         }
       }
     }
@@ -203,28 +208,16 @@ struct LlmState {
 
 /// Serves `s` once with each chain's stretch, rebuilding its chains.
 void Serve(LlmState* s, bool record) {
-  for (LoopChain& c : s->chains) {
-    const std::string tenant = c.tenant;
-    const ServingLoop loop = c.loop;
-    const int64_t stream = c.stream;
-    const int32_t priority = c.priority, sm_count = c.sm_count;
-    c = LoopChain{};
-    c.tenant = tenant;
-    c.loop = loop;
-    c.stream = stream;
-    c.priority = priority;
-    c.sm_count = sm_count;
-  }
+  for (LoopChain& c : s->chains) c.r = LoopChain::Round{};
   IterationWork work;
   auto cost_for = [s, &work](size_t chain) {
     return [s, &work, chain](const IterationShape& shape, TimeNs start) {
       LoopChain& c = s->chains[chain];
-      const TimeNs solo = s->model->Cost(shape);
+      work.kernels.clear();
+      const TimeNs solo = s->model->Price(shape, &work);
       const double f = s->stretch[chain].At(start);
       const TimeNs dur =
           std::max<TimeNs>(1, static_cast<TimeNs>(std::llround(static_cast<double>(solo) * f)));
-      work.kernels.clear();
-      s->model->Work(shape, &work);
       AppendIteration(&c, start, dur, work);
       return dur;
     };
@@ -260,7 +253,7 @@ SimResult SimulateChains(const LoadedWorkload& base, const Plan& plan, std::vect
     for (LoopChain& c : s.chains) {
       chains.push_back(&c);
       joint.workload.tenants.push_back(ChainTenant(c));
-      joint.traces.push_back(std::move(c.trace));  // (moved back below: chains are large)
+      joint.traces.push_back(std::move(c.r.trace));  // (moved back below: chains are large)
       joint.by_batch.emplace_back();
       joint.traced_gpu.emplace_back();
       TenantPlan tp;
@@ -287,7 +280,8 @@ SimResult SimulateChains(const LoadedWorkload& base, const Plan& plan, std::vect
   o.templates = nullptr;
   o.workspace = nullptr;
   SimResult r = SimulateTraces(joint, jplan, o, ObserveChains(chains, first, true));
-  for (size_t i = 0; i < chains.size(); ++i) chains[i]->trace = std::move(joint.traces[first + i]);
+  for (size_t i = 0; i < chains.size(); ++i)
+    chains[i]->r.trace = std::move(joint.traces[first + i]);
 
   if (!alone) return r;
   // Each chain alone on the whole GPU: the denominators of the stretch.
@@ -299,14 +293,14 @@ SimResult SimulateChains(const LoadedWorkload& base, const Plan& plan, std::vect
     alone.workload.file = base.workload.file;
     alone.workload.gpu = base.workload.gpu;
     alone.workload.tenants.push_back(ChainTenant(*c));
-    alone.traces.push_back(std::move(c->trace));
+    alone.traces.push_back(std::move(c->r.trace));
     alone.by_batch.emplace_back();
     alone.traced_gpu.emplace_back();
     alone.gpu = base.gpu;
     Plan p;
     p.file = plan.file;
     SimulateTraces(alone, p, alone_o, ObserveChains({c}, 0, false));
-    c->trace = std::move(alone.traces[0]);
+    c->r.trace = std::move(alone.traces[0]);
   }
   return r;
 }
@@ -324,26 +318,26 @@ double UpdateStretch(LlmState* s, double alpha, double* mean) {
   std::vector<double> found, prefix;
   for (size_t i = 0; i < s->chains.size(); ++i) {
     const LoopChain& c = s->chains[i];
-    const size_t iters = c.start.size();
+    const size_t iters = c.r.start.size();
     found.resize(iters);
     prefix.assign(iters + 1, 0.0);
     for (size_t k = 0; k < iters; ++k) {
-      found[k] = static_cast<double>(std::max<TimeNs>(1, c.joint_end[k] - c.joint_start[k])) /
-                 static_cast<double>(c.alone_dur[k]);
+      found[k] = static_cast<double>(std::max<TimeNs>(1, c.r.joint_end[k] - c.r.joint_start[k])) /
+                 static_cast<double>(c.r.alone_dur[k]);
       prefix[k + 1] = prefix[k] + found[k];
       sum += found[k];
     }
     // Keyed by when the serving loop started the iteration (not when the simulation
     // did): the next round's loop asks by its own clock. Starts never decrease.
     Stretch next;
-    next.start = c.start;
+    next.start = c.r.start;
     next.factor.resize(iters);
     // Busy periods: an iteration that starts after the previous one ended (the engine
     // idled) begins a new one; windows stay within theirs.
     std::vector<size_t> period_start(iters), period_end(iters);
     for (size_t k = 0; k < iters; ++k)
       period_start[k] =
-          k > 0 && c.start[k] <= c.start[k - 1] + c.dur[k - 1] ? period_start[k - 1] : k;
+          k > 0 && c.r.start[k] <= c.r.start[k - 1] + c.r.dur[k - 1] ? period_start[k - 1] : k;
     for (size_t k = iters; k-- > 0;)
       period_end[k] =
           k + 1 < iters && period_start[k + 1] == period_start[k] ? period_end[k + 1] : k + 1;
@@ -352,7 +346,7 @@ double UpdateStretch(LlmState* s, double alpha, double* mean) {
       const size_t lo = std::max(period_start[k], k >= half ? k - half : 0);
       const size_t hi = std::min(period_end[k], k + half + 1);
       const double smooth = (prefix[hi] - prefix[lo]) / static_cast<double>(hi - lo);
-      const double assumed = s->stretch[i].At(c.start[k]);
+      const double assumed = s->stretch[i].At(c.r.start[k]);
       diff += std::abs(smooth - assumed) / assumed;
       ++n;
       next.factor[k] = assumed + alpha * (smooth - assumed);

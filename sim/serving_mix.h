@@ -61,10 +61,10 @@ struct IterationWork {
 class LlmIterationModel {
  public:
   virtual ~LlmIterationModel() = default;
-  /// Duration of `shape` alone on the whole GPU, ns (> 0): what the serving loop uses.
-  virtual TimeNs Cost(const IterationShape& shape) = 0;
-  /// The same iteration as host work and a few kernels, for the task graph.
-  virtual void Work(const IterationShape& shape, IterationWork* out) = 0;
+  /// Duration of `shape` alone on the whole GPU, ns (> 0): what the serving loop uses;
+  /// with `work`, also the same iteration as host work and a few kernels, for the task
+  /// graph (priced together: the fixed point needs both for every iteration).
+  virtual TimeNs Price(const IterationShape& shape, IterationWork* work) = 0;
 };
 
 /// An LLM tenant's model on the workload's GPU. Thread-safe (const).

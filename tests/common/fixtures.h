@@ -215,8 +215,8 @@ constexpr TimeNs kFakeLlmIterNs = 1000000;
 /// one wave); no host work.
 class FakeLlmIterations : public LlmIterationModel {
  public:
-  TimeNs Cost(const IterationShape&) override { return kFakeLlmIterNs; }
-  void Work(const IterationShape&, IterationWork* out) override {
+  TimeNs Price(const IterationShape&, IterationWork* out) override {
+    if (out == nullptr) return kFakeLlmIterNs;
     out->host_before_ns = 0;
     out->host_launch_ns = 0;
     IterationKernel k;
@@ -225,6 +225,7 @@ class FakeLlmIterations : public LlmIterationModel {
     k.grid = {8, 1, 1};
     k.block = {1024, 1, 1};
     out->kernels = {k};
+    return kFakeLlmIterNs;
   }
 };
 

@@ -157,10 +157,10 @@ TEST_CASE("serving cost: KV-cache capacity from the GPU's memory", "[serving]") 
 namespace cotenant::profiler {
 
 TEST_CASE("serving cost: an iteration for the task graph adds up to its cost", "[serving]") {
-  // Work() splits the GPU time into groups of layers (at least kLlmGraphKernelNs each, at
-  // most one per layer) plus the LM head; with the launch and sync latencies the task
-  // graph adds, GPU-bound iterations take what operator() says, less the rounding of the
-  // split (under one ns per group).
+  // With an IterationWork, the cost splits the GPU time into groups of layers (at least
+  // kLlmGraphKernelNs each, at most one per layer) plus the LM head; with the launch and sync
+  // latencies the task graph adds, GPU-bound iterations take what operator() says, less the
+  // rounding of the split (under one ns per group).
   const GpuSpec spec = H100();
   LlmIterationCost cost(*FindLlmModel("llama-3.1-8b"), FindDtype("bf16"), spec);
   IterationShape prefill;
@@ -171,7 +171,7 @@ TEST_CASE("serving cost: an iteration for the task graph adds up to its cost", "
   decode.sampled = 64;
   for (const IterationShape* shape : {&prefill, &decode}) {
     IterationWork w;
-    cost.Work(*shape, &w);
+    const TimeNs c = cost(*shape, &w);
     REQUIRE(w.kernels.size() == 2);
     const IterationKernel& layers = w.kernels[0];
     const IterationKernel& head = w.kernels[1];
@@ -183,7 +183,6 @@ TEST_CASE("serving cost: an iteration for the task graph adds up to its cost", "
     CHECK((layers.repeat == 32 || layers.dur_ns >= kLlmGraphKernelNs));
     const TimeNs whole = w.host_before_ns + spec.model.launch_latency_ns +
                          std::max(w.host_launch_ns, gpu) + spec.model.sync_latency_ns;
-    const TimeNs c = cost(*shape);
     CHECK(whole <= c);
     CHECK(whole > c - layers.repeat);
     // DRAM bytes: no kernel moves them faster than the GPU's peak bandwidth.
@@ -193,8 +192,8 @@ TEST_CASE("serving cost: an iteration for the task graph adds up to its cost", "
   // A 2048-token prefill of an 8B model runs tens of ms: one kernel per layer. A decode
   // step of 64 sequences, a few ms: fewer, longer groups.
   IterationWork p, d;
-  cost.Work(prefill, &p);
-  cost.Work(decode, &d);
+  cost(prefill, &p);
+  cost(decode, &d);
   CHECK(p.kernels[0].repeat == 32);
   CHECK(d.kernels[0].repeat < 32);
 }
