@@ -1,0 +1,49 @@
+// Where fleet placement's independent evaluations run: the threads of this
+// process, or the processes of an MPI run (Open MPI, started with mpirun).
+// SPMD: every process runs the same placement and calls Map with the same
+// jobs in the same order; each job runs on exactly one process, and every
+// process gets every result back, in job order. A job's result depends only
+// on its index, so the answer is the same whatever the process count.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace cotenant::fleet {
+
+class Pool {
+ public:
+  virtual ~Pool() = default;
+  /// This process, 0-based (0 without MPI). Only rank 0 prints and writes.
+  virtual int Rank() const = 0;
+  /// Processes in the run (1 without MPI).
+  virtual int Size() const = 0;
+  /// Threads each process runs jobs on (>= 1).
+  virtual int Threads() const = 0;
+  /// "1 process, 2 threads" or "2 MPI ranks x 1 thread", for messages.
+  virtual std::string Describe() const = 0;
+  /// Runs fn(i) for every i in [0, n), each on exactly one process and
+  /// thread, and returns all n results on every process, in index order.
+  /// `cost` (empty, or n estimates in any unit) guides how jobs are split.
+  /// A job that throws: after every job has run, every process throws the
+  /// lowest-index failure again (InputError keeps its message; any other
+  /// exception becomes InputError with its what()).
+  virtual std::vector<std::string> Map(size_t n, const std::vector<double>& cost,
+                                       const std::function<std::string(size_t)>& fn) = 0;
+};
+
+/// Jobs on `threads` threads of this process (>= 1).
+std::unique_ptr<Pool> MakeLocalPool(int threads);
+
+/// Whether this process was started by an MPI launcher (mpirun/mpiexec set
+/// its rank in the environment) and cotenant was built with MPI.
+bool UnderMpi();
+
+/// The MPI pool when UnderMpi() (initialises MPI once; finalised at exit),
+/// else MakeLocalPool(threads).
+std::unique_ptr<Pool> MakePool(int threads);
+
+}  // namespace cotenant::fleet
