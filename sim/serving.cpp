@@ -204,6 +204,7 @@ class Loop {
       run_.iterations.push_back(rec);
     }
     run_.iteration_count++;
+    run_.busy_ns += dur;
     run_.makespan_ns = std::max(run_.makespan_ns, start_ns + dur);
     return start_ns + dur;
   }

@@ -97,6 +97,7 @@ struct ServingRun {
   /// When asked for; in the order the iterations start (ties: prefill loop first).
   std::vector<IterationRecord> iterations;
   int64_t iteration_count = 0;  ///< iterations of all loops
+  TimeNs busy_ns = 0;           ///< sum of the iterations' durations, all loops
   int64_t preemptions = 0;
   TimeNs makespan_ns = 0;  ///< end of the last iteration of any loop (0 = no requests)
 };

@@ -589,6 +589,13 @@ SimResult SimulateWithLlm(const LoadedWorkload& lw, const Plan& plan, const SimO
     FillLatencyStats(&tr);
     result.makespan_ns = std::max(result.makespan_ns, tr.finish_ns);
     result.tenants.push_back(std::move(tr));
+    if (alone && result.makespan_ns > 0) {
+      // Served alone, no task graph: the GPU is busy while an iteration runs, and an
+      // iteration is taken to hold every SM (its kernels' own shapes are not simulated).
+      result.gpu.sm_busy_fraction =
+          static_cast<double>(r.run.busy_ns) / static_cast<double>(result.makespan_ns);
+      result.gpu.mean_sm_occupancy = result.gpu.sm_busy_fraction;
+    }
     if (!options.record_timeline) r.run.iterations.clear();
     result.llm.push_back(std::move(r));
   }

@@ -74,6 +74,12 @@ TEST_CASE("llm tenant alone: one serving run, the iteration costs as they are", 
   CHECK(r.tenants[0].latency.p99 == 3 * kIterNs);
   CHECK(r.tenants[0].slo_violations == 0);
   CHECK(r.makespan_ns == l.metrics.makespan_ns);
+  // The GPU is busy for the 9 iterations of 1 ms (3 requests x 3), each taken to hold
+  // every SM, over the makespan.
+  CHECK(l.run.busy_ns == 9 * kIterNs);
+  const double busy = static_cast<double>(9 * kIterNs) / static_cast<double>(r.makespan_ns);
+  CHECK(r.gpu.sm_busy_fraction == busy);
+  CHECK(r.gpu.mean_sm_occupancy == busy);
   const nlohmann::json j = ResultToJson(r);
   CHECK(j["tenants"]["chat"]["llm"]["ttft_ns"]["p50"] == kIterNs);
   CHECK(j["tenants"]["chat"]["llm"]["fixed_point"]["rounds"] == 0);
