@@ -31,6 +31,7 @@ RunFn AddSearch(CLI::App* sub);
 RunFn AddReplay(CLI::App* sub);
 RunFn AddValidate(CLI::App* sub);
 RunFn AddCalibrate(CLI::App* sub);
+RunFn AddFleet(CLI::App* sub);
 
 /// Every subcommand, in the order `cotenant --help` lists them.
 const std::vector<Command>& Commands();

@@ -29,6 +29,10 @@ const std::vector<Command>& Commands() {
        AddValidate},
       {"calibrate", "Fit the contention model to co-location micro-benchmarks run on the GPU",
        AddCalibrate},
+      {"fleet",
+       "Place models on a fleet of GPUs: which share which GPU, under which plan (MPI with "
+       "mpirun)",
+       AddFleet},
   };
   return kCommands;
 }
