@@ -633,4 +633,16 @@ Trace SynthesizeRandom(int64_t kernels, int streams, const GpuSpec& spec, uint64
   return trace;
 }
 
+Trace SynthesizeZooMember(const std::string& model, int64_t batch, int64_t seq_len,
+                          const std::string& dtype, const std::string& framework,
+                          const GpuSpec& spec) {
+  SynthRequest r;
+  r.model = model;
+  r.batch = static_cast<int>(std::min<int64_t>(batch, kSynthMaxBatch + 1));
+  r.seq = static_cast<int>(std::min<int64_t>(seq_len, 1 << 20));
+  r.dtype = dtype;
+  r.framework = framework;
+  return Synthesize(r, spec);
+}
+
 }  // namespace cotenant::profiler

@@ -134,6 +134,16 @@ Trace Synthesize(const SynthRequest& req, const GpuSpec& spec);
 /// Synthesize({model, batch, default seq, fp16, pytorch-eager, seed}, spec).
 Trace SynthesizeModel(const std::string& model, int batch, const GpuSpec& spec, uint64_t seed = 1);
 
+/// One zoo member of a measured co-location table (tools/validation): `model`
+/// at `batch` and `seq_len` (0 = the model's default) in `dtype` with the
+/// host costs of `framework` ("" = pytorch-eager) on `spec`. Out-of-range
+/// batch and seq_len are clamped to one past the range, so that Synthesize
+/// refuses them with its message. The plain-valued function that
+/// validation::ZooSynthesizer wraps (validation knows nothing of synth).
+Trace SynthesizeZooMember(const std::string& model, int64_t batch, int64_t seq_len,
+                          const std::string& dtype, const std::string& framework,
+                          const GpuSpec& spec);
+
 /// `kernels` random kernels (1..1e8) over `streams` streams (1..1024, ids kSynthStream,
 /// kSynthStream+1, ...) launched by one host thread: random launch shapes that fit
 /// `spec`, durations 1 + 199*u^3 us for u uniform in [0,1) (1-200 us, mostly short),

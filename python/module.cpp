@@ -10,6 +10,8 @@
 #include <vector>
 
 #include "profiler/serving_run.h"
+#include "profiler/synth.h"
+#include "profiler/synth_host.h"
 #include "search/search.h"
 #include "search/space.h"
 #include "search/space_file.h"
@@ -19,7 +21,9 @@
 #include "sim/simulate.h"
 #include "sim/trace.h"
 #include "sim/trace_stats.h"
+#include "sim/workload_whatif.h"
 #include "tools/validation/table_model.h"
+#include "tools/validation/table_run.h"
 
 namespace py = pybind11;
 
@@ -97,9 +101,11 @@ std::vector<std::string> PathList(py::handle h) {
 }
 
 /// Loads a workload file (LLM tenants get synth's models, as in the CLI's
-/// simulate and search) or one tenant per trace file. Releases the GIL.
+/// simulate and search) or one tenant per trace file, then as the CLI:
+/// rescales to `gpu`, applies `calibration`, overrides `requests` (0 = the
+/// workload's). Releases the GIL.
 LoadedWorkload Load(py::handle workload, py::handle traces, const std::optional<std::string>& gpu,
-                    py::handle calibration, const std::string& command) {
+                    py::handle calibration, int64_t requests, const std::string& command) {
   const std::string path = workload.is_none() ? "" : PathArg(workload);
   const std::vector<std::string> trace_paths = PathList(traces);
   if (!path.empty() && !trace_paths.empty())
@@ -112,24 +118,15 @@ LoadedWorkload Load(py::handle workload, py::handle traces, const std::optional<
   const LlmModelFactory synth = profiler::SynthLlmModels();
   LoadedWorkload lw = !path.empty() ? LoadWorkload(path, gpu_key, &synth, "python")
                                     : LoadTraces(trace_paths, gpu_key);
-  // The CLI rescales traces captured on another known GPU to an overriding
-  // GPU (RescaleToGpu, tools/cotenant/common.cpp); until that is in a
-  // library, the module refuses rather than answer differently.
-  if (!gpu_key.empty()) {
-    for (size_t i = 0; i < lw.traced_gpu.size(); ++i) {
-      if (lw.traced_gpu[i].empty() || lw.traced_gpu[i] == lw.gpu.key) continue;
-      throw InputError(command + ": gpu=" + gpu_key + ": tenant " + lw.workload.tenants[i].name +
-                       " was traced on " + lw.traced_gpu[i] +
-                       "; rescaling traces to another GPU is not in the Python module yet (use "
-                       "the CLI's --gpu, or its whatif --swap-gpu first)");
-    }
-  }
+  // As the CLI's --gpu: traces captured on another known GPU are rescaled to it.
+  if (!gpu_key.empty()) RescaleToGpu(&lw);
   // --calibration as in the CLI's simulate and search (ApplyCalibrationFile,
   // which also prints what it scaled).
   if (!calibration_path.empty()) {
     validation::ApplyTableCalibration(&lw, validation::ReadTableCalibration(calibration_path),
                                       calibration_path);
   }
+  OverrideRequests(&lw, requests);  // --requests, after the calibration as in the CLI
   return lw;
 }
 
@@ -167,9 +164,9 @@ py::dict LoadTraceSummary(py::object path_arg) {
 
 py::object SimulatePy(py::object workload, py::object traces, py::object plan,
                       const std::optional<std::string>& gpu, const std::string& model,
-                      py::object calibration) {
+                      py::object calibration, int64_t requests) {
   const Plan p = PlanArg(plan);
-  const LoadedWorkload lw = Load(workload, traces, gpu, calibration, "simulate");
+  const LoadedWorkload lw = Load(workload, traces, gpu, calibration, requests, "simulate");
   nlohmann::json result;
   {
     py::gil_scoped_release release;
@@ -184,15 +181,15 @@ py::object SearchPy(py::object workload, py::object traces, const std::optional<
                     int64_t budget, double seconds, const std::string& strategy, int threads,
                     uint64_t seed, const std::string& model, py::object space,
                     const std::optional<std::string>& knobs, int64_t sm_step,
-                    const std::vector<std::string>& sets, py::object start,
-                    py::object calibration) {
+                    const std::vector<std::string>& sets, py::object start, py::object calibration,
+                    int64_t requests) {
   if (threads < 1)
     throw InputError("search: threads: expected >= 1, found " + std::to_string(threads));
   if (budget < 0 || seconds < 0.0) {
     throw InputError("search: budget and seconds: expected >= 0 (0 = not given), found " +
                      std::to_string(budget) + " and " + std::to_string(seconds));
   }
-  const LoadedWorkload lw = Load(workload, traces, gpu, calibration, "search");
+  const LoadedWorkload lw = Load(workload, traces, gpu, calibration, requests, "search");
   if (budget <= 0 && seconds <= 0.0) budget = search::DefaultBudget(lw);  // (as the CLI)
   // The space: file, then knobs, sm_step and sets in that order (as the CLI).
   search::SpaceConfig config;
@@ -216,6 +213,50 @@ py::object SearchPy(py::object workload, py::object traces, const std::optional<
     report = search::SearchResultToJson(search::RunSearch(plan_space, so), plan_space);
   }
   return ToPython(report);
+}
+
+/// Zoo members through synth, wired as the CLI wires them (measured_cli.cpp's Zoo).
+validation::ZooSynthesizer Zoo() {
+  return {profiler::SynthesizeZooMember, profiler::SynthFrameworks().front()};
+}
+
+py::object ValidateMeasuredPy(py::object table, py::object calibration, int32_t kfold,
+                              const std::string& model, const std::optional<std::string>& framework,
+                              int32_t threads) {
+  validation::MeasuredValidateOptions o;
+  o.table = PathArg(table);
+  o.calibration = calibration.is_none() ? "" : PathArg(calibration);
+  o.kfold = kfold;
+  o.model = model;
+  o.framework = framework.value_or("");
+  o.threads = threads;
+  nlohmann::json doc;
+  {
+    py::gil_scoped_release release;
+    doc = validation::ValidateMeasured(o, Zoo()).ToJson();
+  }
+  return ToPython(doc);
+}
+
+py::object CalibrateMeasuredPy(py::object table, const std::string& model,
+                               const std::optional<std::string>& framework, int32_t threads,
+                               int32_t max_iterations, const std::vector<std::string>& fix,
+                               const std::optional<std::string>& date) {
+  validation::MeasuredCalibrateOptions o;
+  o.table = PathArg(table);
+  o.model = model;
+  o.framework = framework.value_or("");
+  o.threads = threads;
+  o.max_iterations = max_iterations;
+  o.fix = fix;
+  o.date = date.value_or("");
+  nlohmann::json doc;
+  {
+    py::gil_scoped_release release;
+    doc =
+        validation::TableCalibrationToJson(validation::CalibrateMeasured(o, Zoo()).fit.calibration);
+  }
+  return ToPython(doc);
 }
 
 }  // namespace
@@ -244,15 +285,18 @@ PYBIND11_MODULE(_cotenant, m) {
         "task start to last task end), device {name, gpu} and meta.");
   m.def("simulate", &SimulatePy, py::kw_only(), arg("workload") = py::none(),
         arg("traces") = py::none(), arg("plan") = py::none(), arg("gpu") = py::none(),
-        arg("model") = "fluid", arg("calibration") = py::none(),
+        arg("model") = "fluid", arg("calibration") = py::none(), arg("requests") = 0,
         "simulate(*, workload=None, traces=None, plan=None, gpu=None, model='fluid',\n"
-        "         calibration=None) -> dict\n\n"
+        "         calibration=None, requests=0) -> dict\n\n"
         "Simulates a workload file (cotenant.workload/1; LLM tenants run on synth's\n"
         "models) or one tenant per trace file (traces: a path or a list of paths) under\n"
         "a plan: None or 'native' (native multi-stream), a plan file's path, or a dict\n"
-        "shaped like cotenant.plan/1. gpu: a spec key or file overriding the workload's.\n"
+        "shaped like cotenant.plan/1. gpu: a spec key or file overriding the workload's;\n"
+        "traces captured on another known GPU are rescaled to it (as --gpu).\n"
         "model: the contention model, 'fluid' or 'block'. calibration: a\n"
         "cotenant.model-calibration/1 file (calibrate --measured), as --calibration.\n"
+        "requests: run every tenant with this many requests (0: the workload's), as\n"
+        "--requests.\n"
         "Returns the cotenant.result/1 document, as `cotenant simulate --json` writes it.\n"
         "Releases the GIL.");
   m.def("search", &SearchPy, py::kw_only(), arg("workload") = py::none(),
@@ -260,17 +304,43 @@ PYBIND11_MODULE(_cotenant, m) {
         arg("seconds") = 0.0, arg("strategy") = "auto", arg("threads") = 1, arg("seed") = 1,
         arg("model") = "fluid", arg("space") = py::none(), arg("knobs") = py::none(),
         arg("sm_step") = 0, arg("sets") = std::vector<std::string>{}, arg("start") = py::none(),
-        arg("calibration") = py::none(),
+        arg("calibration") = py::none(), arg("requests") = 0,
         "search(*, workload=None, traces=None, gpu=None, budget=0, seconds=0.0,\n"
         "       strategy='auto', threads=1, seed=1, model='fluid', space=None, knobs=None,\n"
-        "       sm_step=0, sets=[], start=None, calibration=None) -> dict\n\n"
+        "       sm_step=0, sets=[], start=None, calibration=None, requests=0) -> dict\n\n"
         "Searches the plan space of a workload (as `cotenant search`): budget in\n"
         "simulations and/or seconds of wall clock (neither: the CLI's default budget,\n"
         "2000 simulations, 100 with llm tenants); strategy: auto, exhaustive,\n"
         "random, greedy, anneal, genetic, surrogate; space: a cotenant.searchspace/1 file;\n"
         "knobs: 'groups,priority,sm,...'; sets: ['bert.sm_count=null,64', ...] as --set;\n"
-        "start: a plan (path or dict) inside the space; calibration as in simulate().\n"
+        "start: a plan (path or dict) inside the space; calibration, gpu and requests\n"
+        "as in simulate().\n"
         "Same seed and threads -> same report. Returns the cotenant.search/1 report (as `cotenant "
         "search --json`),\n"
         "whose best plan is a cotenant.plan/1 dict simulate() takes. Releases the GIL.");
+  m.def("validate_measured", &ValidateMeasuredPy, arg("table"), arg("calibration") = py::none(),
+        arg("kfold") = 0, arg("model") = "fluid", arg("framework") = py::none(), arg("threads") = 1,
+        "validate_measured(table, calibration=None, kfold=0, model='fluid',\n"
+        "                  framework=None, threads=1) -> dict\n\n"
+        "Predicts every row of a measured co-location table (CSV:\n"
+        "gpu,dtype,models,batch,seq_len,latency_us) and compares, as `cotenant validate\n"
+        "--measured`: calibration: a cotenant.model-calibration/1 file (--calibration);\n"
+        "kfold: 0 or 2..1000 folds of cross-validation, each fitting its own calibration\n"
+        "(--kfold; not with calibration); model: 'fluid' or 'block'; framework: the zoo\n"
+        "traces' host-cost profile (None: the calibration's, else synth's default);\n"
+        "threads: simulation threads. Returns the cotenant.table-validation/1 document, as\n"
+        "`cotenant validate --measured T.csv --json -` writes it. Releases the GIL.");
+  m.def("calibrate_measured", &CalibrateMeasuredPy, arg("table"), arg("model") = "fluid",
+        arg("framework") = py::none(), arg("threads") = 1, arg("max_iterations") = 30,
+        arg("fix") = std::vector<std::string>{}, arg("date") = py::none(),
+        "calibrate_measured(table, model='fluid', framework=None, threads=1,\n"
+        "                   max_iterations=30, fix=[], date=None) -> dict\n\n"
+        "Fits the contention model and per-model time scales to a measured table, as\n"
+        "`cotenant calibrate --measured T.csv -o cal.json`: max_iterations per fitting\n"
+        "stage (--max-iterations); fix: parameters held at their start value (--fix:\n"
+        "harness_ns, a contention parameter, MODEL.host_scale, MODEL.gpu_scale, MODEL.*);\n"
+        "date: recorded in the calibration (None: today, UTC; --date). Returns the\n"
+        "cotenant.model-calibration/1 document the CLI writes to -o (a file of it is\n"
+        "what simulate(calibration=...) and validate_measured(calibration=...) read).\n"
+        "Releases the GIL.");
 }

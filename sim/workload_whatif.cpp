@@ -1,6 +1,7 @@
 #include "sim/workload_whatif.h"
 
 #include <array>
+#include <optional>
 #include <utility>
 
 #include "sim/error.h"
@@ -28,6 +29,46 @@ std::array<int32_t, 3> Shape(const std::vector<int32_t>& v, const char* flag) {
 }
 
 }  // namespace
+
+void RescaleToGpu(LoadedWorkload* lw) {
+  for (size_t i = 0; i < lw->traces.size() && i < lw->traced_gpu.size(); ++i) {
+    const std::string& traced = lw->traced_gpu[i];
+    if (traced.empty() || traced == lw->gpu.key) continue;
+    std::optional<GpuSpec> from;
+    try {
+      from = LoadGpuSpec(traced);
+    } catch (const InputError&) {
+      continue;  // an unknown device.gpu: left as it is (the CLI's NoteGpuMismatch says so)
+    }
+    const Trace& t = lw->traces[i];
+    const std::string device =
+        t.device_name.empty() || !t.device_gpu.empty() ? "" : " (device " + t.device_name + ")";
+    const std::string what = SwapGpu(lw->traces[i], *from, lw->gpu);
+    for (auto& [batch, tr] : lw->by_batch[i]) SwapGpu(tr, *from, lw->gpu);
+    // SwapGpu says "swapped GPU A -> B: rescaled ..."; keep what follows.
+    const size_t colon = what.find(": ");
+    lw->gpu_notes.push_back(lw->workload.tenants[i].name + " was traced on " + traced + device +
+                            "; its durations were rescaled to " + lw->gpu.key +
+                            " by the what-if GPU swap (" +
+                            (colon == std::string::npos ? what : what.substr(colon + 2)) + ")");
+    lw->traced_gpu[i] = lw->gpu.key;
+  }
+}
+
+void OverrideRequests(LoadedWorkload* lw, int64_t requests) {
+  if (requests < 0)
+    throw InputError("--requests: expected >= 1 (0 = the workload's), found " +
+                     std::to_string(requests));
+  if (requests == 0) return;
+  for (TenantSpec& t : lw->workload.tenants) {
+    if (t.arrival.kind == ArrivalKind::kTrace &&
+        static_cast<int64_t>(t.arrival.times_ns.size()) < requests) {
+      throw InputError("--requests " + std::to_string(requests) + ": tenant " + t.name +
+                       " has only " + std::to_string(t.arrival.times_ns.size()) + " arrival times");
+    }
+    t.requests = requests;
+  }
+}
 
 ChangedWorkload ApplyWorkloadChanges(const LoadedWorkload& base, const WorkloadChanges& c) {
   const Selector& sel = c.select;

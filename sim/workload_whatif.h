@@ -73,6 +73,21 @@ struct ChangedWorkload {
 /// what the primitives refuse.
 ChangedWorkload ApplyWorkloadChanges(const LoadedWorkload& base, const WorkloadChanges& changes);
 
+/// Rescales each tenant's traces captured on a known GPU other than lw->gpu
+/// to lw->gpu with the what-if GPU swap (SwapGpu, main trace and
+/// traces_by_batch), adds a note per tenant to lw->gpu_notes and marks it as
+/// traced on lw->gpu. Tenants traced on an unknown device.gpu are left as
+/// they are. What the CLI's --gpu and the Python module's gpu= do after
+/// loading. Throws InputError when a kernel's block does not fit on an SM of
+/// lw->gpu.
+void RescaleToGpu(LoadedWorkload* lw);
+
+/// Runs every trace tenant of `lw` with `requests` requests instead of the
+/// workload's (the CLI's --requests, the module's requests=); 0 = keep the
+/// workload's. Throws InputError ("--requests N: tenant T has only K arrival
+/// times") for a tenant whose trace arrivals are fewer, and for N < 0.
+void OverrideRequests(LoadedWorkload* lw, int64_t requests);
+
 /// `cotenant.whatif/1`: {schema, baseline, whatif (cotenant.result/1 each),
 /// changes, select (the selector as text), gpu {baseline, whatif} (keys)}.
 nlohmann::json WhatifToJson(const SimResult& baseline, const SimResult& whatif,

@@ -1,7 +1,7 @@
 """cotenant from Python: load traces and workloads, simulate, search.
 
 The functions are bindings over the same C++ libraries as the `cotenant`
-command line (simulate, search), and return plain Python objects (dicts,
+command line (simulate, search, validate --measured, calibrate --measured), and return plain Python objects (dicts,
 lists, numbers, strings) shaped like the CLI's JSON documents
 (docs/formats.md), ready for pandas. Bad input raises cotenant.InputError
 (a ValueError) with the library's one-line message. Paths are relative to
@@ -11,11 +11,22 @@ the current directory. See python/README.md.
 from ._cotenant import (  # noqa: F401
     InputError,
     __version__,
+    calibrate_measured,
     gpu_spec,
     gpus,
     load_trace,
     search,
     simulate,
+    validate_measured,
 )
 
-__all__ = ["InputError", "gpu_spec", "gpus", "load_trace", "search", "simulate"]
+__all__ = [
+    "InputError",
+    "calibrate_measured",
+    "gpu_spec",
+    "gpus",
+    "load_trace",
+    "search",
+    "simulate",
+    "validate_measured",
+]

@@ -207,12 +207,37 @@ def test_bad_arguments():
         cotenant.search(workload=VISION3, budget=4, strategy="nope")
 
 
-def test_gpu_override_of_traced_gpu_is_refused():
-    """The CLI rescales such traces (RescaleToGpu, CLI only): the module refuses."""
-    with pytest.raises(cotenant.InputError, match="traced on h100-sxm"):
-        cotenant.simulate(workload=VISION3, gpu="a100-sxm4-40g")
+def run_cli(*args):
+    out = subprocess.run([cli(), *args], check=True, capture_output=True, text=True).stdout
+    return json.loads(out)
+
+
+def test_gpu_override_rescales_as_the_cli():
+    """vision3's traces were captured on h100-sxm: gpu= rescales them (RescaleToGpu)."""
+    r = cotenant.simulate(workload=VISION3, gpu="a100-sxm4-40g")
+    assert r == run_cli("simulate", "--workload", VISION3, "--gpu", "a100-sxm4-40g", "--json", "-")
+    assert r["makespan_ns"] > cotenant.simulate(workload=VISION3)["makespan_ns"]
+    t = cotenant.simulate(traces=[RESNET, BERT], gpu="a100-sxm4-40g")
+    assert t == run_cli("simulate", RESNET, BERT, "--gpu", "a100-sxm4-40g", "--json", "-")
+    s = cotenant.search(workload=VISION3, gpu="a100-sxm4-40g", budget=6, threads=1)
+    c = run_cli("search", "--workload", VISION3, "--gpu", "a100-sxm4-40g", "--budget", "6",
+                "-j", "1", "--json", "-")
+    assert s["gpu"] == c["gpu"] == "a100-sxm4-40g"
+    assert s["best"] == c["best"] and s["baselines"] == c["baselines"]
     same = cotenant.simulate(workload=VISION3, gpu="h100-sxm")
     assert same == cotenant.simulate(workload=VISION3)
+
+
+def test_requests_override_as_the_cli():
+    r = cotenant.simulate(workload=VISION3, requests=3)
+    assert all(t["requests"] == 3 for t in r["tenants"].values())
+    assert r == run_cli("simulate", "--workload", VISION3, "--requests", "3", "--json", "-")
+    s = cotenant.search(workload=VISION3, requests=2, budget=5, threads=1)
+    assert all(t["requests"] == 2 for t in s["best"]["result"]["tenants"].values())
+    assert s["evaluations"] <= 5
+    assert cotenant.simulate(workload=VISION3, requests=0) == cotenant.simulate(workload=VISION3)
+    with pytest.raises(cotenant.InputError, match=r"--requests: expected >= 1 .*found -2"):
+        cotenant.simulate(workload=VISION3, requests=-2)
 
 
 def h100_calibration(tmp_path):
@@ -240,3 +265,92 @@ def test_calibration_of_another_gpu_is_refused():
     with pytest.raises(cotenant.InputError, match="fitted on a100-sxm4-40g"):
         cotenant.simulate(workload=VISION3,
                           calibration="tests/fuzz/corpus/measured_table/calibration.json")
+
+
+# Measured tables: validate --measured and calibrate --measured.
+TABLE = """gpu,dtype,models,batch,seq_len,latency_us,note
+a100-sxm4-40g,fp16,resnet50,4,0,8683.0,solo
+a100-sxm4-40g,fp16,resnet50,32,0,12514.0,
+a100-sxm4-40g,fp16,vgg16,4,0,3048.25,
+a100-sxm4-40g,fp16,vgg16,32,0,23354.0,
+a100-sxm4-40g,fp16,resnet50+vgg16,4+4,0+0,8720.0,pair
+a100-sxm4-40g,fp16,resnet50+vgg16,32+32,0+0,37021.0,
+a100-sxm4-40g,fp16,resnet50+vgg16+resnet50,4+4+32,0+0+0,16000.0,triple
+"""
+
+
+@pytest.fixture
+def table(tmp_path):
+    path = tmp_path / "measured.csv"
+    path.write_text(TABLE)
+    return path
+
+
+def test_validate_measured_matches_cli(table):
+    v = cotenant.validate_measured(table)
+    assert v["schema"] == "cotenant.table-validation/1"
+    assert len(v["groups"]) == 3
+    assert_plain(v)
+    assert v == run_cli("validate", "--measured", str(table), "--threads", "1", "--json", "-")
+    b = cotenant.validate_measured(str(table), model="block", threads=2)
+    assert b == run_cli("validate", "--measured", str(table), "--model", "block", "--json", "-")
+
+
+def test_calibrate_then_validate_matches_cli(table, tmp_path):
+    c = cotenant.calibrate_measured(table, max_iterations=2, date="2026-01-01",
+                                    framework="pytorch-1.8-eager")
+    assert c["schema"] == "cotenant.model-calibration/1" and c["gpu"] == "a100-sxm4-40g"
+    assert c["framework"] == "pytorch-1.8-eager" and c["date"] == "2026-01-01"
+    assert set(c["models"]) == {"resnet50", "vgg16"}
+    assert len(c["fit"]["rows"]) == 7
+    cal = tmp_path / "cal.json"
+    run_cli_out = subprocess.run(
+        [cli(), "calibrate", "--measured", str(table), "-o", str(cal), "--max-iterations", "2",
+         "--date", "2026-01-01", "--framework", "pytorch-1.8-eager", "--threads", "1"],
+        check=True, capture_output=True, text=True)
+    assert "ignored columns: note" in run_cli_out.stderr
+    assert c == json.loads(cal.read_text())
+    # Its file, as --calibration.
+    v = cotenant.validate_measured(table, calibration=cal)
+    assert v["calibration"] == str(cal)
+    assert v == run_cli("validate", "--measured", str(table), "--calibration", str(cal),
+                        "--threads", "1", "--json", "-")
+    d = cotenant.calibrate_measured(table, max_iterations=1, fix=["resnet50.*"])
+    assert d["framework"] == "pytorch-eager"
+    assert all(m["basis"] == "synth:pytorch-eager" for m in d["models"].values())
+
+
+def test_validate_measured_kfold(table):
+    v = cotenant.validate_measured(table, kfold=2)
+    assert v["calibration"] == "2-fold"
+    assert v == run_cli("validate", "--measured", str(table), "--kfold", "2", "--threads", "1",
+                        "--json", "-")
+
+
+def test_measured_bad_input(table, tmp_path):
+    neg = tmp_path / "neg.csv"
+    neg.write_text("gpu,dtype,models,batch,seq_len,latency_us\na100-sxm4-40g,fp16,resnet50,4,0,-1\n")
+    with pytest.raises(cotenant.InputError) as e:
+        cotenant.validate_measured(neg)
+    assert str(e.value) == (f"{neg}:2: latency_us: expected a positive number of "
+                            "microseconds, found '-1'")
+    with pytest.raises(cotenant.InputError) as e:
+        cotenant.calibrate_measured(neg)
+    assert str(e.value).startswith(f"{neg}:2: latency_us:")
+    unk = tmp_path / "unk.csv"
+    unk.write_text("gpu,dtype,models,batch,seq_len,latency_us\na100-sxm4-40g,fp16,resnet5,4,0,100\n")
+    with pytest.raises(cotenant.InputError, match=f"{unk}:2: models: resnet5: .*did you mean"):
+        cotenant.validate_measured(unk)
+    with pytest.raises(cotenant.InputError, match="no such file"):
+        cotenant.validate_measured(tmp_path / "none.csv")
+    with pytest.raises(cotenant.InputError, match="kfold: expected 0 \\(none\\) or 2 to 1000"):
+        cotenant.validate_measured(table, kfold=1)
+    with pytest.raises(cotenant.InputError, match="kfold: fits its own calibrations"):
+        cotenant.validate_measured(table, kfold=2,
+                                   calibration="tests/fuzz/corpus/measured_table/calibration.json")
+    with pytest.raises(cotenant.InputError, match="threads: expected >= 1"):
+        cotenant.validate_measured(table, threads=0)
+    with pytest.raises(cotenant.InputError, match="max_iterations: expected 1 to 1000"):
+        cotenant.calibrate_measured(table, max_iterations=0)
+    with pytest.raises(cotenant.InputError, match="framework: expected one of"):
+        cotenant.validate_measured(table, framework="nope")

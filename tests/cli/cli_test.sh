@@ -734,6 +734,11 @@ for t in d["tenants"]:
         t["traces_by_batch"][k] = src + "/configs/workloads/" + v
 json.dump(d, open(dst, "w"))
 PY
+# simulate --requests as search's (OverrideRequests): every tenant, this many.
+expect_ok simulate -w "$v3" --requests 2 --json "$work/req2.json"
+checks=$((checks + 1))
+python3 -c "import json,sys; r=json.load(open(sys.argv[1])); assert all(t['requests'] == 2 for t in r['tenants'].values()), r['tenants']" \
+  "$work/req2.json" || fail "simulate --requests: not every tenant ran 2 requests"
 sgood=(-w "$v3" --requests 1 --budget 50 -j1 --seed 1)
 expect_ok search "${sgood[@]}" "${souts[@]}"
 checks=$((checks + 1))

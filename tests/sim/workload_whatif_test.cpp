@@ -140,6 +140,46 @@ TEST_CASE("workload what-if: a GPU swap changes every tenant and the workload's 
   CHECK(DurOf(cw.workload.traces[1], "gemm") >= 400);
 }
 
+TEST_CASE("RescaleToGpu: traces of a known other GPU are swapped, unknown ones kept",
+          "[workload_whatif]") {
+  LoadedWorkload lw = TwoTenants();
+  lw.traced_gpu = {"a100-sxm4-80g", "mystery-gpu"};
+  RescaleToGpu(&lw);
+  // alpha: what SwapGpu does to it, on its main and batch traces.
+  Trace main = Kernels("alpha", {"gemm", "relu"}), batch = Kernels("alpha", {"gemm"});
+  const GpuSpec a100 = LoadGpuSpec("a100-sxm4-80g");
+  SwapGpu(main, a100, lw.gpu);
+  SwapGpu(batch, a100, lw.gpu);
+  CHECK(DurOf(lw.traces[0], "gemm") == DurOf(main, "gemm"));
+  CHECK(DurOf(lw.traces[0], "relu") == DurOf(main, "relu"));
+  CHECK(DurOf(lw.by_batch[0].at(4), "gemm") == DurOf(batch, "gemm"));
+  CHECK(DurOf(lw.traces[0], "gemm") < 400);  // an H100 is faster
+  CHECK(lw.traced_gpu[0] == lw.gpu.key);
+  // beta: an unknown GPU, left as it is (and still marked as traced there).
+  CHECK(DurOf(lw.traces[1], "gemm") == 400);
+  CHECK(lw.traced_gpu[1] == "mystery-gpu");
+  REQUIRE(lw.gpu_notes.size() == 1);
+  CHECK(lw.gpu_notes[0].rfind("alpha was traced on a100-sxm4-80g; its durations were rescaled to " +
+                                  lw.gpu.key + " by the what-if GPU swap (",
+                              0) == 0);
+}
+
+TEST_CASE("OverrideRequests: every tenant, bounded by trace arrivals", "[workload_whatif]") {
+  LoadedWorkload lw = TwoTenants();
+  lw.workload.tenants[0].requests = 9;
+  OverrideRequests(&lw, 0);  // 0: the workload's
+  CHECK(lw.workload.tenants[0].requests == 9);
+  OverrideRequests(&lw, 3);
+  CHECK(lw.workload.tenants[0].requests == 3);
+  CHECK(lw.workload.tenants[1].requests == 3);
+  lw.workload.tenants[1].arrival.kind = ArrivalKind::kTrace;
+  lw.workload.tenants[1].arrival.times_ns = {0, 10};
+  CHECK(ErrorOf([&] { OverrideRequests(&lw, 5); }) ==
+        "--requests 5: tenant beta has only 2 arrival times");
+  CHECK(ErrorOf([&] { OverrideRequests(&lw, -1); }) ==
+        "--requests: expected >= 1 (0 = the workload's), found -1");
+}
+
 TEST_CASE("workload what-if: errors name the flag and the tenants", "[workload_whatif]") {
   const LoadedWorkload base = TwoTenants();
   WorkloadChanges c;

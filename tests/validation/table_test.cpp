@@ -13,6 +13,7 @@
 #include "tools/validation/measured_table.h"
 #include "tools/validation/table_fit.h"
 #include "tools/validation/table_model.h"
+#include "tools/validation/table_run.h"
 #include "tools/validation/table_validate.h"
 
 namespace cotenant::validation {
@@ -415,6 +416,96 @@ TEST_CASE("calibration file: round trip, refusals and applying it", "[validation
   sc.batch_ref = 4;
   CHECK(sc.GpuFactor(16) == Approx(4.0));
   CHECK(sc.GpuFactor(0) == 2.0);
+}
+
+namespace {
+
+/// FakeZoo behind the plain-valued ZooSynthesizer, recording the frameworks
+/// it is asked for.
+ZooSynthesizer RecordingZoo(std::vector<std::string>* frameworks) {
+  ZooSynthesizer zoo;
+  zoo.synthesize = [frameworks](const std::string& model, int64_t batch, int64_t seq_len,
+                                const std::string& dtype, const std::string& framework,
+                                const GpuSpec& spec) {
+    frameworks->push_back(framework);
+    MeasuredMember m;
+    m.model = model;
+    m.batch = batch;
+    m.seq_len = seq_len;
+    return FakeZoo(m, dtype, spec);
+  };
+  zoo.default_framework = "fake-default";
+  return zoo;
+}
+
+}  // namespace
+
+TEST_CASE("measured runs: validate and calibrate a table file through a zoo synthesizer",
+          "[validation][table]") {
+  cotenant::testing::TempDir dir("cotenant_table_run");
+  const std::string path = (dir.path / "t.csv").string();
+  std::ofstream(path) << kHeader << "h100-sxm,fp16,a,1,0,300\n"
+                      << "h100-sxm,fp16,b,2,0,400\n"
+                      << "h100-sxm,fp16,a+b,1+2,0+0,500\n";
+  std::vector<std::string> frameworks;
+  const ZooSynthesizer zoo = RecordingZoo(&frameworks);
+
+  MeasuredValidateOptions vo;
+  vo.table = path;
+  vo.threads = 1;
+  const MeasuredValidation v = ValidateMeasured(vo, zoo);
+  // The same as the pieces by hand: "" passed on as it is (synth's default).
+  const MeasuredTable t = ReadMeasuredTable(path);
+  const TablePredictor p(t, LoadGpuSpec("h100-sxm"), FakeZoo);
+  const TableValidation by_hand = ValidateTable(p, IdentityCalibration(p.spec()), 1);
+  REQUIRE(v.validation.groups.size() == 1);
+  CHECK(v.validation.groups[0].predicted_ns == by_hand.groups[0].predicted_ns);
+  CHECK(v.calibration_label == "none");
+  CHECK(v.ToJson() == TableValidationToJson(by_hand, t, "none"));
+  CHECK(frameworks == std::vector<std::string>{"", ""});
+
+  MeasuredCalibrateOptions co;
+  co.table = path;
+  co.threads = 1;
+  co.max_iterations = 2;
+  co.date = "2026-01-02";
+  frameworks.clear();
+  const MeasuredCalibration c = CalibrateMeasured(co, zoo);
+  CHECK(c.spec.key == "h100-sxm");
+  CHECK(c.fit.calibration.framework == "fake-default");
+  CHECK(c.fit.calibration.models.at("a").basis == "synth:fake-default");
+  CHECK(c.fit.calibration.source == path);
+  CHECK(c.fit.calibration.date == "2026-01-02");
+  CHECK(c.fit.calibration.fit["rows"].size() == 3);
+  CHECK(frameworks == std::vector<std::string>{"", ""});
+
+  co.framework = "other";
+  frameworks.clear();
+  CHECK(CalibrateMeasured(co, zoo).fit.calibration.models.at("b").basis == "synth:other");
+  CHECK(frameworks == std::vector<std::string>{"other", "other"});
+}
+
+TEST_CASE("measured runs: options are checked", "[validation][table]") {
+  std::vector<std::string> frameworks;
+  const ZooSynthesizer zoo = RecordingZoo(&frameworks);
+  MeasuredValidateOptions vo;
+  vo.table = "none.csv";
+  vo.kfold = 1;
+  CHECK(ErrorOf([&] { ValidateMeasured(vo, zoo); }) ==
+        "kfold: expected 0 (none) or 2 to 1000, found 1");
+  vo.kfold = 2;
+  vo.calibration = "cal.json";
+  CHECK(ErrorOf([&] { ValidateMeasured(vo, zoo); }) ==
+        "kfold: fits its own calibrations: drop the calibration");
+  vo.kfold = 0;
+  vo.threads = 0;
+  CHECK(ErrorOf([&] { ValidateMeasured(vo, zoo); }) == "threads: expected >= 1, found 0");
+  MeasuredCalibrateOptions co;
+  co.table = "none.csv";
+  co.max_iterations = 0;
+  CHECK(ErrorOf([&] { CalibrateMeasured(co, zoo); }) ==
+        "max_iterations: expected 1 to 1000, found 0");
+  CHECK(frameworks.empty());
 }
 
 }  // namespace cotenant::validation

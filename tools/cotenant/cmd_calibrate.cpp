@@ -123,13 +123,13 @@ RunFn AddCalibrate(CLI::App* sub) {
     replay::ReplayMeasurer measurer(*runner, MakeReplayOptions(o->replay, nullptr), nullptr);
     validation::MicroSetOptions so;
     so.keep_every = o->every;
-    const validation::Calibration c =
-        validation::Calibrate(spec, measurer, o->date.empty() ? TodayUtc() : o->date, fo, so,
-                              [](const validation::MicroBenchmark& b, size_t i, size_t count,
-                                 const validation::Measurement& m) {
-                                std::fprintf(stderr, "calibrate: %zu/%zu %s (%s timing)\n", i + 1,
-                                             count, b.name.c_str(), m.timing.c_str());
-                              });
+    const validation::Calibration c = validation::Calibrate(
+        spec, measurer, o->date.empty() ? validation::TodayUtc() : o->date, fo, so,
+        [](const validation::MicroBenchmark& b, size_t i, size_t count,
+           const validation::Measurement& m) {
+          std::fprintf(stderr, "calibrate: %zu/%zu %s (%s timing)\n", i + 1, count, b.name.c_str(),
+                       m.timing.c_str());
+        });
     WriteOutput(o->out, GpuSpecToJson(c.spec).dump(2) + "\n");
     if (!o->report.empty()) {
       WriteOutput(

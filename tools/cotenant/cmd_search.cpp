@@ -10,6 +10,7 @@
 #include "sim/error.h"
 #include "sim/json_util.h"
 #include "sim/simulate.h"
+#include "sim/workload_whatif.h"
 #include "tools/cotenant/commands.h"
 #include "tools/cotenant/common.h"
 #include "tools/cotenant/measured_cli.h"
@@ -237,17 +238,7 @@ RunFn AddSearch(CLI::App* sub) {
   return [o]() {
     LoadedWorkload lw = LoadInputs(o->workload, o->traces, o->gpu, "search");
     ApplyCalibrationFile(o->calibration, &lw, "search");
-    if (o->requests > 0) {
-      for (TenantSpec& t : lw.workload.tenants) {
-        if (t.arrival.kind == ArrivalKind::kTrace &&
-            static_cast<int64_t>(t.arrival.times_ns.size()) < o->requests) {
-          throw InputError("--requests " + std::to_string(o->requests) + ": tenant " + t.name +
-                           " has only " + std::to_string(t.arrival.times_ns.size()) +
-                           " arrival times");
-        }
-        t.requests = o->requests;
-      }
-    }
+    OverrideRequests(&lw, o->requests);
     // The space: file, then --knobs, --sm-step and --set in that order.
     search::SpaceConfig config;
     if (!o->space.empty()) config = search::ReadSpaceConfig(o->space);

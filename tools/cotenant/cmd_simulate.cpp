@@ -9,6 +9,7 @@
 #include "sim/serving.h"
 #include "sim/simulate.h"
 #include "sim/workload.h"
+#include "sim/workload_whatif.h"
 #include "tools/cotenant/commands.h"
 #include "tools/cotenant/common.h"
 #include "tools/cotenant/measured_cli.h"
@@ -93,6 +94,7 @@ RunFn AddSimulate(CLI::App* sub) {
   struct Options {
     std::string calibration, workload, gpu, model = "fluid", json, timeline;
     std::vector<std::string> traces, plans;
+    int64_t requests = 0;
     bool stats = false;
   };
   auto o = std::make_shared<Options>();
@@ -106,6 +108,9 @@ RunFn AddSimulate(CLI::App* sub) {
   sub->add_option("--calibration", o->calibration,
                   "Calibration from measured tables (cotenant.model-calibration/1, written by "
                   "calibrate --measured): its contention parameters and per-model time scales");
+  sub->add_option("--requests", o->requests,
+                  "Run every tenant with this many requests instead of the workload's")
+      ->check(CLI::Range(int64_t{1}, int64_t{1} << 30));
   sub->add_option("-m,--model", o->model, "Contention model: fluid (default) or block");
   sub->add_option("--json", o->json,
                   "Write the result (cotenant.result/1) to this file, - = stdout; with several "
@@ -121,6 +126,7 @@ RunFn AddSimulate(CLI::App* sub) {
   return [o]() {
     LoadedWorkload lw = LoadInputs(o->workload, o->traces, o->gpu, "simulate");
     ApplyCalibrationFile(o->calibration, &lw, "simulate");
+    OverrideRequests(&lw, o->requests);
     if (o->plans.empty()) o->plans.push_back("native");
     const bool many = o->plans.size() > 1;
     if (many && o->json == "-") throw InputError("--json -: only with a single --plan");

@@ -1,12 +1,11 @@
 #include "tools/cotenant/common.h"
 
 #include <cstdio>
-#include <optional>
 
 #include "profiler/serving_run.h"
 #include "sim/error.h"
 #include "sim/json_util.h"
-#include "sim/whatif.h"
+#include "sim/workload_whatif.h"
 #include "tools/cotenant/table.h"
 
 namespace cotenant::cli {
@@ -24,31 +23,6 @@ LoadedWorkload LoadInputs(const std::string& workload, const std::vector<std::st
                           : LoadTraces(traces, gpu);
   if (!gpu.empty()) RescaleToGpu(&lw);
   return lw;
-}
-
-void RescaleToGpu(LoadedWorkload* lw) {
-  for (size_t i = 0; i < lw->traces.size() && i < lw->traced_gpu.size(); ++i) {
-    const std::string& traced = lw->traced_gpu[i];
-    if (traced.empty() || traced == lw->gpu.key) continue;
-    std::optional<GpuSpec> from;
-    try {
-      from = LoadGpuSpec(traced);
-    } catch (const InputError&) {
-      continue;  // an unknown device.gpu: left as it is, and NoteGpuMismatch says so
-    }
-    const Trace& t = lw->traces[i];
-    const std::string device =
-        t.device_name.empty() || !t.device_gpu.empty() ? "" : " (device " + t.device_name + ")";
-    const std::string what = SwapGpu(lw->traces[i], *from, lw->gpu);
-    for (auto& [batch, tr] : lw->by_batch[i]) SwapGpu(tr, *from, lw->gpu);
-    // SwapGpu says "swapped GPU A -> B: rescaled ..."; keep what follows.
-    const size_t colon = what.find(": ");
-    lw->gpu_notes.push_back(lw->workload.tenants[i].name + " was traced on " + traced + device +
-                            "; its durations were rescaled to " + lw->gpu.key +
-                            " by the what-if GPU swap (" +
-                            (colon == std::string::npos ? what : what.substr(colon + 2)) + ")");
-    lw->traced_gpu[i] = lw->gpu.key;
-  }
 }
 
 void NoteGpuChoice(const char* command, const LoadedWorkload& lw, std::FILE* out) {

@@ -14,18 +14,11 @@ namespace cotenant::cli {
 /// Loads either a workload file or one tenant per trace file (exactly one of
 /// the two must be given). `gpu` (key or path, may be empty) overrides the
 /// workload's GPU; then each trace captured on another known GPU is rescaled
-/// to it (RescaleToGpu).
+/// to it (RescaleToGpu, sim/workload_whatif.h).
 /// LLM tenants run where `command` is "simulate" or "search" (synth's models,
 /// profiler::SynthLlmModels); other commands refuse them.
 LoadedWorkload LoadInputs(const std::string& workload, const std::vector<std::string>& traces,
                           const std::string& gpu, const std::string& command = "this command");
-
-/// Rescales each tenant's traces captured on a known GPU other than lw->gpu
-/// to lw->gpu with the what-if GPU swap (SwapGpu), adds a note per tenant to
-/// lw->gpu_notes and marks it as traced on lw->gpu. Tenants traced on an
-/// unknown device.gpu are left as they are. Throws InputError when a kernel's
-/// block does not fit on an SM of lw->gpu.
-void RescaleToGpu(LoadedWorkload* lw);
 
 /// Says which GPU spec a run uses and why ("simulate: GPU a100-sxm4-40g from
 /// the traces' device NVIDIA A100-PG509-200"), then lw.gpu_notes.

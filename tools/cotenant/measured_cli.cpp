@@ -3,16 +3,13 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <ctime>
 
 #include "profiler/synth.h"
 #include "sim/error.h"
-#include "sim/gpu_spec.h"
 #include "tools/cotenant/common.h"
 #include "tools/cotenant/progress.h"
 #include "tools/cotenant/table.h"
-#include "tools/validation/table_fit.h"
-#include "tools/validation/table_validate.h"
+#include "tools/validation/table_run.h"
 
 namespace cotenant::cli {
 namespace {
@@ -20,9 +17,6 @@ namespace {
 std::string Pct(double v) { return (v >= 0.0 ? "+" : "") + FormatFixed(v, 1) + "%"; }
 
 std::string Ms(double ns) { return FormatFixed(ns / 1e6, 2); }
-
-/// The one GPU a table names (rows name it; one per table).
-std::string TableGpu(const validation::MeasuredTable& t) { return t.rows.front().gpu; }
 
 std::string Value(const validation::FittedParameter& p, double v) {
   if (p.name == "harness_ns") return FormatFixed(v / 1000.0, 1) + " us";
@@ -143,15 +137,6 @@ void PrintValidation(const validation::TableValidation& v, const validation::Mea
 
 }  // namespace
 
-std::string TodayUtc() {
-  const std::time_t now = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&now, &tm);
-  char buf[16];
-  std::strftime(buf, sizeof(buf), "%Y-%m-%d", &tm);
-  return buf;
-}
-
 void AddMeasuredOptions(CLI::App* sub, MeasuredCliOptions* o, bool with_model) {
   sub->add_option("--framework", o->framework,
                   "Host-cost profile of the zoo models' synthetic traces (see cotenant synth "
@@ -163,90 +148,55 @@ void AddMeasuredOptions(CLI::App* sub, MeasuredCliOptions* o, bool with_model) {
   sub->add_option("--threads", o->threads, "Simulation threads")->check(CLI::Range(1, 256));
 }
 
-validation::TraceSource ZooTraceSource(const std::string& framework) {
-  return validation::WithTraceFiles([framework](const validation::MeasuredMember& m,
-                                                const std::string& dtype, const GpuSpec& spec) {
-    profiler::SynthRequest r;
-    r.model = m.model;
-    // (Out-of-range values are clamped to one past the range, so synth refuses them.)
-    r.batch = static_cast<int>(std::min<int64_t>(m.batch, profiler::kSynthMaxBatch + 1));
-    r.seq = static_cast<int>(std::min<int64_t>(m.seq_len, 1 << 20));
-    r.dtype = dtype;
-    if (!framework.empty()) r.framework = framework;
-    return profiler::Synthesize(r, spec);
-  });
+validation::ZooSynthesizer Zoo() {
+  return {profiler::SynthesizeZooMember, profiler::SynthFrameworks().front()};
 }
 
 int RunCalibrateMeasured(const MeasuredCliOptions& o) {
-  const validation::MeasuredTable table = validation::ReadMeasuredTable(o.table);
-  const GpuSpec spec = LoadGpuSpec(TableGpu(table));
-  const validation::TablePredictor predictor(table, spec, ZooTraceSource(o.framework), o.model);
-  validation::TableCalibration start = validation::IdentityCalibration(spec);
-  start.sim_model = o.model;
-  start.framework = o.framework.empty() ? profiler::SynthFrameworks().front() : o.framework;
-  validation::TableFitOptions fo;
-  fo.threads = o.threads;
-  fo.fixed = o.fix;
-  fo.max_iterations = o.max_iterations;
+  validation::MeasuredCalibrateOptions co;
+  co.table = o.table;
+  co.model = o.model;
+  co.framework = o.framework;
+  co.threads = o.threads;
+  co.max_iterations = o.max_iterations;
+  co.fix = o.fix;
+  co.date = o.date;
   ProgressBar bar("calibrate");
-  fo.on_iteration = [&](const std::string& stage, int32_t it, int32_t max, double cost) {
+  co.on_iteration = [&](const std::string& stage, int32_t it, int32_t max, double cost) {
     bar.Update(static_cast<double>(it) / max,
                stage + " iteration " + std::to_string(it) + ", cost " + FormatFixed(cost, 5));
   };
-  if (!table.ignored_columns.empty()) {
+  const validation::MeasuredCalibration c = validation::CalibrateMeasured(co, Zoo());
+  bar.Finish();
+  if (!c.table.ignored_columns.empty()) {
     std::string cols;
-    for (const std::string& c : table.ignored_columns) cols += (cols.empty() ? "" : ", ") + c;
+    for (const std::string& col : c.table.ignored_columns) cols += (cols.empty() ? "" : ", ") + col;
     std::fprintf(stderr, "calibrate: %s: ignored columns: %s\n", o.table.c_str(), cols.c_str());
   }
-  validation::TableFit fit = validation::FitTable(predictor, start, fo);
-  bar.Finish();
-  for (auto& [model, scales] : fit.calibration.models)
-    scales.basis = validation::IsTraceMember(model) ? "trace" : "synth:" + start.framework;
-  fit.calibration.source = o.table;
-  fit.calibration.date = o.date.empty() ? TodayUtc() : o.date;
-  fit.calibration.fit = validation::TableFitToJson(fit, table);
-  WriteOutput(o.out, validation::TableCalibrationToJson(fit.calibration).dump(2) + "\n");
-  std::printf("calibrated on %s (%zu rows, GPU %s, model %s)\n", o.table.c_str(), table.rows.size(),
-              spec.key.c_str(), o.model.c_str());
-  PrintFit(fit, table);
+  WriteOutput(o.out, validation::TableCalibrationToJson(c.fit.calibration).dump(2) + "\n");
+  std::printf("calibrated on %s (%zu rows, GPU %s, model %s)\n", o.table.c_str(),
+              c.table.rows.size(), c.spec.key.c_str(), o.model.c_str());
+  PrintFit(c.fit, c.table);
   return 0;
 }
 
 int RunValidateMeasured(const MeasuredCliOptions& o) {
-  const validation::MeasuredTable table = validation::ReadMeasuredTable(o.table);
-  const GpuSpec spec = LoadGpuSpec(TableGpu(table));
-  validation::TableCalibration cal = validation::IdentityCalibration(spec);
-  std::string framework = o.framework, model = o.model;
-  if (!o.calibration.empty()) {
-    cal = validation::ReadTableCalibration(o.calibration);
-    validation::ApplyContention(spec, cal, o.calibration, o.table);
-    if (framework.empty()) framework = cal.framework;
-  }
-  const validation::TablePredictor predictor(table, spec, ZooTraceSource(framework), model);
-  validation::TableValidation v;
-  if (o.kfold > 0) {
-    validation::KFoldOptions ko;
-    ko.folds = o.kfold;
-    ko.fit.threads = o.threads;
-    ProgressBar bar("validate");
-    ko.on_fold = [&](int32_t f, int32_t n) {
-      bar.Update(static_cast<double>(f) / n,
-                 "fold " + std::to_string(f + 1) + "/" + std::to_string(n));
-    };
-    validation::TableCalibration start = validation::IdentityCalibration(spec);
-    start.sim_model = model;
-    start.framework = framework.empty() ? profiler::SynthFrameworks().front() : framework;
-    v = validation::CrossValidateTable(predictor, start, ko);
-    bar.Finish();
-  } else {
-    v = validation::ValidateTable(predictor, cal, o.threads);
-  }
-  const std::string cal_label = o.kfold > 0 ? std::to_string(o.kfold) + "-fold"
-                                            : (o.calibration.empty() ? "none" : o.calibration);
-  if (!o.json.empty()) {
-    WriteOutput(o.json, validation::TableValidationToJson(v, table, cal_label).dump(2) + "\n");
-  }
-  if (o.json != "-") PrintValidation(v, table, !o.quiet_rows);
+  validation::MeasuredValidateOptions vo;
+  vo.table = o.table;
+  vo.calibration = o.calibration;
+  vo.kfold = o.kfold;
+  vo.model = o.model;
+  vo.framework = o.framework;
+  vo.threads = o.threads;
+  ProgressBar bar("validate");
+  vo.on_fold = [&](int32_t f, int32_t n) {
+    bar.Update(static_cast<double>(f) / n,
+               "fold " + std::to_string(f + 1) + "/" + std::to_string(n));
+  };
+  const validation::MeasuredValidation v = validation::ValidateMeasured(vo, Zoo());
+  bar.Finish();
+  if (!o.json.empty()) WriteOutput(o.json, v.ToJson().dump(2) + "\n");
+  if (o.json != "-") PrintValidation(v.validation, v.table, !o.quiet_rows);
   return 0;
 }
 

@@ -1,12 +1,13 @@
 // What `calibrate --measured` and `validate --measured` share: their
-// options, the zoo trace source (synth), and the two runs.
+// options, the zoo synthesizer (synth), and the printing of the two runs
+// (their logic is tools/validation/table_run).
 #pragma once
 
 #include <CLI/CLI.hpp>
 #include <string>
 #include <vector>
 
-#include "tools/validation/table_model.h"
+#include "tools/validation/table_run.h"
 
 namespace cotenant::cli {
 
@@ -28,20 +29,19 @@ struct MeasuredCliOptions {
 /// Declares --framework, --model (validate has its own) and --threads on `sub`.
 void AddMeasuredOptions(CLI::App* sub, MeasuredCliOptions* o, bool with_model);
 
-/// Zoo members through synth with the table's dtype and `framework`.
-validation::TraceSource ZooTraceSource(const std::string& framework);
+/// Zoo members through synth: validation's ZooSynthesizer over
+/// profiler::SynthesizeZooMember (the Python module wires it the same way).
+validation::ZooSynthesizer Zoo();
 
-/// `calibrate --measured`: fit, print, write o.out.
+/// `calibrate --measured`: fit (validation::CalibrateMeasured), print, write o.out.
 int RunCalibrateMeasured(const MeasuredCliOptions& o);
 
-/// `validate --measured`: predict every row, print, last line the summary.
+/// `validate --measured`: predict every row (validation::ValidateMeasured),
+/// print, last line the summary.
 int RunValidateMeasured(const MeasuredCliOptions& o);
 
 /// Loads `--calibration FILE` into `lw` (simulate, search, whatif) and says
 /// on stderr what it changed. No-op for an empty path.
 void ApplyCalibrationFile(const std::string& path, LoadedWorkload* lw, const char* command);
-
-/// Today's date, UTC, YYYY-MM-DD.
-std::string TodayUtc();
 
 }  // namespace cotenant::cli
