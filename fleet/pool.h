@@ -45,7 +45,9 @@ std::unique_ptr<Pool> MakeLocalPool(int threads);
 /// its rank in the environment) and cotenant was built with MPI.
 bool UnderMpi();
 
-/// The MPI pool when UnderMpi() (initialises MPI once; finalised at exit),
+/// The MPI pool when UnderMpi() (fleet/mpi_pool.h: initialises MPI once, on
+/// the first call, and finalises it at exit; an error exit that the other
+/// processes did not share ends the run with MPI_Abort rather than hang),
 /// else MakeLocalPool(threads).
 std::unique_ptr<Pool> MakePool(int threads);
 
