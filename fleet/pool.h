@@ -33,7 +33,8 @@ class Pool {
   /// return. A job that throws: after every job has run, every process throws
   /// the lowest-index failure again (InputError keeps its message; any other
   /// exception becomes InputError with its what(), JobErrorMessage).
-  /// Called by one thread at a time; fn must not call Map on the same pool.
+  /// fn runs on several threads at once when Threads() > 1. Map is called by
+  /// one thread at a time, and fn must not call Map on the same pool.
   virtual std::vector<std::string> Map(size_t n, const std::vector<double>& cost,
                                        const std::function<std::string(size_t)>& fn) = 0;
 };
