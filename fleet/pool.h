@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstddef>
+#include <exception>
 #include <functional>
 #include <memory>
 #include <string>
@@ -27,10 +28,13 @@ class Pool {
   virtual std::string Describe() const = 0;
   /// Runs fn(i) for every i in [0, n), each on exactly one process and
   /// thread, and returns all n results on every process, in index order.
-  /// `cost` (empty, or n estimates in any unit) guides how jobs are split.
-  /// A job that throws: after every job has run, every process throws the
-  /// lowest-index failure again (InputError keeps its message; any other
-  /// exception becomes InputError with its what()).
+  /// `cost` (empty, or n estimates in any unit) guides how jobs are split
+  /// (AssignRanks over processes, LongestFirst within one), never what they
+  /// return. A job that throws: after every job has run, every process throws
+  /// the lowest-index failure again (InputError keeps its message; any other
+  /// exception becomes InputError with its what(), JobErrorMessage).
+  /// fn runs on several threads at once when Threads() > 1. Map is called by
+  /// one thread at a time, and fn must not call Map on the same pool.
   virtual std::vector<std::string> Map(size_t n, const std::vector<double>& cost,
                                        const std::function<std::string(size_t)>& fn) = 0;
 };
@@ -42,8 +46,27 @@ std::unique_ptr<Pool> MakeLocalPool(int threads);
 /// its rank in the environment) and cotenant was built with MPI.
 bool UnderMpi();
 
-/// The MPI pool when UnderMpi() (initialises MPI once; finalised at exit),
+/// The MPI pool when UnderMpi() (fleet/mpi_pool.h: initialises MPI once, on
+/// the first call, and finalises it at exit; an error exit that the other
+/// processes did not share ends the run with MPI_Abort rather than hang),
 /// else MakeLocalPool(threads).
 std::unique_ptr<Pool> MakePool(int threads);
+
+// Shared by the pools, and tested without MPI.
+
+/// Job indices in the order a process starts them: highest cost first, ties
+/// by index (NaN and negative costs count as 0); 0..n-1 when `cost` is empty.
+/// `cost` must be empty or hold n values.
+std::vector<size_t> LongestFirst(size_t n, const std::vector<double>& cost);
+
+/// The process (0..ranks-1) each of n jobs runs on: jobs in LongestFirst
+/// order, each to the process with the least cost so far, then the fewest
+/// jobs, then the lowest rank (equal or no costs deal jobs round robin).
+/// The same on every process, so no messages are needed to agree on it.
+std::vector<int> AssignRanks(size_t n, const std::vector<double>& cost, int ranks);
+
+/// The message a failed job is rethrown with: what() of a std::exception,
+/// else "unknown error".
+std::string JobErrorMessage(const std::exception_ptr& error);
 
 }  // namespace cotenant::fleet

@@ -6,12 +6,14 @@ cd "$(dirname "$0")/.."
 
 # pybind11-dev, python3-dev and python3-pytest: the Python module (python/)
 # and its pytest tests.
+# libopenmpi-dev and openmpi-bin: fleet placement's evaluations over MPI
+# (fleet/mpi_pool.cpp) and its mpirun tests; the build works without them.
 # clang and libclang-rt-14-dev (libFuzzer, ASan, UBSan runtimes): the fuzz
 # tests (tests/fuzz/, docs/FUZZING.md); Debian 12's clang is clang 14.
 packages=(cmake make g++ pkg-config zlib1g-dev libboost-graph-dev libeigen3-dev
           nlohmann-json3-dev libcli11-dev catch2 python3 python3-matplotlib gzip
           clang libclang-rt-14-dev libsqlite3-dev sqlite3 pybind11-dev python3-dev
-          python3-pytest)
+          python3-pytest libopenmpi-dev openmpi-bin)
 missing=()
 for p in "${packages[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
