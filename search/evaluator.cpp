@@ -58,6 +58,8 @@ StopReason Evaluator::Stop() const {
   if (space_covered_ >= 0 && static_cast<uint64_t>(space_covered_) >= space_.Size())
     return StopReason::kCovered;
   if (stale_ >= options_.max_stale_proposals) return StopReason::kStale;
+  if (options_.target_value && has_best_ && best_score_.value <= *options_.target_value)
+    return StopReason::kTarget;
   return StopReason::kNone;
 }
 

@@ -30,6 +30,9 @@ struct EvalOptions {
   /// Proposals in a row that bring no new simulation before a search is
   /// called stuck and stopped (a guard for strategies on tiny spaces).
   int64_t max_stale_proposals = 200000;
+  /// Stop once the best score's value is at or below this (fleet placement: no SLO
+  /// misses left to remove); unset = never.
+  std::optional<double> target_value;
   /// Where max_seconds is measured; null = SteadyClock(). Must outlive the evaluator.
   const Clock* clock = nullptr;
 };
@@ -42,6 +45,7 @@ enum class StopReason : uint8_t {
   kShare,        ///< a portfolio strategy's share of the budget is spent (set_stop_at)
   kCovered,      ///< every plan of the space was simulated
   kStale,        ///< strategies keep proposing known plans
+  kTarget,       ///< the best score reached EvalOptions::target_value
 };
 
 /// What became of one proposed candidate.

@@ -79,10 +79,16 @@ SearchResult RunSearch(const PlanSpace& space, const SearchOptions& o) {
   eo.max_seconds = 0.0;
   eo.model = o.model;
   eo.clock = &clock;
+  eo.target_value = o.target_value;
   int simulated = 0;
   {
-    Evaluator scratch(space, EvalOptions{1, 0, 0.0, o.model});
+    EvalOptions one;
+    one.model = o.model;
+    Evaluator scratch(space, one);
     for (const BaselinePlan& b : BaselinePlans(lw)) {
+      if (!o.baselines.empty() && b.name != "native" &&
+          std::find(o.baselines.begin(), o.baselines.end(), b.name) == o.baselines.end())
+        continue;
       BaselineResult br;
       br.name = b.name;
       br.description = b.description;

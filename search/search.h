@@ -24,6 +24,11 @@ struct SearchOptions {
   std::string model = "fluid";
   /// A plan to start walking from (must be inside the space: FromPlan).
   std::optional<Plan> start;
+  /// Stop once the best score's value is at or below this (baselines included: the
+  /// strategy does not run when a baseline reaches it); unset = run the whole budget.
+  std::optional<double> target_value;
+  /// The baselines to run (BaselinePlans names; "native" always runs); empty = all.
+  std::vector<std::string> baselines;
   /// Called after every batch of evaluations (progress bars).
   std::function<void(const Evaluator&)> on_batch;
   /// Where budget_seconds is measured; null = SteadyClock(). Must outlive the search.

@@ -164,6 +164,32 @@ TEST_CASE("a budget in evaluations stops the search on the count", "[search][str
   REQUIRE(Search(small, "random", 1000).stopped == StopReason::kCovered);
 }
 
+TEST_CASE("a target score stops the search once reached; baselines can be chosen",
+          "[search][strategy]") {
+  const LoadedWorkload lw = Mix();
+  const PlanSpace space(lw, MixKnobs());
+  SearchOptions o;
+  o.strategy = "exhaustive";
+  o.baselines = {"priority"};
+  // Every plan's mean latency is below 1 s: the baselines reach the target, and the
+  // strategy simulates nothing.
+  o.target_value = 1e9;
+  SearchResult r = RunSearch(space, o);
+  REQUIRE(r.baselines.size() == 2);  // native always runs, then the one asked for
+  REQUIRE(r.baselines[0].name == "native");
+  REQUIRE(r.baselines[1].name == "priority");
+  REQUIRE(r.evaluations == 0);
+  REQUIRE(r.stopped == StopReason::kTarget);
+  // The optimum's 2666.7 ns (previous test) as the target: the exhaustive walk stops at
+  // the first plan that reaches it, before the 1,293 others.
+  o.target_value = 2666.7;
+  r = RunSearch(space, o);
+  REQUIRE(r.stopped == StopReason::kTarget);
+  REQUIRE(std::round(r.best_score.value * 10) == 26667);
+  REQUIRE(r.evaluations > 0);
+  REQUIRE(r.evaluations < 1293);
+}
+
 TEST_CASE("a search reports baselines, the best plan and its curve", "[search][strategy]") {
   const LoadedWorkload lw = Mix();
   const PlanSpace space(lw, MixKnobs());
