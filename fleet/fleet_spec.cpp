@@ -137,7 +137,7 @@ FleetSpec FleetFromJson(const json& j, const std::string& file, const std::strin
   CheckSchema(j, file, "cotenant.fleet/1");
   const JsonFields f(j, file, "",
                      {"schema", "gpus", "models", "window_s", "min_requests", "attainment",
-                      "search_budget", "candidates", "util_cap", "model", "seed"});
+                      "search_budget", "candidates", "batch", "util_cap", "model", "seed"});
   FleetSpec s;
   s.file = file;
   const json& gpus = f.Get("gpus");
@@ -180,6 +180,7 @@ FleetSpec FleetFromJson(const json& j, const std::string& file, const std::strin
   }
   s.search_budget = f.IntIn("search_budget", 0, 100000, s.search_budget);
   s.candidates = static_cast<int32_t>(f.IntIn("candidates", 1, 1024, s.candidates));
+  s.batch = static_cast<int32_t>(f.IntIn("batch", 1, 1024, s.batch));
   s.util_cap = PositiveNumber(f, "util_cap", s.util_cap, 1.0);
   s.model = s.model;
   if (f.Has("model")) s.model = f.Choice("model", {"fluid", "block"}) == 0 ? "fluid" : "block";

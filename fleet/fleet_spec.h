@@ -62,9 +62,12 @@ struct FleetSpec {
   double attainment = 0.99;
   /// Simulations of the plan search when a group misses an SLO under native
   /// multi-stream (0 = native plans only).
-  int64_t search_budget = 12;
-  /// Open GPUs tried for each model replica (the best-filling ones).
+  int64_t search_budget = 8;
+  /// Open GPUs tried for each model replica: the fullest half and the emptiest half.
   int32_t candidates = 8;
+  /// Replicas evaluated together against the same GPUs (the parallel work of a
+  /// placement step); the answer depends on it, not on the rank or thread count.
+  int32_t batch = 4;
   /// The interference-blind packer's cap on summed utilisation (alone), and the
   /// prefilter of cotenant's candidates.
   double util_cap = 1.0;

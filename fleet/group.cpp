@@ -5,6 +5,7 @@
 
 #include "search/search.h"
 #include "search/space.h"
+#include "search/space_file.h"
 #include "sim/error.h"
 #include "sim/json_util.h"
 #include "sim/plan.h"
@@ -244,12 +245,18 @@ GroupVerdict EvaluateGroup(const LoadedFleet& f, const std::vector<Replica>& gro
     if (judge(native, Plan{}, "native") || effort == Effort::kNative || group.size() < 2 ||
         f.spec.search_budget <= 0)
       return v;
-    const search::PlanSpace space(lw, search::SpaceConfig{});
+    // Priorities and SM partitions: the knobs that trade one tenant's latency for
+    // another's under open arrivals (groups and stages make requests wait for others).
+    const search::PlanSpace space(lw, search::SpaceConfigFromKnobList("priority,sm"));
     search::SearchOptions o;
     o.budget_evaluations = f.spec.search_budget;
     o.threads = 1;
     o.seed = f.spec.seed;
     o.model = f.spec.model;
+    // Stop at no SLO misses; no sequential (open arrivals cannot wait for a group),
+    // no prefill/decode split of every llm tenant, no each-alone reference row.
+    o.target_value = 0.0;
+    o.baselines = {"priority", "equal-partition", "chunked-shared"};
     const search::SearchResult sr = search::RunSearch(space, o);
     v.simulations += sr.evaluations + static_cast<int64_t>(sr.baselines.size());
     const GroupVerdict native_verdict = v;

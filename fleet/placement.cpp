@@ -275,7 +275,11 @@ void Add(GpuAssignment* g, const Replica& r, const ModelAlone& a, GroupVerdict v
 /// searched plan, says every SLO of the group still holds. The GPUs tried are
 /// those with room (memory; one copy of a model per GPU; the replica meets its SLO
 /// alone on the kind), at most `candidates` of them: the fullest half and the
-/// emptiest half. When none holds, it opens a new GPU.
+/// emptiest half. When none holds, it opens a new GPU. Replicas go in batches of
+/// `batch`, all evaluated at once against the GPUs as the batch starts (the
+/// parallel work), then placed in order (a GPU an earlier replica of the batch
+/// joined is evaluated again). The answer depends on `batch`, not on how many
+/// processes or threads run it.
 Placement PlaceCotenant(const LoadedFleet& f, const std::vector<ModelAlone>& alone, Evaluations& ev,
                         const PlaceOptions& opt) {
   Placement p;
@@ -283,44 +287,86 @@ Placement PlaceCotenant(const LoadedFleet& f, const std::vector<ModelAlone>& alo
   p.description = "interference-aware: groups judged by simulation, each GPU's plan searched";
   std::vector<int32_t> left;
   for (const FleetGpu& g : f.spec.gpus) left.push_back(g.count);
-  const std::vector<Replica> shards = Shards(alone);
-  int64_t done = 0;
-  for (const Replica& r : shards) {
-    if (opt.on_progress) opt.on_progress("placing", done++, static_cast<int64_t>(shards.size()));
-    const ModelAlone& a = alone[static_cast<size_t>(r.model)];
+  // The GPUs `r` is tried on among `pool` (indices into p.gpus): those it may join,
+  // at most `candidates`: the fullest half and the emptiest half, fullest first.
+  const auto candidates_of = [&](const Replica& r, const std::vector<size_t>& pool) {
     std::vector<size_t> open;
-    for (size_t i = 0; i < p.gpus.size(); ++i)
+    for (size_t i : pool)
       if (MayJoin(f, alone, p.gpus[i], r)) open.push_back(i);
     std::stable_sort(open.begin(), open.end(),
                      [&](size_t x, size_t y) { return p.gpus[x].occupancy > p.gpus[y].occupancy; });
-    // The fullest half and the emptiest half of `candidates`, fullest first.
-    std::vector<size_t> cands = open;
     const size_t k = static_cast<size_t>(f.spec.candidates);
-    if (open.size() > k) {
-      cands.assign(open.begin(), open.begin() + static_cast<long>((k + 1) / 2));
-      cands.insert(cands.end(), open.end() - static_cast<long>(k / 2), open.end());
-    }
-    std::vector<std::pair<Group, int32_t>> jobs;
+    if (open.size() <= k) return open;
+    std::vector<size_t> cands(open.begin(), open.begin() + static_cast<long>((k + 1) / 2));
+    cands.insert(cands.end(), open.end() - static_cast<long>(k / 2), open.end());
+    return cands;
+  };
+  const auto add_jobs = [&](const Replica& r, const std::vector<size_t>& cands,
+                            std::vector<std::pair<Group, int32_t>>* jobs) {
     for (size_t i : cands) {
       Group g = p.gpus[i].replicas;
       g.push_back(r);
-      jobs.push_back({g, p.gpus[i].kind});
+      jobs->push_back({g, p.gpus[i].kind});
+    }
+  };
+  const std::vector<Replica> shards = Shards(alone);
+  const size_t batch = static_cast<size_t>(f.spec.batch);
+  int64_t done = 0;
+  for (size_t b = 0; b < shards.size(); b += batch) {
+    const size_t e = std::min(shards.size(), b + batch);
+    // Every replica of the batch against the GPUs as they are now, in one Map.
+    const size_t before = p.gpus.size();
+    std::vector<size_t> all(before);
+    std::iota(all.begin(), all.end(), size_t{0});
+    std::vector<std::vector<size_t>> cands;
+    std::vector<size_t> first;
+    std::vector<std::pair<Group, int32_t>> jobs;
+    for (size_t i = b; i < e; ++i) {
+      cands.push_back(candidates_of(shards[i], all));
+      first.push_back(jobs.size());
+      add_jobs(shards[i], cands.back(), &jobs);
     }
     const std::vector<GroupVerdict> v = ev.Run(jobs, Effort::kSearch);
-    bool placed = false;
-    for (size_t c = 0; c < cands.size() && !placed; ++c) {
-      if (!v[c].feasible) continue;
-      Add(&p.gpus[cands[c]], r, a, v[c]);
-      placed = true;
+    // Then one at a time, in order: a verdict on a GPU an earlier replica of the batch
+    // joined is stale; the GPUs the batch changed or opened are looked at afresh when
+    // no unchanged one holds.
+    std::vector<bool> touched(before, false);
+    for (size_t i = b; i < e; ++i) {
+      if (opt.on_progress) opt.on_progress("placing", done++, static_cast<int64_t>(shards.size()));
+      const Replica& r = shards[i];
+      const ModelAlone& a = alone[static_cast<size_t>(r.model)];
+      const std::vector<size_t>& mine = cands[i - b];
+      bool placed = false;
+      for (size_t c = 0; c < mine.size() && !placed; ++c) {
+        if (touched[mine[c]] || !v[first[i - b] + c].feasible) continue;
+        Add(&p.gpus[mine[c]], r, a, v[first[i - b] + c]);
+        touched[mine[c]] = true;
+        placed = true;
+      }
+      if (!placed) {
+        std::vector<size_t> changed;
+        for (size_t g = 0; g < p.gpus.size(); ++g)
+          if (touched[g]) changed.push_back(g);
+        const std::vector<size_t> fresh = candidates_of(r, changed);
+        std::vector<std::pair<Group, int32_t>> more;
+        add_jobs(r, fresh, &more);
+        const std::vector<GroupVerdict> v2 = ev.Run(more, Effort::kSearch);
+        for (size_t c = 0; c < fresh.size() && !placed; ++c) {
+          if (!v2[c].feasible) continue;
+          Add(&p.gpus[fresh[c]], r, a, v2[c]);
+          placed = true;
+        }
+      }
+      if (placed) continue;
+      const int32_t kind = NewGpuKind(f, a, left);
+      if (kind < 0) {
+        p.unplaced.push_back(r);
+        continue;
+      }
+      --left[static_cast<size_t>(kind)];
+      p.gpus.push_back(NewGpu(alone, kind, r));
+      touched.push_back(true);
     }
-    if (placed) continue;
-    const int32_t kind = NewGpuKind(f, a, left);
-    if (kind < 0) {
-      p.unplaced.push_back(r);
-      continue;
-    }
-    --left[static_cast<size_t>(kind)];
-    p.gpus.push_back(NewGpu(alone, kind, r));
   }
   return p;
 }
