@@ -1,5 +1,5 @@
 // The `cotenant` Python module: thin bindings over the libraries the CLI
-// uses (sim, profiler, search). Arguments in, the library's JSON documents
+// uses (sim, profiler, search, fleet). Arguments in, the library's JSON documents
 // out as plain Python objects; no analysis here.
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
@@ -9,6 +9,9 @@
 #include <string>
 #include <vector>
 
+#include "fleet/placement.h"
+#include "fleet/pool.h"
+#include "fleet/synth_sources.h"
 #include "profiler/serving_run.h"
 #include "profiler/synth.h"
 #include "profiler/synth_host.h"
@@ -259,6 +262,25 @@ py::object CalibrateMeasuredPy(py::object table, const std::string& model,
   return ToPython(doc);
 }
 
+py::object FleetPy(py::object fleet_file, int threads, const std::optional<int64_t>& seed) {
+  if (threads < 1)
+    throw InputError("fleet: threads: expected >= 1, found " + std::to_string(threads));
+  if (seed && *seed < 0)
+    throw InputError("fleet: seed: expected >= 0, found " + std::to_string(*seed));
+  const std::string path = PathArg(fleet_file);
+  nlohmann::json doc;
+  {
+    py::gil_scoped_release release;
+    fleet::FleetSpec spec = fleet::ReadFleet(path);
+    if (seed) spec.seed = static_cast<uint64_t>(*seed);
+    const fleet::LoadedFleet f = fleet::LoadFleet(std::move(spec), fleet::SynthSources());
+    // This process's threads (the module does not start MPI; mpirun runs the CLI).
+    std::unique_ptr<fleet::Pool> pool = fleet::MakeLocalPool(threads);
+    doc = fleet::FleetResultToJson(fleet::PlaceFleet(f, *pool), f);
+  }
+  return ToPython(doc);
+}
+
 }  // namespace
 }  // namespace cotenant::python
 
@@ -330,6 +352,14 @@ PYBIND11_MODULE(_cotenant, m) {
         "traces' host-cost profile (None: the calibration's, else synth's default);\n"
         "threads: simulation threads. Returns the cotenant.table-validation/1 document, as\n"
         "`cotenant validate --measured T.csv --json -` writes it. Releases the GIL.");
+  m.def("fleet", &FleetPy, arg("fleet"), arg("threads") = 1, arg("seed") = py::none(),
+        "fleet(fleet, threads=1, seed=None) -> dict\n\n"
+        "Places a fleet's models on its GPUs (a cotenant.fleet/1 file), as `cotenant fleet`:\n"
+        "cotenant's placement beside one model per GPU and bin packing by utilisation.\n"
+        "threads: group evaluations in parallel (the answer does not depend on it); seed:\n"
+        "instead of the file's. Returns the cotenant.fleet-result/1 document, as `cotenant\n"
+        "fleet F --json -` writes it. Runs on this process's threads only (MPI: run the CLI\n"
+        "under mpirun). Releases the GIL.");
   m.def("calibrate_measured", &CalibrateMeasuredPy, arg("table"), arg("model") = "fluid",
         arg("framework") = py::none(), arg("threads") = 1, arg("max_iterations") = 30,
         arg("fix") = std::vector<std::string>{}, arg("date") = py::none(),

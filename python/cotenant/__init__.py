@@ -1,7 +1,7 @@
-"""cotenant from Python: load traces and workloads, simulate, search.
+"""cotenant from Python: load traces and workloads, simulate, search, place fleets.
 
 The functions are bindings over the same C++ libraries as the `cotenant`
-command line (simulate, search, validate --measured, calibrate --measured), and return plain Python objects (dicts,
+command line (simulate, search, validate --measured, calibrate --measured, fleet), and return plain Python objects (dicts,
 lists, numbers, strings) shaped like the CLI's JSON documents
 (docs/formats.md), ready for pandas. Bad input raises cotenant.InputError
 (a ValueError) with the library's one-line message. Paths are relative to
@@ -12,6 +12,7 @@ from ._cotenant import (  # noqa: F401
     InputError,
     __version__,
     calibrate_measured,
+    fleet,
     gpu_spec,
     gpus,
     load_trace,
@@ -23,6 +24,7 @@ from ._cotenant import (  # noqa: F401
 __all__ = [
     "InputError",
     "calibrate_measured",
+    "fleet",
     "gpu_spec",
     "gpus",
     "load_trace",

@@ -354,3 +354,33 @@ def test_measured_bad_input(table, tmp_path):
         cotenant.calibrate_measured(table, max_iterations=0)
     with pytest.raises(cotenant.InputError, match="framework: expected one of"):
         cotenant.validate_measured(table, framework="nope")
+
+
+FLEET = "tests/data/fleet_tiny.json"
+
+
+def test_fleet_matches_cli():
+    # The same cotenant.fleet-result/1 document as `cotenant fleet --json -`, whatever
+    # the thread count.
+    out = run_cli("fleet", FLEET, "--json", "-", "-j", "1")
+    r = cotenant.fleet(FLEET, threads=2)
+    assert r == out
+    assert_plain(r)
+    assert r["schema"] == "cotenant.fleet-result/1"
+    names = [p["name"] for p in r["placements"]]
+    assert names == ["cotenant", "one-per-gpu", "bin-packing", "bin-packing-tightened"]
+    best = r["placements"][0]
+    assert best["all_slos_met"]
+    assert best["gpus_used"] <= r["placements"][1]["gpus_used"]
+
+
+def test_fleet_errors_name_the_model(tmp_path):
+    doc = json.loads(pathlib.Path(FLEET).read_text())
+    doc["models"][1]["memory_gib"] = 500
+    doc["models"][2]["trace"] = str(pathlib.Path("traces/synthetic/bert-base_b1.json").resolve())
+    bad = tmp_path / "f.json"
+    bad.write_text(json.dumps(doc))
+    with pytest.raises(cotenant.InputError, match=r"models\[1\]\.memory_gib: mobilenet needs 500\.0 GiB"):
+        cotenant.fleet(str(bad))
+    with pytest.raises(cotenant.InputError, match="threads"):
+        cotenant.fleet(FLEET, threads=0)
