@@ -1141,5 +1141,32 @@ grep -q "^makespan 1.929 ms (lower bound 1.674 ms, gap 15.2%) .* model fluid on 
   grep -qx "note: resnet50_a100 was traced on a100-sxm4-40g (device NVIDIA A100-SXM4-40GB); its durations were rescaled to h100-sxm by the what-if GPU swap (rescaled 245 kernels, 2 host copies, 0 device copies/memsets (2637138 ns -> 1031624 ns of GPU time))" "$work/stderr" ||
   fail "worked example simulate --gpu: $(cat "$work/stdout" "$work/stderr")"
 
+# fleet: a tiny fleet placed (table and report), and bad fleet files.
+fleet=tests/data/fleet_tiny.json
+expect_ok fleet "$fleet" -j 1 --json "$work/fleet.json"
+checks=$((checks + 1))
+grep -q "^cotenant  " "$work/stdout" && grep -q "^one-per-gpu  " "$work/stdout" &&
+  grep -q "^bin-packing (cap 100%)  " "$work/stdout" && grep -q "cotenant's placement:" "$work/stdout" ||
+  fail "fleet table: $(cat "$work/stdout")"
+checks=$((checks + 1))
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["schema"]=="cotenant.fleet-result/1"; assert [p["name"] for p in d["placements"]]==["cotenant","one-per-gpu","bin-packing","bin-packing-tightened"]; assert d["placements"][0]["all_slos_met"]' \
+  "$work/fleet.json" || fail "fleet report: $(head -c 400 "$work/fleet.json")"
+if [[ -n $plot_python ]]; then
+  checks=$((checks + 1))
+  "$plot_python" tools/plot.py "$work/fleet.json" -o "$work/fleet_plots" >/dev/null 2>"$work/stderr" &&
+    [[ -s $work/fleet_plots/fleet.png ]] || fail "plot.py fleet: $(cat "$work/stderr")"
+fi
+printf '{"schema": "cotenant.fleet/1", "gpus": [{"gpu": "h100-sxm", "count": 1}], "models": [{"name": "a", "zoo": "resnet50", "rate_hz": 10, "slo_ms": 20, "memroy_gib": 1}]}' >"$work/fleet_bad1.json"
+expect_error "fleet_bad1.json: models[0].memroy_gib: unknown key; did you mean \"memory_gib\"?" fleet "$work/fleet_bad1.json" --json "$work/fleet_out.json"
+printf '{"schema": "cotenant.fleet/1", "gpus": [{"gpu": "h100-sxm", "count": 1}], "models": [{"name": "a", "zoo": "resnet5O", "rate_hz": 10, "slo_ms": 20}]}' >"$work/fleet_bad2.json"
+expect_error "fleet_bad2.json: models[0].zoo: " fleet "$work/fleet_bad2.json" --json "$work/fleet_out.json"
+printf '{"schema": "cotenant.fleet/1", "gpus": [{"gpu": "h100-sxm", "count": 2}], "models": [{"name": "fast", "zoo": "resnet50", "batch": 8, "rate_hz": 10, "slo_ms": 0.1}]}' >"$work/fleet_bad3.json"
+expect_error "fleet_bad3.json: models[0]: fast: no GPU of the fleet meets its SLO, even alone with its 10 req/s split over 2 replicas (5 req/s each): at best it meets it on 0.0% of requests, on h100-sxm (p99" fleet "$work/fleet_bad3.json" --json "$work/fleet_out.json"
+printf '{"schema": "cotenant.fleet/1", "gpus": [{"gpu": "h100-sxm", "count": 1}], "models": [' >"$work/fleet_bad4.json"
+expect_error "fleet_bad4.json" fleet "$work/fleet_bad4.json" --json "$work/fleet_out.json"
+expect_error "no_such_fleet.json" fleet "$work/no_such_fleet.json"
+checks=$((checks + 1))
+[[ -e $work/fleet_out.json ]] && fail "fleet wrote a report on bad input"
+
 echo "cli_test: $checks checks, $failures failures"
 [[ $failures -eq 0 ]]

@@ -9,6 +9,9 @@
 #                                        exit 1, one message per rank, no
 #                                        MPI abort, no hang; and when one rank
 #                                        fails alone, the run ends (MPI_Abort)
+#   mpi_check.sh fleet COTENANT MPIEXEC FLEET
+#                                        cotenant fleet: the same report from 1
+#                                        process and 2 ranks; a bad fleet's error
 # Exits 77 (ctest: skipped) with the reason when mpirun is missing.
 set -uo pipefail
 mode=$1 check=$2 mpiexec=${3:-}
@@ -83,8 +86,29 @@ case $mode in
       fail "2 ranks --diverge: no error line"
     echo "mpi_check: 2 ranks --diverge: rank 1 failing alone ends the run (exit $rc)"
     ;;
+  fleet)
+    # CHECK is the cotenant binary, $4 a fleet file: `cotenant fleet` alone with one
+    # thread and under 2 ranks writes the same cotenant.fleet-result/1 bytes; a fleet
+    # whose model no GPU holds fails on both ranks with one error line and exit 1.
+    fleet_file=$4
+    alone fleet "$fleet_file" -j 1 --json "$tmp/alone.json" >"$tmp/alone.out" 2>&1 ||
+      fail "fleet alone: exit $?"
+    mpi 2 fleet "$fleet_file" --json "$tmp/np2.json" >"$tmp/np2.out" 2>&1 ||
+      fail "fleet 2 ranks: exit $?"
+    cmp -s "$tmp/alone.json" "$tmp/np2.json" || fail "fleet: 2 ranks differ from 1 process"
+    grep -q '2 MPI ranks x 1 thread' "$tmp/np2.out" || fail "fleet 2 ranks: not over MPI"
+    data=$(cd "$(dirname "$fleet_file")" && pwd)
+    sed -e 's/"memory_gib": 1}/"memory_gib": 900}/' -e "s|\"\.\./|\"$data/../|" "$fleet_file" \
+      >"$tmp/bad.json"
+    mpi 2 fleet "$tmp/bad.json" >"$tmp/bad.out" 2>&1
+    rc=$?
+    [[ $rc -eq 1 ]] || fail "fleet bad: exit $rc, expected 1"
+    n=$(grep -c 'cotenant: error: .*models\[0\]\.memory_gib: resnet50 needs 900\.0 GiB per replica' "$tmp/bad.out")
+    [[ $n -eq 1 ]] || fail "fleet bad: $n error lines, expected 1 (rank 0 says why)"
+    echo "mpi_check: fleet: 2 ranks write the same report as 1 process; a bad fleet fails once"
+    ;;
   *)
-    echo "usage: mpi_check.sh single|mpi|mpi-fail CHECK [MPIEXEC]" >&2
+    echo "usage: mpi_check.sh single|mpi|mpi-fail CHECK [MPIEXEC] | fleet COTENANT MPIEXEC FLEET" >&2
     exit 64
     ;;
 esac
