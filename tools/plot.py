@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Plot a `cotenant search` result as PNGs.
+"""Plot a `cotenant search` or `cotenant fleet` result as PNGs.
 
   tools/plot.py REPORT.json [--curves R2.json ...] [--timeline NAME=FILE ...] -o OUTDIR
 
@@ -18,6 +18,16 @@ cotenant.search/1). Writes
                     per tenant stream, one panel per timeline in the order
                     given, all on one time axis in ms, coloured by tenant,
                     each makespan marked.
+
+REPORT.json may instead be a fleet report (`cotenant fleet --json`, schema
+cotenant.fleet-result/1); then it writes
+
+  OUTDIR/fleet.png  one panel per placement (cotenant's, one model per GPU,
+                    bin packing, bin packing tightened): one bar per GPU used,
+                    stacked by its model replicas' utilisation alone (what bin
+                    packing adds up), coloured by model, the GPU's utilisation
+                    simulated with them together marked, GPUs that miss an
+                    SLO hatched, the GPU kind under each bar.
 
 The report holds plans and results, not timelines, so they are given as
 files (Chrome trace-event JSON, as `--timeline` of `search` and `simulate`
@@ -42,6 +52,7 @@ import sys
 
 PROG = "plot.py"
 SEARCH_SCHEMA = "cotenant.search/1"
+FLEET_SCHEMA = "cotenant.fleet-result/1"
 DPI = 110
 
 # Objective name -> (axis label, unit, factor from the report's value to the unit).
@@ -78,7 +89,11 @@ def parse_args(argv):
         epilog="example:\n  tools/plot.py r.json --curves r-random.json "
         "--timeline native=native.json --timeline best=best.json -o plots",
     )
-    p.add_argument("report", help="search report (cotenant search --json, cotenant.search/1)")
+    p.add_argument(
+        "report",
+        help="search report (cotenant search --json, cotenant.search/1) or fleet report "
+        "(cotenant fleet --json, cotenant.fleet-result/1)",
+    )
     p.add_argument(
         "--curves",
         nargs="+",
@@ -570,6 +585,60 @@ def plot_gantt(plt, main, timelines, out):
 # ---------------------------------------------------------------------------
 
 
+# ---------------------------------------------------------------------------
+# Fleet
+
+
+def plot_fleet(plt, doc, path, out):
+    """fleet.png: one panel per placement, one stacked bar per GPU."""
+    for key in ("models", "placements"):
+        if not isinstance(doc.get(key), list):
+            raise PlotError(f"{path}: {key}: expected an array, found {describe(doc.get(key))}")
+    alone = {}
+    for m in doc["models"]:
+        alone[m["name"]] = {k: v.get("sm_busy", 0.0) for k, v in m["alone"].items()}
+    names = [m["name"] for m in doc["models"]]
+    cmap = plt.get_cmap("tab20")
+    colour = {n: cmap(i % 20) for i, n in enumerate(names)}
+    placements = [p for p in doc["placements"] if p.get("exists")]
+    width = max(len(p["gpus"]) for p in placements) if placements else 1
+    fig, axes = plt.subplots(
+        len(placements), 1, figsize=(max(8, 0.45 * width + 3), 2.6 * len(placements) + 0.6),
+        squeeze=False,
+    )
+    for ax, p in zip(axes[:, 0], placements):
+        for g in p["gpus"]:
+            x, bottom = g["index"], 0.0
+            for r in g["models"]:
+                h = alone[r["model"]].get(g["gpu"], 0.0)
+                ax.bar(x, h, bottom=bottom, color=colour[r["model"]], edgecolor="white",
+                       linewidth=0.5, hatch=None if g["slos_met"] else "//")
+                bottom += h
+            ax.plot([x - 0.4, x + 0.4], [g["sm_busy"]] * 2, color="black", linewidth=1.2)
+        ax.axhline(1.0, color="grey", linestyle=":", linewidth=0.8)
+        met = "every SLO met" if p.get("all_slos_met") else "SLOs missed"
+        unplaced = len(p.get("unplaced", []))
+        title = f"{p['name']}: {p['gpus_used']} GPUs, {met}"
+        if p.get("util_cap"):
+            title += f" (cap {100 * p['util_cap']:.0f}%)"
+        if unplaced:
+            title += f", {unplaced} replicas unplaced"
+        ax.set_title(title, fontsize=9, loc="left")
+        ax.set_ylabel("utilisation")
+        ticks = [g["index"] for g in p["gpus"]]
+        ax.set_xlim(-0.7, width - 0.3)
+        ax.set_xticks(ticks)
+        ax.set_xticklabels([g["gpu"].split("-")[0] for g in p["gpus"]], rotation=90, fontsize=6)
+    axes[-1, 0].set_xlabel("GPU (bars: models' utilisation alone, stacked; line: simulated together;"
+                           " hatched: misses an SLO)", fontsize=8)
+    fig.tight_layout()
+    target = os.path.join(out, "fleet.png")
+    write_png(fig, target)
+    plt.close(fig)
+    return target
+
+
+
 def main(argv):
     args = parse_args(argv)
     try:
@@ -583,6 +652,16 @@ def main(argv):
             "python3-matplotlib, for /usr/bin/python3)"
         )
     try:
+        doc = read_json(args.report)
+        if isinstance(doc, dict) and doc.get("schema") == FLEET_SCHEMA:
+            if args.curves or args.timeline:
+                raise PlotError(f"{args.report}: a fleet report takes no --curves or --timeline")
+            try:
+                os.makedirs(args.output, exist_ok=True)
+            except OSError as e:
+                raise PlotError(f"{args.output}: cannot create: {e.strerror or e}") from None
+            print(plot_fleet(plt, doc, args.report, args.output))
+            return 0
         report = read_report(args.report)
         runs = [report]
         for path in args.curves:
