@@ -56,6 +56,13 @@ echo "multiplexing ($llm_budget simulations, each a fixed point of serving loop 
   --timeline out/llm_vision-best-timeline.json
 
 echo
+echo "=== fleet: 8 models (vision, BERT, one Llama-3.2-1B chat) with their rates and SLOs on"
+echo "4 A100s and 4 H100s: which share which GPU, against one per GPU and bin packing:"
+"$cotenant" fleet configs/fleets/mixed8.json --threads "$threads" --json out/fleet-mixed8.json \
+  --no-models
+tools/plot.py out/fleet-mixed8.json -o out/fleet-mixed8-plots
+
+echo
 echo "=== How far to trust a prediction: the model against 624 measured A100 pairs"
 echo "(configs/measured/abacus-a100/, docs/VALIDATION.md), calibrated on the table, no GPU:"
 "$cotenant" calibrate --measured configs/measured/abacus-a100/pairs.csv \
@@ -73,4 +80,5 @@ echo "(best-so-far per simulation), <workload>-plots/ (curve.png, gantt.png),"
 echo "abacus-a100-calibration.json (cotenant.model-calibration/1: --calibration of simulate,"
 echo "search, whatif), abacus-a100-validation.json (cotenant.table-validation/1),"
 echo "llm_chat-result.json (cotenant.result/1 with TTFT/TPOT), llm_chat-timeline.json (Perfetto),"
+echo "fleet-mixed8.json (cotenant.fleet-result/1), fleet-mixed8-plots/fleet.png,"
 echo "llm_vision-best-plan.json, llm_vision-search.json, llm_vision-best-timeline.json."
