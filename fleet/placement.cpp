@@ -263,6 +263,20 @@ GpuAssignment NewGpu(const std::vector<ModelAlone>& alone, int32_t kind, const R
   return g;
 }
 
+/// Puts `r` alone on a new GPU of the first kind with one left (`left`, per kind)
+/// on which it meets its SLO alone; else lists it as unplaced. True when opened.
+bool OpenGpu(const LoadedFleet& f, const std::vector<ModelAlone>& alone, const Replica& r,
+             std::vector<int32_t>* left, Placement* p) {
+  const int32_t kind = NewGpuKind(f, alone[static_cast<size_t>(r.model)], *left);
+  if (kind < 0) {
+    p->unplaced.push_back(r);
+    return false;
+  }
+  --(*left)[static_cast<size_t>(kind)];
+  p->gpus.push_back(NewGpu(alone, kind, r));
+  return true;
+}
+
 void Add(GpuAssignment* g, const Replica& r, const ModelAlone& a, GroupVerdict v) {
   g->replicas.push_back(r);
   g->verdict = std::move(v);
@@ -357,15 +371,7 @@ Placement PlaceCotenant(const LoadedFleet& f, const std::vector<ModelAlone>& alo
           placed = true;
         }
       }
-      if (placed) continue;
-      const int32_t kind = NewGpuKind(f, a, left);
-      if (kind < 0) {
-        p.unplaced.push_back(r);
-        continue;
-      }
-      --left[static_cast<size_t>(kind)];
-      p.gpus.push_back(NewGpu(alone, kind, r));
-      touched.push_back(true);
+      if (!placed && OpenGpu(f, alone, r, &left, &p)) touched.push_back(true);
     }
   }
   return p;
@@ -377,15 +383,7 @@ Placement OnePerGpu(const LoadedFleet& f, const std::vector<ModelAlone>& alone) 
   p.description = "each model replica on a GPU of its own";
   std::vector<int32_t> left;
   for (const FleetGpu& g : f.spec.gpus) left.push_back(g.count);
-  for (const Replica& r : Shards(alone)) {
-    const int32_t kind = NewGpuKind(f, alone[static_cast<size_t>(r.model)], left);
-    if (kind < 0) {
-      p.unplaced.push_back(r);
-      continue;
-    }
-    --left[static_cast<size_t>(kind)];
-    p.gpus.push_back(NewGpu(alone, kind, r));
-  }
+  for (const Replica& r : Shards(alone)) OpenGpu(f, alone, r, &left, &p);
   return p;
 }
 
@@ -414,14 +412,7 @@ Placement BinPacking(const LoadedFleet& f, const std::vector<ModelAlone>& alone,
       placed = true;
       break;
     }
-    if (placed) continue;
-    const int32_t kind = NewGpuKind(f, a, left);
-    if (kind < 0) {
-      p.unplaced.push_back(r);
-      continue;
-    }
-    --left[static_cast<size_t>(kind)];
-    p.gpus.push_back(NewGpu(alone, kind, r));
+    if (!placed) OpenGpu(f, alone, r, &left, &p);
   }
   std::vector<std::pair<Group, int32_t>> jobs;
   std::vector<size_t> shared;
