@@ -182,7 +182,6 @@ FleetSpec FleetFromJson(const json& j, const std::string& file, const std::strin
   s.candidates = static_cast<int32_t>(f.IntIn("candidates", 1, 1024, s.candidates));
   s.batch = static_cast<int32_t>(f.IntIn("batch", 1, 1024, s.batch));
   s.util_cap = PositiveNumber(f, "util_cap", s.util_cap, 1.0);
-  s.model = s.model;
   if (f.Has("model")) s.model = f.Choice("model", {"fluid", "block"}) == 0 ? "fluid" : "block";
   s.seed = static_cast<uint64_t>(f.NonNegInt("seed", 1));
   return s;

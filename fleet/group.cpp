@@ -18,12 +18,6 @@ using nlohmann::json;
 
 namespace {
 
-std::string Gib(int64_t bytes) {
-  char buf[32];
-  std::snprintf(buf, sizeof(buf), "%.1f GiB", static_cast<double>(bytes) / (1LL << 30));
-  return buf;
-}
-
 /// The GPU a trace was captured on: device.gpu, else the spec its device.name
 /// maps to; "" when neither.
 std::string TracedGpu(const Trace& t) {
@@ -112,6 +106,17 @@ LoadedFleet LoadFleet(FleetSpec spec, const FleetSources& sources) {
   return f;
 }
 
+bool MeetsAttainment(int64_t requests, int64_t misses, double attainment) {
+  const int64_t need = static_cast<int64_t>(std::ceil(attainment * 1e6));
+  return (requests - misses) * 1000000 >= need * requests;
+}
+
+std::string FormatGib(int64_t bytes) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%.1f GiB", static_cast<double>(bytes) / (1LL << 30));
+  return buf;
+}
+
 double ReplicaRate(const LoadedFleet& f, const Replica& r) {
   return f.spec.models[static_cast<size_t>(r.model)].rate_hz / r.replicas;
 }
@@ -180,7 +185,8 @@ GroupVerdict EvaluateGroup(const LoadedFleet& f, const std::vector<Replica>& gro
   const int64_t memory = GroupMemory(f, group);
   if (memory > gpu.spec.dram_bytes) {
     v.fits = false;
-    v.why = "memory: " + Gib(memory) + " on " + gpu.spec.key + "'s " + Gib(gpu.spec.dram_bytes);
+    v.why = "memory: " + FormatGib(memory) + " on " + gpu.spec.key + "'s " +
+            FormatGib(gpu.spec.dram_bytes);
     return v;
   }
   // Where each group member's result is: trace tenants first, then llm tenants.
@@ -194,7 +200,6 @@ GroupVerdict EvaluateGroup(const LoadedFleet& f, const std::vector<Replica>& gro
       at[i] =
           f.spec.models[static_cast<size_t>(group[i].model)].kind != ModelKind::kLlm ? t++ : l++;
   }
-  const int64_t need = static_cast<int64_t>(std::ceil(f.spec.attainment * 1e6));
   // Fills the verdict from one result; true when every replica meets its SLO.
   auto judge = [&](const SimResult& r, const Plan& plan, const std::string& source) {
     v.outcomes.clear();
@@ -216,8 +221,7 @@ GroupVerdict EvaluateGroup(const LoadedFleet& f, const std::vector<Replica>& gro
         o.ttft_p99_ns = m.ttft.p99;
         o.tpot_p99_ns = m.tpot.p99;
       }
-      // Met when misses <= (1 - attainment) x requests, in integers (ppm).
-      if ((tr.requests - tr.slo_violations) * 1000000 < need * tr.requests) {
+      if (!MeetsAttainment(tr.requests, tr.slo_violations, f.spec.attainment)) {
         v.feasible = false;
         if (o.attainment < worst) {
           worst = o.attainment;

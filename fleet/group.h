@@ -88,6 +88,13 @@ struct GroupVerdict {
   int64_t simulations = 0;  ///< simulations it took
 };
 
+/// Whether `misses` of `requests` leave at least `attainment` of them within the SLO
+/// (in integers: misses <= (1 - attainment) x requests, attainment to 1 ppm).
+bool MeetsAttainment(int64_t requests, int64_t misses, double attainment);
+
+/// Bytes as "40.0 GiB", for messages.
+std::string FormatGib(int64_t bytes);
+
 /// Memory the replicas hold on `gpu`, bytes.
 int64_t GroupMemory(const LoadedFleet& f, const std::vector<Replica>& group);
 

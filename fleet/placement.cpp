@@ -13,7 +13,7 @@ namespace cotenant::fleet {
 
 using nlohmann::json;
 
-bool Placement::AllSlosMet(double attainment) const {
+bool Placement::AllSlosMet() const {
   if (!exists || !unplaced.empty()) return false;
   for (const GpuAssignment& g : gpus)
     if (!g.verdict.feasible) return false;
@@ -98,12 +98,6 @@ int32_t NextReplicas(int32_t r, int32_t limit) {
   return std::min(next, limit);
 }
 
-std::string Gib(int64_t bytes) {
-  char buf[32];
-  std::snprintf(buf, sizeof(buf), "%.1f GiB", static_cast<double>(bytes) / (1LL << 30));
-  return buf;
-}
-
 /// The best of a model's verdicts alone (most requests within the SLO), for messages.
 std::string BestAlone(const LoadedFleet& f, const std::vector<GroupVerdict>& alone,
                       const FleetModel& m) {
@@ -151,8 +145,9 @@ std::vector<ModelAlone> FindReplicas(const LoadedFleet& f, Evaluations& ev,
     const FleetModel& fm = s.models[m];
     if (fm.memory_bytes > largest)
       FailAt(s.file, fm.at + ".memory_gib",
-             fm.name + " needs " + Gib(fm.memory_bytes) + " per replica; no GPU of the fleet " +
-                 "holds it (the largest, " + largest_key + ", has " + Gib(largest) + ")");
+             fm.name + " needs " + FormatGib(fm.memory_bytes) +
+                 " per replica; no GPU of the fleet " + "holds it (the largest, " + largest_key +
+                 ", has " + FormatGib(largest) + ")");
     limit[m] = fm.max_replicas > 0 ? fm.max_replicas : s.TotalGpus();
   }
   const auto alone_jobs = [&](const std::vector<int32_t>& replicas, const std::vector<size_t>& ms) {
@@ -438,7 +433,7 @@ FleetResult PlaceFleet(const LoadedFleet& f, Pool& pool, const PlaceOptions& opt
   if (options.on_progress) options.on_progress("baselines", 0, 2);
   r.placements.push_back(OnePerGpu(f, r.models));
   Placement packed = BinPacking(f, r.models, f.spec.util_cap, ev);
-  const bool packed_met = packed.AllSlosMet(f.spec.attainment);
+  const bool packed_met = packed.AllSlosMet();
   r.placements.push_back(std::move(packed));
   // Tightened: the highest cap, in steps of 10 points, at which every SLO holds.
   Placement tight;
@@ -448,7 +443,7 @@ FleetResult PlaceFleet(const LoadedFleet& f, Pool& pool, const PlaceOptions& opt
          --step) {
       if (options.on_progress) options.on_progress("baselines", 1, 2);
       Placement p = BinPacking(f, r.models, step / 10.0, ev);
-      if (p.AllSlosMet(f.spec.attainment)) {
+      if (p.AllSlosMet()) {
         tight = std::move(p);
         break;
       }
@@ -497,7 +492,7 @@ json PlacementJson(const LoadedFleet& f, const Placement& p) {
     return j;
   }
   if (p.util_cap > 0) j["util_cap"] = p.util_cap;
-  j["all_slos_met"] = p.AllSlosMet(f.spec.attainment);
+  j["all_slos_met"] = p.AllSlosMet();
   j["gpus_used"] = static_cast<int64_t>(p.gpus.size());
   json free = json::object(), used = json::object();
   for (size_t k = 0; k < f.spec.gpus.size(); ++k) {

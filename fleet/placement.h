@@ -35,8 +35,8 @@ struct Placement {
   bool exists = true;
   std::string missing;  ///< why not
 
-  /// Every replica placed and meeting its SLO.
-  bool AllSlosMet(double attainment) const;
+  /// Every replica placed, on GPUs whose verdicts meet every SLO.
+  bool AllSlosMet() const;
   /// GPUs of kind `kind` in use.
   int32_t Used(int32_t kind) const;
 };

@@ -145,11 +145,11 @@ TEST_CASE("fleet: light models share one GPU; one per GPU uses one each", "[flee
   REQUIRE(c.gpus.size() == 1);
   CHECK(c.gpus[0].replicas.size() == 2);
   CHECK(c.gpus[0].verdict.feasible);
-  CHECK(c.AllSlosMet(0.99));
+  CHECK(c.AllSlosMet());
   CHECK(Named(r, "one-per-gpu").gpus.size() == 2);
   const Placement& packed = Named(r, "bin-packing");
   CHECK(packed.gpus.size() == 1);
-  CHECK(packed.AllSlosMet(0.99));
+  CHECK(packed.AllSlosMet());
   CHECK_FALSE(Named(r, "bin-packing-tightened").exists);
   const json out = FleetResultToJson(r, f);
   CHECK(out["schema"] == "cotenant.fleet-result/1");
@@ -166,7 +166,7 @@ TEST_CASE("fleet: a model whose load exceeds one GPU gets replicas", "[fleet]") 
   CHECK(r.models[0].replicas == 2);
   const Placement& c = Named(r, "cotenant");
   REQUIRE(c.gpus.size() == 2);  // copies never share a GPU
-  CHECK(c.AllSlosMet(0.99));
+  CHECK(c.AllSlosMet());
   CHECK(c.gpus[0].replicas[0].index != c.gpus[1].replicas[0].index);
 }
 
@@ -179,7 +179,7 @@ TEST_CASE("fleet: memory keeps models apart; out of GPUs, a model is unplaced", 
   const Placement& c = Named(r, "cotenant");
   CHECK(c.gpus.size() == 2);
   CHECK(c.unplaced.size() == 1);
-  CHECK_FALSE(c.AllSlosMet(0.99));
+  CHECK_FALSE(c.AllSlosMet());
 }
 
 TEST_CASE("fleet: a new GPU comes from the first kind listed that meets the SLO", "[fleet]") {

@@ -42,10 +42,9 @@ double WorstAttainment(const Placement& p) {
 int64_t ModelsMet(const LoadedFleet& f, const Placement& p) {
   std::vector<bool> ok(f.spec.models.size(), true);
   for (const fleet::Replica& r : p.unplaced) ok[static_cast<size_t>(r.model)] = false;
-  const int64_t need = static_cast<int64_t>(std::ceil(f.spec.attainment * 1e6));
   for (const GpuAssignment& g : p.gpus)
     for (const fleet::ReplicaOutcome& o : g.verdict.outcomes)
-      if ((o.requests - o.misses) * 1000000 < need * o.requests)
+      if (!fleet::MeetsAttainment(o.requests, o.misses, f.spec.attainment))
         ok[static_cast<size_t>(o.replica.model)] = false;
   return std::count(ok.begin(), ok.end(), true);
 }
